@@ -1,0 +1,122 @@
+"""The ``simulate`` command line (the only module that imports click).
+
+Each command is a thin wrapper over the library. Input problems
+(:class:`~simulator.errors.InputError`) are printed without a traceback and
+exit with code 2; anything else is a bug and keeps its traceback.
+"""
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import InputError
+
+PROGRESS_MIN_LOAN_MONTHS = 50_000_000
+"""Runs at least this large (paths x loans x months) show a progress bar."""
+
+
+class InputErrorHandlingGroup(click.Group):
+    """Turns :class:`InputError` into a clean message and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=InputErrorHandlingGroup)
+@click.version_option(package_name="consumer-credit-stress")
+def main():
+    """Consumer-credit stress simulator: scenario files in, overdue rates, losses and cash out.
+
+    \b
+    Examples:
+      simulate validate scenarios/severe.yaml
+      simulate run scenarios/severe.yaml --paths 200 --out runs/severe
+    """
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+def validate(scenario_file):
+    """Check SCENARIO_FILE (and everything it extends) without running it.
+
+    \b
+    Example:
+      simulate validate scenarios/adverse.yaml
+    """
+    from .scenario import load_scenario
+
+    scenario = load_scenario(scenario_file)
+    run = scenario.run
+    size = (f"{scenario.portfolio.n_loans} synthetic loans" if scenario.portfolio.source == "synthetic"
+            else f"loan tape {scenario.portfolio.tape}")
+    click.echo(f"{scenario_file}: ok ({scenario.behaviour.model} model, {size}, {run.paths} paths, "
+               f"{run.horizon_months} months, {len(scenario.macro.shocks)} shocks)")
+
+
+@main.command("run")
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Run directory to write (default: runs/<scenario name>).")
+@click.option("--paths", type=click.IntRange(min=1), help="Monte Carlo paths (overrides run.paths).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Random seed (overrides run.seed).")
+@click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
+@click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores).")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG figures.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, quiet):
+    """Simulate SCENARIO_FILE, write a run directory and print the headline table.
+
+    \b
+    Examples:
+      simulate run scenarios/baseline.yaml
+      simulate run scenarios/severe.yaml --paths 1000 --seed 7 --out runs/severe
+    """
+    from .results import run
+    from .scenario import load_scenario
+
+    scenario = load_scenario(scenario_file)
+    out_dir = out_dir or Path("runs") / scenario.name
+    effective_paths = paths or scenario.run.paths
+    n_loans = loans or scenario.portfolio.n_loans
+    work = effective_paths * n_loans * scenario.run.horizon_months
+    show_progress = not quiet and work >= PROGRESS_MIN_LOAN_MONTHS and sys.stderr.isatty()
+    if show_progress:
+        with click.progressbar(length=effective_paths, label="simulating paths", file=sys.stderr) as bar:
+            results = run(scenario, paths=paths, seed=seed, loans=loans, threads=threads, progress=bar.update)
+    else:
+        results = run(scenario, paths=paths, seed=seed, loans=loans, threads=threads)
+    results.save(out_dir, plots=not no_plots)
+    if not quiet:
+        click.echo(format_headline(results))
+        click.echo(f"\nrun directory: {out_dir}")
+
+
+def format_headline(results):
+    """The headline table as text: rates in percent, money in the book's currency."""
+    summary = results.summary
+    lines = [f"scenario {summary['scenario']}: {summary['paths']} paths x {summary['loans']} loans x "
+             f"{summary['horizon_months']} months, seed {summary['seed']}, {summary['wall_seconds']:.1f} s",
+             f"{'metric':32s} {'mean':>12s} {'p05':>12s} {'p95':>12s} {'p99':>12s} {'se':>10s}"]
+    for name, stats in summary["metrics"].items():
+        money = name in ("liquidity_shortfall", "min_liquidity_buffer", "peak_provision_requirement")
+        if "value" in stats:
+            lines.append(f"{name:32s} {_fmt(stats['value'], money):>12s} {'':>12s} {'':>12s} {'':>12s} "
+                         f"{_fmt(stats['se'], money):>10s}")
+        else:
+            lines.append(f"{name:32s} " + " ".join(f"{_fmt(stats[k], money):>12s}" for k in ("mean", "p05", "p95",
+                                                                                              "p99"))
+                         + f" {_fmt(stats['se'], money):>10s}")
+    return "\n".join(lines)
+
+
+def _fmt(value, money):
+    return f"{value:,.0f}" if money else f"{value:.3%}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,310 @@
+"""Numba kernels: the two borrower models, month by month, reduced to per-path aggregates.
+
+Both kernels run in parallel over paths (``prange``). Within a path, loans are
+visited in book order and each loan's months in time order with the loan's
+state in local variables, so a path's sums are always added in the same order:
+the result is bit-for-bit the same for any thread count and any chunking of
+paths. Random numbers come from :mod:`simulator.engine.rng`, counter
+``(loan, month, block, path)``. Kernels only compute: arguments are arrays and
+scalars, outputs are written into ``out`` (zeroed by the caller), and nothing
+is allocated per loan-month.
+
+Shared conventions (see :mod:`simulator.engine.layout` for ``out``):
+
+* ``B`` scheduled principal, ``A`` arrears (missed instalments plus penalty
+  interest at ``APR (1 + uplift) / 12`` a month), ``n`` remaining instalments,
+  ``d`` live delinquency state (0..6). The schedule advances every month whether
+  or not the borrower pays: a missed instalment moves into ``A``.
+* A loan in state ``chargeoff_state`` (= charge-off DPD / 30) that misses again is
+  charged off: ``B + A`` is written off and ``recovery_rate`` of it comes back in
+  equal parts over the next ``recovery_months`` months (at once if 0).
+* Under the constant balance sheet (``replace_closed``) a loan that matures,
+  prepays or is charged off is replaced at the end of the month by a new current
+  loan from the slot's origination template; under run-off the slot stays empty.
+"""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .amortisation import instalment_split, level_payment
+from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT, INTEREST_DUE, M1_CURED,
+                     M1_ROLLED, M1_START, NEW_LENDING, PENALTY, PREPAID, RECOVERY, SCHEDULED, UNEMPLOYED)
+from .rng import norm_cdf, ndtri, philox4x32, seed_key, uniform32, uniform53
+
+CHARGED_OFF = 7
+CLOSED = 8
+ROLL_ORDER = np.array([CLOSED, 0, 1, 2, 3, 4, 5, 6, CHARGED_OFF], dtype=np.int64)
+"""States from best to worst outcome: the order of the one-factor thresholds."""
+
+
+@njit(cache=True, inline="always")
+def _record_state(out, p, m, state, balance, employed):
+    out[p, m, BALANCE + state] += balance
+    out[p, m, COUNT + state] += 1.0
+    if not employed:
+        out[p, m, UNEMPLOYED] += 1.0
+
+
+@njit(cache=True, inline="always")
+def _charge_off(out, p, m, amount, recovery_rate, recovery_months):
+    """Write off ``amount`` in month ``m`` and book its recoveries in later months."""
+    out[p, m, CHARGEOFF] += amount
+    out[p, m, CHARGEOFF_COUNT] += 1.0
+    n_months = out.shape[1] - 1
+    if recovery_months == 0:
+        out[p, m, RECOVERY] += recovery_rate * amount
+    else:
+        part = recovery_rate * amount / recovery_months
+        for k in range(m + 1, min(m + recovery_months, n_months) + 1):
+            out[p, k, RECOVERY] += part
+
+
+@njit(cache=True, inline="always")
+def _count_m1(out, p, m, start_state, end_state):
+    if start_state == 1:
+        out[p, m, M1_START] += 1.0
+        if end_state == 0:
+            out[p, m, M1_CURED] += 1.0
+        elif end_state == 2:
+            out[p, m, M1_ROLLED] += 1.0
+
+
+@njit(cache=True, parallel=True)
+def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
+                        segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
+                        income, savings, other_debt, employed,
+                        original_principal, original_term, original_income, original_savings,
+                        unemployment, separation, finding, income_drift,
+                        essential_share, replacement_rate, permanent_sd, transitory_sd,
+                        savings_target_months, missed_when_able, willingness,
+                        prepayment, penalty_uplift, recovery_rate, recovery_months, out):
+    """Structural borrower model (DESIGN 3.2), one month at a time for every loan of every path.
+
+    Each month, for each loan:
+
+    1. employment: an employed borrower loses the job with probability
+       ``separation[p, m, s]``; an unemployed one finds a job with ``finding[p, m, s]``;
+    2. income: ``log P += income_drift[p, m] + permanent_sd * e1``; income is
+       ``P exp(transitory_sd e2 - transitory_sd^2 / 2)`` when employed, else
+       ``replacement_rate * P``;
+    3. payment: cash on hand ``c = savings + income - essential_share[s] P - other_debt``.
+       A willing borrower (current: with probability ``1 - missed_when_able``, the
+       payment friction plus strategic default; in state d: ``willingness[d]``) pays instalment plus arrears if ``c`` covers
+       them (cure to current), else the instalment alone if ``c`` covers it (stays in
+       its bucket); otherwise the instalment is missed (one bucket worse);
+    4. savings: what is left, ``max(c - paid, 0)``, capped at
+       ``savings_target_months`` months of essential spending;
+    5. a current loan prepays in full with probability ``prepayment``;
+    6. amortisation, penalty interest, charge-off, recoveries, replacement.
+
+    Parameters
+    ----------
+    seed : int
+    path_ids : int64 array (n_paths,)
+        Global path numbers (the random streams' keys); row ``k`` of ``out`` is path ``path_ids[k]``.
+    chargeoff_state : int
+    replace_closed : bool
+    segment ... original_savings : arrays (n_loans,)
+        The :class:`~simulator.portfolio.LoanBook` columns.
+    unemployment, separation, finding : float arrays (n_paths, n_months + 1, n_segments)
+        Segment unemployment rate and the monthly job-loss and job-finding
+        probabilities that track it. A replacement borrower is unemployed with the
+        segment's current rate, so the book's employment mix stays that of the
+        economy (like-for-like replacement).
+    income_drift : float array (n_paths, n_months + 1)
+        ``log(1 + g) / 12 - permanent_sd^2 / 2`` for annual income growth ``g``.
+    essential_share : float array (n_segments,)
+    willingness : float array (7,)
+        Index 0 unused.
+    out : float array (n_paths, n_months + 1, N_METRICS), zeroed.
+    """
+    n_paths = path_ids.shape[0]
+    n_loans = segment.shape[0]
+    n_months = out.shape[1] - 1
+    k0, k1 = seed_key(seed)
+    half_transitory_var = 0.5 * transitory_sd * transitory_sd
+    for p in prange(n_paths):
+        path = np.uint64(path_ids[p])
+        for i in range(n_loans):
+            s = segment[i]
+            rate = apr[i] / 12.0
+            penalty_rate = rate * (1.0 + penalty_uplift)
+            amort = amortisation[i]
+            b = principal[i]
+            a = arrears[i]
+            n = remaining_term[i]
+            d = dpd_state[i]
+            emp = employed[i]
+            perm = income[i]
+            sav = savings[i]
+            debt = other_debt[i]
+            annuity = level_payment(b, rate, n)
+            _record_state(out, p, 0, d, b + a, emp)
+            loan = np.uint64(i)
+            for m in range(1, n_months + 1):
+                w0, w1, w2, w3 = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
+                v0, v1, v2, v3 = philox4x32(loan, np.uint64(m), np.uint64(1), path, k0, k1)
+                u_employment = uniform32(w0)
+                if emp:
+                    if u_employment < separation[p, m, s]:
+                        emp = False
+                elif u_employment < finding[p, m, s]:
+                    emp = True
+                perm *= math.exp(income_drift[p, m] + permanent_sd * ndtri(uniform53(w1, w2)))
+                if emp:
+                    earned = perm * math.exp(transitory_sd * ndtri(uniform53(v0, v1)) - half_transitory_var)
+                else:
+                    earned = replacement_rate * perm
+                interest, part = instalment_split(b, rate, n, amort, annuity)
+                due_now = interest + part
+                penalty = a * penalty_rate
+                a += penalty
+                out[p, m, SCHEDULED] += due_now
+                out[p, m, INTEREST_DUE] += interest
+                out[p, m, PENALTY] += penalty
+                cash = sav + earned - essential_share[s] * perm - debt
+                u_will = uniform32(w3)
+                willing = u_will >= missed_when_able if d == 0 else u_will < willingness[d]
+                start = d
+                paid = 0.0
+                if willing and cash >= due_now + a:
+                    paid = due_now + a
+                    a = 0.0
+                    d = 0
+                elif willing and d > 0 and due_now > 0.0 and cash >= due_now:
+                    paid = due_now
+                elif due_now + a > 0.0:
+                    a += due_now
+                    d += 1
+                out[p, m, COLLECTED] += paid
+                sav = min(max(cash - paid, 0.0), savings_target_months * essential_share[s] * perm)
+                b -= part
+                n -= 1
+                _count_m1(out, p, m, start, d)
+                closed = False
+                if d > chargeoff_state:
+                    _charge_off(out, p, m, b + a, recovery_rate, recovery_months)
+                    closed = True
+                elif d == 0 and n > 0 and uniform32(v2) < prepayment:
+                    out[p, m, PREPAID] += b
+                    closed = True
+                elif d == 0 and n <= 0:
+                    closed = True
+                if closed:
+                    if not replace_closed:
+                        break
+                    b = original_principal[i]
+                    a = 0.0
+                    n = original_term[i]
+                    d = 0
+                    emp = uniform32(v3) >= unemployment[p, m, s]
+                    perm = original_income[i]
+                    sav = original_savings[i]
+                    annuity = level_payment(b, rate, n)
+                    out[p, m, NEW_LENDING] += b
+                _record_state(out, p, m, d, b + a, emp)
+
+
+@njit(cache=True)
+def conditional_roll_cdf(thresholds, sqrt_rho, sqrt_one_minus_rho, z, cdf):
+    """One-factor conditional transition CDFs (Belkin, Forest and Suchower 1998).
+
+    ``cdf[s, i, k] = Phi((thresholds[s, i, k] - sqrt(rho) z) / sqrt(1 - rho))`` over the
+    outcomes in :data:`ROLL_ORDER` (best to worst); a larger ``z`` moves mass to
+    worse outcomes.
+    """
+    for s in range(thresholds.shape[0]):
+        for i in range(thresholds.shape[1]):
+            for k in range(thresholds.shape[2]):
+                cdf[s, i, k] = norm_cdf((thresholds[s, i, k] - sqrt_rho * z) / sqrt_one_minus_rho)
+            cdf[s, i, thresholds.shape[2] - 1] = 1.0
+
+
+@njit(cache=True, parallel=True)
+def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
+                       segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
+                       original_principal, original_term,
+                       thresholds, rho, cycle_z, penalty_uplift, recovery_rate, recovery_months, out):
+    """Roll-rate model: each month a loan moves by its segment's conditional transition row.
+
+    The row of state ``d`` is the one-factor conditional distribution given the
+    path's cycle index ``cycle_z[p, m]`` (:func:`conditional_roll_cdf`); ``thresholds``
+    ``(n_segments, 7, 9)`` are ``Phi^-1`` of the base cumulative probabilities in
+    :data:`ROLL_ORDER`, scaled so that the base matrix is the average over the cycle.
+    Cash follows the move: to current pays instalment and arrears; staying pays the
+    instalment; a partial cure pays the instalment and the cured share of arrears;
+    a worse state adds the instalment to arrears; closed repays everything early
+    (prepayment); charged off writes off ``B + A``. Current loans close at maturity.
+    """
+    n_paths = path_ids.shape[0]
+    n_loans = segment.shape[0]
+    n_months = out.shape[1] - 1
+    n_segments = thresholds.shape[0]
+    n_outcomes = thresholds.shape[2]
+    k0, k1 = seed_key(seed)
+    sqrt_rho = math.sqrt(rho)
+    sqrt_one_minus_rho = math.sqrt(1.0 - rho)
+    for p in prange(n_paths):
+        path = np.uint64(path_ids[p])
+        cdf = np.empty((n_months + 1, n_segments, thresholds.shape[1], n_outcomes))
+        for m in range(1, n_months + 1):
+            conditional_roll_cdf(thresholds, sqrt_rho, sqrt_one_minus_rho, cycle_z[p, m], cdf[m])
+        for i in range(n_loans):
+            s = segment[i]
+            rate = apr[i] / 12.0
+            penalty_rate = rate * (1.0 + penalty_uplift)
+            amort = amortisation[i]
+            b = principal[i]
+            a = arrears[i]
+            n = remaining_term[i]
+            d = dpd_state[i]
+            annuity = level_payment(b, rate, n)
+            _record_state(out, p, 0, d, b + a, True)
+            loan = np.uint64(i)
+            for m in range(1, n_months + 1):
+                w0, w1, _, _ = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
+                u = uniform53(w0, w1)
+                k = 0
+                while k < n_outcomes - 1 and u >= cdf[m, s, d, k]:
+                    k += 1
+                target = ROLL_ORDER[k]
+                interest, part = instalment_split(b, rate, n, amort, annuity)
+                due_now = interest + part
+                penalty = a * penalty_rate
+                a += penalty
+                out[p, m, SCHEDULED] += due_now
+                out[p, m, INTEREST_DUE] += interest
+                out[p, m, PENALTY] += penalty
+                start = d
+                b -= part
+                n -= 1
+                closed = False
+                if target == CLOSED:
+                    out[p, m, COLLECTED] += due_now + a
+                    out[p, m, PREPAID] += b
+                    closed = True
+                elif target == CHARGED_OFF or (target > d and d == chargeoff_state):
+                    _charge_off(out, p, m, b + a + due_now, recovery_rate, recovery_months)
+                    closed = True
+                elif target <= d:
+                    cured = a if target == 0 else a * (d - target) / d
+                    out[p, m, COLLECTED] += due_now + cured
+                    a -= cured
+                    d = target
+                else:
+                    a += due_now
+                    d = target
+                _count_m1(out, p, m, start, CLOSED if closed else d)
+                if not closed and d == 0 and n <= 0:
+                    closed = True
+                if closed:
+                    if not replace_closed:
+                        break
+                    b = original_principal[i]
+                    a = 0.0
+                    n = original_term[i]
+                    d = 0
+                    annuity = level_payment(b, rate, n)
+                    out[p, m, NEW_LENDING] += b
+                _record_state(out, p, m, d, b + a, True)

@@ -1,0 +1,48 @@
+"""Layout of the per-path, per-month aggregates the kernels write.
+
+The kernels reduce each path's loans to one array ``aggregates[path, month, metric]``
+of shape ``(n_paths, n_months + 1, N_METRICS)``. Month 0 holds the opening book
+(stocks only); months 1..H hold end-of-month stocks and the month's flows.
+Money is in the book's currency.
+"""
+
+N_LIVE_STATES = 7
+"""Live delinquency states: 0 current, k = (30(k-1), 30k] days past due for k = 1..6."""
+
+BALANCE = 0
+"""``BALANCE + k``: outstanding balance (principal + arrears) in live state k, end of month."""
+COUNT = BALANCE + N_LIVE_STATES
+"""``COUNT + k``: number of loans in live state k, end of month."""
+CHARGEOFF = COUNT + N_LIVE_STATES
+"""Balance charged off in the month."""
+CHARGEOFF_COUNT = CHARGEOFF + 1
+RECOVERY = CHARGEOFF_COUNT + 1
+"""Cash recovered on earlier charge-offs in the month."""
+SCHEDULED = RECOVERY + 1
+"""Contractual instalments due in the month on live loans (the collections plan)."""
+COLLECTED = SCHEDULED + 1
+"""Cash borrowers paid toward instalments, arrears and penalty interest (prepayments excluded)."""
+PREPAID = COLLECTED + 1
+"""Balances repaid early in the month."""
+NEW_LENDING = PREPAID + 1
+"""Principal of replacement loans written in the month (constant balance sheet)."""
+UNEMPLOYED = NEW_LENDING + 1
+"""Number of live loans whose borrower is unemployed, end of month (structural model)."""
+M1_START = UNEMPLOYED + 1
+"""Loans in 1-30 DPD at the start of the month ..."""
+M1_CURED = M1_START + 1
+"""... of which current at its end ..."""
+M1_ROLLED = M1_CURED + 1
+"""... and of which rolled to 31-60 DPD."""
+INTEREST_DUE = M1_ROLLED + 1
+"""Contractual interest accrued on scheduled principal in the month."""
+PENALTY = INTEREST_DUE + 1
+"""Penalty interest accrued on arrears in the month."""
+N_METRICS = PENALTY + 1
+
+METRIC_NAMES = (
+    [f"balance_state_{k}" for k in range(N_LIVE_STATES)]
+    + [f"count_state_{k}" for k in range(N_LIVE_STATES)]
+    + ["chargeoff", "chargeoff_count", "recovery", "scheduled", "collected", "prepaid", "new_lending",
+       "unemployed", "m1_start", "m1_cured", "m1_rolled", "interest_due", "penalty"])
+assert len(METRIC_NAMES) == N_METRICS

@@ -1,0 +1,194 @@
+"""Orchestration: turn a scenario and a loan book into per-path aggregates.
+
+This module converts the scenario's percentages into the kernels' fractions,
+builds each block of paths' macro inputs, calls the kernel block by block and
+reports progress. Blocks only bound memory and drive the progress bar: the
+kernels' streams are keyed by global path number, so any block size and thread
+count give the same bits.
+"""
+import os
+
+import numba
+import numpy as np
+from scipy.special import ndtri
+
+from ..errors import InputError
+from ..macro import macro_paths
+from ..scenario import DPD_STATE_KEYS
+from .kernels import ROLL_ORDER, simulate_roll_rate, simulate_structural
+from .layout import N_METRICS
+
+MEMORY_FRACTION = 0.5
+"""A run may use at most this share of the machine's available memory."""
+
+
+def estimate_bytes(n_paths, n_months, n_loans, chunk_paths, n_segments=1):
+    """Bytes a run needs: the aggregates, the book and one block's macro inputs."""
+    aggregates = n_paths * (n_months + 1) * N_METRICS * 8
+    book = n_loans * 16 * 8
+    block = min(chunk_paths, n_paths) * (n_months + 1) * (2 * n_segments + 8) * 8
+    return aggregates + book + block
+
+
+def available_bytes():
+    """Memory available to this process (bytes), from the OS."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2 ** 30
+
+
+def check_fits(scenario, n_loans, source="run"):
+    """Refuse, before any work, a run whose aggregates would not fit in memory."""
+    run = scenario.run
+    need = estimate_bytes(run.paths, run.horizon_months, n_loans, run.chunk_paths, len(scenario.portfolio.segments))
+    have = available_bytes() * MEMORY_FRACTION
+    if need > have:
+        raise InputError(f"{source}: a run of {run.paths} paths x {run.horizon_months} months x {n_loans} loans "
+                         f"needs about {need / 2**30:.1f} GiB; this machine can give it {have / 2**30:.1f} GiB. "
+                         "Use fewer paths (--paths) or a smaller book (--loans).")
+
+
+def labour_market_rates(unemployment, sensitivity, baseline_unemployment, job_finding, elasticity):
+    """Monthly job-finding and job-loss probabilities that make each segment track its unemployment path.
+
+    Segment unemployment ``u_s = min(u sensitivity_s, 0.95)``; job finding
+    ``f = f0 (u_s,0 / u_s)^elasticity`` (fewer jobs to find when unemployment is high),
+    and the separation rate solves the flow identity
+    ``u_t = u_{t-1} (1 - f_t) + (1 - u_{t-1}) s_t``, so the expected unemployment of a
+    book of borrowers follows the scenario's path month by month.
+
+    Parameters
+    ----------
+    unemployment : array (n_paths, n_months + 1), fractions
+    sensitivity : array (n_segments,)
+    baseline_unemployment : float
+    job_finding : float
+        ``f0``, monthly, at baseline unemployment.
+    elasticity : float
+
+    Returns
+    -------
+    unemployment, separation, finding : arrays (n_paths, n_months + 1, n_segments)
+    """
+    u = np.clip(unemployment[:, :, None] * sensitivity[None, None, :], 1e-4, 0.95)
+    u_base = np.clip(baseline_unemployment * sensitivity, 1e-4, 0.95)
+    finding = np.clip(job_finding * (u_base[None, None, :] / u) ** elasticity, 0.005, 0.95)
+    separation = np.zeros_like(u)
+    previous = u[:, :-1, :]
+    separation[:, 1:, :] = np.clip((u[:, 1:, :] - previous + finding[:, 1:, :] * previous) / (1.0 - previous),
+                                   0.0, 1.0)
+    return u, separation, finding
+
+
+def roll_rate_thresholds(scenario):
+    """One-factor thresholds ``(n_segments, 7, 9)`` over :data:`ROLL_ORDER`.
+
+    ``theta_k = Phi^-1(C_k) sqrt(1 - rho + rho sigma^2)`` where ``C_k`` is the base
+    cumulative probability of the k best outcomes and ``sigma`` the cycle factor's
+    stationary sd. Then ``E[Phi((theta_k - sqrt(rho) x) / sqrt(1 - rho))] = C_k``
+    for ``x ~ N(0, sigma^2)``: the base matrix is the average over the cycle (and is
+    reproduced exactly when ``sigma = 0``).
+    """
+    spec = scenario.behaviour.roll_rate
+    rho = spec.asset_correlation_pct / 100.0
+    sigma = scenario.macro.cycle.volatility
+    scale = np.sqrt(1.0 - rho + rho * sigma ** 2)
+    thresholds = np.empty((len(scenario.portfolio.segments), len(DPD_STATE_KEYS), len(ROLL_ORDER)))
+    for s, name in enumerate(scenario.segment_names):
+        matrix = np.asarray(spec.matrices.get(name, spec.matrices.get("default")), dtype=float) / 100.0
+        cumulative = np.cumsum(matrix[:, ROLL_ORDER], axis=1)
+        cumulative = np.where(cumulative >= 1.0 - 1e-12, 1.0, cumulative)
+        thresholds[s] = ndtri(cumulative) * scale
+    return thresholds
+
+
+def simulate_paths(scenario, book, seed, progress=None, threads=None):
+    """Run the scenario's behaviour model on ``book`` for every path.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    book : LoanBook
+    seed : int
+    progress : callable, optional
+        Called with the number of paths finished after each block.
+    threads : int, optional
+        Engine threads (default: the scenario's ``run.threads``, else all cores).
+
+    Returns
+    -------
+    aggregates : numpy.ndarray (n_paths, n_months + 1, N_METRICS)
+    central : dict of str -> numpy.ndarray
+        The scenario's central macro path (percent).
+    """
+    run = scenario.run
+    threads = threads or run.threads or numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    n_months = run.horizon_months
+    aggregates = np.zeros((run.paths, n_months + 1, N_METRICS))
+    central = None
+    for start in range(0, run.paths, run.chunk_paths):
+        path_ids = np.arange(start, min(start + run.chunk_paths, run.paths), dtype=np.int64)
+        macro = macro_paths(scenario.macro, seed, path_ids, n_months)
+        central = macro.central
+        out = aggregates[start:start + len(path_ids)]
+        if scenario.behaviour.model == "structural":
+            _run_structural(scenario, book, seed, path_ids, macro, out)
+        else:
+            _run_roll_rate(scenario, book, seed, path_ids, macro, out)
+        if progress is not None:
+            progress(len(path_ids))
+    return aggregates, central
+
+
+def _shared_kernel_args(scenario, book):
+    behaviour = scenario.behaviour
+    chargeoff_state = behaviour.chargeoff_dpd // 30
+    replace_closed = scenario.run.balance_sheet == "constant"
+    loans = (book.segment, book.principal, book.arrears, book.apr, book.remaining_term, book.amortisation,
+             book.dpd_state)
+    return chargeoff_state, replace_closed, loans
+
+
+def _run_structural(scenario, book, seed, path_ids, macro, out):
+    behaviour = scenario.behaviour
+    spec = behaviour.structural
+    segments = scenario.portfolio.segments
+    sensitivity = np.array([s.unemployment_sensitivity for s in segments])
+    unemployment, separation, finding = labour_market_rates(
+        macro.unemployment, sensitivity, scenario.macro.baseline.unemployment_pct / 100.0,
+        spec.job_finding_pct / 100.0, spec.job_finding_elasticity)
+    permanent_sd = spec.permanent_income_sd_pct / 100.0 / np.sqrt(12.0)
+    income_drift = np.log1p(macro.income_growth) / 12.0 - 0.5 * permanent_sd ** 2
+    chargeoff_state, replace_closed, loans = _shared_kernel_args(scenario, book)
+    simulate_structural(
+        seed, path_ids, chargeoff_state, replace_closed, *loans,
+        book.income, book.savings, book.other_debt, book.employed,
+        book.original_principal, book.original_term, book.original_income, book.original_savings,
+        unemployment, separation, finding, income_drift,
+        np.array([s.essential_spending_pct / 100.0 for s in segments]),
+        spec.replacement_rate_pct / 100.0, permanent_sd, spec.transitory_income_sd_pct / 100.0,
+        spec.savings_target_months, (spec.strategic_default_pct + spec.payment_friction_pct) / 100.0,
+        np.array(spec.willingness.by_state()),
+        behaviour.prepayment_pct / 100.0, behaviour.penalty_rate_uplift_pct / 100.0,
+        behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months, out)
+
+
+def roll_rate_cycle_index(scenario, macro):
+    """Cycle index ``z = x + k (u_central - u_baseline)`` (pp) driving the roll-rate model."""
+    spec = scenario.behaviour.roll_rate
+    shift = spec.cycle_per_unemployment_pp * (macro.central["unemployment"]
+                                              - scenario.macro.baseline.unemployment_pct)
+    return macro.cycle + shift[None, :]
+
+
+def _run_roll_rate(scenario, book, seed, path_ids, macro, out):
+    behaviour = scenario.behaviour
+    chargeoff_state, replace_closed, loans = _shared_kernel_args(scenario, book)
+    simulate_roll_rate(
+        seed, path_ids, chargeoff_state, replace_closed, *loans,
+        book.original_principal, book.original_term,
+        roll_rate_thresholds(scenario), behaviour.roll_rate.asset_correlation_pct / 100.0,
+        roll_rate_cycle_index(scenario, macro), behaviour.penalty_rate_uplift_pct / 100.0,
+        behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months, out)

@@ -1,0 +1,33 @@
+"""User-facing input errors.
+
+Everything a user can get wrong (a scenario file, a loan tape, a command-line
+option) is reported as an :class:`InputError`: one line per problem, each in the
+form ``<file>: <field path> must be <constraint>; got <value>. <how to fix>``.
+The CLI prints them and exits with code 2, without a traceback. Any other
+exception is a bug and keeps its traceback.
+"""
+
+
+class InputError(Exception):
+    """One or more problems with user input, all reported together.
+
+    Parameters
+    ----------
+    problems : list of str
+        Complete, self-contained messages, one per problem.
+    """
+
+    def __init__(self, problems):
+        if isinstance(problems, str):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def must_be(source, field, constraint, got, fix):
+    """Format one problem in the house style.
+
+    >>> must_be("s.yaml", "run.paths", "an integer >= 1", 0, "Use at least 1 path.")
+    's.yaml: run.paths must be an integer >= 1; got 0. Use at least 1 path.'
+    """
+    return f"{source}: {field} must be {constraint}; got {got!r}. {fix}"

@@ -1,0 +1,136 @@
+"""Macro paths: the scenario's central path and each Monte Carlo path's deviation from it.
+
+Month 0 is today (the opening book); months 1..H are simulated. Arrays are
+``(n_paths, n_months + 1)`` with rates as fractions (unemployment 0.052 = 5.2%;
+income growth and policy rate annual).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine.rng import macro_normals
+
+VARIABLES = ("unemployment", "income_growth", "policy_rate")
+MIN_UNEMPLOYMENT = 0.001
+
+
+def shock_profile(shock, n_months):
+    """Deviation (percentage points) a shock adds in months 0..n_months.
+
+    Parameters
+    ----------
+    shock : StepShock, RampShock, HumpShock or PathShock
+    n_months : int
+        Horizon H; the result has H + 1 entries. ``path`` shocks are handled by
+        :func:`central_path`, which knows the baseline they start from.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_months + 1,)
+    """
+    t = np.arange(n_months + 1, dtype=float)
+    size = getattr(shock, "size_pp", 0.0)
+    if shock.shape == "step":
+        end = shock.end_month if shock.end_month is not None else np.inf
+        return np.where((t >= shock.start_month) & (t <= end), size, 0.0)
+    if shock.shape == "ramp":
+        span = shock.end_month - shock.start_month + 1
+        return size * np.clip((t - shock.start_month + 1) / span, 0.0, 1.0)
+    if shock.shape == "hump":
+        rise = np.clip((t - shock.start_month + 1) / (shock.peak_month - shock.start_month + 1), 0.0, 1.0)
+        decay_start = shock.peak_month + shock.hold_months
+        if shock.decay_months > 0:
+            fall = np.clip(1.0 - (t - decay_start) / shock.decay_months, 0.0, 1.0)
+        else:
+            fall = (t <= decay_start).astype(float)
+        return size * np.minimum(rise, fall)
+    raise ValueError(f"shock_profile: unknown shape {shock.shape!r}")
+
+
+def central_path(macro, n_months):
+    """Central (expected) path of each variable in percent, months 0..H.
+
+    Baseline level plus the sum of the shocks on that variable. A ``path`` shock's
+    levels are interpolated linearly from the baseline at month 0 (monthly points
+    at months 1, 2, ...; quarterly at 3, 6, ...) and held after the last point;
+    it contributes its deviation from the baseline.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray of shape (n_months + 1,)
+    """
+    t = np.arange(n_months + 1, dtype=float)
+    paths = {}
+    for name in VARIABLES:
+        base = getattr(macro.baseline, f"{name}_pct")
+        level = np.full(n_months + 1, base, dtype=float)
+        for shock in macro.shocks:
+            if shock.variable != name:
+                continue
+            if shock.shape == "path":
+                step = 1 if shock.frequency == "monthly" else 3
+                months = step * np.arange(0, len(shock.levels_pct) + 1, dtype=float)
+                levels = np.concatenate([[base], shock.levels_pct])
+                level += np.interp(t, months, levels) - base
+            else:
+                level += shock_profile(shock, n_months)
+        paths[name] = level
+    return paths
+
+
+def cycle_factor(cycle, seed, path_ids, n_months):
+    """The AR(1) credit-cycle factor of each path, in units of its stationary sd.
+
+    ``x_0 = 0`` (today is known) and ``x_t = phi x_{t-1} + sigma sqrt(1 - phi^2) eps_t``,
+    so ``x_t`` tends to ``N(0, sigma^2)``; ``eps`` come from the path's macro stream.
+
+    Returns
+    -------
+    numpy.ndarray of shape (len(path_ids), n_months + 1)
+    """
+    path_ids = np.asarray(path_ids, dtype=np.int64)
+    x = np.zeros((len(path_ids), n_months + 1))
+    if cycle.volatility == 0.0:
+        return x
+    eps = np.empty((len(path_ids), n_months + 1))
+    macro_normals(seed, path_ids, n_months + 1, eps)
+    scale = cycle.volatility * np.sqrt(1.0 - cycle.persistence ** 2)
+    for m in range(1, n_months + 1):
+        x[:, m] = cycle.persistence * x[:, m - 1] + scale * eps[:, m]
+    return x
+
+
+@dataclass(frozen=True)
+class MacroPaths:
+    """Per-path macro variables for a block of paths, fractions, shape (n_paths, n_months + 1).
+
+    Attributes
+    ----------
+    unemployment, income_growth, policy_rate : numpy.ndarray
+    cycle : numpy.ndarray
+        The credit-cycle factor ``x`` (positive = worse), in stationary-sd units.
+    central : dict
+        The central path of each variable, percent.
+    """
+
+    unemployment: np.ndarray
+    income_growth: np.ndarray
+    policy_rate: np.ndarray
+    cycle: np.ndarray
+    central: dict
+
+
+def macro_paths(macro, seed, path_ids, n_months):
+    """Central path plus each path's stochastic deviation.
+
+    Unemployment = central + ``unemployment_loading_pp * x`` (floored at 0.1%),
+    income growth = central - ``income_growth_loading_pp * x``; the policy rate has
+    no stochastic part.
+    """
+    central = central_path(macro, n_months)
+    x = cycle_factor(macro.cycle, seed, path_ids, n_months)
+    unemployment = np.maximum((central["unemployment"] + macro.cycle.unemployment_loading_pp * x) / 100.0,
+                              MIN_UNEMPLOYMENT)
+    income_growth = (central["income_growth"] - macro.cycle.income_growth_loading_pp * x) / 100.0
+    policy_rate = np.broadcast_to(central["policy_rate"] / 100.0, x.shape).copy()
+    return MacroPaths(unemployment, income_growth, policy_rate, x, central)

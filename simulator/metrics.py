@@ -1,0 +1,168 @@
+"""From per-path aggregates to the reported metrics: series, headline figures, bands and errors.
+
+Definitions (DESIGN 3.3 and 5; rates are fractions, money in book currency):
+
+* overdue rate of a bucket = balance in the bucket / balance of all live loans
+  (not charged off, not closed); buckets 1-30 (state 1), 31-90 (states 2-3), 90+
+  (states 4-6, charged-off loans excluded); ``*_count`` variants use loan counts;
+  M1+ = 1+ DPD, M3+ = 61+ DPD;
+* cumulative loss rate = (charge-offs - recoveries) to date / opening balance;
+* liquidity loss = scheduled instalments - cash collected from borrowers - recoveries;
+  the liquidity buffer starts at ``funding.liquidity_buffer_pct`` of the opening
+  balance and absorbs the cumulative liquidity loss;
+* M1 collection rate = 1 - (loans rolling from 1-30 to 31-60) / (loans in 1-30 at
+  the start of the month); M1 cure rate = share of those back to current.
+"""
+import warnings
+
+import numpy as np
+
+from .engine import layout as L
+from .provisioning import five_category_requirement
+
+PERCENTILES = (5, 50, 95, 99)
+TAIL_LEVELS = (0.99, 0.999)
+
+HEADLINE_METRICS = (
+    "peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p",
+    "final_overdue_rate_1_30", "final_overdue_rate_31_90", "final_overdue_rate_90p",
+    "cumulative_loss_rate", "liquidity_shortfall", "min_liquidity_buffer", "peak_provision_requirement",
+    "m1_collection_rate", "m1_cure_rate",
+)
+
+BUCKETS = {"1_30": (1, 2), "31_90": (2, 4), "90p": (4, 7), "m1p": (1, 7), "m3p": (3, 7)}
+"""Bucket name -> slice of live states [start, stop)."""
+
+
+def _ratio(num, den):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def path_series(aggregates, liquidity_buffer_fraction):
+    """Per-path monthly series, each ``(n_paths, n_months + 1)``.
+
+    Parameters
+    ----------
+    aggregates : array (n_paths, n_months + 1, N_METRICS)
+    liquidity_buffer_fraction : float
+        Opening liquidity buffer as a fraction of the opening book balance.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray
+    """
+    balance = aggregates[:, :, L.BALANCE:L.BALANCE + L.N_LIVE_STATES]
+    count = aggregates[:, :, L.COUNT:L.COUNT + L.N_LIVE_STATES]
+    book_balance = balance.sum(axis=2)
+    book_count = count.sum(axis=2)
+    opening = book_balance[:, :1]
+    series = {"book_balance": book_balance, "book_count": book_count}
+    for name, (lo, hi) in BUCKETS.items():
+        series[f"overdue_rate_{name}"] = _ratio(balance[:, :, lo:hi].sum(axis=2), book_balance)
+        series[f"overdue_rate_{name}_count"] = _ratio(count[:, :, lo:hi].sum(axis=2), book_count)
+    chargeoff = aggregates[:, :, L.CHARGEOFF]
+    recovery = aggregates[:, :, L.RECOVERY]
+    series["chargeoff"] = chargeoff
+    series["recovery"] = recovery
+    series["cumulative_loss_rate"] = _ratio(np.cumsum(chargeoff - recovery, axis=1), opening)
+    series["scheduled_collections"] = aggregates[:, :, L.SCHEDULED]
+    series["collected_cash"] = aggregates[:, :, L.COLLECTED] + recovery
+    series["prepaid"] = aggregates[:, :, L.PREPAID]
+    series["new_lending"] = aggregates[:, :, L.NEW_LENDING]
+    liquidity_loss = aggregates[:, :, L.SCHEDULED] - series["collected_cash"]
+    liquidity_loss[:, 0] = 0.0
+    series["liquidity_loss"] = liquidity_loss
+    series["liquidity_buffer"] = liquidity_buffer_fraction * opening - np.cumsum(liquidity_loss, axis=1)
+    series["provision_requirement_five_category"] = five_category_requirement(aggregates)
+    series["book_unemployment_rate"] = _ratio(aggregates[:, :, L.UNEMPLOYED], book_count)
+    m1_start = aggregates[:, :, L.M1_START]
+    series["m1_collection_rate"] = np.where(m1_start > 0, 1.0 - _ratio(aggregates[:, :, L.M1_ROLLED], m1_start),
+                                            np.nan)
+    series["m1_cure_rate"] = np.where(m1_start > 0, _ratio(aggregates[:, :, L.M1_CURED], m1_start), np.nan)
+    series["m1_collection_rate"][:, 0] = np.nan
+    series["m1_cure_rate"][:, 0] = np.nan
+    return series
+
+
+def headline_values(aggregates, series):
+    """One value per path for each headline metric (see the module docstring and README).
+
+    Peaks are over months 1..H; M1 rates pool all months of the path.
+    """
+    values = {}
+    for bucket in ("1_30", "31_90", "90p"):
+        rate = series[f"overdue_rate_{bucket}"]
+        values[f"peak_overdue_rate_{bucket}"] = rate[:, 1:].max(axis=1)
+        values[f"final_overdue_rate_{bucket}"] = rate[:, -1]
+    values["cumulative_loss_rate"] = series["cumulative_loss_rate"][:, -1]
+    values["liquidity_shortfall"] = series["liquidity_loss"].sum(axis=1)
+    values["min_liquidity_buffer"] = series["liquidity_buffer"].min(axis=1)
+    values["peak_provision_requirement"] = series["provision_requirement_five_category"][:, 1:].max(axis=1)
+    m1_start = aggregates[:, 1:, L.M1_START].sum(axis=1)
+    values["m1_collection_rate"] = 1.0 - _ratio(aggregates[:, 1:, L.M1_ROLLED].sum(axis=1), m1_start)
+    values["m1_cure_rate"] = _ratio(aggregates[:, 1:, L.M1_CURED].sum(axis=1), m1_start)
+    return values
+
+
+def describe(values, axis=0):
+    """Mean, p05, p50, p95, p99 and the Monte Carlo standard error of the mean over paths.
+
+    ``se = s / sqrt(N)`` with the sample standard deviation ``s`` (0 for one path).
+    NaNs (months without the quantity) are ignored.
+    """
+    values = np.asarray(values, dtype=float)
+    n = np.sum(~np.isnan(values), axis=axis)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(values, axis=axis)
+        pct = np.nanpercentile(values, PERCENTILES, axis=axis)
+        sd = np.nanstd(values, axis=axis, ddof=1) if values.shape[axis] > 1 else np.zeros_like(mean)
+        se = np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), 0.0)
+    out = {"mean": mean}
+    for p, v in zip(PERCENTILES, pct):
+        out[f"p{p:02d}"] = v
+    out["se"] = se
+    return out
+
+
+def value_at_risk(losses, level):
+    """Empirical VaR: the ``ceil(level N)``-th smallest loss."""
+    ordered = np.sort(np.asarray(losses, dtype=float))
+    k = int(np.ceil(level * len(ordered))) - 1
+    return ordered[min(max(k, 0), len(ordered) - 1)]
+
+
+def expected_shortfall(losses, level):
+    """Expected shortfall: the average of the worst ``(1 - level) N`` losses (Acerbi-Tasche, 2002).
+
+    The boundary observation gets its fractional weight, so ES >= VaR always.
+    """
+    ordered = np.sort(np.asarray(losses, dtype=float))[::-1]
+    tail = (1.0 - level) * len(ordered)
+    whole = int(np.floor(tail))
+    total = ordered[:whole].sum()
+    if whole < len(ordered) and tail > whole:
+        total += (tail - whole) * ordered[whole]
+    if tail <= 0:
+        return ordered[0]
+    return total / tail
+
+
+def tail_risk(losses, seed, n_boot=200):
+    """VaR and ES of the losses at :data:`TAIL_LEVELS`, each with a bootstrap standard error.
+
+    The bootstrap resamples paths (``n_boot`` times) with a generator seeded from the
+    run's seed, so the reported errors are reproducible.
+    """
+    losses = np.asarray(losses, dtype=float)
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 7])))
+    resamples = rng.integers(0, len(losses), size=(n_boot, len(losses)))
+    out = {}
+    for level in TAIL_LEVELS:
+        tag = f"{level * 100:g}".replace(".", "")
+        for name, fn in (("var", value_at_risk), ("es", expected_shortfall)):
+            boot = np.array([fn(losses[idx], level) for idx in resamples])
+            out[f"loss_{name}_{tag}"] = {"value": float(fn(losses, level)),
+                                         "se": float(boot.std(ddof=1)) if len(losses) > 1 else 0.0}
+    return out

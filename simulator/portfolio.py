@@ -1,0 +1,344 @@
+"""The loan book: a struct of arrays, built from segment definitions or read from a loan tape.
+
+Each loan slot carries the loan's state at month 0 (scheduled principal, arrears,
+delinquency state, remaining term) and its borrower (monthly permanent income,
+savings, other lenders' debt service, employment, risk score). It also carries
+the slot's *origination template* (original principal and term, the borrower's
+income and savings at origination): under the ``constant`` balance sheet a
+loan that matures, prepays or is charged off is replaced by a new loan of the
+same segment built from that template with a fresh, employed borrower.
+
+Loan tape columns (CSV or Parquet, one row per loan):
+
+========================  ========  ==================================================
+column                    required  meaning
+========================  ========  ==================================================
+``balance``               yes       outstanding balance incl. overdue amounts, currency
+``annual_rate_pct``       yes       contractual APR, percent
+``remaining_term``        yes       instalments left (months), >= 0
+``dpd``                   yes       days past due, 0-180
+``segment``               no        segment name (default: the first segment)
+``income``                no        borrower's monthly income (default: segment median)
+``savings``               no        liquid savings (default: segment ``savings_months``)
+``other_debt``            no        monthly debt service to other lenders (default: mid DTI)
+``amortisation``          no        equal_instalment / equal_principal / interest_first
+``score``                 no        risk score (default: segment mean)
+``original_principal``    no        replacement loan size (default: ``balance``)
+``original_term``         no        replacement loan term (default: ``remaining_term``)
+========================  ========  ==================================================
+"""
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr
+
+from .engine.amortisation import (AMORTISATION_CODES, amortisation_codes, current_instalment,
+                                  scheduled_principal_after)
+from .errors import InputError, must_be
+
+BOOK_STREAM = 1
+"""Key of the seed sequence that generates a synthetic book (independent of the paths)."""
+
+DELINQUENT_UNEMPLOYED = 0.5
+"""Share of borrowers of delinquent loans who are out of work at month 0; assumed."""
+
+SAVINGS_LOG_SD = 1.0
+"""Dispersion (sd of log) of savings around the segment's ``savings_months``; assumed."""
+
+TAPE_REQUIRED = ("balance", "annual_rate_pct", "remaining_term", "dpd")
+TAPE_OPTIONAL = ("segment", "income", "savings", "other_debt", "amortisation", "score",
+                 "original_principal", "original_term", "loan_id")
+
+
+@dataclass(frozen=True)
+class LoanBook:
+    """All loans of a book as parallel arrays (length ``n_loans``); money in book currency.
+
+    Attributes
+    ----------
+    segment : int32 array, index into ``segment_names``
+    principal : float64 array, scheduled principal outstanding ``B``
+    arrears : float64 array, overdue amount ``A`` (missed instalments plus penalty interest)
+    apr : float64 array, annual rate as a fraction
+    remaining_term : int32 array
+    amortisation : int8 array, codes of :mod:`simulator.engine.amortisation`
+    dpd_state : int8 array, 0 = current, k = (30(k-1), 30k] days past due, k = 1..6
+    income : float64 array, monthly permanent income
+    savings : float64 array
+    other_debt : float64 array, monthly debt service to other lenders
+    employed : bool array, employment at month 0
+    score : float64 array
+    original_principal, original_term, original_income, original_savings : arrays
+        The slot's origination template for like-for-like replacement.
+    segment_names : tuple of str
+    """
+
+    segment: np.ndarray
+    principal: np.ndarray
+    arrears: np.ndarray
+    apr: np.ndarray
+    remaining_term: np.ndarray
+    amortisation: np.ndarray
+    dpd_state: np.ndarray
+    income: np.ndarray
+    savings: np.ndarray
+    other_debt: np.ndarray
+    employed: np.ndarray
+    score: np.ndarray
+    original_principal: np.ndarray
+    original_term: np.ndarray
+    original_income: np.ndarray
+    original_savings: np.ndarray
+    segment_names: tuple
+
+    @property
+    def n_loans(self):
+        return self.segment.shape[0]
+
+    @property
+    def balance(self):
+        """Outstanding balance per loan, ``B + A``."""
+        return self.principal + self.arrears
+
+    def to_frame(self):
+        """The book as a pandas DataFrame (one row per loan)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "segment_names"}
+        frame = pd.DataFrame(data)
+        frame["segment"] = pd.Categorical.from_codes(self.segment, categories=list(self.segment_names))
+        return frame
+
+
+def segment_loan_counts(shares, n_loans):
+    """Split ``n_loans`` by shares (fractions) with the largest-remainder rule."""
+    shares = np.asarray(shares, dtype=float)
+    exact = shares / shares.sum() * n_loans
+    counts = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[: n_loans - counts.sum()]] += 1
+    return counts
+
+
+def _arrears_for_state(dpd_state, principal, apr, remaining_term, amortisation):
+    """Overdue amount of a loan that has missed ``dpd_state`` instalments: that many current instalments."""
+    instalment = np.empty(principal.shape[0])
+    current_instalment(principal, apr / 12.0, np.maximum(remaining_term, 1).astype(np.int32),
+                       amortisation, instalment)
+    return dpd_state * instalment
+
+
+def _cap_to_affordability(principal, apr, term, income, instalment_share):
+    """Cut principals so the first instalment is at most ``instalment_share`` of income.
+
+    Uses the annuity instalment ``B r / (1 - (1 + r)^-n)`` (``B / n`` at r = 0) for every
+    amortisation type, the underwriter's usual affordability test; a share below 1%
+    of income is lifted to 1% so no loan is cut to nothing.
+    """
+    r = apr / 12.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_unit = np.where(r > 0, r / (1.0 - (1.0 + r) ** (-term.astype(float))), 1.0 / term)
+    cap = np.maximum(instalment_share, 0.01) * income / per_unit
+    return np.minimum(principal, cap)
+
+
+def synthetic_book(portfolio, seed, unemployment0):
+    """Generate a synthetic book from the portfolio's segments, deterministically from ``seed``.
+
+    Per borrower a latent quality ``q ~ N(0, 1)`` links the risk score
+    (``mean + sd q``), the APR (risk-based pricing: ``Phi(-0.8 q + 0.6 e)`` across the
+    segment's range), the other-debt DTI (``Phi(-0.7 q + 0.71 e)`` across its range)
+    and savings (log-normal around ``savings_months`` of essential spending, log-sd 1,
+    shifted by ``q``), so a score cut-off selects safer borrowers. Loans are seasoned
+    uniformly over their term, the book's age mix under a constant balance sheet.
+    Delinquent loans start with their arrears and no savings; their borrowers are
+    unemployed with probability :data:`DELINQUENT_UNEMPLOYED`, current loans'
+    borrowers with the segment's unemployment rate.
+
+    Parameters
+    ----------
+    portfolio : PortfolioSpec
+    seed : int
+    unemployment0 : float
+        Today's unemployment rate (fraction), before segment sensitivity.
+    """
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, BOOK_STREAM])))
+    counts = segment_loan_counts([s.share_pct for s in portfolio.segments], portfolio.n_loans)
+    parts = [_segment_loans(spec, k, int(n), rng, unemployment0)
+             for k, (spec, n) in enumerate(zip(portfolio.segments, counts))]
+    columns = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    return LoanBook(**columns, segment_names=tuple(s.name for s in portfolio.segments))
+
+
+def _segment_loans(spec, index, n, rng, unemployment0):
+    quality = rng.standard_normal(n)
+    score = np.clip(spec.score.mean + spec.score.sd * quality, 300.0, 900.0)
+    original_principal = spec.principal.median * np.exp(spec.principal.sigma * rng.standard_normal(n))
+    original_term = rng.choice(np.asarray(spec.term_months, dtype=np.int32), size=n)
+    apr = (spec.apr_pct.min + (spec.apr_pct.max - spec.apr_pct.min)
+           * ndtr(-0.8 * quality + 0.6 * rng.standard_normal(n))) / 100.0
+    income = spec.income.median * np.exp(spec.income.sigma * rng.standard_normal(n))
+    dti = (spec.other_debt_dti_pct.min + (spec.other_debt_dti_pct.max - spec.other_debt_dti_pct.min)
+           * ndtr(-0.7 * quality + np.sqrt(0.51) * rng.standard_normal(n))) / 100.0
+    original_principal = _cap_to_affordability(original_principal, apr, original_term, income,
+                                               spec.max_total_dti_pct / 100.0 - dti)
+    essential = spec.essential_spending_pct / 100.0 * income
+    savings = spec.savings_months * essential * np.exp(
+        SAVINGS_LOG_SD * (0.5 * quality + np.sqrt(0.75) * rng.standard_normal(n)) - 0.5 * SAVINGS_LOG_SD ** 2)
+    months_paid = np.floor(rng.random(n) * original_term).astype(np.int32)
+    amortisation = np.full(n, AMORTISATION_CODES[spec.amortisation], dtype=np.int8)
+    principal = np.empty(n)
+    scheduled_principal_after(original_principal, apr / 12.0, original_term, months_paid, amortisation, principal)
+    remaining_term = (original_term - months_paid).astype(np.int32)
+    dpd_state = rng.choice(7, size=n, p=np.asarray(spec.starting_dpd_pct.as_fractions())).astype(np.int8)
+    u_segment = min(unemployment0 * spec.unemployment_sensitivity, 0.95)
+    employed = rng.random(n) >= np.where(dpd_state == 0, u_segment, DELINQUENT_UNEMPLOYED)
+    return dict(
+        segment=np.full(n, index, dtype=np.int32), principal=principal,
+        arrears=_arrears_for_state(dpd_state, principal, apr, remaining_term, amortisation),
+        apr=apr, remaining_term=remaining_term, amortisation=amortisation, dpd_state=dpd_state,
+        income=income, savings=np.where(dpd_state == 0, savings, 0.0), other_debt=dti * income,
+        employed=employed, score=score, original_principal=original_principal,
+        original_term=original_term.astype(np.int32), original_income=income, original_savings=savings)
+
+
+def read_tape(path, portfolio, unemployment0, seed):
+    """Read and check a loan tape; fill missing optional columns from segment defaults.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV or Parquet file (by extension).
+    portfolio : PortfolioSpec
+        Gives the segments and their defaults.
+    unemployment0 : float
+        Today's unemployment rate (fraction), for the employment of current borrowers.
+    seed : int
+        Employment of current borrowers is drawn from it (delinquent ones start unemployed).
+
+    Raises
+    ------
+    InputError
+        Unreadable file, missing required columns, NaNs, negative balances, rates or
+        terms out of range, unknown segments or amortisation types, DPD beyond 180.
+    """
+    path = Path(path)
+    frame = _read_table(path)
+    problems = [f"{path}: required column '{c}' is missing. The tape needs columns "
+                f"{', '.join(TAPE_REQUIRED)} (see the README's loan tape section)."
+                for c in TAPE_REQUIRED if c not in frame.columns]
+    unknown = [c for c in frame.columns if c not in TAPE_REQUIRED + TAPE_OPTIONAL]
+    if unknown:
+        problems.append(f"{path}: unknown columns {unknown}. Rename or drop them; known optional columns: "
+                        f"{', '.join(TAPE_OPTIONAL)}.")
+    if problems:
+        raise InputError(problems)
+    if len(frame) == 0:
+        raise InputError(f"{path}: the tape has no rows. Export at least one loan.")
+    segments = {s.name: k for k, s in enumerate(portfolio.segments)}
+    problems = _check_tape_values(path, frame, segments)
+    if problems:
+        raise InputError(problems)
+    n = len(frame)
+    seg = frame["segment"].map(segments).to_numpy(np.int32) if "segment" in frame else np.zeros(n, np.int32)
+    specs = portfolio.segments
+
+    def per_segment(fn):
+        return np.array([fn(s) for s in specs])[seg]
+
+    balance = frame["balance"].to_numpy(float)
+    apr = frame["annual_rate_pct"].to_numpy(float) / 100.0
+    remaining_term = frame["remaining_term"].to_numpy(np.int32)
+    dpd = frame["dpd"].to_numpy(float)
+    dpd_state = np.ceil(dpd / 30.0).astype(np.int8)
+    if "amortisation" in frame:
+        amortisation = amortisation_codes(frame["amortisation"])
+    else:
+        amortisation = per_segment(lambda s: AMORTISATION_CODES[s.amortisation]).astype(np.int8)
+    income = _column_or(frame, "income", per_segment(lambda s: s.income.median))
+    essential = per_segment(lambda s: s.essential_spending_pct / 100.0) * income
+    savings_default = per_segment(lambda s: s.savings_months) * essential
+    savings = _column_or(frame, "savings", savings_default)
+    other_debt = _column_or(frame, "other_debt",
+                            per_segment(lambda s: (s.other_debt_dti_pct.min + s.other_debt_dti_pct.max) / 200.0)
+                            * income)
+    score = _column_or(frame, "score", per_segment(lambda s: s.score.mean))
+    arrears = np.minimum(_arrears_for_state(dpd_state, balance, apr, remaining_term, amortisation), balance)
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, BOOK_STREAM])))
+    u_segment = np.minimum(unemployment0 * per_segment(lambda s: s.unemployment_sensitivity), 0.95)
+    employed = rng.random(n) >= np.where(dpd_state == 0, u_segment, DELINQUENT_UNEMPLOYED)
+    return LoanBook(
+        segment=seg, principal=balance - arrears, arrears=arrears, apr=apr, remaining_term=remaining_term,
+        amortisation=amortisation, dpd_state=dpd_state, income=income, savings=savings, other_debt=other_debt,
+        employed=employed, score=score,
+        original_principal=_column_or(frame, "original_principal", balance),
+        original_term=_column_or(frame, "original_term", np.maximum(remaining_term, 1)).astype(np.int32),
+        original_income=income, original_savings=np.where(dpd_state == 0, savings, savings_default),
+        segment_names=tuple(segments))
+
+
+def _column_or(frame, name, default):
+    return frame[name].to_numpy(float) if name in frame else np.asarray(default, dtype=float)
+
+
+def _read_table(path):
+    if not path.exists():
+        raise InputError(f"{path}: loan tape not found. Check portfolio.tape; it is relative to the scenario file.")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        if path.suffix.lower() == ".csv":
+            return pd.read_csv(path)
+    except Exception as exc:  # any parser failure is a bad file, not a bug here
+        raise InputError(f"{path}: cannot be read as a {path.suffix[1:]} table ({type(exc).__name__}: {exc}). "
+                         "Export the tape again as CSV with a header row, or as Parquet.") from None
+    raise InputError(must_be(path, "the file extension", "'.csv' or '.parquet'", path.suffix,
+                             "Save the tape as CSV or Parquet."))
+
+
+def _check_tape_values(path, frame, segments):
+    """All value problems of a tape: NaNs, negatives, ranges, unknown categories."""
+    problems = []
+    numeric_rules = {
+        "balance": (0.0, np.inf, "a number >= 0"),
+        "annual_rate_pct": (0.0, 100.0, "a percentage in [0, 100]"),
+        "remaining_term": (0.0, 600.0, "an integer number of months in [0, 600]"),
+        "dpd": (0.0, 180.0, "days past due in [0, 180] (charged-off loans do not belong on the tape)"),
+        "income": (0.0, np.inf, "a number >= 0"),
+        "savings": (0.0, np.inf, "a number >= 0"),
+        "other_debt": (0.0, np.inf, "a number >= 0"),
+        "score": (0.0, 10_000.0, "a number in [0, 10000]"),
+        "original_principal": (0.0, np.inf, "a number >= 0"),
+        "original_term": (1.0, 600.0, "an integer number of months in [1, 600]"),
+    }
+    for column, (low, high, constraint) in numeric_rules.items():
+        if column not in frame:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() | (values < low) | (values > high)
+        if column in ("remaining_term", "original_term"):
+            bad |= values.notna() & (values != np.floor(values))
+        if bad.any():
+            rows = np.flatnonzero(bad.to_numpy())
+            first = rows[0]
+            problems.append(f"{path}: column '{column}' must be {constraint}; got {frame[column].iloc[first]!r} "
+                            f"in data row {first + 1} ({len(rows)} bad rows in all, first rows "
+                            f"{[int(r) + 1 for r in rows[:5]]}). Fix or remove those rows.")
+    for column, valid in (("segment", list(segments)), ("amortisation", list(AMORTISATION_CODES))):
+        if column not in frame:
+            continue
+        bad = ~frame[column].isin(valid)
+        if bad.any():
+            first = int(np.flatnonzero(bad.to_numpy())[0])
+            problems.append(f"{path}: column '{column}' must be one of {valid}; got "
+                            f"{frame[column].iloc[first]!r} in data row {first + 1} ({int(bad.sum())} bad rows). "
+                            "Use the scenario's segment names / a known amortisation type.")
+    return problems
+
+
+def build_book(scenario, seed):
+    """The scenario's loan book: synthetic or from its tape."""
+    unemployment0 = scenario.macro.baseline.unemployment_pct / 100.0
+    if scenario.portfolio.source == "tape":
+        return read_tape(scenario.portfolio.tape, scenario.portfolio, unemployment0, seed)
+    return synthetic_book(scenario.portfolio, seed, unemployment0)

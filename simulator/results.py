@@ -1,0 +1,195 @@
+"""Running a scenario end to end, and its results: tidy frames and the run directory.
+
+The run directory (DESIGN 5) is written atomically: everything goes to a
+temporary sibling that is renamed into place at the end, so an interrupted or
+failed run leaves no half-written directory.
+"""
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from functools import cached_property
+from pathlib import Path
+
+import numba
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .engine.layout import METRIC_NAMES
+from .engine.simulate import check_fits, simulate_paths
+from .errors import InputError
+from .metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk
+from .portfolio import build_book
+from .scenario import Scenario, load_scenario
+
+SEED_BITS = 32
+
+
+class Results:
+    """Outcome of one run: per-path aggregates plus everything derived from them.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The resolved scenario, with the concrete seed.
+    aggregates : numpy.ndarray (n_paths, n_months + 1, N_METRICS)
+    central : dict
+        Central macro path per variable (percent).
+    n_loans : int
+    wall_seconds : float
+    """
+
+    def __init__(self, scenario, aggregates, central, n_loans, wall_seconds):
+        self.scenario = scenario
+        self.aggregates = aggregates
+        self.central = central
+        self.n_loans = n_loans
+        self.wall_seconds = wall_seconds
+
+    @property
+    def seed(self):
+        return self.scenario.run.seed
+
+    @cached_property
+    def series(self):
+        """Per-path monthly series (see :func:`simulator.metrics.path_series`)."""
+        return path_series(self.aggregates, self.scenario.funding.liquidity_buffer_pct / 100.0)
+
+    @cached_property
+    def headline(self):
+        """Per-path headline values, ``{metric: array (n_paths,)}``."""
+        return headline_values(self.aggregates, self.series)
+
+    @cached_property
+    def summary(self):
+        """The content of ``summary.json``: run identity and headline statistics."""
+        run = self.scenario.run
+        metrics = {name: {k: float(v) for k, v in describe(self.headline[name]).items()}
+                   for name in HEADLINE_METRICS}
+        metrics.update(tail_risk(self.headline["cumulative_loss_rate"], self.seed))
+        return {
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "paths": run.paths,
+            "loans": self.n_loans,
+            "horizon_months": run.horizon_months,
+            "balance_sheet": run.balance_sheet,
+            "behaviour_model": self.scenario.behaviour.model,
+            "currency": self.scenario.portfolio.currency,
+            "opening_balance": float(self.series["book_balance"][0, 0]),
+            "versions": versions(),
+            "wall_seconds": round(self.wall_seconds, 3),
+            "metrics": metrics,
+        }
+
+    @cached_property
+    def timeseries(self):
+        """Long table: one row per (month, metric) with mean, p05, p50, p95, p99 and se."""
+        frames = []
+        months = np.arange(self.scenario.run.horizon_months + 1)
+        for name, values in self.series.items():
+            stats = describe(values, axis=0)
+            frame = pd.DataFrame({"month": months, "metric": name, **stats})
+            frames.append(frame)
+        for variable, level in self.central.items():
+            frames.append(pd.DataFrame({"month": months, "metric": f"macro_{variable}_central",
+                                        "mean": level / 100.0, "p05": level / 100.0, "p50": level / 100.0,
+                                        "p95": level / 100.0, "p99": level / 100.0, "se": 0.0}))
+        return pd.concat(frames, ignore_index=True)
+
+    def headline_table(self):
+        """Headline metrics as a DataFrame (rows = metrics, columns = statistics)."""
+        rows = {k: v for k, v in self.summary["metrics"].items() if k in HEADLINE_METRICS}
+        return pd.DataFrame(rows).T[["mean", "p05", "p50", "p95", "p99", "se"]]
+
+    def save(self, out_dir, plots=True):
+        """Write the run directory atomically; an existing run directory is replaced.
+
+        Raises
+        ------
+        InputError
+            If ``out_dir`` exists and is not a run directory, or cannot be written.
+        """
+        out_dir = Path(out_dir)
+        if out_dir.exists() and not (out_dir / "summary.json").exists():
+            raise InputError(f"{out_dir}: exists and is not a run directory. Choose another --out "
+                             "or remove it first.")
+        try:
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+        except OSError as exc:
+            raise InputError(f"{out_dir}: cannot be written ({exc.strerror}). Choose a writable --out.") from None
+        try:
+            self._write(staging, plots)
+            if out_dir.exists():
+                retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+                os.replace(out_dir, retired / "run")
+                os.replace(staging, out_dir)
+                shutil.rmtree(retired)
+            else:
+                os.replace(staging, out_dir)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging)
+        return out_dir
+
+    def _write(self, directory, plots):
+        (directory / "summary.json").write_text(json.dumps(self.summary, indent=2), encoding="utf-8")
+        self.timeseries.to_csv(directory / "timeseries.csv", index=False)
+        self.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
+        np.savez_compressed(directory / "paths.npz", aggregates=self.aggregates,
+                            metric_names=np.array(METRIC_NAMES), seed=np.array(self.seed))
+        (directory / "scenario.resolved.yaml").write_text(self.scenario.to_yaml(), encoding="utf-8")
+        if plots:
+            from .plots import write_run_plots
+            write_run_plots(self, directory / "plots")
+
+
+def versions():
+    """Versions that determine a run's numbers."""
+    return {"simulator": __version__, "numpy": np.__version__, "numba": numba.__version__}
+
+
+def resolve_seed(scenario):
+    """The scenario with a concrete seed: its own, or a fresh random one (recorded in the results)."""
+    if scenario.run.seed is not None:
+        return scenario
+    return scenario.with_run(seed=secrets.randbits(SEED_BITS))
+
+
+def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None):
+    """Simulate a scenario and return its :class:`Results`.
+
+    Parameters
+    ----------
+    scenario : Scenario, str or Path
+        A scenario object or the path of a scenario file.
+    paths, seed, loans, threads : int, optional
+        Override ``run.paths``, ``run.seed``, the synthetic book's ``n_loans`` and
+        the engine's thread count.
+    progress : callable, optional
+        Called with the number of paths finished after each block.
+
+    Examples
+    --------
+    >>> import simulator
+    >>> results = simulator.run("scenarios/baseline.yaml", paths=50)  # doctest: +SKIP
+    >>> results.headline_table()                                       # doctest: +SKIP
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if loans is not None and scenario.portfolio.source == "tape":
+        raise InputError("--loans resizes a synthetic book; this scenario reads a loan tape. "
+                         "Drop --loans or use a synthetic portfolio.")
+    scenario = resolve_seed(scenario.with_run(paths=paths, seed=seed).with_loans(loans))
+    n_loans = scenario.portfolio.n_loans if scenario.portfolio.source == "synthetic" else None
+    if n_loans is not None:
+        check_fits(scenario, n_loans, source=scenario.name)
+    started = time.perf_counter()
+    book = build_book(scenario, scenario.run.seed)
+    check_fits(scenario, book.n_loans, source=scenario.name)
+    aggregates, central = simulate_paths(scenario, book, scenario.run.seed, progress=progress, threads=threads)
+    return Results(scenario, aggregates, central, book.n_loans, time.perf_counter() - started)

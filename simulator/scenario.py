@@ -1,0 +1,593 @@
+"""Scenario files: the schema (typed, frozen pydantic models) and loading.
+
+A scenario is a YAML file with the sections ``run``, ``portfolio``, ``macro``,
+``behaviour`` and ``funding``. ``extends: other.yaml`` inherits another scenario
+and deep-merges this file's keys over it (mappings merge key by key, lists and
+scalars replace), so ``adverse.yaml`` states only what differs from
+``baseline.yaml``. Every key ending in ``_pct`` is written in percent (``5.2``
+means 5.2%); the code converts to fractions where it uses the value.
+
+Loading reports every problem of a file at once, as :class:`~simulator.errors.InputError`
+messages of the form ``<file>: <field> must be <constraint>; got <value>. <fix>``.
+"""
+from __future__ import annotations
+
+import difflib
+import typing
+from pathlib import Path
+from typing import Annotated, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError, must_be
+
+DPD_STATE_KEYS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90",
+                  "dpd_91_120", "dpd_121_150", "dpd_151_180")
+"""Keys of the live delinquency states, in order; index = months past due."""
+
+N_LIVE_STATES = len(DPD_STATE_KEYS)
+ROLL_RATE_COLUMNS = DPD_STATE_KEYS + ("charged_off", "closed")
+
+
+class Spec(BaseModel):
+    """Base of every scenario section: unknown keys refused, instances frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- run
+class RunSpec(Spec):
+    """How the simulation is run."""
+
+    horizon_months: int = Field(36, ge=1, le=120, description="months simulated, 1-120")
+    paths: int = Field(500, ge=1, le=1_000_000, description="Monte Carlo paths")
+    seed: Optional[int] = Field(None, ge=0, le=2**63 - 1,
+                                description="integer seed; drawn and stored when absent")
+    balance_sheet: Literal["constant", "runoff"] = Field(
+        "constant", description="'constant' replaces closed loans like for like; 'runoff' lets the book amortise")
+    chunk_paths: int = Field(32, ge=1, description="paths simulated per engine call (memory/progress only)")
+    threads: Optional[int] = Field(None, ge=1, description="engine threads; all cores when absent")
+
+
+# --------------------------------------------------------------------- portfolio
+class LogNormalSpec(Spec):
+    """A log-normal distribution given by its median and the sd of its log."""
+
+    median: float = Field(gt=0, description="median, in currency units")
+    sigma: float = Field(0.5, ge=0, le=3, description="standard deviation of the log")
+
+
+class RangePctSpec(Spec):
+    """A uniform range in percent."""
+
+    min: float = Field(ge=0, le=100, description="lower end, percent")
+    max: float = Field(ge=0, le=100, description="upper end, percent")
+
+
+class ScoreSpec(Spec):
+    """Borrower risk score (a bureau-style score, higher = safer), normal and clipped to 300-900."""
+
+    mean: float = Field(650, ge=300, le=900)
+    sd: float = Field(60, ge=0, le=300)
+
+
+class StartingDpdSpec(Spec):
+    """Share of the segment's loans in each delinquency state at month 0, percent (sums to 100)."""
+
+    current: float = Field(95.0, ge=0, le=100)
+    dpd_1_30: float = Field(2.0, ge=0, le=100)
+    dpd_31_60: float = Field(0.8, ge=0, le=100)
+    dpd_61_90: float = Field(0.6, ge=0, le=100)
+    dpd_91_120: float = Field(0.6, ge=0, le=100)
+    dpd_121_150: float = Field(0.5, ge=0, le=100)
+    dpd_151_180: float = Field(0.5, ge=0, le=100)
+
+    def as_fractions(self):
+        return [getattr(self, key) / 100.0 for key in DPD_STATE_KEYS]
+
+
+class SegmentSpec(Spec):
+    """One segment of the book: who the borrowers are and what loans they hold."""
+
+    name: str = Field(min_length=1)
+    share_pct: float = Field(gt=0, le=100, description="share of the book's loans, percent")
+    principal: LogNormalSpec = Field(description="original loan amount")
+    apr_pct: RangePctSpec = Field(description="annual percentage rate, percent, uniform in [min, max]")
+    term_months: list[Annotated[int, Field(ge=3, le=36)]] = Field(
+        min_length=1, description="original terms to draw from (equally likely), 3-36 months")
+    amortisation: Literal["equal_instalment", "equal_principal", "interest_first"] = "equal_instalment"
+    income: LogNormalSpec = Field(description="borrower's monthly income")
+    essential_spending_pct: float = Field(55.0, ge=0, le=100, description="essential spending, percent of income")
+    other_debt_dti_pct: RangePctSpec = Field(
+        RangePctSpec(min=5, max=25), description="other lenders' debt service, percent of income")
+    max_total_dti_pct: float = Field(50.0, gt=0, le=200, description="underwriting cap: (this loan's instalment + "
+                                     "other debt service) / income at origination, percent; larger loans are cut")
+    savings_months: float = Field(1.5, ge=0, le=60, description="mean savings, in months of essential spending")
+    starting_dpd_pct: StartingDpdSpec = StartingDpdSpec()
+    score: ScoreSpec = ScoreSpec()
+    unemployment_sensitivity: float = Field(
+        1.0, ge=0, le=5, description="segment unemployment rate / the scenario's unemployment rate")
+
+
+class PortfolioSpec(Spec):
+    """The loan book: a synthetic book built from segments, or a loan tape."""
+
+    currency: str = "CNY"
+    source: Literal["synthetic", "tape"] = "synthetic"
+    n_loans: int = Field(20_000, ge=1, le=50_000_000, description="loans in a synthetic book")
+    tape: Optional[str] = Field(None, description="loan tape (CSV or Parquet), relative to the scenario file")
+    segments: list[SegmentSpec] = Field(min_length=1)
+
+
+# ------------------------------------------------------------------------- macro
+MacroVariable = Literal["unemployment", "income_growth", "policy_rate"]
+
+
+class MacroBaselineSpec(Spec):
+    """Baseline levels, percent (income growth and policy rate annual)."""
+
+    unemployment_pct: float = Field(5.2, ge=0, le=60)
+    income_growth_pct: float = Field(5.0, ge=-50, le=50)
+    policy_rate_pct: float = Field(3.0, ge=-5, le=50)
+
+
+class StepShock(Spec):
+    """``size`` added from ``start_month`` (to ``end_month`` inclusive, when given)."""
+
+    shape: Literal["step"]
+    variable: MacroVariable
+    size_pp: float = Field(description="change in percentage points")
+    start_month: int = Field(1, ge=1)
+    end_month: Optional[int] = Field(None, ge=1)
+
+
+class RampShock(Spec):
+    """Linear rise from 0 at ``start_month - 1`` to ``size`` at ``end_month``, held after."""
+
+    shape: Literal["ramp"]
+    variable: MacroVariable
+    size_pp: float
+    start_month: int = Field(1, ge=1)
+    end_month: int = Field(ge=1)
+
+
+class HumpShock(Spec):
+    """Rise linearly to ``size`` at ``peak_month``, hold ``hold_months``, decay linearly over ``decay_months``."""
+
+    shape: Literal["hump"]
+    variable: MacroVariable
+    size_pp: float
+    start_month: int = Field(1, ge=1)
+    peak_month: int = Field(ge=1)
+    hold_months: int = Field(0, ge=0)
+    decay_months: int = Field(12, ge=0)
+
+
+class PathShock(Spec):
+    """An explicit path of levels (percent), linearly interpolated from the baseline at month 0.
+
+    Monthly values fall on months 1, 2, ...; quarterly values on months 3, 6, ...
+    The last value holds to the end of the horizon.
+    """
+
+    shape: Literal["path"]
+    variable: MacroVariable
+    frequency: Literal["monthly", "quarterly"] = "quarterly"
+    levels_pct: list[float] = Field(min_length=1)
+
+
+Shock = Annotated[Union[StepShock, RampShock, HumpShock, PathShock], Field(discriminator="shape")]
+
+
+class CycleSpec(Spec):
+    """The per-path AR(1) credit-cycle factor ``x``, in units of its stationary sd.
+
+    ``x_t = phi x_{t-1} + sqrt(1 - phi^2) sigma eps_t`` with ``x_0 ~ N(0, sigma^2)``.
+    A positive ``x`` is a worse economy: it adds ``unemployment_loading_pp * x`` to the
+    unemployment path and subtracts ``income_growth_loading_pp * x`` from income growth.
+    """
+
+    volatility: float = Field(1.0, ge=0, le=5, description="stationary sd sigma; 0 = deterministic")
+    persistence: float = Field(0.9, ge=0, lt=1, description="monthly AR(1) coefficient phi")
+    unemployment_loading_pp: float = Field(0.6, ge=0, le=10)
+    income_growth_loading_pp: float = Field(1.5, ge=0, le=20)
+
+
+class MacroSpec(Spec):
+    """Baseline levels, shocks on top and the stochastic cycle around the central path."""
+
+    baseline: MacroBaselineSpec = MacroBaselineSpec()
+    shocks: list[Shock] = []
+    cycle: CycleSpec = CycleSpec()
+
+
+# --------------------------------------------------------------------- behaviour
+class RecoverySpec(Spec):
+    """Recoveries after charge-off: ``rate_pct`` of the charged-off balance, paid evenly over ``months``."""
+
+    rate_pct: float = Field(9.4, ge=0, le=100)
+    months: int = Field(12, ge=0, le=120, description="0 = sold at charge-off (debt sale)")
+
+
+class WillingnessSpec(Spec):
+    """Chance that a delinquent borrower who can pay does pay this month, percent, by bucket."""
+
+    dpd_1_30: float = Field(98.0, ge=0, le=100)
+    dpd_31_60: float = Field(60.0, ge=0, le=100)
+    dpd_61_90: float = Field(45.0, ge=0, le=100)
+    dpd_91_plus: float = Field(20.0, ge=0, le=100)
+
+    def by_state(self):
+        """Fractions for live states 0..6 (state 0, current, is set by friction and strategic default)."""
+        tail = self.dpd_91_plus / 100.0
+        return [1.0, self.dpd_1_30 / 100.0, self.dpd_31_60 / 100.0, self.dpd_61_90 / 100.0, tail, tail, tail]
+
+
+class StructuralSpec(Spec):
+    """Parameters of the structural borrower model (DESIGN 3.2)."""
+
+    job_finding_pct: float = Field(33.0, gt=0, le=100, description="monthly job-finding rate at baseline unemployment")
+    job_finding_elasticity: float = Field(1.0, ge=0, le=5,
+                                          description="finding rate scales as (u_baseline / u_t) ** elasticity")
+    replacement_rate_pct: float = Field(60.0, ge=0, le=100, description="income while unemployed, percent")
+    permanent_income_sd_pct: float = Field(10.0, ge=0, le=100, description="annual sd of log permanent income")
+    transitory_income_sd_pct: float = Field(15.0, ge=0, le=100, description="monthly sd of log transitory income")
+    savings_target_months: float = Field(4.0, ge=0, le=60, description="savings buffer target, months of spending")
+    strategic_default_pct: float = Field(0.05, ge=0, le=100,
+                                         description="monthly chance a current borrower who can pay defaults on purpose")
+    payment_friction_pct: float = Field(3.5, ge=0, le=100,
+                                        description="monthly chance a current borrower who can pay misses anyway "
+                                                    "(late salary, oversight); most cure the next month")
+    willingness: WillingnessSpec = WillingnessSpec()
+
+
+class RollRateSpec(Spec):
+    """Roll-rate model: monthly transition matrices and the one-factor cycle link.
+
+    ``matrices`` maps a segment name (or ``default``) to 7 rows (current, 1-30, ...,
+    151-180) of 9 percentages (the same 7 states, charged_off, closed), each row
+    summing to 100. The matrices are the long-run average over the credit cycle.
+    """
+
+    asset_correlation_pct: float = Field(5.0, ge=0, lt=100, description="rho of the one-factor link")
+    cycle_per_unemployment_pp: float = Field(0.5, ge=0, le=10,
+                                             description="cycle shift (in sd) per pp of unemployment above baseline")
+    matrices: dict[str, list[list[float]]]
+
+
+class BehaviourSpec(Spec):
+    """Borrower behaviour: which model, and what both models share."""
+
+    model: Literal["structural", "roll_rate"] = "structural"
+    chargeoff_dpd: Literal[90, 120, 150, 180] = Field(180, description="days past due at which loans are charged off")
+    prepayment_pct: float = Field(1.0, ge=0, le=100, description="monthly prepayment rate of current loans")
+    penalty_rate_uplift_pct: float = Field(50.0, ge=0, le=500,
+                                           description="overdue amounts accrue at APR x (1 + uplift)")
+    recovery: RecoverySpec = RecoverySpec()
+    structural: StructuralSpec = StructuralSpec()
+    roll_rate: Optional[RollRateSpec] = None
+
+
+class FundingSpec(Spec):
+    """The lender's liquidity buffer, percent of the opening book balance."""
+
+    liquidity_buffer_pct: float = Field(10.0, ge=0, le=1000)
+
+
+class Scenario(Spec):
+    """A complete, validated scenario."""
+
+    name: str = ""
+    description: str = ""
+    run: RunSpec = RunSpec()
+    portfolio: PortfolioSpec
+    macro: MacroSpec = MacroSpec()
+    behaviour: BehaviourSpec = BehaviourSpec()
+    funding: FundingSpec = FundingSpec()
+
+    @property
+    def segment_names(self):
+        return [seg.name for seg in self.portfolio.segments]
+
+    def with_run(self, **changes):
+        """A copy with ``run`` fields replaced (``None`` values are ignored)."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            return self
+        return self.model_copy(update={"run": self.run.model_copy(update=changes)})
+
+    def with_loans(self, n_loans):
+        """A copy whose synthetic book has ``n_loans`` loans."""
+        if n_loans is None:
+            return self
+        return self.model_copy(update={"portfolio": self.portfolio.model_copy(update={"n_loans": n_loans})})
+
+    def to_yaml(self):
+        """The resolved scenario as YAML text (all defaults filled in)."""
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+# ----------------------------------------------------------------------- loading
+class ScenarioLoader(yaml.SafeLoader):
+    """Safe YAML loader that refuses duplicate keys (a subclass: the global SafeLoader is untouched)."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", mark)
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+ScenarioLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read_yaml(path):
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found. Check the path and the working directory.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read ({exc}). Check it is a UTF-8 text file you can read.") from None
+    try:
+        data = yaml.load(text, Loader=ScenarioLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputError(f"{path}: YAML syntax error at {where}: {problem}. Fix the file's syntax there.") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: YAML syntax error: {exc}. Fix the file's syntax.") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(must_be(path, "the top level", "a mapping of sections (run, portfolio, ...)",
+                                 type(data).__name__, "Start the file with 'portfolio:' and the other sections."))
+    return data
+
+
+def _deep_merge(base, override):
+    """Merge ``override`` into ``base``: mappings recursively, everything else replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _absolutise_tape(data, directory):
+    portfolio = data.get("portfolio")
+    if isinstance(portfolio, dict) and isinstance(portfolio.get("tape"), str):
+        tape = Path(portfolio["tape"])
+        if not tape.is_absolute():
+            portfolio["tape"] = str((directory / tape).resolve())
+
+
+def _load_raw(path, chain):
+    """Read ``path`` and everything it extends, merged (child over parent)."""
+    path = Path(path).resolve()
+    if path in chain:
+        cycle = " -> ".join(p.name for p in chain + [path])
+        raise InputError(f"{chain[-1]}: extends makes a cycle ({cycle}). Remove one of the 'extends' keys.")
+    data = _read_yaml(path)
+    _absolutise_tape(data, path.parent)
+    parent_name = data.pop("extends", None)
+    if parent_name is None:
+        return data
+    if not isinstance(parent_name, str):
+        raise InputError(must_be(path, "extends", "a file name", parent_name, "Write e.g. 'extends: baseline.yaml'."))
+    parent_path = (path.parent / parent_name)
+    if not parent_path.exists():
+        raise InputError(f"{path}: extends names {parent_name!r}, which does not exist at {parent_path}. "
+                         "Fix the name; it is relative to this file's folder.")
+    parent = _load_raw(parent_path, chain + [path])
+    parent.pop("name", None)
+    parent.pop("description", None)
+    return _deep_merge(parent, data)
+
+
+def load_scenario(path):
+    """Load, merge (``extends``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    InputError
+        With every problem found in the file.
+    """
+    path = Path(path)
+    data = _load_raw(path, [])
+    data.setdefault("name", path.stem)
+    return scenario_from_dict(data, source=str(path))
+
+
+def scenario_from_dict(data, source="<scenario>"):
+    """Validate a scenario given as a (merged) mapping; see :func:`load_scenario`."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InputError([_describe(err, source) for err in exc.errors()]) from None
+    problems = _check_consistency(scenario, source)
+    if problems:
+        raise InputError(problems)
+    return scenario
+
+
+def _format_loc(loc):
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "the top level"
+
+
+def _describe(err, source):
+    """Turn one pydantic error into a house-style message."""
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        valid = _valid_keys(loc[:-1])
+        near = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+        hint = f"Did you mean '{near[0]}'?" if near else f"Valid keys here: {', '.join(valid)}."
+        return f"{source}: unknown key '{_format_loc(loc)}'. {hint}"
+    if kind == "missing":
+        return f"{source}: {_format_loc(loc)} is required but missing. Add it to the file."
+    constraint = err["msg"]
+    for prefix in ("Input should be ", "Value error, "):
+        if constraint.startswith(prefix):
+            constraint = constraint[len(prefix):]
+    field = _field_info(loc)
+    fix = f"Expected {field.description}." if field is not None and field.description else \
+        "Correct the value (see the README's scenario reference)."
+    return must_be(source, _format_loc(loc), constraint, err.get("input"), fix)
+
+
+def _walk(loc):
+    """Follow ``loc`` through the schema; return (model class, field info) pairs visited."""
+    annotation = Scenario
+    field = None
+    for part in loc:
+        annotation = _unwrap(annotation, part)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if isinstance(part, str) and part in annotation.model_fields:
+                field = annotation.model_fields[part]
+                annotation = field.annotation
+                continue
+            if isinstance(part, str):
+                # discriminator tag of a union member, e.g. 'hump'
+                continue
+        field = None
+    return annotation, field
+
+
+def _unwrap(annotation, part):
+    """Strip Optional/Annotated/list/dict/union layers so ``part`` can be looked up."""
+    while True:
+        origin = typing.get_origin(annotation)
+        args = typing.get_args(annotation)
+        if origin is Annotated:
+            annotation = args[0]
+        elif origin is Union:
+            members = [a for a in args if a is not type(None)]
+            chosen = members[0]
+            for member in members:
+                inner = typing.get_args(member)[0] if typing.get_origin(member) is Annotated else member
+                if isinstance(inner, type) and issubclass(inner, BaseModel) and "shape" in inner.model_fields:
+                    if part in typing.get_args(inner.model_fields["shape"].annotation):
+                        chosen = inner
+            if len(members) == 1 or chosen is not members[0] or not isinstance(part, int):
+                annotation = chosen
+            else:
+                return annotation
+        elif origin in (list, tuple) and isinstance(part, int):
+            annotation = args[0]
+            return annotation
+        elif origin is dict and not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            annotation = args[1]
+            return annotation
+        else:
+            return annotation
+
+
+def _valid_keys(loc):
+    annotation, _ = _walk(loc)
+    annotation = _unwrap(annotation, loc[-1] if loc else None)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _field_info(loc):
+    _, field = _walk(loc)
+    return field
+
+
+def _check_consistency(scenario, source):
+    """Cross-field rules pydantic's per-field checks cannot express."""
+    problems = []
+    portfolio = scenario.portfolio
+    total_share = sum(seg.share_pct for seg in portfolio.segments)
+    if abs(total_share - 100.0) > 1e-6:
+        problems.append(must_be(source, "portfolio.segments[*].share_pct", "percentages summing to 100",
+                                round(total_share, 6), "Adjust the segment shares so they add up to 100."))
+    names = [seg.name for seg in portfolio.segments]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        problems.append(must_be(source, "portfolio.segments[*].name", "unique", duplicates, "Rename the segments."))
+    for i, seg in enumerate(portfolio.segments):
+        where = f"portfolio.segments[{i}]"
+        total = sum(seg.starting_dpd_pct.as_fractions()) * 100.0
+        if abs(total - 100.0) > 1e-6:
+            problems.append(must_be(source, f"{where}.starting_dpd_pct", "percentages summing to 100",
+                                    round(total, 6), "Adjust the delinquency mix so it adds up to 100."))
+        for key in ("apr_pct", "other_debt_dti_pct"):
+            rng = getattr(seg, key)
+            if rng.min > rng.max:
+                problems.append(must_be(source, f"{where}.{key}", "a range with min <= max",
+                                        {"min": rng.min, "max": rng.max}, "Swap or correct the bounds."))
+    if portfolio.source == "tape" and not portfolio.tape:
+        problems.append(must_be(source, "portfolio.tape", "a loan tape path when source is 'tape'", None,
+                                "Add 'tape: my_loans.csv' or set 'source: synthetic'."))
+    horizon = scenario.run.horizon_months
+    for i, shock in enumerate(scenario.macro.shocks):
+        where = f"macro.shocks[{i}]"
+        if shock.shape in ("step", "ramp") and shock.end_month is not None and shock.end_month < shock.start_month:
+            problems.append(must_be(source, f"{where}.end_month", f">= start_month ({shock.start_month})",
+                                    shock.end_month, "Make the shock end after it starts."))
+        if shock.shape == "hump" and shock.peak_month < shock.start_month:
+            problems.append(must_be(source, f"{where}.peak_month", f">= start_month ({shock.start_month})",
+                                    shock.peak_month, "Put the peak at or after the start."))
+        if shock.shape != "path" and shock.start_month > horizon:
+            problems.append(must_be(source, f"{where}.start_month", f"<= run.horizon_months ({horizon})",
+                                    shock.start_month, "Start the shock inside the horizon or lengthen it."))
+    behaviour = scenario.behaviour
+    if behaviour.model == "roll_rate":
+        problems.extend(_check_roll_rates(behaviour.roll_rate, names, source))
+    return problems
+
+
+def _check_roll_rates(spec, segment_names, source):
+    if spec is None:
+        return [must_be(source, "behaviour.roll_rate", "a roll_rate block when behaviour.model is 'roll_rate'",
+                        None, "Add behaviour.roll_rate.matrices (see scenarios/roll_rate_example.yaml).")]
+    problems = []
+    for name, rows in spec.matrices.items():
+        where = f"behaviour.roll_rate.matrices.{name}"
+        if name != "default" and name not in segment_names:
+            near = difflib.get_close_matches(name, segment_names + ["default"], n=1)
+            hint = f"Did you mean '{near[0]}'?" if near else f"Use one of {segment_names + ['default']}."
+            problems.append(must_be(source, where, "named after a segment or 'default'", name, hint))
+        if len(rows) != N_LIVE_STATES:
+            problems.append(must_be(source, where, f"{N_LIVE_STATES} rows ({', '.join(DPD_STATE_KEYS)})",
+                                    f"{len(rows)} rows", "Give one row per live state."))
+            continue
+        for r, row in enumerate(rows):
+            if len(row) != len(ROLL_RATE_COLUMNS):
+                problems.append(must_be(source, f"{where}[{r}]", f"{len(ROLL_RATE_COLUMNS)} percentages "
+                                        f"({', '.join(ROLL_RATE_COLUMNS)})", f"{len(row)} values",
+                                        "Give one column per state."))
+            elif any(v < 0 for v in row) or abs(sum(row) - 100.0) > 1e-6:
+                problems.append(must_be(source, f"{where}[{r}]", "non-negative percentages summing to 100",
+                                        row, "Fix the row so it is a probability distribution."))
+    missing = [n for n in segment_names if n not in spec.matrices] if "default" not in spec.matrices else []
+    if missing:
+        problems.append(must_be(source, "behaviour.roll_rate.matrices", "a matrix for every segment or a 'default'",
+                                f"none for {missing}", "Add a 'default' matrix or one per segment."))
+    return problems

@@ -277,6 +277,29 @@ def read_tape(path, portfolio, unemployment0, seed):
         segment_names=tuple(segments))
 
 
+def book_to_tape(book):
+    """A loan tape (DataFrame with the documented columns) describing ``book`` at month 0.
+
+    Days past due are set to the middle of each state's range (15, 45, ... days).
+    """
+    amortisation_names = {code: name for name, code in AMORTISATION_CODES.items()}
+    return pd.DataFrame({
+        "loan_id": np.arange(1, book.n_loans + 1),
+        "balance": np.round(book.balance, 2),
+        "annual_rate_pct": np.round(book.apr * 100.0, 3),
+        "remaining_term": book.remaining_term,
+        "dpd": np.where(book.dpd_state > 0, 30 * book.dpd_state.astype(int) - 15, 0),
+        "segment": [book.segment_names[k] for k in book.segment],
+        "income": np.round(book.income, 2),
+        "savings": np.round(book.savings, 2),
+        "other_debt": np.round(book.other_debt, 2),
+        "amortisation": [amortisation_names[int(c)] for c in book.amortisation],
+        "score": np.round(book.score, 1),
+        "original_principal": np.round(book.original_principal, 2),
+        "original_term": book.original_term,
+    })
+
+
 def _column_or(frame, name, default):
     return frame[name].to_numpy(float) if name in frame else np.asarray(default, dtype=float)
 

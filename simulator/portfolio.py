@@ -41,8 +41,8 @@ from .errors import InputError, must_be
 BOOK_STREAM = 1
 """Key of the seed sequence that generates a synthetic book (independent of the paths)."""
 
-DELINQUENT_UNEMPLOYED = 0.5
-"""Share of borrowers of delinquent loans who are out of work at month 0; assumed."""
+DISTRESSED_UNEMPLOYED = 0.5
+"""Share of borrowers of loans 31+ DPD who are out of work at month 0; assumed."""
 
 SAVINGS_LOG_SD = 1.0
 """Dispersion (sd of log) of savings around the segment's ``savings_months``; assumed."""
@@ -151,9 +151,11 @@ def synthetic_book(portfolio, seed, unemployment0):
     and savings (log-normal around ``savings_months`` of essential spending, log-sd 1,
     shifted by ``q``), so a score cut-off selects safer borrowers. Loans are seasoned
     uniformly over their term, the book's age mix under a constant balance sheet.
-    Delinquent loans start with their arrears and no savings; their borrowers are
-    unemployed with probability :data:`DELINQUENT_UNEMPLOYED`, current loans'
-    borrowers with the segment's unemployment rate.
+    Delinquent loans start with their arrears. Loans 1-30 DPD are mostly the
+    month's payment slips (in the model's steady state most of them cure the next
+    month), so their borrowers start like current ones; loans 31+ DPD start with no
+    savings and an unemployed borrower with probability :data:`DISTRESSED_UNEMPLOYED`.
+    Other borrowers are unemployed with the segment's unemployment rate.
 
     Parameters
     ----------
@@ -192,12 +194,13 @@ def _segment_loans(spec, index, n, rng, unemployment0):
     remaining_term = (original_term - months_paid).astype(np.int32)
     dpd_state = rng.choice(7, size=n, p=np.asarray(spec.starting_dpd_pct.as_fractions())).astype(np.int8)
     u_segment = min(unemployment0 * spec.unemployment_sensitivity, 0.95)
-    employed = rng.random(n) >= np.where(dpd_state == 0, u_segment, DELINQUENT_UNEMPLOYED)
+    distressed = dpd_state >= 2
+    employed = rng.random(n) >= np.where(distressed, DISTRESSED_UNEMPLOYED, u_segment)
     return dict(
         segment=np.full(n, index, dtype=np.int32), principal=principal,
         arrears=_arrears_for_state(dpd_state, principal, apr, remaining_term, amortisation),
         apr=apr, remaining_term=remaining_term, amortisation=amortisation, dpd_state=dpd_state,
-        income=income, savings=np.where(dpd_state == 0, savings, 0.0), other_debt=dti * income,
+        income=income, savings=np.where(distressed, 0.0, savings), other_debt=dti * income,
         employed=employed, score=score, original_principal=original_principal,
         original_term=original_term.astype(np.int32), original_income=income, original_savings=savings)
 
@@ -214,7 +217,7 @@ def read_tape(path, portfolio, unemployment0, seed):
     unemployment0 : float
         Today's unemployment rate (fraction), for the employment of current borrowers.
     seed : int
-        Employment of current borrowers is drawn from it (delinquent ones start unemployed).
+        Employment at month 0 is drawn from it, as in :func:`synthetic_book`.
 
     Raises
     ------
@@ -258,7 +261,8 @@ def read_tape(path, portfolio, unemployment0, seed):
     income = _column_or(frame, "income", per_segment(lambda s: s.income.median))
     essential = per_segment(lambda s: s.essential_spending_pct / 100.0) * income
     savings_default = per_segment(lambda s: s.savings_months) * essential
-    savings = _column_or(frame, "savings", savings_default)
+    distressed = dpd_state >= 2
+    savings = _column_or(frame, "savings", np.where(distressed, 0.0, savings_default))
     other_debt = _column_or(frame, "other_debt",
                             per_segment(lambda s: (s.other_debt_dti_pct.min + s.other_debt_dti_pct.max) / 200.0)
                             * income)
@@ -266,14 +270,14 @@ def read_tape(path, portfolio, unemployment0, seed):
     arrears = np.minimum(_arrears_for_state(dpd_state, balance, apr, remaining_term, amortisation), balance)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, BOOK_STREAM])))
     u_segment = np.minimum(unemployment0 * per_segment(lambda s: s.unemployment_sensitivity), 0.95)
-    employed = rng.random(n) >= np.where(dpd_state == 0, u_segment, DELINQUENT_UNEMPLOYED)
+    employed = rng.random(n) >= np.where(distressed, DISTRESSED_UNEMPLOYED, u_segment)
     return LoanBook(
         segment=seg, principal=balance - arrears, arrears=arrears, apr=apr, remaining_term=remaining_term,
         amortisation=amortisation, dpd_state=dpd_state, income=income, savings=savings, other_debt=other_debt,
         employed=employed, score=score,
         original_principal=_column_or(frame, "original_principal", balance),
         original_term=_column_or(frame, "original_term", np.maximum(remaining_term, 1)).astype(np.int32),
-        original_income=income, original_savings=np.where(dpd_state == 0, savings, savings_default),
+        original_income=income, original_savings=np.where(distressed, savings_default, savings),
         segment_names=tuple(segments))
 
 

@@ -76,11 +76,11 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, q
       simulate run scenarios/baseline.yaml
       simulate run scenarios/severe.yaml --paths 1000 --seed 7 --out runs/severe
     """
-    from .results import run
+    from .results import check_out_dir, run
     from .scenario import load_scenario
 
     scenario = load_scenario(scenario_file)
-    out_dir = out_dir or Path("runs") / scenario.name
+    out_dir = check_out_dir(out_dir or Path("runs") / scenario.name)
     effective_paths = paths or scenario.run.paths
     n_loans = loans or scenario.portfolio.n_loans
     work = effective_paths * n_loans * scenario.run.horizon_months

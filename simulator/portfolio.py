@@ -317,7 +317,8 @@ def _read_table(path):
         if path.suffix.lower() == ".csv":
             return pd.read_csv(path)
     except Exception as exc:  # any parser failure is a bad file, not a bug here
-        raise InputError(f"{path}: cannot be read as a {path.suffix[1:]} table ({type(exc).__name__}: {exc}). "
+        reason = " ".join(str(exc).split())
+        raise InputError(f"{path}: cannot be read as a {path.suffix[1:]} table ({type(exc).__name__}: {reason}). "
                          "Export the tape again as CSV with a header row, or as Parquet.") from None
     raise InputError(must_be(path, "the file extension", "'.csv' or '.parquet'", path.suffix,
                              "Save the tape as CSV or Parquet."))
@@ -347,20 +348,33 @@ def _check_tape_values(path, frame, segments):
             bad |= values.notna() & (values != np.floor(values))
         if bad.any():
             rows = np.flatnonzero(bad.to_numpy())
-            first = rows[0]
-            problems.append(f"{path}: column '{column}' must be {constraint}; got {frame[column].iloc[first]!r} "
-                            f"in data row {first + 1} ({len(rows)} bad rows in all, first rows "
-                            f"{[int(r) + 1 for r in rows[:5]]}). Fix or remove those rows.")
+            problems.append(f"{path}: column '{column}' must be {constraint}; got "
+                            f"{_cell_text(frame[column].iloc[rows[0]])} in data row {rows[0] + 1} "
+                            f"({_rows_text(rows)}). Fix or remove those rows.")
+    fixes = {"segment": "Use the segment names of the scenario's portfolio.segments.",
+             "amortisation": "Use equal_instalment, equal_principal or interest_first."}
     for column, valid in (("segment", list(segments)), ("amortisation", list(AMORTISATION_CODES))):
         if column not in frame:
             continue
         bad = ~frame[column].isin(valid)
         if bad.any():
-            first = int(np.flatnonzero(bad.to_numpy())[0])
+            rows = np.flatnonzero(bad.to_numpy())
             problems.append(f"{path}: column '{column}' must be one of {valid}; got "
-                            f"{frame[column].iloc[first]!r} in data row {first + 1} ({int(bad.sum())} bad rows). "
-                            "Use the scenario's segment names / a known amortisation type.")
+                            f"{_cell_text(frame[column].iloc[rows[0]])} in data row {rows[0] + 1} "
+                            f"({_rows_text(rows)}). {fixes[column]}")
     return problems
+
+
+def _cell_text(value):
+    """A tape cell as a user would write it: plain numbers, 'an empty cell' for NaN."""
+    if pd.isna(value):
+        return "an empty cell"
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _rows_text(rows):
+    first = [int(r) + 1 for r in rows[:5]]
+    return "1 bad row" if len(rows) == 1 else f"{len(rows)} bad rows, first {first}"
 
 
 def build_book(scenario, seed):

@@ -113,10 +113,7 @@ class Results:
         InputError
             If ``out_dir`` exists and is not a run directory, or cannot be written.
         """
-        out_dir = Path(out_dir)
-        if out_dir.exists() and not (out_dir / "summary.json").exists():
-            raise InputError(f"{out_dir}: exists and is not a run directory. Choose another --out "
-                             "or remove it first.")
+        out_dir = check_out_dir(out_dir)
         try:
             out_dir.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -146,6 +143,20 @@ class Results:
         if plots:
             from .plots import write_run_plots
             write_run_plots(self, directory / "plots")
+
+
+def check_out_dir(out_dir):
+    """Refuse, before any work, an output path that is not a run directory (it would be replaced).
+
+    Returns
+    -------
+    Path
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not (out_dir.is_dir() and (out_dir / "summary.json").exists()):
+        raise InputError(f"{out_dir}: exists and is not a run directory. Choose another --out "
+                         "or remove it first.")
+    return out_dir
 
 
 def versions():

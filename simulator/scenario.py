@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError, must_be
 
@@ -31,9 +31,25 @@ ROLL_RATE_COLUMNS = DPD_STATE_KEYS + ("charged_off", "closed")
 
 
 class Spec(BaseModel):
-    """Base of every scenario section: unknown keys refused, instances frozen."""
+    """Base of every scenario section: unknown keys refused, instances frozen, no booleans as numbers."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, data):
+        """YAML reads ``yes``/``true`` as booleans, which pydantic would take as 1.
+
+        Such values are handed on as the text ``'true'``/``'false'``, so the number
+        field refuses them with its own path and constraint.
+        """
+        if not isinstance(data, dict):
+            return data
+        numeric = {name for name, field in cls.model_fields.items()
+                   if field.annotation in (int, float)
+                   or {int, float} & set(typing.get_args(field.annotation))}
+        return {key: (str(value).lower() if isinstance(value, bool) and key in numeric else value)
+                for key, value in data.items()}
 
 
 # --------------------------------------------------------------------------- run
@@ -428,9 +444,21 @@ def scenario_from_dict(data, source="<scenario>"):
     return scenario
 
 
+SHOCK_SHAPES = ("step", "ramp", "hump", "path")
+
+
 def _format_loc(loc):
+    """``('macro', 'shocks', 0, 'hump', 'peak_month')`` -> ``macro.shocks[0].peak_month``.
+
+    The union tag pydantic puts after a shock's index is not a key of the file, so it is dropped.
+    """
     text = ""
+    previous = None
     for part in loc:
+        skip = isinstance(previous, int) and part in SHOCK_SHAPES
+        previous = part
+        if skip:
+            continue
         if isinstance(part, int):
             text += f"[{part}]"
         else:
@@ -449,7 +477,16 @@ def _describe(err, source):
         return f"{source}: unknown key '{_format_loc(loc)}'. {hint}"
     if kind == "missing":
         return f"{source}: {_format_loc(loc)} is required but missing. Add it to the file."
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        shape = err.get("input", {}).get("shape") if isinstance(err.get("input"), dict) else None
+        return must_be(source, f"{_format_loc(loc)}.shape", f"one of {', '.join(map(repr, SHOCK_SHAPES))}", shape,
+                       "Give each shock a 'shape' key (see the README's macro.shocks).")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return must_be(source, _format_loc(loc), "a mapping of keys", err.get("input"),
+                       "Write the section as 'key: value' lines indented under its name.")
     constraint = err["msg"]
+    if kind == "too_short":
+        constraint = f"a list with at least {err['ctx']['min_length']} item(s)"
     for prefix in ("Input should be ", "Value error, "):
         if constraint.startswith(prefix):
             constraint = constraint[len(prefix):]
@@ -558,6 +595,14 @@ def _check_consistency(scenario, source):
             problems.append(must_be(source, f"{where}.start_month", f"<= run.horizon_months ({horizon})",
                                     shock.start_month, "Start the shock inside the horizon or lengthen it."))
     behaviour = scenario.behaviour
+    beyond = DPD_STATE_KEYS[behaviour.chargeoff_dpd // 30 + 1:]
+    for i, seg in enumerate(portfolio.segments):
+        share = sum(getattr(seg.starting_dpd_pct, key) for key in beyond)
+        if share > 0:
+            problems.append(must_be(source, f"portfolio.segments[{i}].starting_dpd_pct",
+                                    f"0 beyond behaviour.chargeoff_dpd ({behaviour.chargeoff_dpd}) in {list(beyond)}",
+                                    share, "Such loans would already be charged off: move that share to earlier "
+                                    "buckets or raise chargeoff_dpd."))
     if behaviour.model == "roll_rate":
         problems.extend(_check_roll_rates(behaviour.roll_rate, names, source))
     return problems
@@ -576,12 +621,12 @@ def _check_roll_rates(spec, segment_names, source):
             problems.append(must_be(source, where, "named after a segment or 'default'", name, hint))
         if len(rows) != N_LIVE_STATES:
             problems.append(must_be(source, where, f"{N_LIVE_STATES} rows ({', '.join(DPD_STATE_KEYS)})",
-                                    f"{len(rows)} rows", "Give one row per live state."))
+                                    len(rows), "Give one row per live state."))
             continue
         for r, row in enumerate(rows):
             if len(row) != len(ROLL_RATE_COLUMNS):
                 problems.append(must_be(source, f"{where}[{r}]", f"{len(ROLL_RATE_COLUMNS)} percentages "
-                                        f"({', '.join(ROLL_RATE_COLUMNS)})", f"{len(row)} values",
+                                        f"({', '.join(ROLL_RATE_COLUMNS)})", len(row),
                                         "Give one column per state."))
             elif any(v < 0 for v in row) or abs(sum(row) - 100.0) > 1e-6:
                 problems.append(must_be(source, f"{where}[{r}]", "non-negative percentages summing to 100",
@@ -589,5 +634,5 @@ def _check_roll_rates(spec, segment_names, source):
     missing = [n for n in segment_names if n not in spec.matrices] if "default" not in spec.matrices else []
     if missing:
         problems.append(must_be(source, "behaviour.roll_rate.matrices", "a matrix for every segment or a 'default'",
-                                f"none for {missing}", "Add a 'default' matrix or one per segment."))
+                                sorted(spec.matrices), f"Add a 'default' matrix or one for {missing}."))
     return problems

@@ -1,0 +1,348 @@
+"""The ``simulate`` command line: help, validate, run and the run directory contract (DESIGN 5).
+
+Input problems exit with code 2 and one ``error: `` line per problem on stderr,
+never a traceback; ``run`` writes its directory atomically.
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import simulator
+import simulator.results
+from simulator.cli import main
+from simulator.scenario import load_scenario
+
+HEADLINE = ("peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p",
+            "final_overdue_rate_1_30", "final_overdue_rate_31_90", "final_overdue_rate_90p",
+            "cumulative_loss_rate", "liquidity_shortfall", "min_liquidity_buffer", "peak_provision_requirement")
+STATS = ("mean", "p05", "p50", "p95", "p99", "se")
+TAIL = ("loss_var_99", "loss_es_99", "loss_var_999", "loss_es_999")
+RUN_FILES = ("summary.json", "timeseries.csv", "timeseries.parquet", "paths.npz", "scenario.resolved.yaml")
+
+
+@pytest.fixture
+def cli():
+    """``cli(*args) -> click Result`` with stdout and stderr kept apart; exceptions propagate."""
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def simulate_command():
+    """The installed console script next to this interpreter, else ``python -m simulator.cli``."""
+    script = Path(sys.executable).with_name("simulate")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "simulator.cli"]
+
+
+def assert_clean_errors(result, *fragments):
+    """Exit 2, nothing on stdout, every stderr line an ``error: `` line, no traceback."""
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines and all(line.startswith("error: ") for line in lines), result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+def siblings(directory, *keep):
+    """Names in ``directory`` other than ``keep`` (leftover run or staging directories)."""
+    return sorted(p.name for p in Path(directory).iterdir() if p.name not in keep)
+
+
+def read_summary(run_dir):
+    return json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------------ help
+@pytest.mark.parametrize("command", [None] + sorted(main.commands))
+def test_every_command_has_help_with_an_example(cli, command):
+    result = cli(*([command] if command else []), "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.stdout
+    assert f"simulate {command or ''}".strip() in result.stdout
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert simulator.__version__ in result.stdout
+
+
+# -------------------------------------------------------------------- validate
+def test_validate_good_file(cli, tiny_scenario_file, tiny_scenario_dict):
+    result = cli("validate", tiny_scenario_file)
+    assert result.exit_code == 0, result.stderr
+    shocks = len(tiny_scenario_dict["macro"].get("shocks", []))
+    assert result.stdout == (f"{tiny_scenario_file}: ok (structural model, 200 synthetic loans, 4 paths, "
+                             f"6 months, {shocks} shocks)\n")
+    assert result.stderr == ""
+
+
+def test_validate_shipped_scenario(cli):
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "severe.yaml"
+    result = cli("validate", path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"{path}: ok (structural model, ")
+    assert f"{len(load_scenario(path).macro.shocks)} shocks)" in result.stdout
+
+
+def test_validate_syntax_error(cli, write_yaml):
+    path = write_yaml("run:\n  paths: [1, 2\nportfolio: {}\n", "broken.yaml")
+    result = cli("validate", path)
+    assert_clean_errors(result, f"error: {path.resolve()}: YAML syntax error at line 3, column 10")
+
+
+def test_validate_unknown_key(cli, write_yaml, tiny_scenario_dict):
+    tiny_scenario_dict["run"]["horizon_month"] = 12
+    path = write_yaml(tiny_scenario_dict)
+    result = cli("validate", path)
+    assert_clean_errors(result)
+    assert result.stderr == f"error: {path}: unknown key 'run.horizon_month'. Did you mean 'horizon_months'?\n"
+
+
+def test_validate_missing_file(cli, tmp_path):
+    path = tmp_path / "absent.yaml"
+    result = cli("validate", path)
+    assert_clean_errors(result, f"error: {path.resolve()}: file not found.")
+
+
+def test_validate_reports_every_problem_on_its_own_line(cli, write_yaml, tiny_scenario_dict):
+    tiny_scenario_dict["run"].update(paths=0, horizon_months=500)
+    tiny_scenario_dict["portfolio"]["segments"][0]["share_pct"] = -3
+    path = write_yaml(tiny_scenario_dict)
+    result = cli("validate", path)
+    assert_clean_errors(result, "run.paths must be", "run.horizon_months must be",
+                        "portfolio.segments[0].share_pct must be")
+    assert len(result.stderr.splitlines()) == 3
+
+
+def test_console_script_exit_codes(tmp_path, tiny_scenario_file, write_yaml, tiny_scenario_dict):
+    """A real process: exit codes and stderr as a shell sees them."""
+    tiny_scenario_dict["run"]["pathz"] = 4
+    bad = write_yaml(tiny_scenario_dict, "bad.yaml")
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    good = subprocess.run(simulate_command() + ["validate", str(tiny_scenario_file)],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert good.returncode == 0, good.stderr
+    assert ": ok (" in good.stdout
+    failed = subprocess.run(simulate_command() + ["validate", str(bad)],
+                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert failed.returncode == 2
+    assert failed.stdout == ""
+    assert failed.stderr == f"error: {bad}: unknown key 'run.pathz'. Did you mean 'paths'?\n"
+
+
+# ------------------------------------------------------------------------- run
+@pytest.fixture
+def run_dir(cli, tiny_scenario_file, tmp_path):
+    """A run directory written by ``simulate run`` on the tiny scenario (plots included)."""
+    out = tmp_path / "runs" / "tiny"
+    result = cli("run", tiny_scenario_file, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert f"run directory: {out}" in result.stdout
+    return out
+
+
+def test_run_writes_the_run_directory(run_dir):
+    for name in RUN_FILES:
+        assert (run_dir / name).is_file(), name
+        assert (run_dir / name).stat().st_size > 0, name
+    plots = sorted((run_dir / "plots").glob("*.png"))
+    assert plots
+    for png in plots:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert siblings(run_dir.parent) == ["tiny"]
+
+
+def test_summary_json_contract(run_dir, tiny_scenario_dict):
+    summary = read_summary(run_dir)
+    seed = tiny_scenario_dict["run"]["seed"]
+    for key in ("scenario", "seed", "paths", "loans", "horizon_months", "versions", "wall_seconds", "metrics"):
+        assert key in summary, key
+    assert summary["scenario"] == tiny_scenario_dict["name"]
+    assert (summary["seed"], summary["paths"], summary["loans"], summary["horizon_months"]) == (seed, 4, 200, 6)
+    assert {"simulator", "numpy", "numba"} <= set(summary["versions"])
+    assert summary["wall_seconds"] >= 0
+    metrics = summary["metrics"]
+    for name in HEADLINE:
+        assert set(STATS) <= set(metrics[name]), name
+        values = metrics[name]
+        assert all(math.isfinite(values[s]) for s in STATS), name
+        assert values["p05"] <= values["p50"] <= values["p95"] <= values["p99"], name
+        assert values["se"] >= 0
+    for name in TAIL:
+        assert set(metrics[name]) >= {"value", "se"}, name
+    for name in HEADLINE:
+        if "overdue_rate" in name or name == "cumulative_loss_rate":
+            assert -1.0 <= metrics[name]["mean"] <= 1.0, name
+
+
+def test_timeseries_and_paths_files(run_dir, tiny_scenario_dict):
+    csv = pd.read_csv(run_dir / "timeseries.csv")
+    parquet = pd.read_parquet(run_dir / "timeseries.parquet")
+    assert list(csv.columns) == ["month", "metric", *STATS]
+    assert sorted(csv["month"].unique()) == list(range(7))
+    assert len(csv) == len(parquet)
+    assert list(csv["metric"]) == list(parquet["metric"])
+    np.testing.assert_allclose(csv["mean"], parquet["mean"], rtol=1e-12, equal_nan=True)
+    with np.load(run_dir / "paths.npz") as npz:
+        assert npz["aggregates"].shape[:2] == (4, 7)
+        assert npz["aggregates"].shape[2] == len(npz["metric_names"])
+        assert int(npz["seed"]) == tiny_scenario_dict["run"]["seed"]
+
+
+def test_resolved_scenario_reproduces_the_run(cli, write_yaml, tiny_scenario_dict, tmp_path):
+    """Without a seed in the file one is drawn; the resolved scenario stores it and reruns to the same numbers."""
+    del tiny_scenario_dict["run"]["seed"]
+    path = write_yaml(tiny_scenario_dict, "unseeded.yaml")
+    first = tmp_path / "first"
+    assert cli("run", path, "--out", first, "--no-plots", "--loans", 150).exit_code == 0
+    resolved = first / "scenario.resolved.yaml"
+    scenario = load_scenario(resolved)
+    summary = read_summary(first)
+    assert isinstance(summary["seed"], int)
+    assert scenario.run.seed == summary["seed"]
+    assert scenario.portfolio.n_loans == 150
+    assert yaml.safe_load(resolved.read_text())["run"]["seed"] == summary["seed"]
+
+    second = tmp_path / "second"
+    assert cli("run", resolved, "--out", second, "--no-plots").exit_code == 0
+    again = read_summary(second)
+    assert again["metrics"] == summary["metrics"]
+    for key in ("scenario", "seed", "paths", "loans", "horizon_months"):
+        assert again[key] == summary[key], key
+
+
+def test_overrides_show_in_summary(cli, tiny_scenario_file, tmp_path):
+    out = tmp_path / "out"
+    result = cli("run", tiny_scenario_file, "--out", out, "--paths", 3, "--seed", 11, "--loans", 150, "--no-plots")
+    assert result.exit_code == 0, result.stderr
+    summary = read_summary(out)
+    assert (summary["paths"], summary["seed"], summary["loans"]) == (3, 11, 150)
+    resolved = load_scenario(out / "scenario.resolved.yaml")
+    assert (resolved.run.paths, resolved.run.seed, resolved.portfolio.n_loans) == (3, 11, 150)
+    assert not (out / "plots").exists()
+    assert f"scenario {resolved.name}: 3 paths x 150 loans x 6 months, seed 11" in result.stdout
+
+
+def test_quiet_prints_nothing(cli, tiny_scenario_file, tmp_path):
+    out = tmp_path / "out"
+    result = cli("run", tiny_scenario_file, "--out", out, "--quiet", "--no-plots")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert (out / "summary.json").is_file()
+
+
+def test_default_out_is_runs_slash_scenario_name(cli, tiny_scenario_file, tiny_scenario_dict, tmp_path,
+                                                 monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("run", tiny_scenario_file, "--quiet", "--no-plots")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "runs" / tiny_scenario_dict["name"] / "summary.json").is_file()
+
+
+def test_rerun_replaces_a_run_directory(cli, tiny_scenario_file, tmp_path):
+    out = tmp_path / "runs" / "tiny"
+    assert cli("run", tiny_scenario_file, "--out", out, "-q", "--no-plots").exit_code == 0
+    assert cli("run", tiny_scenario_file, "--out", out, "-q", "--no-plots", "--seed", 5).exit_code == 0
+    assert read_summary(out)["seed"] == 5
+    assert siblings(out.parent) == ["tiny"]
+
+
+def test_run_bad_scenario_leaves_no_directory(cli, write_yaml, tiny_scenario_dict, tmp_path):
+    tiny_scenario_dict["run"]["paths"] = 0
+    path = write_yaml(tiny_scenario_dict, "bad.yaml")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    result = cli("run", path, "--out", runs / "bad")
+    assert_clean_errors(result, f"error: {path}: run.paths must be greater than or equal to 1; got 0.")
+    assert siblings(runs) == []
+    assert siblings(tmp_path, "runs") == ["bad.yaml"]
+
+
+def test_run_bad_tape_leaves_no_directory(cli, write_yaml, tiny_scenario_dict, tmp_path):
+    (tmp_path / "tape.csv").write_text("balance,annual_rate_pct,remaining_term,dpd\n-1,12,6,0\n")
+    tiny_scenario_dict["portfolio"].update(source="tape", tape="tape.csv")
+    path = write_yaml(tiny_scenario_dict, "tape.yaml")
+    result = cli("run", path, "--out", tmp_path / "runs" / "tape")
+    assert_clean_errors(result, "column 'balance' must be a number >= 0")
+    assert not (tmp_path / "runs").exists() or siblings(tmp_path / "runs") == []
+
+
+def test_failure_while_writing_leaves_no_directory(cli, tiny_scenario_file, tmp_path, monkeypatch):
+    def broken_write(self, directory, plots):
+        (directory / "summary.json").write_text("{}")
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(simulator.results.Results, "_write", broken_write)
+    runs = tmp_path / "runs"
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        cli("run", tiny_scenario_file, "--out", runs / "tiny", "-q")
+    assert siblings(runs) == []
+
+
+def test_failure_while_writing_keeps_the_previous_run(cli, tiny_scenario_file, tmp_path, monkeypatch):
+    out = tmp_path / "runs" / "tiny"
+    assert cli("run", tiny_scenario_file, "--out", out, "-q", "--no-plots").exit_code == 0
+    before = (out / "summary.json").read_text()
+
+    def broken_write(self, directory, plots):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(simulator.results.Results, "_write", broken_write)
+    with pytest.raises(RuntimeError):
+        cli("run", tiny_scenario_file, "--out", out, "-q", "--seed", 5)
+    assert (out / "summary.json").read_text() == before
+    assert siblings(out.parent) == ["tiny"]
+
+
+def test_out_must_not_be_an_existing_non_run_directory(cli, tiny_scenario_file, tmp_path):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    result = cli("run", tiny_scenario_file, "--out", out, "--no-plots")
+    assert_clean_errors(result)
+    assert result.stderr == (f"error: {out}: exists and is not a run directory. Choose another --out "
+                             "or remove it first.\n")
+    assert siblings(out) == ["notes.txt"]
+    assert siblings(tmp_path, "precious", "tiny.yaml") == []
+
+
+def test_out_is_checked_before_simulating(cli, tiny_scenario_file, tmp_path, monkeypatch):
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("simulated before refusing --out")
+
+    monkeypatch.setattr(simulator.results, "run", must_not_run)
+    (tmp_path / "precious").mkdir()
+    result = cli("run", tiny_scenario_file, "--out", tmp_path / "precious")
+    assert result.exit_code == 2
+
+
+def test_out_pointing_at_a_file_is_refused(cli, tiny_scenario_file, tmp_path):
+    target = tmp_path / "afile"
+    target.write_text("x")
+    result = cli("run", tiny_scenario_file, "--out", target)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+    assert target.read_text() == "x"
+
+
+@pytest.mark.parametrize("option", ["--paths", "--loans"])
+def test_non_positive_overrides_are_usage_errors(cli, tiny_scenario_file, tmp_path, option):
+    result = cli("run", tiny_scenario_file, "--out", tmp_path / "out", option, 0)
+    assert result.exit_code == 2
+    assert option in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -5,7 +5,9 @@ visited in book order and each loan's months in time order with the loan's
 state in local variables, so a path's sums are always added in the same order:
 the result is bit-for-bit the same for any thread count and any chunking of
 paths. Random numbers come from :mod:`simulator.engine.rng`, counter
-``(loan, month, block, path)``. Kernels only compute: arguments are arrays and
+``(loan, month, block, path)``: the structural model uses one Philox call per
+loan-month (words: employment, willingness, the two 12-bit income-shock indices,
+prepayment) and a second one (block 1) only when a loan is replaced. Kernels only compute: arguments are arrays and
 scalars, outputs are written into ``out`` (zeroed by the caller), and nothing
 is allocated per loan-month.
 
@@ -30,10 +32,15 @@ from numba import njit, prange
 from .amortisation import instalment_split, level_payment
 from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT, INTEREST_DUE, M1_CURED,
                      M1_ROLLED, M1_START, NEW_LENDING, PENALTY, PREPAID, RECOVERY, SCHEDULED, UNEMPLOYED)
-from .rng import norm_cdf, ndtri, philox4x32, seed_key, uniform32, uniform53
+from .rng import norm_cdf, philox4x32, seed_key, uniform32, uniform52
+from .shocks import SHOCK_BITS
 
 CHARGED_OFF = 7
 CLOSED = 8
+SHOCK_SHIFT = np.uint64(32 - SHOCK_BITS)
+SHOCK_BITS_U = np.uint64(32 - 2 * SHOCK_BITS)
+SHOCK_MASK = np.uint64(2 ** SHOCK_BITS - 1)
+
 ROLL_ORDER = np.array([CLOSED, 0, 1, 2, 3, 4, 5, 6, CHARGED_OFF], dtype=np.int64)
 """States from best to worst outcome: the order of the one-factor thresholds."""
 
@@ -75,8 +82,8 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                         segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
                         income, savings, other_debt, employed,
                         original_principal, original_term, original_income, original_savings,
-                        unemployment, separation, finding, income_drift,
-                        essential_share, replacement_rate, permanent_sd, transitory_sd,
+                        unemployment, separation, finding, income_growth,
+                        essential_share, replacement_rate, permanent_shock, transitory_shock,
                         savings_target_months, missed_when_able, willingness,
                         prepayment, penalty_uplift, recovery_rate, recovery_months, out):
     """Structural borrower model (DESIGN 3.2), one month at a time for every loan of every path.
@@ -85,9 +92,10 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
 
     1. employment: an employed borrower loses the job with probability
        ``separation[p, m, s]``; an unemployed one finds a job with ``finding[p, m, s]``;
-    2. income: ``log P += income_drift[p, m] + permanent_sd * e1``; income is
-       ``P exp(transitory_sd e2 - transitory_sd^2 / 2)`` when employed, else
-       ``replacement_rate * P``;
+    2. income: ``P *= income_growth[p, m] * permanent_shock[k1]``; income is
+       ``P * transitory_shock[k2]`` when employed, else ``replacement_rate * P``
+       (``k1``, ``k2``: 12-bit draws; the shocks are mean-one tables, see
+       :mod:`simulator.engine.shocks`);
     3. payment: cash on hand ``c = savings + income - essential_share[s] P - other_debt``.
        A willing borrower (current: with probability ``1 - missed_when_able``, the
        payment friction plus strategic default; in state d: ``willingness[d]``) pays instalment plus arrears if ``c`` covers
@@ -112,9 +120,11 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
         probabilities that track it. A replacement borrower is unemployed with the
         segment's current rate, so the book's employment mix stays that of the
         economy (like-for-like replacement).
-    income_drift : float array (n_paths, n_months + 1)
-        ``log(1 + g) / 12 - permanent_sd^2 / 2`` for annual income growth ``g``.
+    income_growth : float array (n_paths, n_months + 1)
+        Monthly growth factor ``(1 + g)^(1/12)`` for annual income growth ``g``.
     essential_share : float array (n_segments,)
+    permanent_shock, transitory_shock : float arrays (SHOCK_POINTS,)
+        Equiprobable mean-one income shock factors.
     willingness : float array (7,)
         Index 0 unused.
     out : float array (n_paths, n_months + 1, N_METRICS), zeroed.
@@ -123,7 +133,6 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
     n_loans = segment.shape[0]
     n_months = out.shape[1] - 1
     k0, k1 = seed_key(seed)
-    half_transitory_var = 0.5 * transitory_sd * transitory_sd
     for p in prange(n_paths):
         path = np.uint64(path_ids[p])
         for i in range(n_loans):
@@ -144,16 +153,15 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
             loan = np.uint64(i)
             for m in range(1, n_months + 1):
                 w0, w1, w2, w3 = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
-                v0, v1, v2, v3 = philox4x32(loan, np.uint64(m), np.uint64(1), path, k0, k1)
                 u_employment = uniform32(w0)
                 if emp:
                     if u_employment < separation[p, m, s]:
                         emp = False
                 elif u_employment < finding[p, m, s]:
                     emp = True
-                perm *= math.exp(income_drift[p, m] + permanent_sd * ndtri(uniform53(w1, w2)))
+                perm *= income_growth[p, m] * permanent_shock[np.int64(w2 >> SHOCK_SHIFT)]
                 if emp:
-                    earned = perm * math.exp(transitory_sd * ndtri(uniform53(v0, v1)) - half_transitory_var)
+                    earned = perm * transitory_shock[np.int64((w2 >> SHOCK_BITS_U) & SHOCK_MASK)]
                 else:
                     earned = replacement_rate * perm
                 interest, part = instalment_split(b, rate, n, amort, annuity)
@@ -164,7 +172,7 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                 out[p, m, INTEREST_DUE] += interest
                 out[p, m, PENALTY] += penalty
                 cash = sav + earned - essential_share[s] * perm - debt
-                u_will = uniform32(w3)
+                u_will = uniform32(w1)
                 willing = u_will >= missed_when_able if d == 0 else u_will < willingness[d]
                 start = d
                 paid = 0.0
@@ -186,7 +194,7 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                 if d > chargeoff_state:
                     _charge_off(out, p, m, b + a, recovery_rate, recovery_months)
                     closed = True
-                elif d == 0 and n > 0 and uniform32(v2) < prepayment:
+                elif d == 0 and n > 0 and uniform32(w3) < prepayment:
                     out[p, m, PREPAID] += b
                     closed = True
                 elif d == 0 and n <= 0:
@@ -198,7 +206,8 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                     a = 0.0
                     n = original_term[i]
                     d = 0
-                    emp = uniform32(v3) >= unemployment[p, m, s]
+                    v0, _, _, _ = philox4x32(loan, np.uint64(m), np.uint64(1), path, k0, k1)
+                    emp = uniform32(v0) >= unemployment[p, m, s]
                     perm = original_income[i]
                     sav = original_savings[i]
                     annuity = level_payment(b, rate, n)
@@ -264,7 +273,7 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
             loan = np.uint64(i)
             for m in range(1, n_months + 1):
                 w0, w1, _, _ = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
-                u = uniform53(w0, w1)
+                u = uniform52(w0, w1)
                 k = 0
                 while k < n_outcomes - 1 and u >= cdf[m, s, d, k]:
                     k += 1
@@ -284,7 +293,7 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                     out[p, m, COLLECTED] += due_now + a
                     out[p, m, PREPAID] += b
                     closed = True
-                elif target == CHARGED_OFF or (target > d and d == chargeoff_state):
+                elif target == CHARGED_OFF or target > chargeoff_state:
                     _charge_off(out, p, m, b + a + due_now, recovery_rate, recovery_months)
                     closed = True
                 elif target <= d:

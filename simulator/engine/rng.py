@@ -35,7 +35,7 @@ MACRO_STREAM = 0xFFFFFFFF
 """Reserved loan id of the per-path macro (credit-cycle) stream."""
 
 TWO_POW_M32 = 2.0 ** -32
-TWO_POW_M53 = 2.0 ** -53
+TWO_POW_M52 = 2.0 ** -52
 
 
 @njit(cache=True, inline="always")
@@ -66,15 +66,23 @@ def seed_key(seed):
 
 @njit(cache=True, inline="always")
 def uniform32(word):
-    """A uniform on the open interval (0, 1) from one 32-bit word: ``(w + 1/2) 2^-32``."""
-    return (float(word) + 0.5) * TWO_POW_M32
+    """A uniform on the open interval (0, 1) from one 32-bit word: ``(w + 1/2) 2^-32``.
+
+    The word is converted through int64 (exact below 2^63), which compiles to one
+    instruction where a uint64 conversion needs several.
+    """
+    return (float(np.int64(word)) + 0.5) * TWO_POW_M32
 
 
 @njit(cache=True, inline="always")
-def uniform53(word_hi, word_lo):
-    """A uniform on (0, 1) with 53 random bits from two 32-bit words."""
-    bits = ((word_hi >> np.uint64(5)) << np.uint64(26)) | (word_lo >> np.uint64(6))
-    return (float(bits) + 0.5) * TWO_POW_M53
+def uniform52(word_hi, word_lo):
+    """A uniform on (0, 1) with 52 random bits from two 32-bit words: ``(b + 1/2) 2^-52``.
+
+    52 bits (not 53) so that ``b + 1/2`` is exact in float64 and the largest value,
+    ``1 - 2^-53``, stays below 1 (``ndtri`` is then always finite).
+    """
+    bits = ((word_hi >> np.uint64(6)) << np.uint64(26)) | (word_lo >> np.uint64(6))
+    return (float(np.int64(bits)) + 0.5) * TWO_POW_M52
 
 
 @njit(cache=True)
@@ -135,7 +143,7 @@ def macro_normals(seed, path_ids, n_months, out):
     """Fill ``out[k, m]`` with standard normals of the macro stream of path ``path_ids[k]``.
 
     Month ``m`` uses counter ``(MACRO_STREAM, m, 0, path)``; one Philox call per
-    month gives one 53-bit normal.
+    month gives one normal (from a 52-bit uniform).
     """
     k0, k1 = seed_key(seed)
     loan = np.uint64(MACRO_STREAM)
@@ -143,4 +151,4 @@ def macro_normals(seed, path_ids, n_months, out):
         path = np.uint64(path_ids[k])
         for m in range(n_months):
             w0, w1, _, _ = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
-            out[k, m] = ndtri(uniform53(w0, w1))
+            out[k, m] = ndtri(uniform52(w0, w1))

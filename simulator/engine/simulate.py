@@ -17,6 +17,7 @@ from ..macro import macro_paths
 from ..scenario import DPD_STATE_KEYS
 from .kernels import ROLL_ORDER, simulate_roll_rate, simulate_structural
 from .layout import N_METRICS
+from .shocks import equiprobable_lognormal
 
 MEMORY_FRACTION = 0.5
 """A run may use at most this share of the machine's available memory."""
@@ -134,9 +135,9 @@ def simulate_paths(scenario, book, seed, progress=None, threads=None):
         central = macro.central
         out = aggregates[start:start + len(path_ids)]
         if scenario.behaviour.model == "structural":
-            _run_structural(scenario, book, seed, path_ids, macro, out)
+            simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro), out)
         else:
-            _run_roll_rate(scenario, book, seed, path_ids, macro, out)
+            simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro), out)
         if progress is not None:
             progress(len(path_ids))
     return aggregates, central
@@ -151,7 +152,8 @@ def _shared_kernel_args(scenario, book):
     return chargeoff_state, replace_closed, loans
 
 
-def _run_structural(scenario, book, seed, path_ids, macro, out):
+def structural_arguments(scenario, book, seed, path_ids, macro):
+    """Positional arguments of :func:`simulate_structural` (all but ``out``) for a block of paths."""
     behaviour = scenario.behaviour
     spec = behaviour.structural
     segments = scenario.portfolio.segments
@@ -160,19 +162,19 @@ def _run_structural(scenario, book, seed, path_ids, macro, out):
         macro.unemployment, sensitivity, scenario.macro.baseline.unemployment_pct / 100.0,
         spec.job_finding_pct / 100.0, spec.job_finding_elasticity)
     permanent_sd = spec.permanent_income_sd_pct / 100.0 / np.sqrt(12.0)
-    income_drift = np.log1p(macro.income_growth) / 12.0 - 0.5 * permanent_sd ** 2
+    income_growth = (1.0 + macro.income_growth) ** (1.0 / 12.0)
     chargeoff_state, replace_closed, loans = _shared_kernel_args(scenario, book)
-    simulate_structural(
-        seed, path_ids, chargeoff_state, replace_closed, *loans,
-        book.income, book.savings, book.other_debt, book.employed,
-        book.original_principal, book.original_term, book.original_income, book.original_savings,
-        unemployment, separation, finding, income_drift,
-        np.array([s.essential_spending_pct / 100.0 for s in segments]),
-        spec.replacement_rate_pct / 100.0, permanent_sd, spec.transitory_income_sd_pct / 100.0,
-        spec.savings_target_months, (spec.strategic_default_pct + spec.payment_friction_pct) / 100.0,
-        np.array(spec.willingness.by_state()),
-        behaviour.prepayment_pct / 100.0, behaviour.penalty_rate_uplift_pct / 100.0,
-        behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months, out)
+    return (seed, path_ids, chargeoff_state, replace_closed, *loans,
+            book.income, book.savings, book.other_debt, book.employed,
+            book.original_principal, book.original_term, book.original_income, book.original_savings,
+            unemployment, separation, finding, income_growth,
+            np.array([s.essential_spending_pct / 100.0 for s in segments]),
+            spec.replacement_rate_pct / 100.0, equiprobable_lognormal(permanent_sd),
+            equiprobable_lognormal(spec.transitory_income_sd_pct / 100.0),
+            spec.savings_target_months, (spec.strategic_default_pct + spec.payment_friction_pct) / 100.0,
+            np.array(spec.willingness.by_state()),
+            behaviour.prepayment_pct / 100.0, behaviour.penalty_rate_uplift_pct / 100.0,
+            behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months)
 
 
 def roll_rate_cycle_index(scenario, macro):
@@ -183,12 +185,12 @@ def roll_rate_cycle_index(scenario, macro):
     return macro.cycle + shift[None, :]
 
 
-def _run_roll_rate(scenario, book, seed, path_ids, macro, out):
+def roll_rate_arguments(scenario, book, seed, path_ids, macro):
+    """Positional arguments of :func:`simulate_roll_rate` (all but ``out``) for a block of paths."""
     behaviour = scenario.behaviour
     chargeoff_state, replace_closed, loans = _shared_kernel_args(scenario, book)
-    simulate_roll_rate(
-        seed, path_ids, chargeoff_state, replace_closed, *loans,
-        book.original_principal, book.original_term,
-        roll_rate_thresholds(scenario), behaviour.roll_rate.asset_correlation_pct / 100.0,
-        roll_rate_cycle_index(scenario, macro), behaviour.penalty_rate_uplift_pct / 100.0,
-        behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months, out)
+    return (seed, path_ids, chargeoff_state, replace_closed, *loans,
+            book.original_principal, book.original_term,
+            roll_rate_thresholds(scenario), behaviour.roll_rate.asset_correlation_pct / 100.0,
+            roll_rate_cycle_index(scenario, macro), behaviour.penalty_rate_uplift_pct / 100.0,
+            behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months)

@@ -1,0 +1,503 @@
+"""Plain-numpy reference implementation of the engine's random numbers and kernels.
+
+This module is an *independent re-implementation*, for tests and benchmarks
+only, of
+
+* Philox4x32-10 and the ``uniform32`` / ``uniform52`` conversions of
+  :mod:`simulator.engine.rng` (here vectorised over arrays of counters with
+  numpy ``uint64`` arithmetic);
+* the structural kernel :func:`simulator.engine.kernels.simulate_structural`
+  (:func:`structural_reference`);
+* the roll-rate kernel :func:`simulator.engine.kernels.simulate_roll_rate`
+  (:func:`roll_rate_reference`);
+* the contractual schedule formulas of :mod:`simulator.engine.amortisation`
+  (written again for arrays).
+
+Nothing here uses numba and nothing calls the engine's kernels, random-number
+or schedule code; only the output layout (:mod:`simulator.engine.layout`) and
+the amortisation *codes* are shared, since they are the contract being tested.
+The kernels visit one loan at a time, month by month; the references loop over
+paths and months in Python and treat all live loans of a month at once with
+numpy. With ``draws="philox"`` they use exactly the engine's random words
+(counter ``(loan, month, block, path)``, key = the seed's two 32-bit halves), so
+their aggregates equal the kernels' up to floating-point round-off (sums are
+added in a different order, and ``**`` and the normal CDF may differ in the
+last bit). The discretised income-shock tables are inputs, built by
+:func:`simulator.engine.shocks.equiprobable_lognormal` (tested on their own).
+With ``draws="numpy"`` the structural reference draws the same number of
+uniforms and shock indices per loan-month from a
+:class:`numpy.random.Generator` instead: the fast "plain numpy" version of the
+model used as the benchmark's comparison point, which does not reproduce the
+engine's numbers.
+"""
+import numpy as np
+from scipy.special import ndtr
+
+from simulator.engine.amortisation import EQUAL_INSTALMENT, EQUAL_PRINCIPAL
+from simulator.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT, INTEREST_DUE,
+                                     M1_CURED, M1_ROLLED, M1_START, N_LIVE_STATES, N_METRICS, NEW_LENDING,
+                                     PENALTY, PREPAID, RECOVERY, SCHEDULED, UNEMPLOYED)
+
+# Philox4x32-10 constants (Salmon et al. 2011), written again on purpose.
+_MASK32 = np.uint64(0xFFFFFFFF)
+_M0 = np.uint64(0xD2511F53)
+_M1 = np.uint64(0xCD9E8D57)
+_W0 = np.uint64(0x9E3779B9)
+_W1 = np.uint64(0xBB67AE85)
+_S32 = np.uint64(32)
+_TWO_M32 = 2.0 ** -32
+_TWO_M52 = 2.0 ** -52
+
+CHARGED_OFF = 7
+"""Roll-rate outcome code of a charge-off."""
+CLOSED = 8
+"""Roll-rate outcome code of an early repayment."""
+ROLL_ORDER = np.array([CLOSED, 0, 1, 2, 3, 4, 5, 6, CHARGED_OFF], dtype=np.int64)
+"""Roll-rate outcomes from best to worst (the order of the thresholds' columns)."""
+
+
+# --------------------------------------------------------------------------- random numbers
+def philox4x32_numpy(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 on arrays of counters, with numpy ``uint64`` arithmetic.
+
+    Parameters
+    ----------
+    c0, c1, c2, c3 : array_like of unsigned integers < 2**32
+        Counter words; broadcast against each other.
+    k0, k1 : int or array_like < 2**32
+        Key words.
+
+    Returns
+    -------
+    tuple of four numpy.ndarray of dtype uint64
+        The four 32-bit output words (held in ``uint64``).
+
+    Notes
+    -----
+    One round maps ``(c0, c1, c2, c3)`` to
+    ``(hi(M1 c2) ^ c1 ^ k0, lo(M1 c2), hi(M0 c0) ^ c3 ^ k1, lo(M0 c0))``; the key
+    is bumped by the Weyl constants between rounds. The 32 x 32-bit products fit
+    in ``uint64``, so no wide multiplication is needed.
+    """
+    c0, c1, c2, c3 = (np.asarray(c, dtype=np.uint64) for c in np.broadcast_arrays(c0, c1, c2, c3))
+    k0 = np.asarray(k0, dtype=np.uint64) & _MASK32
+    k1 = np.asarray(k1, dtype=np.uint64) & _MASK32
+    for _ in range(10):
+        p0 = _M0 * c0
+        p1 = _M1 * c2
+        c0, c1, c2, c3 = (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK32, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK32
+        k0 = (k0 + _W0) & _MASK32
+        k1 = (k1 + _W1) & _MASK32
+    return c0, c1, c2, c3
+
+
+def seed_key_numpy(seed):
+    """The two 32-bit Philox key words (low, high) of a 64-bit seed."""
+    seed = int(seed)
+    return np.uint64(seed & 0xFFFFFFFF), np.uint64((seed >> 32) & 0xFFFFFFFF)
+
+
+def uniform32_numpy(word):
+    """Uniforms on (0, 1) from 32-bit words: ``(w + 1/2) 2^-32``."""
+    return (np.asarray(word).astype(np.float64) + 0.5) * _TWO_M32
+
+
+def uniform52_numpy(word_hi, word_lo):
+    """Uniforms on (0, 1) with 52 random bits: the top 26 bits of ``word_hi`` and of ``word_lo``."""
+    hi = np.asarray(word_hi, dtype=np.uint64)
+    lo = np.asarray(word_lo, dtype=np.uint64)
+    bits = ((hi >> np.uint64(6)) << np.uint64(26)) | (lo >> np.uint64(6))
+    return (bits.astype(np.float64) + 0.5) * _TWO_M52
+
+
+# --------------------------------------------------------------------------- schedules
+def level_payment_numpy(principal, monthly_rate, remaining_term):
+    """Annuity payment ``B r / (1 - (1 + r)^-n)`` per loan (``B / n`` at ``r = 0``, 0 when ``n <= 0``)."""
+    principal = np.asarray(principal, dtype=float)
+    r = np.asarray(monthly_rate, dtype=float)
+    n = np.asarray(remaining_term, dtype=float)
+    n_safe = np.maximum(n, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        annuity = np.where(r > 0.0, principal * r / (1.0 - (1.0 + r) ** (-n_safe)), principal / n_safe)
+    return np.where(n > 0, annuity, 0.0)
+
+
+def instalment_split_numpy(principal, monthly_rate, remaining_term, amortisation, annuity):
+    """Interest and principal parts of this month's instalment, per loan.
+
+    Same rules as the engine: nothing is due when ``n <= 0`` or ``B <= 0``; the last
+    instalment repays ``B``; otherwise equal-instalment loans repay
+    ``min(annuity - interest, B)``, equal-principal loans ``B / n`` and
+    interest-first loans nothing.
+    """
+    b = principal
+    n = remaining_term
+    due = (n > 0) & (b > 0.0)
+    interest = np.where(due, b * monthly_rate, 0.0)
+    part = np.where(amortisation == EQUAL_INSTALMENT, np.minimum(annuity - interest, b),
+                    np.where(amortisation == EQUAL_PRINCIPAL, b / np.maximum(n, 1), 0.0))
+    part = np.where(n == 1, b, part)
+    return interest, np.where(due, part, 0.0)
+
+
+# --------------------------------------------------------------------------- shared helpers
+def _record(row, d, balance, employed=None):
+    """Add end-of-month stocks of the live loans to one ``(N_METRICS,)`` row."""
+    if d.size and d.max() >= N_LIVE_STATES:
+        raise AssertionError("a live loan is beyond the last delinquency state")
+    row[BALANCE:BALANCE + N_LIVE_STATES] += np.bincount(d, weights=balance, minlength=N_LIVE_STATES)
+    row[COUNT:COUNT + N_LIVE_STATES] += np.bincount(d, minlength=N_LIVE_STATES)
+    if employed is not None:
+        row[UNEMPLOYED] += np.count_nonzero(~employed)
+
+
+def _charge_off(out_p, m, amounts, recovery_rate, recovery_months):
+    """Write off ``amounts`` in month ``m``; spread ``recovery_rate`` of them over the next months."""
+    if amounts.size == 0:
+        return
+    total = amounts.sum()
+    out_p[m, CHARGEOFF] += total
+    out_p[m, CHARGEOFF_COUNT] += amounts.size
+    n_months = out_p.shape[0] - 1
+    if recovery_months == 0:
+        out_p[m, RECOVERY] += recovery_rate * total
+    else:
+        last = min(m + recovery_months, n_months)
+        out_p[m + 1:last + 1, RECOVERY] += recovery_rate * total / recovery_months
+
+
+def _count_m1(row, start, end):
+    m1 = start == 1
+    row[M1_START] += np.count_nonzero(m1)
+    row[M1_CURED] += np.count_nonzero(m1 & (end == 0))
+    row[M1_ROLLED] += np.count_nonzero(m1 & (end == 2))
+
+
+def _keep(state, mask):
+    return {key: value[mask] for key, value in state.items()}
+
+
+# --------------------------------------------------------------------------- structural model
+def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
+                         segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
+                         income, savings, other_debt, employed,
+                         original_principal, original_term, original_income, original_savings,
+                         unemployment, separation, finding, income_growth,
+                         essential_share, replacement_rate, permanent_shock, transitory_shock,
+                         savings_target_months, missed_when_able, willingness,
+                         prepayment, penalty_uplift, recovery_rate, recovery_months,
+                         draws="philox", rng=None):
+    """Structural borrower model in plain numpy: an independent re-implementation for tests and benchmarks.
+
+    Takes the arguments of :func:`simulator.engine.kernels.simulate_structural`
+    except ``out`` and returns the aggregates instead. Paths and months are
+    Python loops; within a month all live loans of the path are updated at once.
+    Each month, for each live loan:
+
+    1. employment: an employed borrower loses the job if ``u0 < separation[p, m, s]``,
+       an unemployed one finds one if ``u0 < finding[p, m, s]``;
+    2. income: ``P *= income_growth[p, m] permanent_shock[k1]``; earned income is
+       ``P transitory_shock[k2]`` when employed, else
+       ``replacement_rate P``;
+    3. the instalment (interest + principal part of the schedule) falls due and
+       penalty interest ``A APR (1 + uplift) / 12`` is added to the arrears ``A``;
+    4. payment with cash ``c = savings + earned - essential_share[s] P - other_debt``:
+       a willing borrower (current: ``u1 >= missed_when_able``; state ``d``:
+       ``u1 < willingness[d]``) pays instalment + arrears if ``c`` covers them (cure
+       to current), else, if delinquent, the instalment alone if ``c`` covers it;
+       otherwise the instalment is added to the arrears and the loan moves one
+       bucket worse;
+    5. savings ``min(max(c - paid, 0), savings_target_months essential_share[s] P)``;
+       the schedule advances (``B -= principal part``, ``n -= 1``);
+    6. closure: a loan beyond ``chargeoff_state`` is charged off (``B + A``, with
+       ``recovery_rate`` of it recovered in equal parts over the next
+       ``recovery_months`` months inside the horizon, or at once if 0); a current
+       loan with instalments left prepays ``B`` if ``u2 < prepayment``; a current
+       loan with none left matures;
+    7. a closed loan is replaced (``replace_closed``) by its slot's origination
+       template with a borrower unemployed if ``u3 < unemployment[p, m, s]``, or,
+       under run-off, leaves the book for good.
+
+    Parameters
+    ----------
+    seed : int
+        Philox key (``draws="philox"``); seeds the generator if ``draws="numpy"``
+        and ``rng`` is not given.
+    path_ids : int array (n_paths,)
+        Global path numbers (the Philox counter's path word).
+    chargeoff_state, replace_closed, segment, ..., recovery_months
+        As for :func:`simulator.engine.kernels.simulate_structural`.
+    draws : {"philox", "numpy"}
+        ``"philox"``: the engine's words, counter ``(loan, month, block, path)``:
+        from block 0, ``u0 = uniform32(w0)`` (employment), ``u1 = uniform32(w1)``
+        (willingness), shock indices ``k1 = w2 >> 20`` and ``k2 = (w2 >> 8) & 0xFFF``,
+        ``u2 = uniform32(w3)`` (prepayment); from block 1, ``u3 = uniform32(v0)``
+        (a replacement borrower's employment).
+        ``"numpy"``: four uniforms and two shock indices per loan-month from
+        ``rng`` (same model, different numbers).
+    rng : numpy.random.Generator, optional
+        Used with ``draws="numpy"``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_paths, n_months + 1, N_METRICS)
+        ``n_months = unemployment.shape[1] - 1``; layout of :mod:`simulator.engine.layout`.
+    """
+    if draws not in ("philox", "numpy"):
+        raise ValueError(f"draws must be 'philox' or 'numpy', got {draws!r}")
+    if draws == "numpy" and rng is None:
+        rng = np.random.default_rng(seed)
+    path_ids = np.asarray(path_ids, dtype=np.int64)
+    n_paths = path_ids.shape[0]
+    n_loans = np.asarray(segment).shape[0]
+    n_months = unemployment.shape[1] - 1
+    out = np.zeros((n_paths, n_months + 1, N_METRICS))
+    k0, k1 = seed_key_numpy(seed)
+    essential_share = np.asarray(essential_share, dtype=float)
+    willingness = np.asarray(willingness, dtype=float)
+    original_principal = np.asarray(original_principal, dtype=float)
+    original_term = np.asarray(original_term, dtype=np.int64)
+    original_income = np.asarray(original_income, dtype=float)
+    original_savings = np.asarray(original_savings, dtype=float)
+
+    for p in range(n_paths):
+        out_p = out[p]
+        path = np.uint64(path_ids[p])
+        seg = np.asarray(segment, dtype=np.intp)
+        rate = np.asarray(apr, dtype=float) / 12.0
+        st = dict(
+            slot=np.arange(n_loans, dtype=np.intp), seg=seg, rate=rate,
+            penalty_rate=rate * (1.0 + penalty_uplift), amort=np.asarray(amortisation, dtype=np.int64),
+            b=np.array(principal, dtype=float), a=np.array(arrears, dtype=float),
+            n=np.array(remaining_term, dtype=np.int64), d=np.array(dpd_state, dtype=np.int64),
+            emp=np.array(employed, dtype=bool), perm=np.array(income, dtype=float),
+            sav=np.array(savings, dtype=float), debt=np.asarray(other_debt, dtype=float),
+            ess=essential_share[seg])
+        st["annuity"] = level_payment_numpy(st["b"], rate, st["n"])
+        _record(out_p[0], st["d"], st["b"] + st["a"], st["emp"])
+
+        for m in range(1, n_months + 1):
+            n_live = st["slot"].shape[0]
+            if n_live == 0:
+                break
+            row = out_p[m]
+            s = st["seg"]
+            if draws == "philox":
+                loan = st["slot"].astype(np.uint64)
+                w0, w1, w2, w3 = philox4x32_numpy(loan, np.uint64(m), np.uint64(0), path, k0, k1)
+                v0, _, _, _ = philox4x32_numpy(loan, np.uint64(m), np.uint64(1), path, k0, k1)
+                u_employment = uniform32_numpy(w0)
+                u_will = uniform32_numpy(w1)
+                k_permanent = (w2 >> np.uint64(20)).astype(np.intp)
+                k_transitory = ((w2 >> np.uint64(8)) & np.uint64(0xFFF)).astype(np.intp)
+                u_prepay = uniform32_numpy(w3)
+                u_replace = uniform32_numpy(v0)
+            else:
+                u = rng.random((4, n_live))
+                k = rng.integers(0, len(permanent_shock), size=(2, n_live))
+                u_employment, u_will, u_prepay, u_replace = u
+                k_permanent, k_transitory = k
+
+            # 1. employment
+            emp = st["emp"]
+            emp = np.where(emp, u_employment >= separation[p, m, s], u_employment < finding[p, m, s])
+            # 2. income
+            perm = st["perm"] * income_growth[p, m] * permanent_shock[k_permanent]
+            earned = np.where(emp, perm * transitory_shock[k_transitory], replacement_rate * perm)
+            # 3. instalment and penalty interest
+            b, a, n, d = st["b"], st["a"], st["n"], st["d"]
+            interest, part = instalment_split_numpy(b, st["rate"], n, st["amort"], st["annuity"])
+            due = interest + part
+            penalty = a * st["penalty_rate"]
+            a = a + penalty
+            row[SCHEDULED] += due.sum()
+            row[INTEREST_DUE] += interest.sum()
+            row[PENALTY] += penalty.sum()
+            # 4. payment decision
+            cash = st["sav"] + earned - st["ess"] * perm - st["debt"]
+            willing = np.where(d == 0, u_will >= missed_when_able, u_will < willingness[d])
+            pays_all = willing & (cash >= due + a)
+            pays_instalment = ~pays_all & willing & (d > 0) & (due > 0.0) & (cash >= due)
+            misses = ~pays_all & ~pays_instalment & (due + a > 0.0)
+            paid = np.where(pays_all, due + a, np.where(pays_instalment, due, 0.0))
+            start = d
+            a = np.where(pays_all, 0.0, np.where(misses, a + due, a))
+            d = np.where(pays_all, 0, np.where(misses, d + 1, d))
+            row[COLLECTED] += paid.sum()
+            # 5. savings and the schedule
+            sav = np.minimum(np.maximum(cash - paid, 0.0), savings_target_months * st["ess"] * perm)
+            b = b - part
+            n = n - 1
+            _count_m1(row, start, d)
+            # 6. closure
+            charged_off = d > chargeoff_state
+            prepaid = ~charged_off & (d == 0) & (n > 0) & (u_prepay < prepayment)
+            matured = ~charged_off & ~prepaid & (d == 0) & (n <= 0)
+            _charge_off(out_p, m, (b + a)[charged_off], recovery_rate, recovery_months)
+            row[PREPAID] += b[prepaid].sum()
+            closed = charged_off | prepaid | matured
+            st.update(b=b, a=a, n=n, d=d, emp=emp, perm=perm, sav=sav)
+            # 7. replacement or run-off
+            if replace_closed:
+                if closed.any():
+                    slots = st["slot"][closed]
+                    st["b"] = np.where(closed, original_principal[st["slot"]], b)
+                    st["a"] = np.where(closed, 0.0, a)
+                    st["n"] = np.where(closed, original_term[st["slot"]], n)
+                    st["d"] = np.where(closed, 0, d)
+                    st["emp"] = np.where(closed, u_replace >= unemployment[p, m, s], emp)
+                    st["perm"] = np.where(closed, original_income[st["slot"]], perm)
+                    st["sav"] = np.where(closed, original_savings[st["slot"]], sav)
+                    st["annuity"] = np.where(
+                        closed, level_payment_numpy(st["b"], st["rate"], st["n"]), st["annuity"])
+                    row[NEW_LENDING] += original_principal[slots].sum()
+            elif closed.any():
+                st = _keep(st, ~closed)
+            _record(row, st["d"], st["b"] + st["a"], st["emp"])
+    return out
+
+
+# --------------------------------------------------------------------------- roll-rate model
+def roll_rate_cdf_numpy(thresholds, rho, z):
+    """Conditional cumulative transition probabilities of the one-factor model.
+
+    ``Phi((thresholds - sqrt(rho) z) / sqrt(1 - rho))`` with the last column set to 1.
+
+    Parameters
+    ----------
+    thresholds : array (n_segments, 7, 9)
+    rho : float
+    z : float
+
+    Returns
+    -------
+    numpy.ndarray of the shape of ``thresholds``
+    """
+    cdf = ndtr((np.asarray(thresholds) - np.sqrt(rho) * z) / np.sqrt(1.0 - rho))
+    cdf[..., -1] = 1.0
+    return cdf
+
+
+def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
+                        segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
+                        original_principal, original_term,
+                        thresholds, rho, cycle_z, penalty_uplift, recovery_rate, recovery_months):
+    """Roll-rate model in plain numpy: an independent re-implementation for tests and benchmarks.
+
+    Takes the arguments of :func:`simulator.engine.kernels.simulate_roll_rate`
+    except ``out`` and returns the aggregates. Each month a live loan in state
+    ``d`` of segment ``s`` draws ``u = uniform52(w0, w1)`` (Philox counter
+    ``(loan, month, 0, path)``) and moves to the first outcome of
+    :data:`ROLL_ORDER` whose conditional cumulative probability
+    (:func:`roll_rate_cdf_numpy` at ``cycle_z[p, m]``) exceeds ``u``. The
+    instalment falls due and penalty interest accrues on the arrears; then:
+
+    * closed: pays instalment and arrears, prepays ``B``;
+    * charged off (the charged-off outcome, or a live state beyond
+      ``chargeoff_state``): writes off ``B + A + instalment``;
+    * a better or equal state: pays the instalment and the cured share of
+      arrears (all of it on cure to current, ``A (d - target) / d`` otherwise);
+    * a worse live state: the instalment is added to the arrears.
+
+    A current loan with no instalments left matures. Closed loans are replaced
+    from the slot's template (``replace_closed``) or leave the book.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_paths, n_months + 1, N_METRICS)
+        ``n_months = cycle_z.shape[1] - 1``.
+    """
+    path_ids = np.asarray(path_ids, dtype=np.int64)
+    n_paths = path_ids.shape[0]
+    n_loans = np.asarray(segment).shape[0]
+    n_months = cycle_z.shape[1] - 1
+    out = np.zeros((n_paths, n_months + 1, N_METRICS))
+    k0, k1 = seed_key_numpy(seed)
+    original_principal = np.asarray(original_principal, dtype=float)
+    original_term = np.asarray(original_term, dtype=np.int64)
+
+    for p in range(n_paths):
+        out_p = out[p]
+        path = np.uint64(path_ids[p])
+        rate = np.asarray(apr, dtype=float) / 12.0
+        st = dict(
+            slot=np.arange(n_loans, dtype=np.intp), seg=np.asarray(segment, dtype=np.intp), rate=rate,
+            penalty_rate=rate * (1.0 + penalty_uplift), amort=np.asarray(amortisation, dtype=np.int64),
+            b=np.array(principal, dtype=float), a=np.array(arrears, dtype=float),
+            n=np.array(remaining_term, dtype=np.int64), d=np.array(dpd_state, dtype=np.int64))
+        st["annuity"] = level_payment_numpy(st["b"], rate, st["n"])
+        _record(out_p[0], st["d"], st["b"] + st["a"])
+
+        for m in range(1, n_months + 1):
+            if st["slot"].shape[0] == 0:
+                break
+            row = out_p[m]
+            cdf = roll_rate_cdf_numpy(thresholds, rho, cycle_z[p, m])
+            w0, w1, _, _ = philox4x32_numpy(st["slot"].astype(np.uint64), np.uint64(m), np.uint64(0), path, k0, k1)
+            u = uniform52_numpy(w0, w1)
+            b, a, n, d = st["b"], st["a"], st["n"], st["d"]
+            rows = cdf[st["seg"], d]                                    # (n_live, 9)
+            target = ROLL_ORDER[np.argmax(u[:, None] < rows, axis=1)]   # first outcome with u < cdf
+            interest, part = instalment_split_numpy(b, st["rate"], n, st["amort"], st["annuity"])
+            due = interest + part
+            penalty = a * st["penalty_rate"]
+            a = a + penalty
+            row[SCHEDULED] += due.sum()
+            row[INTEREST_DUE] += interest.sum()
+            row[PENALTY] += penalty.sum()
+            start = d
+            b = b - part
+            n = n - 1
+            prepaid = target == CLOSED
+            charged_off = ~prepaid & ((target == CHARGED_OFF) | (target > chargeoff_state))
+            better = ~prepaid & ~charged_off & (target <= d)
+            worse = ~prepaid & ~charged_off & ~better
+            row[COLLECTED] += (due + a)[prepaid].sum()
+            row[PREPAID] += b[prepaid].sum()
+            _charge_off(out_p, m, (b + a + due)[charged_off], recovery_rate, recovery_months)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cured = np.where(target == 0, a, a * (d - target) / d)
+            row[COLLECTED] += (due + cured)[better].sum()
+            a = np.where(better, a - cured, np.where(worse, a + due, a))
+            d = np.where(better | worse, target, d)
+            gone = prepaid | charged_off
+            _count_m1(row, start, np.where(gone, CLOSED, d))
+            closed = gone | ((d == 0) & (n <= 0))
+            st.update(b=b, a=a, n=n, d=d)
+            if replace_closed:
+                if closed.any():
+                    slots = st["slot"][closed]
+                    st["b"] = np.where(closed, original_principal[st["slot"]], b)
+                    st["a"] = np.where(closed, 0.0, a)
+                    st["n"] = np.where(closed, original_term[st["slot"]], n)
+                    st["d"] = np.where(closed, 0, d)
+                    st["annuity"] = np.where(
+                        closed, level_payment_numpy(st["b"], st["rate"], st["n"]), st["annuity"])
+                    row[NEW_LENDING] += original_principal[slots].sum()
+            elif closed.any():
+                st = _keep(st, ~closed)
+            _record(row, st["d"], st["b"] + st["a"])
+    return out
+
+
+# --------------------------------------------------------------------------- scenario -> inputs
+def _arguments(scenario, book, seed, path_ids):
+    """The kernel's positional arguments, built by the engine's own input code; only the kernel is redone here."""
+    from simulator.engine.simulate import roll_rate_arguments, structural_arguments
+    from simulator.macro import macro_paths
+
+    path_ids = np.asarray(path_ids, dtype=np.int64)
+    macro = macro_paths(scenario.macro, seed, path_ids, scenario.run.horizon_months)
+    build = structural_arguments if scenario.behaviour.model == "structural" else roll_rate_arguments
+    return build(scenario, book, seed, path_ids, macro)
+
+
+def reference_paths(scenario, book, seed, path_ids=None, draws="philox", rng=None):
+    """Aggregates of the scenario's behaviour model from the numpy reference (all paths by default)."""
+    if path_ids is None:
+        path_ids = np.arange(scenario.run.paths, dtype=np.int64)
+    if scenario.behaviour.model == "structural":
+        return structural_reference(*_arguments(scenario, book, seed, path_ids), draws=draws, rng=rng)
+    if draws != "philox":
+        raise ValueError("the roll-rate reference only has draws='philox'")
+    return roll_rate_reference(*_arguments(scenario, book, seed, path_ids))

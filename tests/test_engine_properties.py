@@ -83,3 +83,20 @@ def test_larger_unemployment_shock_never_lowers_expected_loss(small_shock, extra
         losses.append(simulator.run(scenario).headline["cumulative_loss_rate"])
     mean, se = paired_mean_and_se(*losses)
     assert mean >= -K_SE * se, (mean, se)
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_scenario_runs(path):
+    scenario = load_scenario(path).with_run(paths=3, horizon_months=6)
+    if scenario.portfolio.source == "synthetic":
+        scenario = scenario.with_loans(300)
+    summary = simulator.run(scenario).summary
+    for name, stats in summary["metrics"].items():
+        assert all(np.isfinite(v) for v in stats.values()), name
+    assert summary["metrics"]["peak_overdue_rate_90p"]["mean"] > 0
+
+
+def test_a_run_that_does_not_fit_is_refused_up_front():
+    scenario = small("baseline").with_run(paths=1_000_000, horizon_months=120)
+    with pytest.raises(simulator.InputError, match=r"needs about \d+\.\d GiB; this machine can give it"):
+        simulator.run(scenario)

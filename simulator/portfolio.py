@@ -6,7 +6,7 @@ savings, other lenders' debt service, employment, risk score). It also carries
 the slot's *origination template* (original principal and term, the borrower's
 income and savings at origination): under the ``constant`` balance sheet a
 loan that matures, prepays or is charged off is replaced by a new loan of the
-same segment built from that template with a fresh, employed borrower.
+same segment built from that template with a fresh borrower.
 
 Loan tape columns (CSV or Parquet, one row per loan):
 
@@ -41,8 +41,14 @@ from .errors import InputError, must_be
 BOOK_STREAM = 1
 """Key of the seed sequence that generates a synthetic book (independent of the paths)."""
 
-DISTRESSED_UNEMPLOYED = 0.5
-"""Share of borrowers of loans 31+ DPD who are out of work at month 0; assumed."""
+DISTRESSED_SHARE_1_30 = 0.25
+"""Share of 1-30 DPD loans whose borrower is in distress at month 0 (the rest are payment slips).
+
+About 1 - (M1 cure rate) of the model's steady state; every loan 31+ DPD is in distress."""
+
+DISTRESSED_UNEMPLOYED = 0.85
+"""Share of distressed borrowers who are out of work at month 0 (the model's steady state: most
+31+ DPD borrowers have lost their job; the others cannot yet cover their arrears)."""
 
 SAVINGS_LOG_SD = 1.0
 """Dispersion (sd of log) of savings around the segment's ``savings_months``; assumed."""
@@ -151,11 +157,8 @@ def synthetic_book(portfolio, seed, unemployment0):
     and savings (log-normal around ``savings_months`` of essential spending, log-sd 1,
     shifted by ``q``), so a score cut-off selects safer borrowers. Loans are seasoned
     uniformly over their term, the book's age mix under a constant balance sheet.
-    Delinquent loans start with their arrears. Loans 1-30 DPD are mostly the
-    month's payment slips (in the model's steady state most of them cure the next
-    month), so their borrowers start like current ones; loans 31+ DPD start with no
-    savings and an unemployed borrower with probability :data:`DISTRESSED_UNEMPLOYED`.
-    Other borrowers are unemployed with the segment's unemployment rate.
+    Delinquent loans start with their arrears; their borrowers' hidden state is set
+    by :func:`opening_distress`, so the book starts near the model's steady state.
 
     Parameters
     ----------
@@ -170,6 +173,24 @@ def synthetic_book(portfolio, seed, unemployment0):
              for k, (spec, n) in enumerate(zip(portfolio.segments, counts))]
     columns = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     return LoanBook(**columns, segment_names=tuple(s.name for s in portfolio.segments))
+
+
+def opening_distress(dpd_state, unemployment, rng):
+    """Hidden borrower state behind an observed delinquency state at month 0.
+
+    A loan 31+ DPD, and a share :data:`DISTRESSED_SHARE_1_30` of loans 1-30 DPD, has
+    a borrower in distress: no savings and out of work with probability
+    :data:`DISTRESSED_UNEMPLOYED`. Everyone else is out of work with the segment's
+    unemployment rate ``unemployment`` (array or scalar).
+
+    Returns
+    -------
+    distressed, employed : bool arrays
+    """
+    draws = rng.random((2, dpd_state.shape[0]))
+    distressed = (dpd_state >= 2) | ((dpd_state == 1) & (draws[0] < DISTRESSED_SHARE_1_30))
+    employed = draws[1] >= np.where(distressed, DISTRESSED_UNEMPLOYED, unemployment)
+    return distressed, employed
 
 
 def _segment_loans(spec, index, n, rng, unemployment0):
@@ -194,8 +215,7 @@ def _segment_loans(spec, index, n, rng, unemployment0):
     remaining_term = (original_term - months_paid).astype(np.int32)
     dpd_state = rng.choice(7, size=n, p=np.asarray(spec.starting_dpd_pct.as_fractions())).astype(np.int8)
     u_segment = min(unemployment0 * spec.unemployment_sensitivity, 0.95)
-    distressed = dpd_state >= 2
-    employed = rng.random(n) >= np.where(distressed, DISTRESSED_UNEMPLOYED, u_segment)
+    distressed, employed = opening_distress(dpd_state, u_segment, rng)
     return dict(
         segment=np.full(n, index, dtype=np.int32), principal=principal,
         arrears=_arrears_for_state(dpd_state, principal, apr, remaining_term, amortisation),
@@ -261,16 +281,15 @@ def read_tape(path, portfolio, unemployment0, seed):
     income = _column_or(frame, "income", per_segment(lambda s: s.income.median))
     essential = per_segment(lambda s: s.essential_spending_pct / 100.0) * income
     savings_default = per_segment(lambda s: s.savings_months) * essential
-    distressed = dpd_state >= 2
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, BOOK_STREAM])))
+    u_segment = np.minimum(unemployment0 * per_segment(lambda s: s.unemployment_sensitivity), 0.95)
+    distressed, employed = opening_distress(dpd_state, u_segment, rng)
     savings = _column_or(frame, "savings", np.where(distressed, 0.0, savings_default))
     other_debt = _column_or(frame, "other_debt",
                             per_segment(lambda s: (s.other_debt_dti_pct.min + s.other_debt_dti_pct.max) / 200.0)
                             * income)
     score = _column_or(frame, "score", per_segment(lambda s: s.score.mean))
     arrears = np.minimum(_arrears_for_state(dpd_state, balance, apr, remaining_term, amortisation), balance)
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, BOOK_STREAM])))
-    u_segment = np.minimum(unemployment0 * per_segment(lambda s: s.unemployment_sensitivity), 0.95)
-    employed = rng.random(n) >= np.where(distressed, DISTRESSED_UNEMPLOYED, u_segment)
     return LoanBook(
         segment=seg, principal=balance - arrears, arrears=arrears, apr=apr, remaining_term=remaining_term,
         amortisation=amortisation, dpd_state=dpd_state, income=income, savings=savings, other_debt=other_debt,

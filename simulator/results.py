@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import __version__
 from .engine.layout import METRIC_NAMES
-from .engine.simulate import check_fits, simulate_paths
+from .engine.simulate import check_fits, settle_borrowers, simulate_paths
 from .errors import InputError
 from .metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk
 from .portfolio import build_book
@@ -202,5 +202,7 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
     started = time.perf_counter()
     book = build_book(scenario, scenario.run.seed)
     check_fits(scenario, book.n_loans, source=scenario.name)
+    if scenario.portfolio.source == "synthetic":
+        book = settle_borrowers(scenario, book, scenario.run.seed)
     aggregates, central = simulate_paths(scenario, book, scenario.run.seed, progress=progress, threads=threads)
     return Results(scenario, aggregates, central, book.n_loans, time.perf_counter() - started)

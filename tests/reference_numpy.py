@@ -186,7 +186,7 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
                          essential_share, replacement_rate, permanent_shock, transitory_shock,
                          savings_target_months, missed_when_able, willingness,
                          prepayment, penalty_uplift, recovery_rate, recovery_months,
-                         draws="philox", rng=None):
+                         snapshot_month=-1, snapshot=None, draws="philox", rng=None):
     """Structural borrower model in plain numpy: an independent re-implementation for tests and benchmarks.
 
     Takes the arguments of :func:`simulator.engine.kernels.simulate_structural`
@@ -216,7 +216,10 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
        loan with none left matures;
     7. a closed loan is replaced (``replace_closed``) by its slot's origination
        template with a borrower unemployed if ``u3 < unemployment[p, m, s]``, or,
-       under run-off, leaves the book for good.
+       under run-off, leaves the book for good;
+    8. at ``snapshot_month`` on global path 0, each live loan's state, employment,
+       savings, permanent income, principal, arrears and remaining term are
+       written to ``snapshot``.
 
     Parameters
     ----------
@@ -354,6 +357,9 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
             elif closed.any():
                 st = _keep(st, ~closed)
             _record(row, st["d"], st["b"] + st["a"], st["emp"])
+            if m == snapshot_month and path_ids[p] == 0:
+                for k, key in enumerate(("d", "emp", "sav", "perm", "b", "a", "n")):
+                    snapshot[st["slot"], k] = st[key]
     return out
 
 

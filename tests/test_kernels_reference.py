@@ -267,3 +267,25 @@ def test_roll_rate_nothing_live_beyond_chargeoff():
     kernel, reference, _ = kernel_and_reference(scenario)
     assert_agree(kernel, reference)  # the reference follows the kernel, so they agree ...
     assert kernel[:, 1:, COUNT + 5:COUNT + 7].sum() == 0  # ... but loans live on at 121-180 DPD
+
+
+def test_structural_snapshot_matches_reference():
+    from simulator.engine.kernels import simulate_structural
+    from simulator.engine.layout import N_METRICS as n_metrics
+    from simulator.engine.simulate import structural_arguments
+    from simulator.macro import macro_paths
+
+    scenario = small_scenario()
+    book = build_book(scenario, 3)
+    path_ids = np.arange(2, dtype=np.int64)
+    macro = macro_paths(scenario.macro, 3, path_ids, scenario.run.horizon_months)
+    month = scenario.run.horizon_months - 2
+    engine = np.full((book.n_loans, 7), np.nan)
+    out = np.zeros((2, scenario.run.horizon_months + 1, n_metrics))
+    simulate_structural(*structural_arguments(scenario, book, 3, path_ids, macro, month, engine), out)
+    reference = np.full((book.n_loans, 7), np.nan)
+    from tests.reference_numpy import structural_reference
+    structural_reference(*structural_arguments(scenario, book, 3, path_ids, macro, month, reference))
+    np.testing.assert_array_equal(engine[:, [0, 1, 6]], reference[:, [0, 1, 6]])
+    np.testing.assert_allclose(engine[:, 2:6], reference[:, 2:6], rtol=1e-9)
+    assert set(np.unique(engine[:, 0])) <= set(range(7)) and engine[:, 1].min() == 0

@@ -35,6 +35,8 @@ from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT, INTE
 from .rng import norm_cdf, philox4x32, seed_key, uniform32, uniform52
 from .shocks import SHOCK_BITS
 
+SNAPSHOT_COLUMNS = 7
+
 CHARGED_OFF = 7
 CLOSED = 8
 SHOCK_SHIFT = np.uint64(32 - SHOCK_BITS)
@@ -85,7 +87,8 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                         unemployment, separation, finding, income_growth,
                         essential_share, replacement_rate, permanent_shock, transitory_shock,
                         savings_target_months, missed_when_able, willingness,
-                        prepayment, penalty_uplift, recovery_rate, recovery_months, out):
+                        prepayment, penalty_uplift, recovery_rate, recovery_months,
+                        snapshot_month, snapshot, out):
     """Structural borrower model (DESIGN 3.2), one month at a time for every loan of every path.
 
     Each month, for each loan:
@@ -127,6 +130,11 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
         Equiprobable mean-one income shock factors.
     willingness : float array (7,)
         Index 0 unused.
+    snapshot_month : int
+        Month at which path 0's loans are recorded into ``snapshot`` (-1: never).
+    snapshot : float array (n_loans, SNAPSHOT_COLUMNS)
+        Per loan at ``snapshot_month``: state, employed (1/0), savings, permanent
+        income, scheduled principal, arrears, remaining term.
     out : float array (n_paths, n_months + 1, N_METRICS), zeroed.
     """
     n_paths = path_ids.shape[0]
@@ -213,6 +221,14 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                     annuity = level_payment(b, rate, n)
                     out[p, m, NEW_LENDING] += b
                 _record_state(out, p, m, d, b + a, emp)
+                if m == snapshot_month and path_ids[p] == 0:
+                    snapshot[i, 0] = d
+                    snapshot[i, 1] = 1.0 if emp else 0.0
+                    snapshot[i, 2] = sav
+                    snapshot[i, 3] = perm
+                    snapshot[i, 4] = b
+                    snapshot[i, 5] = a
+                    snapshot[i, 6] = n
 
 
 @njit(cache=True)

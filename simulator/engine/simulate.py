@@ -7,6 +7,7 @@ kernels' streams are keyed by global path number, so any block size and thread
 count give the same bits.
 """
 import os
+from dataclasses import fields
 
 import numba
 import numpy as np
@@ -15,9 +16,13 @@ from scipy.special import ndtri
 from ..errors import InputError
 from ..macro import macro_paths
 from ..scenario import DPD_STATE_KEYS
-from .kernels import ROLL_ORDER, simulate_roll_rate, simulate_structural
-from .layout import N_METRICS
+from ..portfolio import LoanBook
+from .kernels import ROLL_ORDER, SNAPSHOT_COLUMNS, simulate_roll_rate, simulate_structural
+from .layout import N_LIVE_STATES, N_METRICS
 from .shocks import equiprobable_lognormal
+
+SETTLE_STREAM = 2
+"""Key of the seed sequence that picks donors in :func:`settle_borrowers`."""
 
 MEMORY_FRACTION = 0.5
 """A run may use at most this share of the machine's available memory."""
@@ -152,7 +157,7 @@ def _shared_kernel_args(scenario, book):
     return chargeoff_state, replace_closed, loans
 
 
-def structural_arguments(scenario, book, seed, path_ids, macro):
+def structural_arguments(scenario, book, seed, path_ids, macro, snapshot_month=-1, snapshot=None):
     """Positional arguments of :func:`simulate_structural` (all but ``out``) for a block of paths."""
     behaviour = scenario.behaviour
     spec = behaviour.structural
@@ -174,7 +179,8 @@ def structural_arguments(scenario, book, seed, path_ids, macro):
             spec.savings_target_months, (spec.strategic_default_pct + spec.payment_friction_pct) / 100.0,
             np.array(spec.willingness.by_state()),
             behaviour.prepayment_pct / 100.0, behaviour.penalty_rate_uplift_pct / 100.0,
-            behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months)
+            behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months,
+            snapshot_month, snapshot if snapshot is not None else np.zeros((0, SNAPSHOT_COLUMNS)))
 
 
 def roll_rate_cycle_index(scenario, macro):
@@ -194,3 +200,54 @@ def roll_rate_arguments(scenario, book, seed, path_ids, macro):
             roll_rate_thresholds(scenario), behaviour.roll_rate.asset_correlation_pct / 100.0,
             roll_rate_cycle_index(scenario, macro), behaviour.penalty_rate_uplift_pct / 100.0,
             behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months)
+
+
+SETTLE_MONTHS = 24
+"""Months of the burn-in that settles the opening borrowers' hidden state."""
+
+
+def settle_borrowers(scenario, book, seed):
+    """Start a synthetic book in the model's steady state, keeping its segment and delinquency mix.
+
+    A loan's delinquency state is observed; its borrower's employment, savings and
+    income relative to the loan are not, and a book whose hidden states do not fit
+    its delinquency states leaves its starting mix in the first months: a start-up
+    transient that has nothing to do with the scenario. So the book is first run for
+    :data:`SETTLE_MONTHS` months on one path of the baseline economy (no shocks, no
+    cycle), and each opening loan is then replaced by a randomly chosen loan of the
+    same segment that is in the same state at the end of that run, with its
+    borrower (stratified hot-deck resampling). The segment and delinquency mix of
+    the book are kept; a (segment, state) that never occurs in the run keeps its
+    own loans. Only the structural model has hidden borrower state; other books are
+    returned unchanged.
+
+    Returns
+    -------
+    LoanBook
+    """
+    if scenario.behaviour.model != "structural":
+        return book
+    quiet = scenario.macro.model_copy(update={
+        "shocks": [], "cycle": scenario.macro.cycle.model_copy(update={"volatility": 0.0})})
+    calm = scenario.model_copy(update={"macro": quiet}).with_run(horizon_months=SETTLE_MONTHS,
+                                                                 balance_sheet="constant")
+    path_ids = np.zeros(1, dtype=np.int64)
+    snapshot = np.full((book.n_loans, SNAPSHOT_COLUMNS), np.nan)
+    out = np.zeros((1, SETTLE_MONTHS + 1, N_METRICS))
+    macro = macro_paths(quiet, seed, path_ids, SETTLE_MONTHS)
+    simulate_structural(*structural_arguments(calm, book, seed, path_ids, macro, SETTLE_MONTHS, snapshot), out)
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, SETTLE_STREAM])))
+    donor = np.arange(book.n_loans)
+    settled_state = snapshot[:, 0]
+    for segment in range(len(book.segment_names)):
+        for state in range(N_LIVE_STATES):
+            takers = np.flatnonzero((book.segment == segment) & (book.dpd_state == state))
+            donors = np.flatnonzero((book.segment == segment) & (settled_state == state))
+            if len(takers) and len(donors):
+                donor[takers] = donors[rng.integers(0, len(donors), size=len(takers))]
+    columns = {f.name: getattr(book, f.name)[donor] for f in fields(book) if f.name != "segment_names"}
+    taken = donor != np.arange(book.n_loans)
+    for k, name in enumerate(("dpd_state", "employed", "savings", "income", "principal", "arrears",
+                              "remaining_term")):
+        columns[name] = np.where(taken, snapshot[donor, k], columns[name]).astype(columns[name].dtype)
+    return LoanBook(**columns, segment_names=book.segment_names)

@@ -285,10 +285,102 @@ class BehaviourSpec(Spec):
     roll_rate: Optional[RollRateSpec] = None
 
 
-class FundingSpec(Spec):
-    """The lender's liquidity buffer, percent of the opening book balance."""
+DpdThreshold = Literal[0, 30, 60, 90, 120, 150, 180]
+"""Delinquency thresholds are whole 30-day buckets: a rule "after N days" applies from N + 1 DPD."""
 
-    liquidity_buffer_pct: float = Field(10.0, ge=0, le=1000)
+
+class Ifrs9Spec(Spec):
+    """IFRS 9 staging: Stage 2 beyond a DPD backstop (or on restructuring), Stage 3 beyond the default DPD."""
+
+    stage2_after_dpd: DpdThreshold = Field(30, description="Stage 2 when days past due exceed this (backstop 30)")
+    stage3_after_dpd: DpdThreshold = Field(90, description="Stage 3 (credit-impaired) when days past due exceed "
+                                                          "this (90, or the lender's NPL trigger such as 60)")
+
+
+class FiveCategoryRatesSpec(Spec):
+    """Minimum provision rates per category, percent (PBOC 2002: general 1%, 2%, 25%, 50%, 100%)."""
+
+    normal: float = Field(1.0, ge=0, le=100)
+    special_mention: float = Field(2.0, ge=0, le=100)
+    substandard: float = Field(25.0, ge=0, le=100)
+    doubtful: float = Field(50.0, ge=0, le=100)
+    loss: float = Field(100.0, ge=0, le=100)
+
+
+class FiveCategorySpec(Spec):
+    """Five-category classification (正常/关注/次级/可疑/损失) by DPD, rates and regulatory floors.
+
+    Default thresholds are the credit-card rules (Art. 92): 关注 1-90, 次级 91-120,
+    可疑 121-180, 损失 beyond 180 DPD.
+    """
+
+    special_mention_after_dpd: DpdThreshold = 0
+    substandard_after_dpd: DpdThreshold = 90
+    doubtful_after_dpd: DpdThreshold = 120
+    loss_after_dpd: DpdThreshold = 180
+    rates_pct: FiveCategoryRatesSpec = FiveCategoryRatesSpec()
+    coverage_floor_pct: float = Field(150.0, ge=0, le=1000, description="provisions / NPL floor, percent")
+    loan_provision_floor_pct: float = Field(2.5, ge=0, le=100, description="provisions / loans floor, percent")
+
+    def thresholds(self):
+        return [self.special_mention_after_dpd, self.substandard_after_dpd, self.doubtful_after_dpd,
+                self.loss_after_dpd]
+
+
+class ProvisioningSpec(Spec):
+    """IFRS 9 and the five-category rules."""
+
+    ifrs9: Ifrs9Spec = Ifrs9Spec()
+    five_category: FiveCategorySpec = FiveCategorySpec()
+
+
+class StressSpec(Spec):
+    """A funding stress on one liability from ``from_month`` on."""
+
+    from_month: int = Field(1, ge=1)
+    rollover_pct: Optional[float] = Field(None, ge=0, le=100, description="rollover rate under stress, percent")
+    spread_add_pct: float = Field(0.0, ge=-10, le=50, description="added to the spread, percentage points")
+
+
+class LiabilitySpec(Spec):
+    """One funding source. Its amount matures evenly over ``maturity_months`` and is rolled at ``rollover_pct``.
+
+    An ``abs`` liability is backed by a share of the book (``amount x overcollateral_pct``);
+    once the book's delinquency crosses ``trigger_pct`` (90+ DPD or M1+, see
+    ``trigger_metric``) the trigger is hit for good and every collection on the
+    backing pool goes to the noteholders (early amortisation) until they are repaid.
+    """
+
+    name: str = Field(min_length=1)
+    type: Literal["bank_line", "interbank", "abs", "bond"]
+    amount_pct: float = Field(ge=0, le=1000, description="amount, percent of the opening book balance")
+    maturity_months: int = Field(12, ge=1, le=120, description="average maturity; 1/maturity of it falls due monthly")
+    rollover_pct: float = Field(100.0, ge=0, le=100, description="share of maturing amount refinanced, percent")
+    spread_pct: float = Field(1.0, ge=-5, le=50, description="annual spread over the policy rate, percent")
+    stress: Optional[StressSpec] = None
+    trigger_pct: Optional[float] = Field(None, ge=0, le=100, description="ABS delinquency trigger, percent")
+    trigger_metric: Literal["90p", "m1p"] = "90p"
+    overcollateral_pct: float = Field(110.0, ge=100, le=300, description="ABS pool / notes, percent")
+
+
+class CapitalSpec(Spec):
+    """Capital and its floor: capital / (risk weight x loans)."""
+
+    opening_capital_pct: float = Field(15.0, ge=0, le=100, description="opening capital, percent of the book")
+    risk_weight_pct: float = Field(75.0, ge=0, le=1250, description="risk weight of the loans, percent "
+                                   "(Basel regulatory retail: 75)")
+    capital_ratio_floor_pct: float = Field(10.5, ge=0, le=100, description="minimum capital ratio, percent")
+
+
+class FundingSpec(Spec):
+    """Liquidity buffer, liabilities, operating costs and capital (percent of the opening book balance)."""
+
+    liquidity_buffer_pct: float = Field(10.0, ge=0, le=1000, description="opening liquidity buffer, percent")
+    liabilities: list[LiabilitySpec] = []
+    operating_cost_pct: float = Field(3.0, ge=0, le=100, description="annual operating cost, percent of the book")
+    liquidity_ratio_floor_pct: float = Field(50.0, ge=0, le=1000,
+                                             description="liquid assets / liabilities due within a month, percent")
+    capital: CapitalSpec = CapitalSpec()
 
 
 class Scenario(Spec):
@@ -300,6 +392,7 @@ class Scenario(Spec):
     portfolio: PortfolioSpec
     macro: MacroSpec = MacroSpec()
     behaviour: BehaviourSpec = BehaviourSpec()
+    provisioning: ProvisioningSpec = ProvisioningSpec()
     funding: FundingSpec = FundingSpec()
 
     @property
@@ -605,6 +698,30 @@ def _check_consistency(scenario, source):
                                     "buckets or raise chargeoff_dpd."))
     if behaviour.model == "roll_rate":
         problems.extend(_check_roll_rates(behaviour.roll_rate, names, source))
+    problems.extend(_check_provisioning(scenario.provisioning, source))
+    liability_names = [liability.name for liability in scenario.funding.liabilities]
+    duplicates = sorted({n for n in liability_names if liability_names.count(n) > 1})
+    if duplicates:
+        problems.append(must_be(source, "funding.liabilities[*].name", "unique", duplicates,
+                                "Rename the liabilities."))
+    for i, liability in enumerate(scenario.funding.liabilities):
+        if liability.trigger_pct is not None and liability.type != "abs":
+            problems.append(must_be(source, f"funding.liabilities[{i}].trigger_pct", "set only on an 'abs' liability",
+                                    liability.trigger_pct, "Remove it or set 'type: abs'."))
+    return problems
+
+
+def _check_provisioning(spec, source):
+    problems = []
+    if spec.ifrs9.stage3_after_dpd <= spec.ifrs9.stage2_after_dpd:
+        problems.append(must_be(source, "provisioning.ifrs9.stage3_after_dpd",
+                                f"greater than stage2_after_dpd ({spec.ifrs9.stage2_after_dpd})",
+                                spec.ifrs9.stage3_after_dpd, "Stage 3 must start after Stage 2."))
+    thresholds = spec.five_category.thresholds()
+    if any(b <= a for a, b in zip(thresholds, thresholds[1:])):
+        problems.append(must_be(source, "provisioning.five_category", "thresholds in increasing order "
+                                "(special_mention < substandard < doubtful < loss)", thresholds,
+                                "Order the *_after_dpd values."))
     return problems
 
 

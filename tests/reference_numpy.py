@@ -34,9 +34,10 @@ import numpy as np
 from scipy.special import ndtr
 
 from simulator.engine.amortisation import EQUAL_INSTALMENT, EQUAL_PRINCIPAL
-from simulator.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT, INTEREST_DUE,
-                                     M1_CURED, M1_ROLLED, M1_START, N_LIVE_STATES, N_METRICS, NEW_LENDING,
-                                     PENALTY, PREPAID, RECOVERY, SCHEDULED, UNEMPLOYED)
+from simulator.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT, EXPOSURE,
+                                     INTEREST_DUE, M1_CURED, M1_ROLLED, M1_START, N_LIVE_STATES, N_METRICS,
+                                     N_OUTCOMES, N_TERM_BINS, NEW_LENDING, PENALTY, PREPAID, RECOVERY, SCHEDULED,
+                                     TERM_BIN_EDGES, TRANSITION, UNEMPLOYED)
 
 # Philox4x32-10 constants (Salmon et al. 2011), written again on purpose.
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -141,12 +142,20 @@ def instalment_split_numpy(principal, monthly_rate, remaining_term, amortisation
 
 
 # --------------------------------------------------------------------------- shared helpers
-def _record(row, d, balance, employed=None):
+def _term_bins(n):
+    """Remaining-term bins by their lower edges (``TERM_BIN_EDGES``), written without the kernel's code."""
+    return np.searchsorted(np.asarray(TERM_BIN_EDGES), np.maximum(n, 0), side="right") - 1
+
+
+def _record(row, d, balance, n, employed=None):
     """Add end-of-month stocks of the live loans to one ``(N_METRICS,)`` row."""
     if d.size and d.max() >= N_LIVE_STATES:
         raise AssertionError("a live loan is beyond the last delinquency state")
     row[BALANCE:BALANCE + N_LIVE_STATES] += np.bincount(d, weights=balance, minlength=N_LIVE_STATES)
     row[COUNT:COUNT + N_LIVE_STATES] += np.bincount(d, minlength=N_LIVE_STATES)
+    cells = N_TERM_BINS * d + _term_bins(n)
+    row[EXPOSURE:EXPOSURE + N_LIVE_STATES * N_TERM_BINS] += np.bincount(
+        cells, weights=balance, minlength=N_LIVE_STATES * N_TERM_BINS)
     if employed is not None:
         row[UNEMPLOYED] += np.count_nonzero(~employed)
 
@@ -166,7 +175,10 @@ def _charge_off(out_p, m, amounts, recovery_rate, recovery_months):
         out_p[m + 1:last + 1, RECOVERY] += recovery_rate * total / recovery_months
 
 
-def _count_m1(row, start, end):
+def _count_flows(row, start, end):
+    """Transitions live state -> outcome (0-6, 7 charged off, 8 closed) and the M1 flows."""
+    row[TRANSITION:TRANSITION + N_LIVE_STATES * N_OUTCOMES] += np.bincount(
+        N_OUTCOMES * start + end, minlength=N_LIVE_STATES * N_OUTCOMES)
     m1 = start == 1
     row[M1_START] += np.count_nonzero(m1)
     row[M1_CURED] += np.count_nonzero(m1 & (end == 0))
@@ -277,7 +289,7 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
             sav=np.array(savings, dtype=float), debt=np.asarray(other_debt, dtype=float),
             ess=essential_share[seg])
         st["annuity"] = level_payment_numpy(st["b"], rate, st["n"])
-        _record(out_p[0], st["d"], st["b"] + st["a"], st["emp"])
+        _record(out_p[0], st["d"], st["b"] + st["a"], st["n"], st["emp"])
 
         for m in range(1, n_months + 1):
             n_live = st["slot"].shape[0]
@@ -314,7 +326,8 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
             penalty = a * st["penalty_rate"]
             a = a + penalty
             row[SCHEDULED] += due.sum()
-            row[INTEREST_DUE] += interest.sum()
+            row[INTEREST_DUE:INTEREST_DUE + N_LIVE_STATES] += np.bincount(d, weights=interest,
+                                                                        minlength=N_LIVE_STATES)
             row[PENALTY] += penalty.sum()
             # 4. payment decision
             cash = st["sav"] + earned - st["ess"] * perm - st["debt"]
@@ -331,11 +344,11 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
             sav = np.minimum(np.maximum(cash - paid, 0.0), savings_target_months * st["ess"] * perm)
             b = b - part
             n = n - 1
-            _count_m1(row, start, d)
             # 6. closure
             charged_off = d > chargeoff_state
             prepaid = ~charged_off & (d == 0) & (n > 0) & (u_prepay < prepayment)
             matured = ~charged_off & ~prepaid & (d == 0) & (n <= 0)
+            _count_flows(row, start, np.where(charged_off, CHARGED_OFF, np.where(prepaid | matured, CLOSED, d)))
             _charge_off(out_p, m, (b + a)[charged_off], recovery_rate, recovery_months)
             row[PREPAID] += b[prepaid].sum()
             closed = charged_off | prepaid | matured
@@ -356,7 +369,7 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
                     row[NEW_LENDING] += original_principal[slots].sum()
             elif closed.any():
                 st = _keep(st, ~closed)
-            _record(row, st["d"], st["b"] + st["a"], st["emp"])
+            _record(row, st["d"], st["b"] + st["a"], st["n"], st["emp"])
             if m == snapshot_month and path_ids[p] == 0:
                 for k, key in enumerate(("d", "emp", "sav", "perm", "b", "a", "n")):
                     snapshot[st["slot"], k] = st[key]
@@ -432,7 +445,7 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
             b=np.array(principal, dtype=float), a=np.array(arrears, dtype=float),
             n=np.array(remaining_term, dtype=np.int64), d=np.array(dpd_state, dtype=np.int64))
         st["annuity"] = level_payment_numpy(st["b"], rate, st["n"])
-        _record(out_p[0], st["d"], st["b"] + st["a"])
+        _record(out_p[0], st["d"], st["b"] + st["a"], st["n"])
 
         for m in range(1, n_months + 1):
             if st["slot"].shape[0] == 0:
@@ -449,7 +462,8 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
             penalty = a * st["penalty_rate"]
             a = a + penalty
             row[SCHEDULED] += due.sum()
-            row[INTEREST_DUE] += interest.sum()
+            row[INTEREST_DUE:INTEREST_DUE + N_LIVE_STATES] += np.bincount(d, weights=interest,
+                                                                        minlength=N_LIVE_STATES)
             row[PENALTY] += penalty.sum()
             start = d
             b = b - part
@@ -466,9 +480,9 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
             row[COLLECTED] += (due + cured)[better].sum()
             a = np.where(better, a - cured, np.where(worse, a + due, a))
             d = np.where(better | worse, target, d)
-            gone = prepaid | charged_off
-            _count_m1(row, start, np.where(gone, CLOSED, d))
-            closed = gone | ((d == 0) & (n <= 0))
+            matured = ~prepaid & ~charged_off & (d == 0) & (n <= 0)
+            _count_flows(row, start, np.where(charged_off, CHARGED_OFF, np.where(prepaid | matured, CLOSED, d)))
+            closed = prepaid | charged_off | matured
             st.update(b=b, a=a, n=n, d=d)
             if replace_closed:
                 if closed.any():
@@ -482,7 +496,7 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
                     row[NEW_LENDING] += original_principal[slots].sum()
             elif closed.any():
                 st = _keep(st, ~closed)
-            _record(row, st["d"], st["b"] + st["a"])
+            _record(row, st["d"], st["b"] + st["a"], st["n"])
     return out
 
 

@@ -30,8 +30,9 @@ import numpy as np
 from numba import njit, prange
 
 from .amortisation import instalment_split, level_payment
-from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT, INTEREST_DUE, M1_CURED,
-                     M1_ROLLED, M1_START, NEW_LENDING, PENALTY, PREPAID, RECOVERY, SCHEDULED, UNEMPLOYED)
+from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT, EXPOSURE, INTEREST_DUE, M1_CURED,
+                     M1_ROLLED, M1_START, N_OUTCOMES, N_TERM_BINS, NEW_LENDING, PENALTY, PREPAID, RECOVERY,
+                     SCHEDULED, TRANSITION, UNEMPLOYED)
 from .rng import norm_cdf, philox4x32, seed_key, uniform32, uniform52
 from .shocks import SHOCK_BITS
 
@@ -48,9 +49,23 @@ ROLL_ORDER = np.array([CLOSED, 0, 1, 2, 3, 4, 5, 6, CHARGED_OFF], dtype=np.int64
 
 
 @njit(cache=True, inline="always")
-def _record_state(out, p, m, state, balance, employed):
+def term_bin(remaining_term):
+    """Bin of a remaining term in :data:`~simulator.engine.layout.TERM_BIN_EDGES` (terms <= 0: bin 0)."""
+    if remaining_term <= 12:
+        return max(remaining_term, 0)
+    if remaining_term <= 24:
+        return 13
+    if remaining_term <= 36:
+        return 14
+    return 15
+
+
+@njit(cache=True, inline="always")
+def _record_state(out, p, m, state, balance, employed, remaining_term):
+    """End-of-month stocks of one live loan: balance, count, exposure by remaining term, unemployment."""
     out[p, m, BALANCE + state] += balance
     out[p, m, COUNT + state] += 1.0
+    out[p, m, EXPOSURE + N_TERM_BINS * state + term_bin(remaining_term)] += balance
     if not employed:
         out[p, m, UNEMPLOYED] += 1.0
 
@@ -70,12 +85,14 @@ def _charge_off(out, p, m, amount, recovery_rate, recovery_months):
 
 
 @njit(cache=True, inline="always")
-def _count_m1(out, p, m, start_state, end_state):
+def _count_flows(out, p, m, start_state, outcome):
+    """The month's transition (live state -> outcome) and the M1 flows."""
+    out[p, m, TRANSITION + N_OUTCOMES * start_state + outcome] += 1.0
     if start_state == 1:
         out[p, m, M1_START] += 1.0
-        if end_state == 0:
+        if outcome == 0:
             out[p, m, M1_CURED] += 1.0
-        elif end_state == 2:
+        elif outcome == 2:
             out[p, m, M1_ROLLED] += 1.0
 
 
@@ -157,7 +174,7 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
             sav = savings[i]
             debt = other_debt[i]
             annuity = level_payment(b, rate, n)
-            _record_state(out, p, 0, d, b + a, emp)
+            _record_state(out, p, 0, d, b + a, emp, n)
             loan = np.uint64(i)
             for m in range(1, n_months + 1):
                 w0, w1, w2, w3 = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
@@ -177,7 +194,7 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                 penalty = a * penalty_rate
                 a += penalty
                 out[p, m, SCHEDULED] += due_now
-                out[p, m, INTEREST_DUE] += interest
+                out[p, m, INTEREST_DUE + d] += interest
                 out[p, m, PENALTY] += penalty
                 cash = sav + earned - essential_share[s] * perm - debt
                 u_will = uniform32(w1)
@@ -197,17 +214,17 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                 sav = min(max(cash - paid, 0.0), savings_target_months * essential_share[s] * perm)
                 b -= part
                 n -= 1
-                _count_m1(out, p, m, start, d)
-                closed = False
+                outcome = d
                 if d > chargeoff_state:
                     _charge_off(out, p, m, b + a, recovery_rate, recovery_months)
-                    closed = True
+                    outcome = CHARGED_OFF
                 elif d == 0 and n > 0 and uniform32(w3) < prepayment:
                     out[p, m, PREPAID] += b
-                    closed = True
+                    outcome = CLOSED
                 elif d == 0 and n <= 0:
-                    closed = True
-                if closed:
+                    outcome = CLOSED
+                _count_flows(out, p, m, start, outcome)
+                if outcome >= CHARGED_OFF:
                     if not replace_closed:
                         break
                     b = original_principal[i]
@@ -220,7 +237,7 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                     sav = original_savings[i]
                     annuity = level_payment(b, rate, n)
                     out[p, m, NEW_LENDING] += b
-                _record_state(out, p, m, d, b + a, emp)
+                _record_state(out, p, m, d, b + a, emp, n)
                 if m == snapshot_month and path_ids[p] == 0:
                     snapshot[i, 0] = d
                     snapshot[i, 1] = 1.0 if emp else 0.0
@@ -285,7 +302,7 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
             n = remaining_term[i]
             d = dpd_state[i]
             annuity = level_payment(b, rate, n)
-            _record_state(out, p, 0, d, b + a, True)
+            _record_state(out, p, 0, d, b + a, True, n)
             loan = np.uint64(i)
             for m in range(1, n_months + 1):
                 w0, w1, _, _ = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
@@ -299,19 +316,18 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                 penalty = a * penalty_rate
                 a += penalty
                 out[p, m, SCHEDULED] += due_now
-                out[p, m, INTEREST_DUE] += interest
+                out[p, m, INTEREST_DUE + d] += interest
                 out[p, m, PENALTY] += penalty
                 start = d
                 b -= part
                 n -= 1
-                closed = False
+                outcome = target
                 if target == CLOSED:
                     out[p, m, COLLECTED] += due_now + a
                     out[p, m, PREPAID] += b
-                    closed = True
                 elif target == CHARGED_OFF or target > chargeoff_state:
                     _charge_off(out, p, m, b + a + due_now, recovery_rate, recovery_months)
-                    closed = True
+                    outcome = CHARGED_OFF
                 elif target <= d:
                     cured = a if target == 0 else a * (d - target) / d
                     out[p, m, COLLECTED] += due_now + cured
@@ -320,10 +336,10 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                 else:
                     a += due_now
                     d = target
-                _count_m1(out, p, m, start, CLOSED if closed else d)
-                if not closed and d == 0 and n <= 0:
-                    closed = True
-                if closed:
+                if outcome == 0 and n <= 0:
+                    outcome = CLOSED
+                _count_flows(out, p, m, start, outcome)
+                if outcome >= CHARGED_OFF:
                     if not replace_closed:
                         break
                     b = original_principal[i]
@@ -332,4 +348,4 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                     d = 0
                     annuity = level_payment(b, rate, n)
                     out[p, m, NEW_LENDING] += b
-                _record_state(out, p, m, d, b + a, True)
+                _record_state(out, p, m, d, b + a, True, n)

@@ -34,15 +34,31 @@ M1_CURED = M1_START + 1
 """... of which current at its end ..."""
 M1_ROLLED = M1_CURED + 1
 """... and of which rolled to 31-60 DPD."""
-INTEREST_DUE = M1_ROLLED + 1
-"""Contractual interest accrued on scheduled principal in the month."""
-PENALTY = INTEREST_DUE + 1
+PENALTY = M1_ROLLED + 1
 """Penalty interest accrued on arrears in the month."""
-N_METRICS = PENALTY + 1
+INTEREST_DUE = PENALTY + 1
+"""``INTEREST_DUE + k``: contractual interest accrued on scheduled principal of loans in state k
+at the start of the month."""
+N_OUTCOMES = N_LIVE_STATES + 2
+"""Outcomes of a month: the live states, charged off (7) and closed (8, prepaid or matured)."""
+TRANSITION = INTEREST_DUE + N_LIVE_STATES
+"""``TRANSITION + N_OUTCOMES * k + j``: loans going from live state k (start of month) to outcome j."""
+TERM_BIN_EDGES = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 25, 37)
+"""Lower edges of the remaining-term bins (months): 0..12 one by one, 13-24, 25-36, 37+."""
+TERM_BIN_MONTHS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18.5, 30.5, 48)
+"""Representative remaining term of each bin, used for the ECL per unit of exposure."""
+N_TERM_BINS = len(TERM_BIN_EDGES)
+EXPOSURE = TRANSITION + N_LIVE_STATES * N_OUTCOMES
+"""``EXPOSURE + N_TERM_BINS * k + b``: balance in live state k with remaining term in bin b, end of month."""
+N_METRICS = EXPOSURE + N_LIVE_STATES * N_TERM_BINS
 
 METRIC_NAMES = (
     [f"balance_state_{k}" for k in range(N_LIVE_STATES)]
     + [f"count_state_{k}" for k in range(N_LIVE_STATES)]
     + ["chargeoff", "chargeoff_count", "recovery", "scheduled", "collected", "prepaid", "new_lending",
-       "unemployed", "m1_start", "m1_cured", "m1_rolled", "interest_due", "penalty"])
+       "unemployed", "m1_start", "m1_cured", "m1_rolled", "penalty"]
+    + [f"interest_due_state_{k}" for k in range(N_LIVE_STATES)]
+    + [f"transition_{k}_{j}" for k in range(N_LIVE_STATES) for j in range(N_OUTCOMES)]
+    + [f"exposure_state_{k}_term_{TERM_BIN_EDGES[b]}" for k in range(N_LIVE_STATES) for b in range(N_TERM_BINS)])
 assert len(METRIC_NAMES) == N_METRICS
+

@@ -295,6 +295,8 @@ class Ifrs9Spec(Spec):
     stage2_after_dpd: DpdThreshold = Field(30, description="Stage 2 when days past due exceed this (backstop 30)")
     stage3_after_dpd: DpdThreshold = Field(90, description="Stage 3 (credit-impaired) when days past due exceed "
                                                           "this (90, or the lender's NPL trigger such as 60)")
+    lifetime_months: int = Field(24, ge=12, le=60, description="window of lifetime ECL for Stages 2-3, months; "
+                                 "the engine simulates this far beyond the horizon")
 
 
 class FiveCategoryRatesSpec(Spec):

@@ -34,10 +34,11 @@ import numpy as np
 from scipy.special import ndtr
 
 from simulator.engine.amortisation import EQUAL_INSTALMENT, EQUAL_PRINCIPAL
-from simulator.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT, EXPOSURE,
+from simulator.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT,
+                                     FORWARD_DEFAULT_12M, FORWARD_DEFAULT_LIFE, FORWARD_LOSS_12M, FORWARD_LOSS_LIFE,
                                      INTEREST_DUE, M1_CURED, M1_ROLLED, M1_START, N_LIVE_STATES, N_METRICS,
-                                     N_OUTCOMES, N_TERM_BINS, NEW_LENDING, PENALTY, PREPAID, RECOVERY, SCHEDULED,
-                                     TERM_BIN_EDGES, TRANSITION, UNEMPLOYED)
+                                     N_OUTCOMES, NEW_LENDING, PENALTY, PREPAID, RECOVERY, SCHEDULED, TRANSITION,
+                                     UNEMPLOYED)
 
 # Philox4x32-10 constants (Salmon et al. 2011), written again on purpose.
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -142,28 +143,37 @@ def instalment_split_numpy(principal, monthly_rate, remaining_term, amortisation
 
 
 # --------------------------------------------------------------------------- shared helpers
-def _term_bins(n):
-    """Remaining-term bins by their lower edges (``TERM_BIN_EDGES``), written without the kernel's code."""
-    return np.searchsorted(np.asarray(TERM_BIN_EDGES), np.maximum(n, 0), side="right") - 1
-
-
-def _record(row, d, balance, n, employed=None):
+def _record(row, d, balance, employed=None):
     """Add end-of-month stocks of the live loans to one ``(N_METRICS,)`` row."""
     if d.size and d.max() >= N_LIVE_STATES:
         raise AssertionError("a live loan is beyond the last delinquency state")
     row[BALANCE:BALANCE + N_LIVE_STATES] += np.bincount(d, weights=balance, minlength=N_LIVE_STATES)
     row[COUNT:COUNT + N_LIVE_STATES] += np.bincount(d, minlength=N_LIVE_STATES)
-    cells = N_TERM_BINS * d + _term_bins(n)
-    row[EXPOSURE:EXPOSURE + N_LIVE_STATES * N_TERM_BINS] += np.bincount(
-        cells, weights=balance, minlength=N_LIVE_STATES * N_TERM_BINS)
     if employed is not None:
         row[UNEMPLOYED] += np.count_nonzero(~employed)
 
 
-def _charge_off(out_p, m, amounts, recovery_rate, recovery_months):
-    """Write off ``amounts`` in month ``m``; spread ``recovery_rate`` of them over the next months."""
+def _charge_off(out_p, m, amounts, recovery_rate, recovery_months, slots, rates, history, born, lifetime_months):
+    """Write off ``amounts`` in month ``m``; spread ``recovery_rate`` of them over the next months.
+
+    Each charged-off loan's amount is also credited, discounted at its own monthly
+    rate, to the months it was live (since ``born``) within the last
+    ``lifetime_months`` (and 12) months, by the state it was in then.
+    """
     if amounts.size == 0:
         return
+    for back in range(1, lifetime_months + 1):
+        alive = m - back >= born[slots]
+        if not alive.any():
+            break
+        states = history[slots[alive], m - back]
+        discounted = amounts[alive] * (1.0 + rates[alive]) ** (-back)
+        row = out_p[m - back]
+        np.add.at(row, FORWARD_LOSS_LIFE + states, discounted)
+        np.add.at(row, FORWARD_DEFAULT_LIFE + states, 1.0)
+        if back <= 12:
+            np.add.at(row, FORWARD_LOSS_12M + states, discounted)
+            np.add.at(row, FORWARD_DEFAULT_12M + states, 1.0)
     total = amounts.sum()
     out_p[m, CHARGEOFF] += total
     out_p[m, CHARGEOFF_COUNT] += amounts.size
@@ -197,7 +207,7 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
                          unemployment, separation, finding, income_growth,
                          essential_share, replacement_rate, permanent_shock, transitory_shock,
                          savings_target_months, missed_when_able, willingness,
-                         prepayment, penalty_uplift, recovery_rate, recovery_months,
+                         prepayment, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
                          snapshot_month=-1, snapshot=None, draws="philox", rng=None):
     """Structural borrower model in plain numpy: an independent re-implementation for tests and benchmarks.
 
@@ -289,7 +299,10 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
             sav=np.array(savings, dtype=float), debt=np.asarray(other_debt, dtype=float),
             ess=essential_share[seg])
         st["annuity"] = level_payment_numpy(st["b"], rate, st["n"])
-        _record(out_p[0], st["d"], st["b"] + st["a"], st["n"], st["emp"])
+        history = np.zeros((n_loans, n_months + 1), dtype=np.intp)
+        born = np.zeros(n_loans, dtype=np.intp)
+        _record(out_p[0], st["d"], st["b"] + st["a"], st["emp"])
+        history[st["slot"], 0] = st["d"]
 
         for m in range(1, n_months + 1):
             n_live = st["slot"].shape[0]
@@ -349,7 +362,8 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
             prepaid = ~charged_off & (d == 0) & (n > 0) & (u_prepay < prepayment)
             matured = ~charged_off & ~prepaid & (d == 0) & (n <= 0)
             _count_flows(row, start, np.where(charged_off, CHARGED_OFF, np.where(prepaid | matured, CLOSED, d)))
-            _charge_off(out_p, m, (b + a)[charged_off], recovery_rate, recovery_months)
+            _charge_off(out_p, m, (b + a)[charged_off], recovery_rate, recovery_months, st["slot"][charged_off],
+                        st["rate"][charged_off], history, born, lifetime_months)
             row[PREPAID] += b[prepaid].sum()
             closed = charged_off | prepaid | matured
             st.update(b=b, a=a, n=n, d=d, emp=emp, perm=perm, sav=sav)
@@ -357,6 +371,7 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
             if replace_closed:
                 if closed.any():
                     slots = st["slot"][closed]
+                    born[slots] = m
                     st["b"] = np.where(closed, original_principal[st["slot"]], b)
                     st["a"] = np.where(closed, 0.0, a)
                     st["n"] = np.where(closed, original_term[st["slot"]], n)
@@ -369,7 +384,8 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
                     row[NEW_LENDING] += original_principal[slots].sum()
             elif closed.any():
                 st = _keep(st, ~closed)
-            _record(row, st["d"], st["b"] + st["a"], st["n"], st["emp"])
+            _record(row, st["d"], st["b"] + st["a"], st["emp"])
+            history[st["slot"], m] = st["d"]
             if m == snapshot_month and path_ids[p] == 0:
                 for k, key in enumerate(("d", "emp", "sav", "perm", "b", "a", "n")):
                     snapshot[st["slot"], k] = st[key]
@@ -400,7 +416,8 @@ def roll_rate_cdf_numpy(thresholds, rho, z):
 def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
                         segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
                         original_principal, original_term,
-                        thresholds, rho, cycle_z, penalty_uplift, recovery_rate, recovery_months):
+                        thresholds, rho, cycle_z, penalty_uplift, recovery_rate, recovery_months,
+                        lifetime_months):
     """Roll-rate model in plain numpy: an independent re-implementation for tests and benchmarks.
 
     Takes the arguments of :func:`simulator.engine.kernels.simulate_roll_rate`
@@ -445,7 +462,10 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
             b=np.array(principal, dtype=float), a=np.array(arrears, dtype=float),
             n=np.array(remaining_term, dtype=np.int64), d=np.array(dpd_state, dtype=np.int64))
         st["annuity"] = level_payment_numpy(st["b"], rate, st["n"])
-        _record(out_p[0], st["d"], st["b"] + st["a"], st["n"])
+        history = np.zeros((n_loans, n_months + 1), dtype=np.intp)
+        born = np.zeros(n_loans, dtype=np.intp)
+        _record(out_p[0], st["d"], st["b"] + st["a"])
+        history[st["slot"], 0] = st["d"]
 
         for m in range(1, n_months + 1):
             if st["slot"].shape[0] == 0:
@@ -474,7 +494,8 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
             worse = ~prepaid & ~charged_off & ~better
             row[COLLECTED] += (due + a)[prepaid].sum()
             row[PREPAID] += b[prepaid].sum()
-            _charge_off(out_p, m, (b + a + due)[charged_off], recovery_rate, recovery_months)
+            _charge_off(out_p, m, (b + a + due)[charged_off], recovery_rate, recovery_months,
+                        st["slot"][charged_off], st["rate"][charged_off], history, born, lifetime_months)
             with np.errstate(divide="ignore", invalid="ignore"):
                 cured = np.where(target == 0, a, a * (d - target) / d)
             row[COLLECTED] += (due + cured)[better].sum()
@@ -487,6 +508,7 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
             if replace_closed:
                 if closed.any():
                     slots = st["slot"][closed]
+                    born[slots] = m
                     st["b"] = np.where(closed, original_principal[st["slot"]], b)
                     st["a"] = np.where(closed, 0.0, a)
                     st["n"] = np.where(closed, original_term[st["slot"]], n)
@@ -496,28 +518,35 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
                     row[NEW_LENDING] += original_principal[slots].sum()
             elif closed.any():
                 st = _keep(st, ~closed)
-            _record(row, st["d"], st["b"] + st["a"], st["n"])
+            _record(row, st["d"], st["b"] + st["a"])
+            history[st["slot"], m] = st["d"]
     return out
 
 
 # --------------------------------------------------------------------------- scenario -> inputs
 def _arguments(scenario, book, seed, path_ids):
     """The kernel's positional arguments, built by the engine's own input code; only the kernel is redone here."""
-    from simulator.engine.simulate import roll_rate_arguments, structural_arguments
+    from simulator.engine.simulate import engine_months, roll_rate_arguments, structural_arguments
     from simulator.macro import macro_paths
 
     path_ids = np.asarray(path_ids, dtype=np.int64)
-    macro = macro_paths(scenario.macro, seed, path_ids, scenario.run.horizon_months)
+    macro = macro_paths(scenario.macro, seed, path_ids, engine_months(scenario))
     build = structural_arguments if scenario.behaviour.model == "structural" else roll_rate_arguments
     return build(scenario, book, seed, path_ids, macro)
 
 
 def reference_paths(scenario, book, seed, path_ids=None, draws="philox", rng=None):
-    """Aggregates of the scenario's behaviour model from the numpy reference (all paths by default)."""
+    """Aggregates of the scenario's behaviour model from the numpy reference (all paths by default).
+
+    Like the engine, it simulates past the horizon for the forward-loss window and
+    returns months 0..H.
+    """
     if path_ids is None:
         path_ids = np.arange(scenario.run.paths, dtype=np.int64)
     if scenario.behaviour.model == "structural":
-        return structural_reference(*_arguments(scenario, book, seed, path_ids), draws=draws, rng=rng)
-    if draws != "philox":
+        full = structural_reference(*_arguments(scenario, book, seed, path_ids), draws=draws, rng=rng)
+    elif draws != "philox":
         raise ValueError("the roll-rate reference only has draws='philox'")
-    return roll_rate_reference(*_arguments(scenario, book, seed, path_ids))
+    else:
+        full = roll_rate_reference(*_arguments(scenario, book, seed, path_ids))
+    return full[:, :scenario.run.horizon_months + 1]

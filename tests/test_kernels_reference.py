@@ -239,7 +239,8 @@ def test_structural_numpy_draws_is_same_model():
     assert np.isfinite(agg).all() and (agg >= 0).all()
     np.testing.assert_array_equal(agg[:, :, COUNT:COUNT + N_LIVE_STATES].sum(axis=2), book.n_loans)
     kernel, _ = simulate_paths(scenario, book, SEED)
-    np.testing.assert_allclose(agg[:, 0], kernel[:, 0], rtol=1e-12)  # month 0 is the book itself
+    # month 0's stocks are the book itself (its forward losses depend on the draws)
+    np.testing.assert_allclose(agg[:, 0, :CHARGEOFF], kernel[:, 0, :CHARGEOFF], rtol=1e-12)
 
 
 # --------------------------------------------------------------------------- roll-rate kernel

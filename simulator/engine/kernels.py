@@ -30,9 +30,10 @@ import numpy as np
 from numba import njit, prange
 
 from .amortisation import instalment_split, level_payment
-from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT, EXPOSURE, INTEREST_DUE, M1_CURED,
-                     M1_ROLLED, M1_START, N_OUTCOMES, N_TERM_BINS, NEW_LENDING, PENALTY, PREPAID, RECOVERY,
-                     SCHEDULED, TRANSITION, UNEMPLOYED)
+from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT, FORWARD_DEFAULT_12M,
+                     FORWARD_DEFAULT_LIFE, FORWARD_LOSS_12M, FORWARD_LOSS_LIFE, INTEREST_DUE, M1_CURED, M1_ROLLED,
+                     M1_START, N_OUTCOMES, NEW_LENDING, PENALTY, PREPAID, RECOVERY, SCHEDULED, TRANSITION,
+                     UNEMPLOYED)
 from .rng import norm_cdf, philox4x32, seed_key, uniform32, uniform52
 from .shocks import SHOCK_BITS
 
@@ -49,30 +50,24 @@ ROLL_ORDER = np.array([CLOSED, 0, 1, 2, 3, 4, 5, 6, CHARGED_OFF], dtype=np.int64
 
 
 @njit(cache=True, inline="always")
-def term_bin(remaining_term):
-    """Bin of a remaining term in :data:`~simulator.engine.layout.TERM_BIN_EDGES` (terms <= 0: bin 0)."""
-    if remaining_term <= 12:
-        return max(remaining_term, 0)
-    if remaining_term <= 24:
-        return 13
-    if remaining_term <= 36:
-        return 14
-    return 15
-
-
-@njit(cache=True, inline="always")
-def _record_state(out, p, m, state, balance, employed, remaining_term):
-    """End-of-month stocks of one live loan: balance, count, exposure by remaining term, unemployment."""
+def _record_state(out, p, m, state, balance, employed, history):
+    """End-of-month stocks of one live loan (balance, count, unemployment); its state goes into ``history``."""
     out[p, m, BALANCE + state] += balance
     out[p, m, COUNT + state] += 1.0
-    out[p, m, EXPOSURE + N_TERM_BINS * state + term_bin(remaining_term)] += balance
+    history[m] = state
     if not employed:
         out[p, m, UNEMPLOYED] += 1.0
 
 
 @njit(cache=True, inline="always")
-def _charge_off(out, p, m, amount, recovery_rate, recovery_months):
-    """Write off ``amount`` in month ``m`` and book its recoveries in later months."""
+def _charge_off(out, p, m, amount, recovery_rate, recovery_months, history, born, monthly_rate, lifetime_months):
+    """Write off ``amount`` in month ``m``, book its recoveries, and credit it to the loan's earlier months.
+
+    The loan was live at the end of months ``born .. m - 1`` in states ``history[...]``;
+    each of the last ``lifetime_months`` of them (12 for the 12-month window) gets
+    the amount discounted back to it at the loan's own monthly rate: the realised
+    forward losses from which :mod:`simulator.ifrs9` estimates expected credit loss.
+    """
     out[p, m, CHARGEOFF] += amount
     out[p, m, CHARGEOFF_COUNT] += 1.0
     n_months = out.shape[1] - 1
@@ -82,6 +77,16 @@ def _charge_off(out, p, m, amount, recovery_rate, recovery_months):
         part = recovery_rate * amount / recovery_months
         for k in range(m + 1, min(m + recovery_months, n_months) + 1):
             out[p, k, RECOVERY] += part
+    discount = 1.0
+    step = 1.0 / (1.0 + monthly_rate)
+    for back in range(1, min(m - born, lifetime_months) + 1):
+        discount *= step
+        state = history[m - back]
+        out[p, m - back, FORWARD_LOSS_LIFE + state] += amount * discount
+        out[p, m - back, FORWARD_DEFAULT_LIFE + state] += 1.0
+        if back <= 12:
+            out[p, m - back, FORWARD_LOSS_12M + state] += amount * discount
+            out[p, m - back, FORWARD_DEFAULT_12M + state] += 1.0
 
 
 @njit(cache=True, inline="always")
@@ -104,7 +109,7 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                         unemployment, separation, finding, income_growth,
                         essential_share, replacement_rate, permanent_shock, transitory_shock,
                         savings_target_months, missed_when_able, willingness,
-                        prepayment, penalty_uplift, recovery_rate, recovery_months,
+                        prepayment, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
                         snapshot_month, snapshot, out):
     """Structural borrower model (DESIGN 3.2), one month at a time for every loan of every path.
 
@@ -147,6 +152,8 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
         Equiprobable mean-one income shock factors.
     willingness : float array (7,)
         Index 0 unused.
+    lifetime_months : int
+        Window of the lifetime forward losses (see :func:`_charge_off`).
     snapshot_month : int
         Month at which path 0's loans are recorded into ``snapshot`` (-1: never).
     snapshot : float array (n_loans, SNAPSHOT_COLUMNS)
@@ -160,7 +167,9 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
     k0, k1 = seed_key(seed)
     for p in prange(n_paths):
         path = np.uint64(path_ids[p])
+        history = np.empty(n_months + 1, dtype=np.int64)
         for i in range(n_loans):
+            born = 0
             s = segment[i]
             rate = apr[i] / 12.0
             penalty_rate = rate * (1.0 + penalty_uplift)
@@ -174,7 +183,7 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
             sav = savings[i]
             debt = other_debt[i]
             annuity = level_payment(b, rate, n)
-            _record_state(out, p, 0, d, b + a, emp, n)
+            _record_state(out, p, 0, d, b + a, emp, history)
             loan = np.uint64(i)
             for m in range(1, n_months + 1):
                 w0, w1, w2, w3 = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
@@ -216,7 +225,8 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                 n -= 1
                 outcome = d
                 if d > chargeoff_state:
-                    _charge_off(out, p, m, b + a, recovery_rate, recovery_months)
+                    _charge_off(out, p, m, b + a, recovery_rate, recovery_months, history, born, rate,
+                                lifetime_months)
                     outcome = CHARGED_OFF
                 elif d == 0 and n > 0 and uniform32(w3) < prepayment:
                     out[p, m, PREPAID] += b
@@ -237,7 +247,8 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                     sav = original_savings[i]
                     annuity = level_payment(b, rate, n)
                     out[p, m, NEW_LENDING] += b
-                _record_state(out, p, m, d, b + a, emp, n)
+                    born = m
+                _record_state(out, p, m, d, b + a, emp, history)
                 if m == snapshot_month and path_ids[p] == 0:
                     snapshot[i, 0] = d
                     snapshot[i, 1] = 1.0 if emp else 0.0
@@ -267,7 +278,8 @@ def conditional_roll_cdf(thresholds, sqrt_rho, sqrt_one_minus_rho, z, cdf):
 def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                        segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
                        original_principal, original_term,
-                       thresholds, rho, cycle_z, penalty_uplift, recovery_rate, recovery_months, out):
+                       thresholds, rho, cycle_z, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
+                       out):
     """Roll-rate model: each month a loan moves by its segment's conditional transition row.
 
     The row of state ``d`` is the one-factor conditional distribution given the
@@ -289,6 +301,7 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
     sqrt_one_minus_rho = math.sqrt(1.0 - rho)
     for p in prange(n_paths):
         path = np.uint64(path_ids[p])
+        history = np.empty(n_months + 1, dtype=np.int64)
         cdf = np.empty((n_months + 1, n_segments, thresholds.shape[1], n_outcomes))
         for m in range(1, n_months + 1):
             conditional_roll_cdf(thresholds, sqrt_rho, sqrt_one_minus_rho, cycle_z[p, m], cdf[m])
@@ -302,7 +315,8 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
             n = remaining_term[i]
             d = dpd_state[i]
             annuity = level_payment(b, rate, n)
-            _record_state(out, p, 0, d, b + a, True, n)
+            born = 0
+            _record_state(out, p, 0, d, b + a, True, history)
             loan = np.uint64(i)
             for m in range(1, n_months + 1):
                 w0, w1, _, _ = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
@@ -326,7 +340,8 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                     out[p, m, COLLECTED] += due_now + a
                     out[p, m, PREPAID] += b
                 elif target == CHARGED_OFF or target > chargeoff_state:
-                    _charge_off(out, p, m, b + a + due_now, recovery_rate, recovery_months)
+                    _charge_off(out, p, m, b + a + due_now, recovery_rate, recovery_months, history, born, rate,
+                                lifetime_months)
                     outcome = CHARGED_OFF
                 elif target <= d:
                     cured = a if target == 0 else a * (d - target) / d
@@ -348,4 +363,5 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                     d = 0
                     annuity = level_payment(b, rate, n)
                     out[p, m, NEW_LENDING] += b
-                _record_state(out, p, m, d, b + a, True, n)
+                    born = m
+                _record_state(out, p, m, d, b + a, True, history)

@@ -43,14 +43,16 @@ N_OUTCOMES = N_LIVE_STATES + 2
 """Outcomes of a month: the live states, charged off (7) and closed (8, prepaid or matured)."""
 TRANSITION = INTEREST_DUE + N_LIVE_STATES
 """``TRANSITION + N_OUTCOMES * k + j``: loans going from live state k (start of month) to outcome j."""
-TERM_BIN_EDGES = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 25, 37)
-"""Lower edges of the remaining-term bins (months): 0..12 one by one, 13-24, 25-36, 37+."""
-TERM_BIN_MONTHS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18.5, 30.5, 48)
-"""Representative remaining term of each bin, used for the ECL per unit of exposure."""
-N_TERM_BINS = len(TERM_BIN_EDGES)
-EXPOSURE = TRANSITION + N_LIVE_STATES * N_OUTCOMES
-"""``EXPOSURE + N_TERM_BINS * k + b``: balance in live state k with remaining term in bin b, end of month."""
-N_METRICS = EXPOSURE + N_LIVE_STATES * N_TERM_BINS
+FORWARD_LOSS_12M = TRANSITION + N_LIVE_STATES * N_OUTCOMES
+"""``FORWARD_LOSS_12M + k``: balances that loans in live state k at the end of this month go on to
+have charged off within 12 months, each discounted to this month at the loan's own rate."""
+FORWARD_LOSS_LIFE = FORWARD_LOSS_12M + N_LIVE_STATES
+"""``FORWARD_LOSS_LIFE + k``: the same within the lifetime window (see ``lifetime_months``)."""
+FORWARD_DEFAULT_12M = FORWARD_LOSS_LIFE + N_LIVE_STATES
+"""``FORWARD_DEFAULT_12M + k``: number of loans in state k at the end of this month charged off within 12 months."""
+FORWARD_DEFAULT_LIFE = FORWARD_DEFAULT_12M + N_LIVE_STATES
+"""``FORWARD_DEFAULT_LIFE + k``: the same within the lifetime window."""
+N_METRICS = FORWARD_DEFAULT_LIFE + N_LIVE_STATES
 
 METRIC_NAMES = (
     [f"balance_state_{k}" for k in range(N_LIVE_STATES)]
@@ -59,6 +61,7 @@ METRIC_NAMES = (
        "unemployed", "m1_start", "m1_cured", "m1_rolled", "penalty"]
     + [f"interest_due_state_{k}" for k in range(N_LIVE_STATES)]
     + [f"transition_{k}_{j}" for k in range(N_LIVE_STATES) for j in range(N_OUTCOMES)]
-    + [f"exposure_state_{k}_term_{TERM_BIN_EDGES[b]}" for k in range(N_LIVE_STATES) for b in range(N_TERM_BINS)])
+    + [f"{name}_state_{k}" for name in ("forward_loss_12m", "forward_loss_life", "forward_default_12m",
+                                        "forward_default_life") for k in range(N_LIVE_STATES)])
 assert len(METRIC_NAMES) == N_METRICS
 

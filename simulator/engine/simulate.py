@@ -28,11 +28,11 @@ MEMORY_FRACTION = 0.5
 """A run may use at most this share of the machine's available memory."""
 
 
-def estimate_bytes(n_paths, n_months, n_loans, chunk_paths, n_segments=1):
-    """Bytes a run needs: the aggregates, the book and one block's macro inputs."""
+def estimate_bytes(n_paths, n_months, n_loans, chunk_paths, n_segments=1, lookahead=0):
+    """Bytes a run needs: the aggregates, the book and one block's engine output and macro inputs."""
     aggregates = n_paths * (n_months + 1) * N_METRICS * 8
     book = n_loans * 16 * 8
-    block = min(chunk_paths, n_paths) * (n_months + 1) * (2 * n_segments + 8) * 8
+    block = min(chunk_paths, n_paths) * (n_months + lookahead + 1) * (N_METRICS + 3 * n_segments + 8) * 8
     return aggregates + book + block
 
 
@@ -47,7 +47,8 @@ def available_bytes():
 def check_fits(scenario, n_loans, source="run"):
     """Refuse, before any work, a run whose aggregates would not fit in memory."""
     run = scenario.run
-    need = estimate_bytes(run.paths, run.horizon_months, n_loans, run.chunk_paths, len(scenario.portfolio.segments))
+    need = estimate_bytes(run.paths, run.horizon_months, n_loans, run.chunk_paths, len(scenario.portfolio.segments),
+                          scenario.provisioning.ifrs9.lifetime_months)
     have = available_bytes() * MEMORY_FRACTION
     if need > have:
         raise InputError(f"{source}: a run of {run.paths} paths x {run.horizon_months} months x {n_loans} loans "
@@ -132,20 +133,33 @@ def simulate_paths(scenario, book, seed, progress=None, threads=None):
     threads = threads or run.threads or numba.config.NUMBA_NUM_THREADS
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     n_months = run.horizon_months
+    n_engine = engine_months(scenario)
     aggregates = np.zeros((run.paths, n_months + 1, N_METRICS))
     central = None
     for start in range(0, run.paths, run.chunk_paths):
         path_ids = np.arange(start, min(start + run.chunk_paths, run.paths), dtype=np.int64)
-        macro = macro_paths(scenario.macro, seed, path_ids, n_months)
-        central = macro.central
-        out = aggregates[start:start + len(path_ids)]
+        macro = macro_paths(scenario.macro, seed, path_ids, n_engine)
+        central = {name: level[:n_months + 1] for name, level in macro.central.items()}
+        out = np.zeros((len(path_ids), n_engine + 1, N_METRICS))
         if scenario.behaviour.model == "structural":
             simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro), out)
         else:
             simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro), out)
+        aggregates[start:start + len(path_ids)] = out[:, :n_months + 1]
         if progress is not None:
             progress(len(path_ids))
     return aggregates, central
+
+
+def engine_months(scenario):
+    """Months the engine simulates: the horizon plus the lifetime-ECL window.
+
+    Expected credit losses at month t need the losses the book realises after t, so
+    the engine runs ``provisioning.ifrs9.lifetime_months`` past the horizon (on the
+    scenario's macro path continued, its last shock levels held) and reports months
+    0..H only.
+    """
+    return scenario.run.horizon_months + scenario.provisioning.ifrs9.lifetime_months
 
 
 def _shared_kernel_args(scenario, book):
@@ -180,6 +194,7 @@ def structural_arguments(scenario, book, seed, path_ids, macro, snapshot_month=-
             np.array(spec.willingness.by_state()),
             behaviour.prepayment_pct / 100.0, behaviour.penalty_rate_uplift_pct / 100.0,
             behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months,
+            scenario.provisioning.ifrs9.lifetime_months,
             snapshot_month, snapshot if snapshot is not None else np.zeros((0, SNAPSHOT_COLUMNS)))
 
 
@@ -199,7 +214,8 @@ def roll_rate_arguments(scenario, book, seed, path_ids, macro):
             book.original_principal, book.original_term,
             roll_rate_thresholds(scenario), behaviour.roll_rate.asset_correlation_pct / 100.0,
             roll_rate_cycle_index(scenario, macro), behaviour.penalty_rate_uplift_pct / 100.0,
-            behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months)
+            behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months,
+            scenario.provisioning.ifrs9.lifetime_months)
 
 
 SETTLE_MONTHS = 24

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .errors import InputError
+from .metrics import MONEY_METRICS
 
 PROGRESS_MIN_LOAN_MONTHS = 50_000_000
 """Runs at least this large (paths x loans x months) show a progress bar."""
@@ -103,19 +104,29 @@ def format_headline(results):
              f"{summary['horizon_months']} months, seed {summary['seed']}, {summary['wall_seconds']:.1f} s",
              f"{'metric':32s} {'mean':>12s} {'p05':>12s} {'p95':>12s} {'p99':>12s} {'se':>10s}"]
     for name, stats in summary["metrics"].items():
-        money = name in ("liquidity_shortfall", "min_liquidity_buffer", "peak_provision_requirement")
+        kind = "money" if name in MONEY_METRICS else "months" if name.endswith("_months") else "rate"
         if "value" in stats:
-            lines.append(f"{name:32s} {_fmt(stats['value'], money):>12s} {'':>12s} {'':>12s} {'':>12s} "
-                         f"{_fmt(stats['se'], money):>10s}")
+            lines.append(f"{name:32s} {_fmt(stats['value'], kind):>12s} {'':>12s} {'':>12s} {'':>12s} "
+                         f"{_fmt(stats['se'], kind):>10s}")
         else:
-            lines.append(f"{name:32s} " + " ".join(f"{_fmt(stats[k], money):>12s}" for k in ("mean", "p05", "p95",
-                                                                                              "p99"))
-                         + f" {_fmt(stats['se'], money):>10s}")
+            lines.append(f"{name:32s} " + " ".join(f"{_fmt(stats[k], kind):>12s}" for k in ("mean", "p05", "p95",
+                                                                                             "p99"))
+                         + f" {_fmt(stats['se'], kind):>10s}")
+    provisioning = summary.get("provisioning")
+    if provisioning:
+        lines.append(f"provision requirement at its peak is set by {provisioning['binding_rule_at_peak']} "
+                     f"(IFRS 9 binds in {provisioning['ifrs9_binding_share']:.0%} of path-months)")
     return "\n".join(lines)
 
 
-def _fmt(value, money):
-    return f"{value:,.0f}" if money else f"{value:.3%}"
+def _fmt(value, kind):
+    if value != value:  # NaN: the quantity never existed (e.g. no liabilities falling due)
+        return "n/a"
+    if kind == "money":
+        return f"{value:,.0f}"
+    if kind == "months":
+        return f"{value:.1f}"
+    return f"{value:.3%}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,26 +8,39 @@ Definitions (DESIGN 3.3 and 5; rates are fractions, money in book currency):
   M1+ = 1+ DPD, M3+ = 61+ DPD;
 * cumulative loss rate = (charge-offs - recoveries) to date / opening balance;
 * liquidity loss = scheduled instalments - cash collected from borrowers - recoveries;
-  the liquidity buffer starts at ``funding.liquidity_buffer_pct`` of the opening
-  balance and absorbs the cumulative liquidity loss;
 * M1 collection rate = 1 - (loans rolling from 1-30 to 31-60) / (loans in 1-30 at
-  the start of the month); M1 cure rate = share of those back to current.
+  the start of the month); M1 cure rate = share of those back to current;
+* provisioning (:mod:`simulator.provisioning`), funding and liquidity
+  (:mod:`simulator.liquidity`), profit and capital (:mod:`simulator.profitability`).
 """
 import warnings
 
 import numpy as np
 
 from .engine import layout as L
-from .provisioning import five_category_requirement
+from .liquidity import funding_paths
+from .profitability import profit_and_capital
+from .provisioning import provisioning_series
 
 PERCENTILES = (5, 50, 95, 99)
 TAIL_LEVELS = (0.99, 0.999)
+
+MONEY_METRICS = (
+    "liquidity_shortfall", "min_liquidity_buffer", "peak_provision_requirement", "peak_ifrs9_ecl",
+    "peak_five_category_minimum", "total_provision_charge", "max_provision_shortfall", "cumulative_profit",
+)
+"""Headline metrics in the book's currency; every other headline metric is a fraction or a month count."""
 
 HEADLINE_METRICS = (
     "peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p",
     "final_overdue_rate_1_30", "final_overdue_rate_31_90", "final_overdue_rate_90p",
     "cumulative_loss_rate", "liquidity_shortfall", "min_liquidity_buffer", "peak_provision_requirement",
     "m1_collection_rate", "m1_cure_rate",
+    "peak_ifrs9_ecl", "peak_five_category_minimum", "ifrs9_binding_share", "peak_npl_ratio",
+    "min_coverage_ratio", "min_loan_provision_ratio", "coverage_floor_breached", "loan_provision_floor_breached",
+    "max_provision_shortfall", "total_provision_charge",
+    "survival_horizon_months", "liquidity_breached", "min_liquidity_ratio", "liquidity_ratio_breached",
+    "abs_trigger_hit", "cumulative_profit", "min_capital_ratio", "capital_floor_breached",
 )
 
 BUCKETS = {"1_30": (1, 2), "31_90": (2, 4), "90p": (4, 7), "m1p": (1, 7), "m3p": (3, 7)}
@@ -39,18 +52,21 @@ def _ratio(num, den):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
-def path_series(aggregates, liquidity_buffer_fraction):
-    """Per-path monthly series, each ``(n_paths, n_months + 1)``.
+def path_series(aggregates, scenario, central):
+    """Per-path monthly series ``(n_paths, n_months + 1)`` and per-path funding outcomes ``(n_paths,)``.
 
     Parameters
     ----------
     aggregates : array (n_paths, n_months + 1, N_METRICS)
-    liquidity_buffer_fraction : float
-        Opening liquidity buffer as a fraction of the opening book balance.
+    scenario : Scenario
+    central : dict
+        Central macro path per variable, percent (the policy rate prices funding).
 
     Returns
     -------
-    dict of str -> numpy.ndarray
+    series : dict of str -> numpy.ndarray (n_paths, n_months + 1)
+    per_path : dict of str -> numpy.ndarray (n_paths,)
+        ``survival_horizon_months``, ``liquidity_breached``, ``liquidity_ratio_breached``.
     """
     balance = aggregates[:, :, L.BALANCE:L.BALANCE + L.N_LIVE_STATES]
     count = aggregates[:, :, L.COUNT:L.COUNT + L.N_LIVE_STATES]
@@ -73,8 +89,6 @@ def path_series(aggregates, liquidity_buffer_fraction):
     liquidity_loss = aggregates[:, :, L.SCHEDULED] - series["collected_cash"]
     liquidity_loss[:, 0] = 0.0
     series["liquidity_loss"] = liquidity_loss
-    series["liquidity_buffer"] = liquidity_buffer_fraction * opening - np.cumsum(liquidity_loss, axis=1)
-    series["provision_requirement_five_category"] = five_category_requirement(aggregates)
     series["book_unemployment_rate"] = _ratio(aggregates[:, :, L.UNEMPLOYED], book_count)
     m1_start = aggregates[:, :, L.M1_START]
     series["m1_collection_rate"] = np.where(m1_start > 0, 1.0 - _ratio(aggregates[:, :, L.M1_ROLLED], m1_start),
@@ -82,26 +96,70 @@ def path_series(aggregates, liquidity_buffer_fraction):
     series["m1_cure_rate"] = np.where(m1_start > 0, _ratio(aggregates[:, :, L.M1_CURED], m1_start), np.nan)
     series["m1_collection_rate"][:, 0] = np.nan
     series["m1_cure_rate"][:, 0] = np.nan
-    return series
+    series.update(provisioning_series(aggregates, scenario))
+    funding = funding_paths(
+        inflows=series["collected_cash"] + series["prepaid"], new_lending=series["new_lending"],
+        book_balance=book_balance, scheduled=series["scheduled_collections"],
+        overdue_90p=series["overdue_rate_90p"], overdue_m1p=series["overdue_rate_m1p"],
+        policy_rate_pct=central["policy_rate"], funding=scenario.funding, opening_balance=opening[:, 0])
+    per_path = {key: funding.pop(key) for key in ("survival_horizon_months", "liquidity_breached",
+                                                  "liquidity_ratio_breached")}
+    series.update(funding)
+    series.update(profit_and_capital(aggregates, series, scenario))
+    return series, per_path
 
 
-def headline_values(aggregates, series):
-    """One value per path for each headline metric (see the module docstring and README).
+def _peak(values):
+    """Largest value over months 1..H (NaNs ignored)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmax(values[:, 1:], axis=1)
 
-    Peaks are over months 1..H; M1 rates pool all months of the path.
+
+def _lowest(values):
+    """Smallest value over months 1..H (NaNs ignored; NaN if never defined)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmin(values[:, 1:], axis=1)
+
+
+def headline_values(aggregates, series, per_path):
+    """One value per path for each headline metric (see :data:`HEADLINE_METRICS` and the README).
+
+    Peaks and minima are over months 1..H; M1 rates pool all months of the path;
+    ``*_breached`` and ``abs_trigger_hit`` are 1 if it happened in any month, so
+    their mean is the probability across paths.
     """
     values = {}
     for bucket in ("1_30", "31_90", "90p"):
         rate = series[f"overdue_rate_{bucket}"]
-        values[f"peak_overdue_rate_{bucket}"] = rate[:, 1:].max(axis=1)
+        values[f"peak_overdue_rate_{bucket}"] = _peak(rate)
         values[f"final_overdue_rate_{bucket}"] = rate[:, -1]
     values["cumulative_loss_rate"] = series["cumulative_loss_rate"][:, -1]
     values["liquidity_shortfall"] = series["liquidity_loss"].sum(axis=1)
     values["min_liquidity_buffer"] = series["liquidity_buffer"].min(axis=1)
-    values["peak_provision_requirement"] = series["provision_requirement_five_category"][:, 1:].max(axis=1)
+    values["peak_provision_requirement"] = _peak(series["provision_requirement"])
     m1_start = aggregates[:, 1:, L.M1_START].sum(axis=1)
     values["m1_collection_rate"] = 1.0 - _ratio(aggregates[:, 1:, L.M1_ROLLED].sum(axis=1), m1_start)
     values["m1_cure_rate"] = _ratio(aggregates[:, 1:, L.M1_CURED].sum(axis=1), m1_start)
+    values["peak_ifrs9_ecl"] = _peak(series["ifrs9_ecl"])
+    values["peak_five_category_minimum"] = _peak(series["five_category_minimum"])
+    values["ifrs9_binding_share"] = series["ifrs9_binds"][:, 1:].mean(axis=1)
+    values["peak_npl_ratio"] = _peak(series["npl_ratio"])
+    values["min_coverage_ratio"] = _lowest(series["coverage_ratio"])
+    values["min_loan_provision_ratio"] = _lowest(series["loan_provision_ratio"])
+    values["coverage_floor_breached"] = series["coverage_breach"][:, 1:].max(axis=1)
+    values["loan_provision_floor_breached"] = series["loan_provision_breach"][:, 1:].max(axis=1)
+    values["max_provision_shortfall"] = series["provision_shortfall"][:, 1:].max(axis=1)
+    values["total_provision_charge"] = series["provision_charge"].sum(axis=1)
+    values["survival_horizon_months"] = per_path["survival_horizon_months"].astype(float)
+    values["liquidity_breached"] = per_path["liquidity_breached"].astype(float)
+    values["min_liquidity_ratio"] = _lowest(series["liquidity_ratio"])
+    values["liquidity_ratio_breached"] = per_path["liquidity_ratio_breached"].astype(float)
+    values["abs_trigger_hit"] = series["abs_trigger_hit"].max(axis=1)
+    values["cumulative_profit"] = series["cumulative_profit"][:, -1]
+    values["min_capital_ratio"] = _lowest(series["capital_ratio"])
+    values["capital_floor_breached"] = series["capital_breach"][:, 1:].max(axis=1)
     return values
 
 

@@ -75,11 +75,76 @@ def loss_distribution(results):
     return fig
 
 
+STAGE_COLOURS = ("#9dc3e6", "#f4b183", "#c00000")
+
+
+def provision_charts(results):
+    """Provision stock by IFRS 9 stage (medians, stacked) against the five-category minimum, and the coverage ratio."""
+    months = np.arange(results.scenario.run.horizon_months + 1)
+    series = results.series
+    fig, (stock, coverage) = plt.subplots(1, 2, figsize=(13, 4.2))
+    medians = [np.median(series[f"ecl_stage_{k}"], axis=0) for k in (1, 2, 3)]
+    stock.stackplot(months, *medians, colors=STAGE_COLOURS, labels=["Stage 1", "Stage 2", "Stage 3"], alpha=0.9)
+    stock.plot(months, np.median(series["five_category_minimum"], axis=0), color="black", linestyle="--",
+               label="five-category minimum")
+    peak = np.median(results.headline["peak_provision_requirement"])
+    stock.set_title(f"Provision requirement peaks at {peak:,.0f} {results.scenario.portfolio.currency} (median)",
+                    fontsize=10)
+    stock.set_ylabel(f"provision stock, {results.scenario.portfolio.currency}")
+    stock.legend(fontsize=8, loc="upper left")
+    fan_chart(coverage, months[1:], series["coverage_ratio"][:, 1:], results.scenario.name)
+    floor = results.scenario.provisioning.five_category.coverage_floor_pct / 100.0
+    coverage.axhline(floor, color="#c00000", linestyle="--", label=f"regulatory floor {floor:.0%}")
+    low = np.nanmedian(results.headline["min_coverage_ratio"])
+    coverage.set_title(f"Provision coverage ratio: lowest {low:.0%} (median path)", fontsize=10)
+    coverage.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    coverage.set_ylabel("provisions / NPL")
+    coverage.legend(fontsize=8)
+    for ax in (stock, coverage):
+        ax.set_xlabel("month")
+        ax.grid(alpha=0.3)
+    _footnote(fig, results)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def liquidity_chart(results):
+    """Liquidity buffer fan chart with zero and the median survival horizon marked."""
+    months = np.arange(results.scenario.run.horizon_months + 1)
+    buffer = results.series["liquidity_buffer"]
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fan_chart(ax, months, buffer, results.scenario.name)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    survival = results.headline["survival_horizon_months"]
+    breached = results.headline["liquidity_breached"].mean()
+    horizon = results.scenario.run.horizon_months
+    if breached > 0:
+        median_survival = np.median(survival)
+        if median_survival <= horizon:
+            ax.axvline(median_survival, color="#c00000", linestyle="--",
+                       label=f"median survival horizon: month {median_survival:.0f}")
+        title = f"Liquidity buffer runs out on {breached:.0%} of paths"
+    else:
+        title = f"Liquidity buffer stays positive on every path over {horizon} months"
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel("month")
+    ax.set_ylabel(f"liquidity buffer, {results.scenario.portfolio.currency}")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    _footnote(fig, results)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+RUN_FIGURES = (("overdue_rates", overdue_fan_charts), ("loss_distribution", loss_distribution),
+               ("provisions", provision_charts), ("liquidity_buffer", liquidity_chart))
+
+
 def write_run_plots(results, directory):
     """Write the run's figures as PNG into ``directory``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    for name, make in (("overdue_rates", overdue_fan_charts), ("loss_distribution", loss_distribution)):
+    for name, make in RUN_FIGURES:
         fig = make(results)
         fig.savefig(directory / f"{name}.png", dpi=120)
         plt.close(fig)

@@ -1,44 +1,92 @@
-"""Provisioning: the Chinese five-category regulatory minimum from the delinquency buckets.
+"""Provisioning: the five-category regulatory minimum, IFRS 9, and which of them binds.
 
-Five-category classification by days past due (credit-card thresholds of the
-商业银行信用卡业务监督管理办法 Art. 92) and minimum provision rates (PBOC 2002
-provisioning guideline; general reserve 1% of loans):
+Five-category classification (正常 normal, 关注 special mention, 次级 substandard,
+可疑 doubtful, 损失 loss) by days past due with configurable thresholds (default:
+the credit-card rules of 商业银行信用卡业务监督管理办法 Art. 92: 关注 1-90, 次级 91-120,
+可疑 121-180, 损失 beyond 180) and minimum provision rates (PBOC 2002 guideline:
+general reserve 1% of loans, 2%, 25%, 50%, 100%). NPL = 次级 + 可疑 + 损失.
 
-==========  ==============  =========
-category    DPD             rate
-==========  ==============  =========
-正常 normal  0               1%
-关注 special 1-90            2%
-次级 sub     91-120          25%
-可疑 doubt   121-180         50%
-损失 loss    > 180           100% (charged off here, so not on the book)
-==========  ==============  =========
+The provision the lender must hold each month is the larger of the IFRS 9 ECL
+stock and the five-category minimum; the output says which binds. Against it:
+the provision coverage ratio (provision / NPL, floor 150%) and the loan-provision
+ratio (provision / loans, floor 2.5%) (CBRC 2018 No. 7), their breaches and the
+shortfall to the floors. The provision charge, the P&L hit, is the change in
+the provision held plus write-offs net of recoveries.
 
 References
 ----------
-reference/domain-facts.md, "Provisioning and liquidity rules".
+reference/domain-facts.md, "Provisioning and liquidity rules"; IFRS 9 5.5.
 """
 import numpy as np
 
-from .engine.layout import BALANCE, N_LIVE_STATES
+from .engine import layout as L
+from .ifrs9 import balance_by_stage, ecl_by_stage
 
-FIVE_CATEGORY_RATE_BY_STATE = np.array([0.01, 0.02, 0.02, 0.02, 0.25, 0.50, 0.50])
-"""Minimum provision rate per live DPD state (current, 1-30, ..., 151-180)."""
+CATEGORIES = ("normal", "special_mention", "substandard", "doubtful", "loss")
+NPL_CATEGORIES = (2, 3, 4)
 
 
-def five_category_requirement(aggregates):
-    """Regulatory minimum provision per path and month, in currency.
+def category_of_states(five_category):
+    """Five-category index (0 normal .. 4 loss) of each live state 0..6.
 
-    ``sum_k rate_k x balance in state k`` with the rates of
-    :data:`FIVE_CATEGORY_RATE_BY_STATE`.
+    State d >= 1 holds loans (30(d-1), 30d] days past due; a category whose rule is
+    "after X days" takes the states with ``d >= X / 30 + 1``.
+    """
+    states = np.arange(L.N_LIVE_STATES)
+    category = np.zeros(L.N_LIVE_STATES, dtype=int)
+    for index, threshold in enumerate(five_category.thresholds(), start=1):
+        category[states >= threshold // 30 + 1] = index
+    return category
 
-    Parameters
-    ----------
-    aggregates : array (n_paths, n_months + 1, N_METRICS)
+
+def _ratio(num, den):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def provisioning_series(aggregates, scenario):
+    """Per-path monthly provisioning series, each ``(n_paths, n_months + 1)``.
 
     Returns
     -------
-    numpy.ndarray (n_paths, n_months + 1)
+    dict of str -> numpy.ndarray
+        ``ecl_stage_{1,2,3}``, ``balance_stage_{1,2,3}``, ``ifrs9_ecl``,
+        ``balance_{category}``, ``npl_balance``, ``npl_ratio``,
+        ``five_category_minimum``, ``provision_requirement`` (the larger of the two),
+        ``ifrs9_binds`` (1 where IFRS 9 is the larger), ``coverage_ratio``,
+        ``loan_provision_ratio``, ``coverage_breach``, ``loan_provision_breach``
+        (1 where below the floor), ``provision_shortfall`` (to the floors) and
+        ``provision_charge``.
     """
-    balances = aggregates[:, :, BALANCE:BALANCE + N_LIVE_STATES]
-    return balances @ FIVE_CATEGORY_RATE_BY_STATE
+    spec = scenario.provisioning.five_category
+    balance = aggregates[:, :, L.BALANCE:L.BALANCE + L.N_LIVE_STATES]
+    loans = balance.sum(axis=2)
+    category = category_of_states(spec)
+    rates = np.array([getattr(spec.rates_pct, name) for name in CATEGORIES]) / 100.0
+    series = {}
+    ecl = ecl_by_stage(aggregates, scenario)
+    stage_balance = balance_by_stage(aggregates, scenario)
+    for k in range(3):
+        series[f"ecl_stage_{k + 1}"] = ecl[:, :, k]
+        series[f"balance_stage_{k + 1}"] = stage_balance[:, :, k]
+    series["ifrs9_ecl"] = ecl.sum(axis=2)
+    for index, name in enumerate(CATEGORIES):
+        series[f"balance_{name}"] = balance[:, :, category == index].sum(axis=2)
+    npl = sum(series[f"balance_{CATEGORIES[c]}"] for c in NPL_CATEGORIES)
+    series["npl_balance"] = npl
+    series["npl_ratio"] = _ratio(npl, loans)
+    series["five_category_minimum"] = balance @ rates[category]
+    held = np.maximum(series["ifrs9_ecl"], series["five_category_minimum"])
+    series["provision_requirement"] = held
+    series["ifrs9_binds"] = (series["ifrs9_ecl"] >= series["five_category_minimum"]).astype(float)
+    series["coverage_ratio"] = _ratio(held, npl)
+    series["loan_provision_ratio"] = _ratio(held, loans)
+    coverage_floor = spec.coverage_floor_pct / 100.0
+    lpr_floor = spec.loan_provision_floor_pct / 100.0
+    series["coverage_breach"] = (held < coverage_floor * npl).astype(float)
+    series["loan_provision_breach"] = (held < lpr_floor * loans).astype(float)
+    series["provision_shortfall"] = np.maximum(0.0, np.maximum(coverage_floor * npl, lpr_floor * loans) - held)
+    charge = np.zeros_like(held)
+    charge[:, 1:] = (np.diff(held, axis=1) + aggregates[:, 1:, L.CHARGEOFF] - aggregates[:, 1:, L.RECOVERY])
+    series["provision_charge"] = charge
+    return series

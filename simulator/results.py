@@ -54,14 +54,18 @@ class Results:
         return self.scenario.run.seed
 
     @cached_property
+    def _series_and_outcomes(self):
+        return path_series(self.aggregates, self.scenario, self.central)
+
+    @property
     def series(self):
-        """Per-path monthly series (see :func:`simulator.metrics.path_series`)."""
-        return path_series(self.aggregates, self.scenario.funding.liquidity_buffer_pct / 100.0)
+        """Per-path monthly series, ``{name: array (n_paths, n_months + 1)}`` (see :func:`simulator.metrics.path_series`)."""
+        return self._series_and_outcomes[0]
 
     @cached_property
     def headline(self):
         """Per-path headline values, ``{metric: array (n_paths,)}``."""
-        return headline_values(self.aggregates, self.series)
+        return headline_values(self.aggregates, *self._series_and_outcomes)
 
     @cached_property
     def summary(self):
@@ -83,7 +87,17 @@ class Results:
             "versions": versions(),
             "wall_seconds": round(self.wall_seconds, 3),
             "metrics": metrics,
+            "provisioning": self._binding_rule(),
         }
+
+    def _binding_rule(self):
+        """Which rule sets the provision requirement: at each path's peak month, and overall."""
+        requirement = self.series["provision_requirement"][:, 1:]
+        peak_month = requirement.argmax(axis=1)
+        at_peak = self.series["ifrs9_binds"][:, 1:][np.arange(len(peak_month)), peak_month]
+        return {"binding_rule_at_peak": "ifrs9" if at_peak.mean() >= 0.5 else "five_category",
+                "ifrs9_binds_at_peak_share": float(at_peak.mean()),
+                "ifrs9_binding_share": float(self.series["ifrs9_binds"][:, 1:].mean())}
 
     @cached_property
     def timeseries(self):

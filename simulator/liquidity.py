@@ -1,0 +1,270 @@
+"""Funding and liquidity: the lender's cash position month by month on each path (DESIGN 3.6).
+
+The credit simulation gives, per path and month, the cash borrowers pay and the
+cash the lender lends out. This module puts a funding block around it (a
+liquidity buffer, liabilities that mature and are rolled over, ABS whose
+delinquency triggers divert collections, funding spreads and their stress,
+operating costs) and returns the buffer path, the survival horizon and the
+regulatory liquidity ratio. Pure numpy, vectorised over paths; the only loop is
+over months.
+
+Arrays are ``(n_paths, n_months + 1)``; month 0 is the opening book (stocks only,
+every flow is zero there), months ``1..H`` hold end-of-month stocks and the
+month's flows. Money is in the book's currency; ``_pct`` fields of the
+:class:`~simulator.scenario.FundingSpec` are percent and are converted here.
+
+Notes
+-----
+Notation: ``B_0`` the opening book balance, ``t = 1..H`` the month, liability
+``j`` with amount ``a_j`` (``amount_pct / 100``), average maturity ``M_j`` months,
+rollover rate ``rho_j,t`` and annual spread ``s_j,t`` (percent), ``r_t`` the central
+policy rate (percent).
+
+**Liabilities.** ``L_j,0 = a_j B_0``. Each month ``L_j,t-1 / M_j`` falls due (even
+maturity over ``M_j`` months); the share ``rho_j,t`` is refinanced and the rest is
+repaid in cash::
+
+    repaid_j,t   = (1 - rho_j,t) L_j,t-1 / M_j
+    interest_j,t = L_j,t-1 (r_t + s_j,t) / 100 / 12
+    L_j,t        = L_j,t-1 - repaid_j,t - diverted_j,t
+
+``rho_j,t = rollover_pct / 100``, or ``stress.rollover_pct / 100`` from
+``stress.from_month`` on when the stress sets one; ``s_j,t = spread_pct`` plus
+``stress.spread_add_pct`` from ``stress.from_month`` on. With ``rho = 1`` the
+balance is constant and costs only interest; with ``rho = 0`` it runs off
+geometrically, ``L_t = L_0 (1 - 1/M)^t``.
+
+**ABS and early amortisation.** An ``abs`` liability is backed by the pool share
+``pi_j = min(1, a_j B_0 x overcollateral_pct / 100 / B_0) = min(1, a_j
+overcollateral_pct / 100)`` of the book. A book can be pledged only once, so the
+shares are allotted in the order the liabilities are listed and capped at what
+is left: ``pi_j <- min(pi_j, 1 - sum_{i<j} pi_i)``. The trigger is hit in month
+``t`` if the trigger metric (``overdue_90p`` or ``overdue_m1p``, per
+``trigger_metric``) at the end of month ``t - 1`` is strictly above
+``trigger_pct / 100``; once hit it stays hit (an ABS without ``trigger_pct`` is
+never hit). From that month on the notes are no longer rolled (``rho_j,t = 0``,
+so the whole ``L_j,t-1 / M_j`` is repaid), and the pool's share of the month's
+inflows goes to the noteholders::
+
+    diverted_j,t = min(max(pi_j inflows_t, 0), L_j,t-1 - repaid_j,t)
+
+so the diversion stops once the notes are repaid. Before the trigger an ABS
+behaves like any other liability.
+
+**Buffer.** ``buffer_0 = liquidity_buffer_pct / 100 B_0`` and::
+
+    operating_cost_t = operating_cost_pct / 100 / 12 x book_balance_t-1
+    outflows_t       = new_lending_t + operating_cost_t + sum_j (interest_j,t + repaid_j,t + diverted_j,t)
+    net_funding_gap_t = outflows_t - inflows_t
+    buffer_t         = buffer_t-1 - net_funding_gap_t
+
+Nothing tops the buffer up: a negative buffer is the cash the lender would have
+to find elsewhere. The **survival horizon** is the first month ``t >= 1`` with
+``buffer_t < 0``; a path whose buffer never goes negative survives the horizon
+and gets ``H + 1``.
+
+**Liquidity ratio.** ``(max(buffer_t, 0) + scheduled_t) / sum_j L_j,t / M_j``:
+liquid assets over the liabilities falling due in the next month (NaN when
+nothing falls due). The month's scheduled instalments stand for the next 30
+days' contractual inflows, so the numerator approximates the regulator's
+liquid assets (cash plus performing receivables due within a month); at month 0
+there are no scheduled instalments by convention, so the month-0 ratio counts
+the buffer only and the breach flag looks at months ``1..H``. The ratio is
+breached when it is below ``liquidity_ratio_floor_pct / 100``.
+
+Wiring, from :func:`simulator.metrics.path_series` series ``s`` and
+:func:`simulator.macro.central_path`: ``inflows = s["collected_cash"] +
+s["prepaid"]`` (``collected_cash`` already holds recoveries), ``new_lending =
+s["new_lending"]``, ``book_balance = s["book_balance"]``, ``scheduled =
+s["scheduled_collections"]``, ``overdue_90p = s["overdue_rate_90p"]``,
+``overdue_m1p = s["overdue_rate_m1p"]``, ``policy_rate_pct =
+central_path(macro, H)["policy_rate"]``, ``opening_balance = s["book_balance"][:, 0]``.
+
+References
+----------
+reference/domain-facts.md, "Provisioning and liquidity rules" (consumer-finance
+company liquidity ratio >= 50%; Basel LCR) and the funding row of the suggested
+defaults (ABS NPL triggers 5-6%, interbank rollover 0% in the severe case).
+"""
+import numpy as np
+
+TRIGGER_METRICS = ("90p", "m1p")
+"""Values of ``LiabilitySpec.trigger_metric``, in the order of the metric stack built here."""
+
+
+def _liability_terms(funding, n_months):
+    """The funding block as arrays over months and liabilities (rates as fractions).
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray
+        ``amount`` (J,) fraction of the opening balance; ``maturity`` (J,) months;
+        ``rollover`` and ``spread`` (n_months + 1, J), the rollover rate and the annual
+        spread in month t; ``is_abs`` (J,) bool; ``trigger`` (J,) fraction, ``inf``
+        where there is none; ``metric`` (J,) index into :data:`TRIGGER_METRICS`;
+        ``pool_share`` (J,) the ABS pool share ``pi_j`` (0 for other liabilities).
+    """
+    liabilities = funding.liabilities
+    n_liab = len(liabilities)
+    months = np.arange(n_months + 1)
+    terms = {
+        "amount": np.array([liab.amount_pct / 100.0 for liab in liabilities], dtype=float),
+        "maturity": np.array([liab.maturity_months for liab in liabilities], dtype=float),
+        "rollover": np.empty((n_months + 1, n_liab)),
+        "spread": np.empty((n_months + 1, n_liab)),
+        "is_abs": np.array([liab.type == "abs" for liab in liabilities], dtype=bool),
+        "trigger": np.full(n_liab, np.inf),
+        "metric": np.array([TRIGGER_METRICS.index(liab.trigger_metric) for liab in liabilities], dtype=int),
+        "pool_share": np.zeros(n_liab),
+    }
+    pledged = 0.0
+    for j, liab in enumerate(liabilities):
+        rollover = np.full(n_months + 1, liab.rollover_pct / 100.0)
+        spread = np.full(n_months + 1, liab.spread_pct / 100.0)
+        if liab.stress is not None:
+            stressed = months >= liab.stress.from_month
+            if liab.stress.rollover_pct is not None:
+                rollover[stressed] = liab.stress.rollover_pct / 100.0
+            spread[stressed] += liab.stress.spread_add_pct / 100.0
+        terms["rollover"][:, j] = rollover
+        terms["spread"][:, j] = spread
+        if liab.type == "abs":
+            share = min(1.0, liab.amount_pct / 100.0 * liab.overcollateral_pct / 100.0, 1.0 - pledged)
+            terms["pool_share"][j] = share
+            pledged += share
+            if liab.trigger_pct is not None:
+                terms["trigger"][j] = liab.trigger_pct / 100.0
+    return terms
+
+
+def _check_shapes(arrays, policy_rate_pct, opening_balance):
+    """Refuse inconsistent inputs (a caller's bug, so a plain ValueError)."""
+    shape = np.shape(arrays["inflows"])
+    if len(shape) != 2 or shape[1] < 1:
+        raise ValueError(f"funding_paths: inflows must be 2-D (n_paths, n_months + 1); got shape {shape}.")
+    for name, value in arrays.items():
+        if np.shape(value) != shape:
+            raise ValueError(f"funding_paths: {name} must have the shape of inflows {shape}; "
+                             f"got {np.shape(value)}.")
+    if np.shape(policy_rate_pct) != (shape[1],):
+        raise ValueError(f"funding_paths: policy_rate_pct must have shape ({shape[1]},) (months 0..H); "
+                         f"got {np.shape(policy_rate_pct)}.")
+    if np.ndim(opening_balance) not in (0, 1) or np.size(opening_balance) not in (1, shape[0]):
+        raise ValueError(f"funding_paths: opening_balance must be a scalar or have shape ({shape[0]},); "
+                         f"got {np.shape(opening_balance)}.")
+
+
+def funding_paths(inflows, new_lending, book_balance, scheduled, overdue_90p, overdue_m1p,
+                  policy_rate_pct, funding, opening_balance):
+    """Liquidity buffer, funding flows, survival horizon and liquidity ratio per path and month.
+
+    See the module docstring for the model and its formulas.
+
+    Parameters
+    ----------
+    inflows : array (n_paths, n_months + 1)
+        Cash from borrowers in the month: instalments, arrears and penalty interest
+        collected, prepayments and recoveries. Zero at month 0.
+    new_lending : array (n_paths, n_months + 1)
+        Principal of the loans written in the month (cash out). Zero at month 0.
+    book_balance : array (n_paths, n_months + 1)
+        Outstanding balance of live loans at month end.
+    scheduled : array (n_paths, n_months + 1)
+        Contractual instalments due in the month. Zero at month 0.
+    overdue_90p, overdue_m1p : array (n_paths, n_months + 1)
+        The book's 90+ DPD and 1+ DPD balance ratios at month end, as fractions.
+    policy_rate_pct : array (n_months + 1,)
+        Central policy-rate path, annual, in percent.
+    funding : simulator.scenario.FundingSpec
+        Buffer, liabilities, operating cost and liquidity-ratio floor (percent).
+    opening_balance : float or array (n_paths,)
+        Opening book balance ``B_0`` the ``_pct`` amounts refer to.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray
+        Per path and month, ``(n_paths, n_months + 1)``, money in currency:
+
+        * ``liquidity_buffer``: cash buffer at month end (``buffer_0`` at month 0);
+        * ``net_funding_gap``: outflows - inflows of the month (buffer_t-1 - buffer_t);
+        * ``funding_cost``: interest paid on all liabilities in the month;
+        * ``operating_cost``: operating cost of the month;
+        * ``liabilities_outstanding``: all liabilities at month end;
+        * ``liability_repaid``: maturing amounts not rolled over, repaid in cash;
+        * ``abs_diverted``: collections diverted to ABS noteholders (early amortisation);
+        * ``abs_trigger_hit``: 1.0 if any ABS trigger is in force in the month, else 0.0;
+        * ``liquidity_ratio``: liquid assets / liabilities due next month (a fraction; NaN
+          when nothing falls due).
+
+        Per path, ``(n_paths,)``:
+
+        * ``survival_horizon_months``: first month with a negative buffer, ``n_months + 1``
+          if the path survives the horizon (float);
+        * ``liquidity_breached``: the buffer went negative within the horizon;
+        * ``liquidity_ratio_breached``: the liquidity ratio was below the floor in some month
+          ``1..n_months``.
+    """
+    arrays = {"inflows": inflows, "new_lending": new_lending, "book_balance": book_balance,
+              "scheduled": scheduled, "overdue_90p": overdue_90p, "overdue_m1p": overdue_m1p}
+    _check_shapes(arrays, policy_rate_pct, opening_balance)
+    arrays = {name: np.asarray(value, dtype=float) for name, value in arrays.items()}
+    inflows = arrays["inflows"]
+    n_paths, n_steps = inflows.shape
+    n_months = n_steps - 1
+    policy_rate = np.asarray(policy_rate_pct, dtype=float) / 100.0
+    opening = np.broadcast_to(np.asarray(opening_balance, dtype=float), (n_paths,))
+
+    terms = _liability_terms(funding, n_months)
+    n_liab = len(terms["amount"])
+    # trigger metric of each liability, (n_paths, n_months + 1, J)
+    metric = np.stack([arrays["overdue_90p"], arrays["overdue_m1p"]], axis=2)[:, :, terms["metric"]]
+    trigger_armed = terms["is_abs"] & np.isfinite(terms["trigger"])
+
+    operating_cost = np.zeros((n_paths, n_steps))
+    operating_cost[:, 1:] = funding.operating_cost_pct / 100.0 / 12.0 * arrays["book_balance"][:, :-1]
+
+    out = {name: np.zeros((n_paths, n_steps)) for name in (
+        "liquidity_buffer", "net_funding_gap", "funding_cost", "liabilities_outstanding",
+        "liability_repaid", "abs_diverted", "abs_trigger_hit")}
+    due_next = np.zeros((n_paths, n_steps))
+
+    outstanding = opening[:, None] * terms["amount"][None, :]            # L_j,0, (n_paths, J)
+    hit = np.zeros((n_paths, n_liab), dtype=bool)
+    buffer = funding.liquidity_buffer_pct / 100.0 * opening
+    out["liquidity_buffer"][:, 0] = buffer
+    out["liabilities_outstanding"][:, 0] = outstanding.sum(axis=1)
+    due_next[:, 0] = (outstanding / terms["maturity"]).sum(axis=1)
+    for t in range(1, n_steps):
+        hit |= trigger_armed & (metric[:, t - 1, :] > terms["trigger"])
+        rollover = np.where(hit, 0.0, terms["rollover"][t])
+        repaid = (1.0 - rollover) * (outstanding / terms["maturity"])
+        interest = outstanding * (policy_rate[t] + terms["spread"][t]) / 12.0
+        remaining = outstanding - repaid
+        diverted = np.where(hit, np.minimum(np.maximum(terms["pool_share"] * inflows[:, t, None], 0.0),
+                                            remaining), 0.0)
+        outstanding = remaining - diverted
+
+        gap = (arrays["new_lending"][:, t] + operating_cost[:, t] + interest.sum(axis=1)
+               + repaid.sum(axis=1) + diverted.sum(axis=1) - inflows[:, t])
+        buffer = buffer - gap
+        out["liquidity_buffer"][:, t] = buffer
+        out["net_funding_gap"][:, t] = gap
+        out["funding_cost"][:, t] = interest.sum(axis=1)
+        out["liabilities_outstanding"][:, t] = outstanding.sum(axis=1)
+        out["liability_repaid"][:, t] = repaid.sum(axis=1)
+        out["abs_diverted"][:, t] = diverted.sum(axis=1)
+        out["abs_trigger_hit"][:, t] = hit.any(axis=1)
+        due_next[:, t] = (outstanding / terms["maturity"]).sum(axis=1)
+    out["operating_cost"] = operating_cost
+
+    liquid = np.maximum(out["liquidity_buffer"], 0.0) + arrays["scheduled"]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # a vanishing amount due gives inf
+        out["liquidity_ratio"] = np.where(due_next > 0, liquid / np.where(due_next > 0, due_next, 1.0), np.nan)
+    floor = funding.liquidity_ratio_floor_pct / 100.0
+    out["liquidity_ratio_breached"] = (out["liquidity_ratio"][:, 1:] < floor).any(axis=1)
+
+    negative = out["liquidity_buffer"][:, 1:] < 0.0
+    out["liquidity_breached"] = negative.any(axis=1)
+    out["survival_horizon_months"] = np.where(out["liquidity_breached"], negative.argmax(axis=1) + 1.0,
+                                              float(n_months + 1))
+    return out

@@ -43,14 +43,19 @@ def main():
 @main.command()
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 def validate(scenario_file):
-    """Check SCENARIO_FILE (and everything it extends) without running it.
+    """Check SCENARIO_FILE (and everything it extends, or every scenario of a set) without running it.
 
     \b
     Example:
       simulate validate scenarios/adverse.yaml
     """
-    from .scenario import load_scenario
+    from .scenario import is_scenario_set, load_scenario, load_scenario_set
 
+    if is_scenario_set(scenario_file):
+        spec, scenarios = load_scenario_set(scenario_file)
+        weights = ", ".join(f"{s.name} {w.weight_pct:g}%" for s, w in zip(scenarios, spec.weighted_scenarios))
+        click.echo(f"{scenario_file}: ok (scenario set: {weights})")
+        return
     scenario = load_scenario(scenario_file)
     run = scenario.run
     size = (f"{scenario.portfolio.n_loans} synthetic loans" if scenario.portfolio.source == "synthetic"
@@ -95,6 +100,46 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, q
     if not quiet:
         click.echo(format_headline(results))
         click.echo(f"\nrun directory: {out_dir}")
+
+
+@main.command()
+@click.argument("set_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write (default: runs/<set name>).")
+@click.option("--paths", type=click.IntRange(min=1), help="Monte Carlo paths for every scenario.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Seed shared by every scenario.")
+@click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores).")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG figures.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def ecl(set_file, out_dir, paths, seed, threads, no_plots, quiet):
+    """IFRS 9 probability-weighted ECL over the scenario set in SET_FILE.
+
+    Every scenario runs on the same book with the same seed (common random
+    numbers); the output gives the weighted ECL at the reporting date and over
+    the horizon, with each scenario's contribution.
+
+    \b
+    Example:
+      simulate ecl scenarios/ifrs9_weighted.yaml --paths 300
+    """
+    from .results import check_out_dir
+    from .scenario import load_scenario_set
+    from .weighted import MARKER, run_weighted
+
+    spec, scenarios = load_scenario_set(set_file)
+    out_dir = check_out_dir(out_dir or Path("runs") / spec.name, MARKER)
+    scenarios = [s.with_run(paths=paths, seed=seed) for s in scenarios]
+    weighted = run_weighted(spec, scenarios, threads=threads)
+    weighted.save(out_dir, plots=not no_plots)
+    if not quiet:
+        report = weighted.reporting_date
+        currency = scenarios[0].portfolio.currency
+        click.echo(f"scenario set {spec.name}: probability-weighted ECL at the reporting date "
+                   f"{report['weighted_ecl']['total']:,.0f} {currency}")
+        for row in report["scenarios"]:
+            click.echo(f"  {row['scenario']:20s} weight {row['weight']:6.1%}  ECL {row['ecl']['total']:>14,.0f}  "
+                       f"contribution {row['contribution']:>14,.0f} ({row['share_of_weighted_ecl']:.1%})")
+        click.echo(f"\noutput directory: {out_dir}")
 
 
 def format_headline(results):

@@ -140,11 +140,34 @@ RUN_FIGURES = (("overdue_rates", overdue_fan_charts), ("loss_distribution", loss
                ("provisions", provision_charts), ("liquidity_buffer", liquidity_chart))
 
 
+def weighted_ecl_chart(weighted):
+    """Mean IFRS 9 ECL per scenario over the horizon and the probability-weighted path."""
+    table = weighted.timeseries
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for name, rows in table.groupby("scenario", sort=False):
+        is_weighted = name == "weighted"
+        label = "probability-weighted" if is_weighted else f"{name} ({rows['weight'].iloc[0]:.0%})"
+        ax.plot(rows["month"], rows["ifrs9_ecl"], linewidth=3 if is_weighted else 1.5,
+                color="black" if is_weighted else None, label=label)
+    total = weighted.reporting_date["weighted_ecl"]["total"]
+    currency = weighted.members[0].scenario.portfolio.currency
+    ax.set_title(f"Probability-weighted ECL today: {total:,.0f} {currency}", fontsize=11)
+    ax.set_xlabel("month")
+    ax.set_ylabel(f"IFRS 9 ECL, {currency} (mean over paths)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path):
+    """Save ``fig`` as PNG at ``path`` (folders created) and release it."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def write_run_plots(results, directory):
     """Write the run's figures as PNG into ``directory``."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     for name, make in RUN_FIGURES:
-        fig = make(results)
-        fig.savefig(directory / f"{name}.png", dpi=120)
-        plt.close(fig)
+        save_figure(make(results), Path(directory) / f"{name}.png")

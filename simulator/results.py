@@ -120,34 +120,11 @@ class Results:
         return pd.DataFrame(rows).T[["mean", "p05", "p50", "p95", "p99", "se"]]
 
     def save(self, out_dir, plots=True):
-        """Write the run directory atomically; an existing run directory is replaced.
+        """Write the run directory atomically (see :func:`write_atomically`); returns its path."""
+        return write_atomically(out_dir, lambda staging: self.write_files(staging, plots))
 
-        Raises
-        ------
-        InputError
-            If ``out_dir`` exists and is not a run directory, or cannot be written.
-        """
-        out_dir = check_out_dir(out_dir)
-        try:
-            out_dir.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-        except OSError as exc:
-            raise InputError(f"{out_dir}: cannot be written ({exc.strerror}). Choose a writable --out.") from None
-        try:
-            self._write(staging, plots)
-            if out_dir.exists():
-                retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-                os.replace(out_dir, retired / "run")
-                os.replace(staging, out_dir)
-                shutil.rmtree(retired)
-            else:
-                os.replace(staging, out_dir)
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging)
-        return out_dir
-
-    def _write(self, directory, plots):
+    def write_files(self, directory, plots=True):
+        """Write the run directory's files into the existing ``directory`` (not atomic; see :meth:`save`)."""
         (directory / "summary.json").write_text(json.dumps(self.summary, indent=2), encoding="utf-8")
         self.timeseries.to_csv(directory / "timeseries.csv", index=False)
         self.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
@@ -159,17 +136,52 @@ class Results:
             write_run_plots(self, directory / "plots")
 
 
-def check_out_dir(out_dir):
-    """Refuse, before any work, an output path that is not a run directory (it would be replaced).
+def check_out_dir(out_dir, marker="summary.json"):
+    """Refuse, before any work, an output path that exists and is not one of our directories.
+
+    A directory holding ``marker`` was written by us and may be replaced.
 
     Returns
     -------
     Path
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not (out_dir.is_dir() and (out_dir / "summary.json").exists()):
+    if out_dir.exists() and not (out_dir.is_dir() and (out_dir / marker).exists()):
         raise InputError(f"{out_dir}: exists and is not a run directory. Choose another --out "
                          "or remove it first.")
+    return out_dir
+
+
+def write_atomically(out_dir, write, marker="summary.json"):
+    """Fill ``out_dir`` through ``write(staging_dir)`` so that it appears whole or not at all.
+
+    Everything is written to a temporary sibling that is renamed into place at the
+    end; an existing directory of ours is replaced only then, and a failure leaves
+    the previous one untouched and no half-written directory.
+
+    Raises
+    ------
+    InputError
+        If ``out_dir`` exists and is not ours, or cannot be written.
+    """
+    out_dir = check_out_dir(out_dir, marker)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    except OSError as exc:
+        raise InputError(f"{out_dir}: cannot be written ({exc.strerror}). Choose a writable --out.") from None
+    try:
+        write(staging)
+        if out_dir.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+            os.replace(out_dir, retired / "run")
+            os.replace(staging, out_dir)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
     return out_dir
 
 

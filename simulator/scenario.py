@@ -527,6 +527,82 @@ def load_scenario(path):
     return scenario_from_dict(data, source=str(path))
 
 
+class WeightedScenarioSpec(Spec):
+    """One scenario of an IFRS 9 probability-weighted set."""
+
+    scenario: str = Field(min_length=1, description="scenario file, relative to the set file")
+    weight_pct: float = Field(gt=0, le=100, description="probability weight, percent")
+
+
+class SetRunSpec(Spec):
+    """Run options applied to every scenario of a set (common random numbers need one seed)."""
+
+    paths: Optional[int] = Field(None, ge=1, le=1_000_000)
+    seed: Optional[int] = Field(None, ge=0, le=2**63 - 1)
+
+
+class ScenarioSetSpec(Spec):
+    """An IFRS 9 scenario set: scenarios on the same book with probability weights summing to 100."""
+
+    name: str = ""
+    description: str = ""
+    weighted_scenarios: list[WeightedScenarioSpec] = Field(min_length=1)
+    run: SetRunSpec = SetRunSpec()
+
+
+def is_scenario_set(path):
+    """True if the YAML file at ``path`` is a scenario set (has ``weighted_scenarios``)."""
+    return "weighted_scenarios" in _read_yaml(Path(path))
+
+
+def load_scenario_set(path):
+    """Load an IFRS 9 scenario set and every scenario it lists.
+
+    Returns
+    -------
+    spec : ScenarioSetSpec
+    scenarios : list of Scenario
+        In the order listed, with the set's run options applied.
+
+    Raises
+    ------
+    InputError
+        Bad set file, weights not summing to 100, unreadable scenarios, or scenarios
+        that do not share one book and horizon.
+    """
+    path = Path(path)
+    data = _read_yaml(path)
+    data.setdefault("name", path.stem)
+    try:
+        spec = ScenarioSetSpec.model_validate(data)
+    except ValidationError as exc:
+        raise InputError([_describe(err, str(path), ScenarioSetSpec) for err in exc.errors()]) from None
+    problems = []
+    total = sum(item.weight_pct for item in spec.weighted_scenarios)
+    if abs(total - 100.0) > 1e-6:
+        problems.append(must_be(path, "weighted_scenarios[*].weight_pct", "percentages summing to 100",
+                                round(total, 6), "Adjust the weights so they add up to 100."))
+    scenarios = []
+    for i, item in enumerate(spec.weighted_scenarios):
+        try:
+            scenarios.append(load_scenario(path.parent / item.scenario).with_run(paths=spec.run.paths,
+                                                                                 seed=spec.run.seed))
+        except InputError as exc:
+            problems.extend(f"{path}: weighted_scenarios[{i}]: {problem}" for problem in exc.problems)
+    if scenarios and not problems:
+        first = scenarios[0]
+        for i, scenario in enumerate(scenarios[1:], start=1):
+            if scenario.portfolio != first.portfolio or scenario.run.horizon_months != first.run.horizon_months:
+                problems.append(must_be(path, f"weighted_scenarios[{i}].scenario",
+                                        f"a scenario on the same book and horizon as '{first.name}'",
+                                        spec.weighted_scenarios[i].scenario,
+                                        "Weighted ECL is for one book: use scenarios that extend the same "
+                                        "baseline and change only the economy, behaviour or funding."))
+    if problems:
+        raise InputError(problems)
+    return spec, scenarios
+
+
 def scenario_from_dict(data, source="<scenario>"):
     """Validate a scenario given as a (merged) mapping; see :func:`load_scenario`."""
     try:
@@ -561,12 +637,13 @@ def _format_loc(loc):
     return text or "the top level"
 
 
-def _describe(err, source):
-    """Turn one pydantic error into a house-style message."""
+def _describe(err, source, root=None):
+    """Turn one pydantic error into a house-style message (``root``: the model validated, default Scenario)."""
+    root = root or Scenario
     loc = tuple(err["loc"])
     kind = err["type"]
     if kind == "extra_forbidden":
-        valid = _valid_keys(loc[:-1])
+        valid = _valid_keys(loc[:-1], root)
         near = difflib.get_close_matches(str(loc[-1]), valid, n=1)
         hint = f"Did you mean '{near[0]}'?" if near else f"Valid keys here: {', '.join(valid)}."
         return f"{source}: unknown key '{_format_loc(loc)}'. {hint}"
@@ -585,15 +662,15 @@ def _describe(err, source):
     for prefix in ("Input should be ", "Value error, "):
         if constraint.startswith(prefix):
             constraint = constraint[len(prefix):]
-    field = _field_info(loc)
+    field = _field_info(loc, root)
     fix = f"Expected {field.description}." if field is not None and field.description else \
         "Correct the value (see the README's scenario reference)."
     return must_be(source, _format_loc(loc), constraint, err.get("input"), fix)
 
 
-def _walk(loc):
-    """Follow ``loc`` through the schema; return (model class, field info) pairs visited."""
-    annotation = Scenario
+def _walk(loc, root):
+    """Follow ``loc`` through the schema from ``root``; return the annotation reached and its field info."""
+    annotation = root
     field = None
     for part in loc:
         annotation = _unwrap(annotation, part)
@@ -638,16 +715,16 @@ def _unwrap(annotation, part):
             return annotation
 
 
-def _valid_keys(loc):
-    annotation, _ = _walk(loc)
+def _valid_keys(loc, root):
+    annotation, _ = _walk(loc, root)
     annotation = _unwrap(annotation, loc[-1] if loc else None)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return list(annotation.model_fields)
     return []
 
 
-def _field_info(loc):
-    _, field = _walk(loc)
+def _field_info(loc, root):
+    _, field = _walk(loc, root)
     return field
 
 

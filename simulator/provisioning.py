@@ -53,7 +53,7 @@ def provisioning_series(aggregates, scenario):
         ``ecl_stage_{1,2,3}``, ``balance_stage_{1,2,3}``, ``ifrs9_ecl``,
         ``balance_{category}``, ``npl_balance``, ``npl_ratio``,
         ``five_category_minimum``, ``provision_requirement`` (the larger of the two),
-        ``ifrs9_binds`` (1 where IFRS 9 is the larger), ``coverage_ratio``,
+        ``ifrs9_binds`` (1 where IFRS 9 is at least as large), ``coverage_ratio``,
         ``loan_provision_ratio``, ``coverage_breach``, ``loan_provision_breach``
         (1 where below the floor), ``provision_shortfall`` (to the floors) and
         ``provision_charge``.

@@ -287,7 +287,7 @@ def test_failure_while_writing_leaves_no_directory(cli, tiny_scenario_file, tmp_
         (directory / "summary.json").write_text("{}")
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(simulator.results.Results, "_write", broken_write)
+    monkeypatch.setattr(simulator.results.Results, "write_files", broken_write)
     runs = tmp_path / "runs"
     with pytest.raises(RuntimeError, match="disk on fire"):
         cli("run", tiny_scenario_file, "--out", runs / "tiny", "-q")
@@ -302,7 +302,7 @@ def test_failure_while_writing_keeps_the_previous_run(cli, tiny_scenario_file, t
     def broken_write(self, directory, plots):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(simulator.results.Results, "_write", broken_write)
+    monkeypatch.setattr(simulator.results.Results, "write_files", broken_write)
     with pytest.raises(RuntimeError):
         cli("run", tiny_scenario_file, "--out", out, "-q", "--seed", 5)
     assert (out / "summary.json").read_text() == before

@@ -21,6 +21,7 @@ from . import __version__
 from .engine.layout import METRIC_NAMES
 from .engine.simulate import check_fits, settle_borrowers, simulate_paths
 from .errors import InputError
+from .ifrs9 import ecl_rates, pd_term_structure
 from .metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk
 from .portfolio import build_book
 from .scenario import Scenario, load_scenario
@@ -101,17 +102,26 @@ class Results:
 
     @cached_property
     def timeseries(self):
-        """Long table: one row per (month, metric) with mean, p05, p50, p95, p99 and se."""
+        """Long table: one row per (month, metric) with mean, p05, p50, p95, p99 and se.
+
+        Per-path series get their statistics across paths; scenario-level quantities
+        (the central macro path, the IFRS 9 PD term structure and ECL rates per DPD
+        state) have one value per month, repeated in every statistic with se 0.
+        """
         frames = []
         months = np.arange(self.scenario.run.horizon_months + 1)
         for name, values in self.series.items():
-            stats = describe(values, axis=0)
-            frame = pd.DataFrame({"month": months, "metric": name, **stats})
-            frames.append(frame)
-        for variable, level in self.central.items():
-            frames.append(pd.DataFrame({"month": months, "metric": f"macro_{variable}_central",
-                                        "mean": level / 100.0, "p05": level / 100.0, "p50": level / 100.0,
-                                        "p95": level / 100.0, "p99": level / 100.0, "se": 0.0}))
+            frames.append(pd.DataFrame({"month": months, "metric": name, **describe(values, axis=0)}))
+        scenario_level = {f"macro_{variable}_central": level / 100.0 for variable, level in self.central.items()}
+        pds = pd_term_structure(self.aggregates)
+        rates = ecl_rates(self.aggregates, self.scenario)
+        for state in range(rates.shape[1]):
+            scenario_level[f"pd_12m_state_{state}"] = pds["12m"][:, state]
+            scenario_level[f"pd_lifetime_state_{state}"] = pds["lifetime"][:, state]
+            scenario_level[f"ecl_rate_state_{state}"] = rates[:, state]
+        for name, value in scenario_level.items():
+            frames.append(pd.DataFrame({"month": months, "metric": name, "mean": value, "p05": value, "p50": value,
+                                        "p95": value, "p99": value, "se": 0.0}))
         return pd.concat(frames, ignore_index=True)
 
     def headline_table(self):

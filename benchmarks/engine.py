@@ -166,9 +166,9 @@ def main(argv=None):
         return rate
 
     # (i) the engine
-    t, (engine_1, _) = timed(simulate_paths, scenario, book, seed, threads=1)
+    t, (engine_1, *_) = timed(simulate_paths, scenario, book, seed, threads=1)
     rate_engine_1 = row("numba structural kernel (simulate_paths)", t, args.paths, "1 thread")
-    t, (engine_t, _) = timed(simulate_paths, scenario, book, seed, threads=threads)
+    t, (engine_t, *_) = timed(simulate_paths, scenario, book, seed, threads=threads)
     rate_engine_t = row("numba structural kernel (simulate_paths)", t, args.paths, f"{threads} threads")
     assert np.array_equal(engine_1, engine_t), "thread count changed the engine's results"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from .errors import InputError
-from .metrics import MONEY_METRICS
+from .metrics import COUNT_METRICS, MONEY_METRICS
 
 PROGRESS_MIN_LOAN_MONTHS = 50_000_000
 """Runs at least this large (paths x loans x months) show a progress bar."""
@@ -149,7 +149,8 @@ def format_headline(results):
              f"{summary['horizon_months']} months, seed {summary['seed']}, {summary['wall_seconds']:.1f} s",
              f"{'metric':32s} {'mean':>12s} {'p05':>12s} {'p95':>12s} {'p99':>12s} {'se':>10s}"]
     for name, stats in summary["metrics"].items():
-        kind = "money" if name in MONEY_METRICS else "months" if name.endswith("_months") else "rate"
+        kind = ("money" if name in MONEY_METRICS else "months" if name.endswith("_months")
+                else "count" if name in COUNT_METRICS else "rate")
         if "value" in stats:
             lines.append(f"{name:32s} {_fmt(stats['value'], kind):>12s} {'':>12s} {'':>12s} {'':>12s} "
                          f"{_fmt(stats['se'], kind):>10s}")
@@ -157,6 +158,14 @@ def format_headline(results):
             lines.append(f"{name:32s} " + " ".join(f"{_fmt(stats[k], kind):>12s}" for k in ("mean", "p05", "p95",
                                                                                              "p99"))
                          + f" {_fmt(stats['se'], kind):>10s}")
+    effects = summary.get("action_effects")
+    if effects:
+        lines.append("\neffect of the actions (without -> with, difference and its se; common random numbers):")
+        for name, effect in effects.items():
+            kind = "money" if name in MONEY_METRICS else "rate"
+            lines.append(f"  {name:30s} {_fmt(effect['without_actions'], kind):>12s} -> "
+                         f"{_fmt(effect['with_actions'], kind):>12s}  {_fmt(effect['difference'], kind):>12s} "
+                         f"(se {_fmt(effect['se'], kind)})")
     provisioning = summary.get("provisioning")
     if provisioning:
         lines.append(f"provision requirement at its peak is set by {provisioning['binding_rule_at_peak']} "
@@ -165,12 +174,14 @@ def format_headline(results):
 
 
 def _fmt(value, kind):
-    if value != value:  # NaN: the quantity never existed (e.g. no liabilities falling due)
+    if value is None or value != value:  # the quantity does not exist (e.g. no liabilities falling due)
         return "n/a"
     if kind == "money":
         return f"{value:,.0f}"
     if kind == "months":
         return f"{value:.1f}"
+    if kind == "count":
+        return f"{value:,.0f}"
     return f"{value:.3%}"
 
 

@@ -2,9 +2,11 @@
 
 Method (IFRS 9 5.5; DESIGN 3.5):
 
-* **Staging** by days past due: Stage 2 beyond ``stage2_after_dpd`` (backstop 30),
-  Stage 3 (credit-impaired) beyond ``stage3_after_dpd`` (90, or an NPL trigger such
-  as 60). Stage 1 carries 12-month ECL, Stages 2 and 3 lifetime ECL.
+* **Staging** by days past due: Stage 2 beyond ``stage2_after_dpd`` (backstop 30)
+  or on restructuring, Stage 3 (credit-impaired) beyond ``stage3_after_dpd`` (90, or
+  an NPL trigger such as 60). Stage 1 carries 12-month ECL, Stages 2 and 3
+  lifetime ECL. Restructured loans have their own forward losses (they re-default
+  more often), so their ECL rates are estimated on them alone.
 * **PD, EAD and discounting from the simulation.** Whenever a loan is charged off,
   the kernel credits the balance written off (its exposure at default: principal
   plus arrears, including the interest and penalty interest accrued on the way),
@@ -44,7 +46,7 @@ import numpy as np
 
 from .engine import layout as L
 
-TWELVE_MONTH, LIFETIME = "12m", "lifetime"
+TWELVE_MONTH, LIFETIME, RESTRUCTURED = "12m", "lifetime", "restructured"
 
 
 def stage_of_states(ifrs9):
@@ -83,43 +85,71 @@ def _pooled_ratio(numerator, denominator):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
+def _by_state(aggregates, first):
+    return aggregates[:, :, first:first + L.N_LIVE_STATES]
+
+
+def split_balance(aggregates):
+    """Balance by state of loans not restructured and of restructured loans, each ``(n_paths, n_months + 1, 7)``."""
+    restructured = _by_state(aggregates, L.RESTRUCTURED_BALANCE)
+    return _by_state(aggregates, L.BALANCE) - restructured, restructured
+
+
 def forward_rates(aggregates):
-    """Discounted forward charge-offs per unit of balance, ``{window: (n_months + 1, 7)}``."""
-    balance = aggregates[:, :, L.BALANCE:L.BALANCE + L.N_LIVE_STATES]
-    return {TWELVE_MONTH: _pooled_ratio(aggregates[:, :, L.FORWARD_LOSS_12M:L.FORWARD_LOSS_12M + L.N_LIVE_STATES],
-                                        balance),
-            LIFETIME: _pooled_ratio(aggregates[:, :, L.FORWARD_LOSS_LIFE:L.FORWARD_LOSS_LIFE + L.N_LIVE_STATES],
-                                    balance)}
+    """Discounted forward charge-offs per unit of balance, ``(n_months + 1, 7)`` arrays.
+
+    ``12m`` and ``lifetime`` for loans not restructured, ``restructured`` (lifetime)
+    for restructured loans.
+    """
+    plain, restructured = split_balance(aggregates)
+    return {TWELVE_MONTH: _pooled_ratio(_by_state(aggregates, L.FORWARD_LOSS_12M), plain),
+            LIFETIME: _pooled_ratio(_by_state(aggregates, L.FORWARD_LOSS_LIFE), plain),
+            RESTRUCTURED: _pooled_ratio(_by_state(aggregates, L.RESTRUCTURED_FORWARD_LOSS), restructured)}
 
 
 def pd_term_structure(aggregates):
-    """Share of loans in each state charged off within the window, ``{window: (n_months + 1, 7)}``."""
-    count = aggregates[:, :, L.COUNT:L.COUNT + L.N_LIVE_STATES]
-    return {TWELVE_MONTH: _pooled_ratio(
-                aggregates[:, :, L.FORWARD_DEFAULT_12M:L.FORWARD_DEFAULT_12M + L.N_LIVE_STATES], count),
-            LIFETIME: _pooled_ratio(
-                aggregates[:, :, L.FORWARD_DEFAULT_LIFE:L.FORWARD_DEFAULT_LIFE + L.N_LIVE_STATES], count)}
+    """Share of loans in each state charged off within the window, ``(n_months + 1, 7)`` arrays (keys as
+    :func:`forward_rates`)."""
+    count = _by_state(aggregates, L.COUNT)
+    restructured = _by_state(aggregates, L.RESTRUCTURED_COUNT)
+    return {TWELVE_MONTH: _pooled_ratio(_by_state(aggregates, L.FORWARD_DEFAULT_12M), count - restructured),
+            LIFETIME: _pooled_ratio(_by_state(aggregates, L.FORWARD_DEFAULT_LIFE), count - restructured),
+            RESTRUCTURED: _pooled_ratio(_by_state(aggregates, L.RESTRUCTURED_FORWARD_DEFAULT), restructured)}
 
 
 def ecl_rates(aggregates, scenario):
-    """ECL per unit of exposure by month and state, ``(n_months + 1, 7)``: 12-month for Stage 1, else lifetime."""
+    """ECL per unit of exposure by month and state, ``(n_months + 1, 7)``, for loans not restructured
+    (12-month for Stage 1, else lifetime) and for restructured loans (lifetime): ``(plain, restructured)``."""
     recovery = scenario.behaviour.recovery
     lgd = loss_given_default(recovery.rate_pct / 100.0, recovery.months, book_monthly_rate(aggregates))
     rates = forward_rates(aggregates)
     stage = stage_of_states(scenario.provisioning.ifrs9)
-    return lgd * np.where(stage[None, :] == 1, rates[TWELVE_MONTH], rates[LIFETIME])
+    plain = lgd * np.where(stage[None, :] == 1, rates[TWELVE_MONTH], rates[LIFETIME])
+    return plain, lgd * rates[RESTRUCTURED]
 
 
 def ecl_by_stage(aggregates, scenario):
-    """IFRS 9 ECL stock per path and month for each stage, ``(n_paths, n_months + 1, 3)``, in currency."""
-    balance = aggregates[:, :, L.BALANCE:L.BALANCE + L.N_LIVE_STATES]
-    by_state = balance * ecl_rates(aggregates, scenario)[None, :, :]
-    stage = stage_of_states(scenario.provisioning.ifrs9)
-    return np.stack([by_state[:, :, stage == k].sum(axis=2) for k in (1, 2, 3)], axis=2)
+    """IFRS 9 ECL stock per path and month for each stage, ``(n_paths, n_months + 1, 3)``, in currency.
+
+    Restructured loans are at least Stage 2 (lifetime ECL).
+    """
+    plain_balance, restructured_balance = split_balance(aggregates)
+    plain_rate, restructured_rate = ecl_rates(aggregates, scenario)
+    plain_stage, restructured_stage = _stages(scenario)
+    plain = plain_balance * plain_rate[None]
+    restructured = restructured_balance * restructured_rate[None]
+    return np.stack([plain[:, :, plain_stage == k].sum(axis=2) + restructured[:, :, restructured_stage == k].sum(axis=2)
+                     for k in (1, 2, 3)], axis=2)
 
 
 def balance_by_stage(aggregates, scenario):
     """Outstanding balance per path and month in each stage, ``(n_paths, n_months + 1, 3)``."""
-    balance = aggregates[:, :, L.BALANCE:L.BALANCE + L.N_LIVE_STATES]
+    plain, restructured = split_balance(aggregates)
+    plain_stage, restructured_stage = _stages(scenario)
+    return np.stack([plain[:, :, plain_stage == k].sum(axis=2) + restructured[:, :, restructured_stage == k].sum(axis=2)
+                     for k in (1, 2, 3)], axis=2)
+
+
+def _stages(scenario):
     stage = stage_of_states(scenario.provisioning.ifrs9)
-    return np.stack([balance[:, :, stage == k].sum(axis=2) for k in (1, 2, 3)], axis=2)
+    return stage, np.maximum(stage, 2)

@@ -28,8 +28,12 @@ TAIL_LEVELS = (0.99, 0.999)
 MONEY_METRICS = (
     "liquidity_shortfall", "min_liquidity_buffer", "peak_provision_requirement", "peak_ifrs9_ecl",
     "peak_five_category_minimum", "total_provision_charge", "max_provision_shortfall", "cumulative_profit",
+    "total_action_cost", "total_collection_cost", "total_restructuring_cost",
 )
-"""Headline metrics in the book's currency; every other headline metric is a fraction or a month count."""
+"""Headline metrics in the book's currency."""
+
+COUNT_METRICS = ("restructurings",)
+"""Headline metrics that count loans; the others are fractions, months (``*_months``) or money."""
 
 HEADLINE_METRICS = (
     "peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p",
@@ -41,6 +45,8 @@ HEADLINE_METRICS = (
     "max_provision_shortfall", "total_provision_charge",
     "survival_horizon_months", "liquidity_breached", "min_liquidity_ratio", "liquidity_ratio_breached",
     "abs_trigger_hit", "cumulative_profit", "min_capital_ratio", "capital_floor_breached",
+    "total_action_cost", "total_collection_cost", "total_restructuring_cost", "restructurings", "redefault_rate",
+    "new_vintage_ever_90p_rate_12m",
 )
 
 BUCKETS = {"1_30": (1, 2), "31_90": (2, 4), "90p": (4, 7), "m1p": (1, 7), "m3p": (3, 7)}
@@ -97,8 +103,9 @@ def path_series(aggregates, scenario, central):
     series["m1_collection_rate"][:, 0] = np.nan
     series["m1_cure_rate"][:, 0] = np.nan
     series.update(provisioning_series(aggregates, scenario))
+    series.update(action_series(aggregates, scenario))
     funding = funding_paths(
-        inflows=series["collected_cash"] + series["prepaid"], new_lending=series["new_lending"],
+        inflows=series["collected_cash"] + series["prepaid"] - series["action_cost"], new_lending=series["new_lending"],
         book_balance=book_balance, scheduled=series["scheduled_collections"],
         overdue_90p=series["overdue_rate_90p"], overdue_m1p=series["overdue_rate_m1p"],
         policy_rate_pct=central["policy_rate"], funding=scenario.funding, opening_balance=opening[:, 0])
@@ -107,6 +114,60 @@ def path_series(aggregates, scenario, central):
     series.update(funding)
     series.update(profit_and_capital(aggregates, series, scenario))
     return series, per_path
+
+
+def action_series(aggregates, scenario):
+    """What the management actions did and cost, per path and month.
+
+    ``contacts`` and ``collection_cost`` (contacts x cost per contact),
+    ``restructurings`` (new plans) and ``restructuring_cost``, ``action_cost`` (both),
+    ``restructured_balance`` and ``restructured_share`` of the book, ``redefaults``
+    (restructured loans charged off) and ``redefault_rate`` (cumulative re-defaults /
+    cumulative restructurings; NaN before the first plan).
+    """
+    actions = scenario.actions
+    contact_cost = actions.collections.cost_per_contact if actions.collections else 0.0
+    plan_cost = actions.restructuring.cost_per_restructuring if actions.restructuring else 0.0
+    series = {"contacts": aggregates[:, :, L.CONTACTS], "restructurings": aggregates[:, :, L.RESTRUCTURINGS],
+              "redefaults": aggregates[:, :, L.REDEFAULTS]}
+    series["collection_cost"] = contact_cost * series["contacts"]
+    series["restructuring_cost"] = plan_cost * series["restructurings"]
+    series["action_cost"] = series["collection_cost"] + series["restructuring_cost"]
+    restructured = aggregates[:, :, L.RESTRUCTURED_BALANCE:L.RESTRUCTURED_BALANCE + L.N_LIVE_STATES].sum(axis=2)
+    series["restructured_balance"] = restructured
+    series["restructured_share"] = _ratio(restructured, aggregates[:, :, L.BALANCE:L.BALANCE + L.N_LIVE_STATES]
+                                          .sum(axis=2))
+    plans = np.cumsum(series["restructurings"], axis=1)
+    series["redefault_rate"] = np.where(plans > 0, _ratio(np.cumsum(series["redefaults"], axis=1), plans), np.nan)
+    return series
+
+
+VINTAGE_MONTHS_ON_BOOK = 12
+"""Months on book at which the headline new-vintage 90+ rate is read."""
+
+
+def vintage_curve(aggregates, vintages):
+    """Ever-90+ rate of new loans by months on book, pooled over the vintages written in months 1..H.
+
+    ``curve[p, k] = sum_v ever90(p, v, <= k) / sum_v written(p, v)`` over the vintages
+    ``v`` old enough to have been on the book ``k`` months by the horizon
+    (``v + k <= H``); NaN where none is. ``vintages[p, v, k]`` counts the loans written
+    in month v that first reach 90+ DPD at months on book k.
+
+    Returns
+    -------
+    numpy.ndarray (n_paths, n_months + 1), indexed by months on book
+    """
+    n_months = aggregates.shape[1] - 1
+    written = aggregates[:, :, L.NEW_LOANS]
+    cumulative = np.cumsum(vintages, axis=2)
+    curve = np.full((aggregates.shape[0], n_months + 1), np.nan)
+    for k in range(n_months):
+        v = np.arange(1, n_months - k + 1)
+        total = written[:, v].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            curve[:, k] = np.where(total > 0, cumulative[:, v, k].sum(axis=1) / np.where(total > 0, total, 1), np.nan)
+    return curve
 
 
 def _peak(values):
@@ -123,7 +184,7 @@ def _lowest(values):
         return np.nanmin(values[:, 1:], axis=1)
 
 
-def headline_values(aggregates, series, per_path):
+def headline_values(aggregates, series, per_path, vintages=None):
     """One value per path for each headline metric (see :data:`HEADLINE_METRICS` and the README).
 
     Peaks and minima are over months 1..H; M1 rates pool all months of the path;
@@ -160,6 +221,17 @@ def headline_values(aggregates, series, per_path):
     values["cumulative_profit"] = series["cumulative_profit"][:, -1]
     values["min_capital_ratio"] = _lowest(series["capital_ratio"])
     values["capital_floor_breached"] = series["capital_breach"][:, 1:].max(axis=1)
+    # re-default rate over the horizon: 0 on a path where no loan was restructured
+    values["total_action_cost"] = series["action_cost"].sum(axis=1)
+    values["total_collection_cost"] = series["collection_cost"].sum(axis=1)
+    values["total_restructuring_cost"] = series["restructuring_cost"].sum(axis=1)
+    values["restructurings"] = series["restructurings"].sum(axis=1)
+    values["redefault_rate"] = np.nan_to_num(series["redefault_rate"][:, -1])
+    if vintages is not None:
+        curve = vintage_curve(aggregates, vintages)
+        values[f"new_vintage_ever_90p_rate_{VINTAGE_MONTHS_ON_BOOK}m"] = (
+            curve[:, VINTAGE_MONTHS_ON_BOOK] if curve.shape[1] > VINTAGE_MONTHS_ON_BOOK + 1
+            else np.full(curve.shape[0], np.nan))  # horizon too short for a 12-month-old vintage
     return values
 
 
@@ -176,7 +248,7 @@ def describe(values, axis=0):
         mean = np.nanmean(values, axis=axis)
         pct = np.nanpercentile(values, PERCENTILES, axis=axis)
         sd = np.nanstd(values, axis=axis, ddof=1) if values.shape[axis] > 1 else np.zeros_like(mean)
-        se = np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), 0.0)
+        se = np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), np.where(n == 1, 0.0, np.nan))
     out = {"mean": mean}
     for p, v in zip(PERCENTILES, pct):
         out[f"p{p:02d}"] = v

@@ -78,6 +78,12 @@ class LoanBook:
     score : float64 array
     original_principal, original_term, original_income, original_savings : arrays
         The slot's origination template for like-for-like replacement.
+    birth_month : int32 array
+        Month the loan is written: 0 for the opening book, later for new lending
+        (:func:`originations`); the engine leaves a slot empty before it.
+    risk_scale : float64 array
+        Multiplies the borrower's job-loss hazard and payment friction (1 for the
+        opening book; ``1 - pd_improvement`` for new vintages under better scoring).
     segment_names : tuple of str
     """
 
@@ -97,6 +103,8 @@ class LoanBook:
     original_term: np.ndarray
     original_income: np.ndarray
     original_savings: np.ndarray
+    birth_month: np.ndarray
+    risk_scale: np.ndarray
     segment_names: tuple
 
     @property
@@ -193,7 +201,8 @@ def opening_distress(dpd_state, unemployment, rng):
     return distressed, employed
 
 
-def _segment_loans(spec, index, n, rng, unemployment0):
+def _segment_loans(spec, index, n, rng, unemployment0, new=False):
+    """Loans of one segment: seasoned with the segment's delinquency mix, or ``new`` (age 0, current, employed)."""
     quality = rng.standard_normal(n)
     score = np.clip(spec.score.mean + spec.score.sd * quality, 300.0, 900.0)
     original_principal = spec.principal.median * np.exp(spec.principal.sigma * rng.standard_normal(n))
@@ -208,21 +217,26 @@ def _segment_loans(spec, index, n, rng, unemployment0):
     essential = spec.essential_spending_pct / 100.0 * income
     savings = spec.savings_months * essential * np.exp(
         SAVINGS_LOG_SD * (0.5 * quality + np.sqrt(0.75) * rng.standard_normal(n)) - 0.5 * SAVINGS_LOG_SD ** 2)
-    months_paid = np.floor(rng.random(n) * original_term).astype(np.int32)
+    months_paid = np.zeros(n, np.int32) if new else np.floor(rng.random(n) * original_term).astype(np.int32)
     amortisation = np.full(n, AMORTISATION_CODES[spec.amortisation], dtype=np.int8)
     principal = np.empty(n)
     scheduled_principal_after(original_principal, apr / 12.0, original_term, months_paid, amortisation, principal)
     remaining_term = (original_term - months_paid).astype(np.int32)
-    dpd_state = rng.choice(7, size=n, p=np.asarray(spec.starting_dpd_pct.as_fractions())).astype(np.int8)
-    u_segment = min(unemployment0 * spec.unemployment_sensitivity, 0.95)
-    distressed, employed = opening_distress(dpd_state, u_segment, rng)
+    if new:
+        dpd_state = np.zeros(n, np.int8)
+        distressed, employed = np.zeros(n, bool), np.ones(n, bool)
+    else:
+        dpd_state = rng.choice(7, size=n, p=np.asarray(spec.starting_dpd_pct.as_fractions())).astype(np.int8)
+        u_segment = min(unemployment0 * spec.unemployment_sensitivity, 0.95)
+        distressed, employed = opening_distress(dpd_state, u_segment, rng)
     return dict(
         segment=np.full(n, index, dtype=np.int32), principal=principal,
         arrears=_arrears_for_state(dpd_state, principal, apr, remaining_term, amortisation),
         apr=apr, remaining_term=remaining_term, amortisation=amortisation, dpd_state=dpd_state,
         income=income, savings=np.where(distressed, 0.0, savings), other_debt=dti * income,
         employed=employed, score=score, original_principal=original_principal,
-        original_term=original_term.astype(np.int32), original_income=income, original_savings=savings)
+        original_term=original_term.astype(np.int32), original_income=income, original_savings=savings,
+        birth_month=np.zeros(n, np.int32), risk_scale=np.ones(n))
 
 
 def read_tape(path, portfolio, unemployment0, seed):
@@ -297,7 +311,74 @@ def read_tape(path, portfolio, unemployment0, seed):
         original_principal=_column_or(frame, "original_principal", balance),
         original_term=_column_or(frame, "original_term", np.maximum(remaining_term, 1)).astype(np.int32),
         original_income=income, original_savings=np.where(distressed, savings_default, savings),
-        segment_names=tuple(segments))
+        birth_month=np.zeros(n, np.int32), risk_scale=np.ones(n), segment_names=tuple(segments))
+
+
+ORIGINATION_STREAM = 3
+"""Key of the seed sequence that draws new lending's applicants."""
+
+
+def originations(scenario, n_opening, seed):
+    """The new loans of ``actions.originations`` as a :class:`LoanBook`, each with its birth month.
+
+    Each month ``round(volume_pct / 100 x n_opening)`` loans, split by the segment mix
+    (largest remainder), are drawn as new loans from the segment definitions;
+    applicants scoring below the cut-off are declined and more applicants are
+    drawn until the month's volume is approved (rejection sampling, so the approved
+    borrowers follow the segment's distribution above the cut-off).
+
+    Returns
+    -------
+    LoanBook or None
+        ``None`` when the scenario has no originations block.
+    """
+    spec = scenario.actions.originations
+    if spec is None:
+        return None
+    portfolio = scenario.portfolio
+    mix = spec.segment_mix_pct or {seg.name: seg.share_pct for seg in portfolio.segments}
+    shares = [mix.get(seg.name, 0.0) for seg in portfolio.segments]
+    end = min(spec.end_month or scenario.run.horizon_months, scenario.run.horizon_months)
+    per_month = int(round(spec.volume_pct / 100.0 * n_opening))
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, ORIGINATION_STREAM])))
+    unemployment0 = scenario.macro.baseline.unemployment_pct / 100.0
+    parts = []
+    for month in range(spec.start_month, end + 1):
+        for k, (seg, count) in enumerate(zip(portfolio.segments, segment_loan_counts(shares, per_month))):
+            if count:
+                loans = _approved_applicants(seg, k, int(count), rng, unemployment0, spec.score_cutoff)
+                loans["birth_month"][:] = month
+                loans["risk_scale"][:] = 1.0 - spec.pd_improvement_pct / 100.0
+                parts.append(loans)
+    if not parts:
+        return None
+    columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    return LoanBook(**columns, segment_names=tuple(seg.name for seg in portfolio.segments))
+
+
+def _approved_applicants(spec, index, count, rng, unemployment0, cutoff):
+    """``count`` new loans of one segment whose borrowers score at least ``cutoff``."""
+    approval = 1.0 if cutoff is None else max(float(ndtr((spec.score.mean - cutoff) / max(spec.score.sd, 1e-9))),
+                                              1e-3)
+    approved = []
+    have = 0
+    while have < count:
+        batch = _segment_loans(spec, index, int(1.2 * (count - have) / approval) + 16, rng, unemployment0, new=True)
+        keep = np.ones(batch["score"].shape[0], bool) if cutoff is None else batch["score"] >= cutoff
+        batch = {key: value[keep] for key, value in batch.items()}
+        approved.append(batch)
+        have += int(keep.sum())
+    loans = {key: np.concatenate([part[key] for part in approved])[:count] for key in approved[0]}
+    return loans
+
+
+def with_new_lending(book, new_loans):
+    """The opening book followed by the new loans (``new_loans`` may be ``None``)."""
+    if new_loans is None:
+        return book
+    columns = {f.name: np.concatenate([getattr(book, f.name), getattr(new_loans, f.name)])
+               for f in fields(book) if f.name != "segment_names"}
+    return LoanBook(**columns, segment_names=book.segment_names)
 
 
 def book_to_tape(book):

@@ -9,7 +9,8 @@ Per path and month (t = 1..H; month 0 carries the opening capital only):
   recognised (it is rarely collected on loans that go on to default; prudent);
 * funding cost and operating cost from :mod:`simulator.liquidity`;
 * the provision charge from :mod:`simulator.provisioning`;
-* pre-tax profit = interest income - funding cost - operating cost - provision charge;
+* the cost of management actions (:func:`simulator.metrics.action_series`);
+* pre-tax profit = interest income - funding cost - operating cost - action cost - provision charge;
 * capital_t = capital_0 + cumulative profit (no tax, no dividends), capital_0 =
   ``opening_capital_pct`` of the opening book; risk-weighted assets = risk weight x
   book balance; capital ratio = capital / RWA against ``capital_ratio_floor_pct``.
@@ -28,7 +29,7 @@ def profit_and_capital(aggregates, series, scenario):
     aggregates : array (n_paths, n_months + 1, N_METRICS)
     series : dict
         Needs ``ecl_stage_3``, ``balance_stage_3``, ``funding_cost``, ``operating_cost``,
-        ``provision_charge`` and ``book_balance``.
+        ``action_cost``, ``provision_charge`` and ``book_balance``.
     scenario : Scenario
 
     Returns
@@ -47,7 +48,8 @@ def profit_and_capital(aggregates, series, scenario):
     income = accrued[:, :, ~stage3].sum(axis=2)
     income[:, 1:] += accrued[:, 1:, stage3].sum(axis=2) * np.clip(net_share[:, :-1], 0.0, 1.0)
     income[:, 0] = 0.0
-    profit = income - series["funding_cost"] - series["operating_cost"] - series["provision_charge"]
+    profit = (income - series["funding_cost"] - series["operating_cost"] - series["action_cost"]
+              - series["provision_charge"])
     profit[:, 0] = 0.0
     opening_capital = capital_spec.opening_capital_pct / 100.0 * series["book_balance"][:, :1]
     capital = opening_capital + np.cumsum(profit, axis=1)

@@ -4,7 +4,8 @@ Five-category classification (正常 normal, 关注 special mention, 次级 subs
 可疑 doubtful, 损失 loss) by days past due with configurable thresholds (default:
 the credit-card rules of 商业银行信用卡业务监督管理办法 Art. 92: 关注 1-90, 次级 91-120,
 可疑 121-180, 损失 beyond 180) and minimum provision rates (PBOC 2002 guideline:
-general reserve 1% of loans, 2%, 25%, 50%, 100%). NPL = 次级 + 可疑 + 损失.
+general reserve 1% of loans, 2%, 25%, 50%, 100%). A restructured loan is in at
+least ``restructured_category`` (default 关注). NPL = 次级 + 可疑 + 损失.
 
 The provision the lender must hold each month is the larger of the IFRS 9 ECL
 stock and the five-category minimum; the output says which binds. Against it:
@@ -20,7 +21,7 @@ reference/domain-facts.md, "Provisioning and liquidity rules"; IFRS 9 5.5.
 import numpy as np
 
 from .engine import layout as L
-from .ifrs9 import balance_by_stage, ecl_by_stage
+from .ifrs9 import balance_by_stage, ecl_by_stage, split_balance
 
 CATEGORIES = ("normal", "special_mention", "substandard", "doubtful", "loss")
 NPL_CATEGORIES = (2, 3, 4)
@@ -60,8 +61,10 @@ def provisioning_series(aggregates, scenario):
     """
     spec = scenario.provisioning.five_category
     balance = aggregates[:, :, L.BALANCE:L.BALANCE + L.N_LIVE_STATES]
+    plain, restructured = split_balance(aggregates)
     loans = balance.sum(axis=2)
     category = category_of_states(spec)
+    restructured_category = np.maximum(category, CATEGORIES.index(spec.restructured_category))
     rates = np.array([getattr(spec.rates_pct, name) for name in CATEGORIES]) / 100.0
     series = {}
     ecl = ecl_by_stage(aggregates, scenario)
@@ -71,11 +74,12 @@ def provisioning_series(aggregates, scenario):
         series[f"balance_stage_{k + 1}"] = stage_balance[:, :, k]
     series["ifrs9_ecl"] = ecl.sum(axis=2)
     for index, name in enumerate(CATEGORIES):
-        series[f"balance_{name}"] = balance[:, :, category == index].sum(axis=2)
+        series[f"balance_{name}"] = (plain[:, :, category == index].sum(axis=2)
+                                     + restructured[:, :, restructured_category == index].sum(axis=2))
     npl = sum(series[f"balance_{CATEGORIES[c]}"] for c in NPL_CATEGORIES)
     series["npl_balance"] = npl
     series["npl_ratio"] = _ratio(npl, loans)
-    series["five_category_minimum"] = balance @ rates[category]
+    series["five_category_minimum"] = plain @ rates[category] + restructured @ rates[restructured_category]
     held = np.maximum(series["ifrs9_ecl"], series["five_category_minimum"])
     series["provision_requirement"] = held
     series["ifrs9_binds"] = (series["ifrs9_ecl"] >= series["five_category_minimum"]).astype(float)

@@ -22,11 +22,16 @@ from .engine.layout import METRIC_NAMES
 from .engine.simulate import check_fits, settle_borrowers, simulate_paths
 from .errors import InputError
 from .ifrs9 import ecl_rates, pd_term_structure
-from .metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk
-from .portfolio import build_book
-from .scenario import Scenario, load_scenario
+from .metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk, vintage_curve
+from .portfolio import build_book, originations, with_new_lending
+from .scenario import ActionsSpec, Scenario, load_scenario
 
 SEED_BITS = 32
+
+EFFECT_METRICS = ("peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p", "cumulative_loss_rate",
+                  "new_vintage_ever_90p_rate_12m",
+                  "peak_provision_requirement", "min_liquidity_buffer", "cumulative_profit", "total_action_cost")
+"""Headline metrics whose change an action set is judged by."""
 
 
 class Results:
@@ -43,12 +48,37 @@ class Results:
     wall_seconds : float
     """
 
-    def __init__(self, scenario, aggregates, central, n_loans, wall_seconds):
+    def __init__(self, scenario, aggregates, central, n_loans, wall_seconds, counterfactual=None, vintages=None):
         self.scenario = scenario
         self.aggregates = aggregates
         self.central = central
         self.n_loans = n_loans
         self.wall_seconds = wall_seconds
+        self.counterfactual = counterfactual
+        self.vintages = vintages
+
+    @cached_property
+    def action_effects(self):
+        """Effect of the scenario's actions against the same scenario without them, on common random numbers.
+
+        For each metric of :data:`EFFECT_METRICS`: the mean with and without the
+        actions, the mean paired difference (with - without) and its Monte Carlo
+        standard error ``sd(difference) / sqrt(paths)`` (``None`` where the metric does
+        not exist, e.g. a 12-month vintage rate on a shorter horizon). ``None``
+        without actions.
+        """
+        if self.counterfactual is None:
+            return None
+        effects = {}
+        for name in EFFECT_METRICS:
+            with_actions, without = self.headline[name], self.counterfactual.headline[name]
+            difference = with_actions - without
+            n = len(difference)
+            effects[name] = {"with_actions": _json_number(np.mean(with_actions)),
+                             "without_actions": _json_number(np.mean(without)),
+                             "difference": _json_number(np.mean(difference)),
+                             "se": _json_number(np.std(difference, ddof=1) / np.sqrt(n)) if n > 1 else 0.0}
+        return effects
 
     @property
     def seed(self):
@@ -66,14 +96,14 @@ class Results:
     @cached_property
     def headline(self):
         """Per-path headline values, ``{metric: array (n_paths,)}``."""
-        return headline_values(self.aggregates, *self._series_and_outcomes)
+        return headline_values(self.aggregates, *self._series_and_outcomes, self.vintages)
 
     @cached_property
     def summary(self):
         """The content of ``summary.json``: run identity and headline statistics."""
         run = self.scenario.run
-        metrics = {name: {k: float(v) for k, v in describe(self.headline[name]).items()}
-                   for name in HEADLINE_METRICS}
+        metrics = {name: {k: _json_number(v) for k, v in describe(self.headline[name]).items()}
+                   for name in HEADLINE_METRICS if name in self.headline}
         metrics.update(tail_risk(self.headline["cumulative_loss_rate"], self.seed))
         return {
             "scenario": self.scenario.name,
@@ -89,6 +119,7 @@ class Results:
             "wall_seconds": round(self.wall_seconds, 3),
             "metrics": metrics,
             "provisioning": self._binding_rule(),
+            "action_effects": self.action_effects,
         }
 
     def _binding_rule(self):
@@ -112,13 +143,20 @@ class Results:
         months = np.arange(self.scenario.run.horizon_months + 1)
         for name, values in self.series.items():
             frames.append(pd.DataFrame({"month": months, "metric": name, **describe(values, axis=0)}))
+        if self.vintages is not None:
+            curve = vintage_curve(self.aggregates, self.vintages)
+            frames.append(pd.DataFrame({"month": months, "metric": "new_vintage_ever_90p_rate_by_months_on_book",
+                                        **describe(curve, axis=0)}))
         scenario_level = {f"macro_{variable}_central": level / 100.0 for variable, level in self.central.items()}
         pds = pd_term_structure(self.aggregates)
-        rates = ecl_rates(self.aggregates, self.scenario)
+        rates, restructured_rates = ecl_rates(self.aggregates, self.scenario)
         for state in range(rates.shape[1]):
             scenario_level[f"pd_12m_state_{state}"] = pds["12m"][:, state]
             scenario_level[f"pd_lifetime_state_{state}"] = pds["lifetime"][:, state]
             scenario_level[f"ecl_rate_state_{state}"] = rates[:, state]
+            if self.scenario.actions.restructuring is not None:
+                scenario_level[f"pd_lifetime_restructured_state_{state}"] = pds["restructured"][:, state]
+                scenario_level[f"ecl_rate_restructured_state_{state}"] = restructured_rates[:, state]
         for name, value in scenario_level.items():
             frames.append(pd.DataFrame({"month": months, "metric": name, "mean": value, "p05": value, "p50": value,
                                         "p95": value, "p99": value, "se": 0.0}))
@@ -144,6 +182,16 @@ class Results:
         if plots:
             from .plots import write_run_plots
             write_run_plots(self, directory / "plots")
+        if self.counterfactual is not None:
+            without = directory / "without_actions"
+            without.mkdir()
+            self.counterfactual.write_files(without, plots=False)
+
+
+def _json_number(value):
+    """A float for JSON; ``None`` (null) where the statistic does not exist (NaN)."""
+    value = float(value)
+    return None if value != value else value
 
 
 def check_out_dir(out_dir, marker="summary.json"):
@@ -240,5 +288,19 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
     check_fits(scenario, book.n_loans, source=scenario.name)
     if scenario.portfolio.source == "synthetic":
         book = settle_borrowers(scenario, book, scenario.run.seed)
-    aggregates, central = simulate_paths(scenario, book, scenario.run.seed, progress=progress, threads=threads)
-    return Results(scenario, aggregates, central, book.n_loans, time.perf_counter() - started)
+    lending = with_new_lending(book, originations(scenario, book.n_loans, scenario.run.seed))
+    check_fits(scenario, lending.n_loans, source=scenario.name)
+    aggregates, central, vintages = simulate_paths(scenario, lending, scenario.run.seed, progress=progress,
+                                                   threads=threads)
+    counterfactual = None
+    if has_actions(scenario):
+        plain = scenario.model_copy(update={"actions": ActionsSpec()})
+        plain_aggregates, _, plain_vintages = simulate_paths(plain, book, scenario.run.seed, threads=threads)
+        counterfactual = Results(plain, plain_aggregates, central, book.n_loans, 0.0, vintages=plain_vintages)
+    return Results(scenario, aggregates, central, book.n_loans, time.perf_counter() - started, counterfactual,
+                   vintages)
+
+
+def has_actions(scenario):
+    """True if any management action is switched on."""
+    return any(getattr(scenario.actions, name) is not None for name in type(scenario.actions).model_fields)

@@ -321,6 +321,9 @@ class FiveCategorySpec(Spec):
     doubtful_after_dpd: DpdThreshold = 120
     loss_after_dpd: DpdThreshold = 180
     rates_pct: FiveCategoryRatesSpec = FiveCategoryRatesSpec()
+    restructured_category: Literal["special_mention", "substandard"] = Field(
+        "special_mention", description="lowest category of a restructured loan (the 2023 measures: at least "
+        "关注; 'substandard' for the stricter treatment of restructuring under financial difficulty)")
     coverage_floor_pct: float = Field(150.0, ge=0, le=1000, description="provisions / NPL floor, percent")
     loan_provision_floor_pct: float = Field(2.5, ge=0, le=100, description="provisions / loans floor, percent")
 
@@ -385,6 +388,100 @@ class FundingSpec(Spec):
     capital: CapitalSpec = CapitalSpec()
 
 
+class BucketPctSpec(Spec):
+    """A percentage per delinquency bucket."""
+
+    dpd_1_30: float = Field(0.0, ge=0, le=100)
+    dpd_31_60: float = Field(0.0, ge=0, le=100)
+    dpd_61_90: float = Field(0.0, ge=0, le=100)
+    dpd_91_plus: float = Field(0.0, ge=0, le=100)
+
+    def by_state(self):
+        """Fractions for live states 0..6 (0 for current loans)."""
+        tail = self.dpd_91_plus / 100.0
+        return [0.0, self.dpd_1_30 / 100.0, self.dpd_31_60 / 100.0, self.dpd_61_90 / 100.0, tail, tail, tail]
+
+
+class CollectionsSpec(Spec):
+    """Stronger collections: contact delinquent accounts, which makes borrowers who can pay more likely to pay.
+
+    A contacted borrower's willingness ``w`` to pay all arrears (cure) rises to
+    ``w + (1 - w) cure_effect`` and to pay at least the instalment to
+    ``w + (1 - w) instalment_effect``. In the roll-rate model a contacted loan that
+    would roll worse cures instead with probability ``cure_effect`` and stays (pays
+    the instalment) with probability ``instalment_effect``.
+    """
+
+    contact_pct: BucketPctSpec = Field(description="share of accounts in each bucket contacted per month, percent")
+    cure_effect_pct: float = Field(30.0, ge=0, le=100, description="effect of a contact on paying in full, percent")
+    instalment_effect_pct: float = Field(30.0, ge=0, le=100,
+                                         description="effect of a contact on paying the instalment, percent")
+    capacity_accounts_per_month: Optional[int] = Field(None, ge=0, description="contacts the team can make a month")
+    cost_per_contact: float = Field(15.0, ge=0, description="cost of one contact, book currency")
+    start_month: int = Field(1, ge=1)
+
+
+class RestructuringSpec(Spec):
+    """Flexible repayment plans for borrowers in difficulty.
+
+    Eligible: a borrower who has just lost the job (``on_job_loss``), a loan 1-30
+    DPD (``on_dpd_1_30``), or a borrower whose income this month is more than
+    ``income_drop_pct`` below the usual (``None``: not a criterion). An eligible loan
+    is offered a plan with probability ``offer_pct`` and takes it with ``take_up_pct``.
+    The arrears are capitalised and the loan is current again but flagged
+    restructured (IFRS 9 Stage 2; five-category at least 关注). Plans: ``holiday``
+    (no instalment for ``months`` months, interest capitalised, term extended by
+    ``months``), ``extension`` (term extended by ``months``, lower instalment),
+    ``rate_cut`` (rate cut by ``rate_cut_pct``, lower instalment).
+    """
+
+    on_job_loss: bool = True
+    on_dpd_1_30: bool = True
+    income_drop_pct: Optional[float] = Field(None, gt=0, le=100)
+    offer_pct: float = Field(100.0, ge=0, le=100)
+    take_up_pct: float = Field(60.0, ge=0, le=100)
+    plan: Literal["holiday", "extension", "rate_cut"] = "holiday"
+    months: int = Field(3, ge=1, le=36, description="holiday length or term extension, months")
+    rate_cut_pct: float = Field(0.0, ge=0, le=100, description="rate reduction of a rate_cut plan, percent")
+    max_per_loan: int = Field(1, ge=1, le=10)
+    cost_per_restructuring: float = Field(50.0, ge=0, description="cost of setting up one plan, book currency")
+    start_month: int = Field(1, ge=1)
+
+
+MIN_APPROVAL_RATE = 0.01
+"""A score cut-off must let at least this share of each lending segment's applicants through."""
+
+
+class OriginationsSpec(Spec):
+    """New lending and its underwriting policy; replaces the like-for-like replacement of a constant book.
+
+    Each month from ``start_month`` to ``end_month`` (default: the horizon),
+    ``volume_pct`` percent of the opening number of loans are originated, split by
+    ``segment_mix_pct`` (default: the portfolio's shares), as new loans drawn from the
+    segment definitions. Applicants scoring below ``score_cutoff`` are declined and
+    replaced by approved ones, so the volume is kept with better borrowers.
+    ``pd_improvement_pct`` stands for better scoring beyond the cut-off: it scales the
+    new borrowers' job-loss hazard and payment friction by ``1 - x`` (in the roll-rate
+    model: the share of current new loans that would become delinquent).
+    """
+
+    volume_pct: float = Field(ge=0, le=100, description="new loans a month, percent of the opening loan count")
+    segment_mix_pct: Optional[dict[str, float]] = None
+    score_cutoff: Optional[float] = Field(None, ge=300, le=900, description="a minimum applicant score on the "
+                                          "scores' 300-900 scale")
+    pd_improvement_pct: float = Field(0.0, ge=0, lt=100, description="cut in new vintages' default drivers, percent")
+    start_month: int = Field(1, ge=1)
+    end_month: Optional[int] = Field(None, ge=1)
+
+
+class ActionsSpec(Spec):
+    """Management actions; each is off unless its block is present."""
+
+    collections: Optional[CollectionsSpec] = None
+    restructuring: Optional[RestructuringSpec] = None
+    originations: Optional[OriginationsSpec] = None
+
+
 class Scenario(Spec):
     """A complete, validated scenario."""
 
@@ -396,6 +493,7 @@ class Scenario(Spec):
     behaviour: BehaviourSpec = BehaviourSpec()
     provisioning: ProvisioningSpec = ProvisioningSpec()
     funding: FundingSpec = FundingSpec()
+    actions: ActionsSpec = ActionsSpec()
 
     @property
     def segment_names(self):
@@ -778,6 +876,7 @@ def _check_consistency(scenario, source):
     if behaviour.model == "roll_rate":
         problems.extend(_check_roll_rates(behaviour.roll_rate, names, source))
     problems.extend(_check_provisioning(scenario.provisioning, source))
+    problems.extend(_check_actions(scenario, source))
     liability_names = [liability.name for liability in scenario.funding.liabilities]
     duplicates = sorted({n for n in liability_names if liability_names.count(n) > 1})
     if duplicates:
@@ -787,6 +886,64 @@ def _check_consistency(scenario, source):
         if liability.trigger_pct is not None and liability.type != "abs":
             problems.append(must_be(source, f"funding.liabilities[{i}].trigger_pct", "set only on an 'abs' liability",
                                     liability.trigger_pct, "Remove it or set 'type: abs'."))
+    return problems
+
+
+def _check_actions(scenario, source):
+    problems = []
+    horizon = scenario.run.horizon_months
+    for name in ("collections", "restructuring", "originations"):
+        action = getattr(scenario.actions, name)
+        if action is not None and action.start_month > horizon:
+            problems.append(must_be(source, f"actions.{name}.start_month", f"<= run.horizon_months ({horizon})",
+                                    action.start_month, "Start the action inside the horizon or remove the block."))
+    restructuring = scenario.actions.restructuring
+    if restructuring is not None and scenario.behaviour.model == "roll_rate":
+        problems.append(must_be(source, "actions.restructuring", "used with behaviour.model 'structural'",
+                                "roll_rate", "The roll-rate model has no borrower to restructure: remove the block "
+                                "or use the structural model."))
+    if restructuring is not None and restructuring.plan == "holiday":
+        shortest = min(min(seg.term_months) for seg in scenario.portfolio.segments)
+        if restructuring.months >= shortest:
+            problems.append(must_be(source, "actions.restructuring.months",
+                                    f"shorter than the shortest loan term ({shortest} months)", restructuring.months,
+                                    "A holiday must leave instalments to pay: shorten it."))
+    originations = scenario.actions.originations
+    if originations is not None:
+        problems.extend(_check_originations(originations, scenario, source))
+    if restructuring is not None and restructuring.plan == "rate_cut" and restructuring.rate_cut_pct == 0:
+        problems.append(must_be(source, "actions.restructuring.rate_cut_pct", "above 0 for a rate_cut plan", 0,
+                                "Set the rate reduction in percent, e.g. 50."))
+    return problems
+
+
+def _check_originations(spec, scenario, source):
+    problems = []
+    names = scenario.segment_names
+    mix = spec.segment_mix_pct or {seg.name: seg.share_pct for seg in scenario.portfolio.segments}
+    unknown = [name for name in mix if name not in names]
+    if unknown:
+        problems.append(must_be(source, "actions.originations.segment_mix_pct", f"keyed by segment names {names}",
+                                unknown, "Use the names of portfolio.segments."))
+    if abs(sum(mix.values()) - 100.0) > 1e-6 or any(v < 0 for v in mix.values()):
+        problems.append(must_be(source, "actions.originations.segment_mix_pct",
+                                "non-negative percentages summing to 100", mix, "Adjust the mix."))
+    if spec.end_month is not None and spec.end_month < spec.start_month:
+        problems.append(must_be(source, "actions.originations.end_month", f">= start_month ({spec.start_month})",
+                                spec.end_month, "End the originations after they start."))
+    if spec.score_cutoff is not None:
+        from scipy.special import ndtr
+        approval = {seg.name: float(ndtr((seg.score.mean - spec.score_cutoff) / max(seg.score.sd, 1e-9)))
+                    for seg in scenario.portfolio.segments if mix.get(seg.name, 0) > 0}
+        starved = sorted(name for name, rate in approval.items() if rate < MIN_APPROVAL_RATE)
+        if starved:
+            segments = {seg.name: seg for seg in scenario.portfolio.segments}
+            highest = min(segments[name].score.mean + 3 * segments[name].score.sd for name in starved)
+            problems.append(must_be(source, "actions.originations.score_cutoff",
+                                    f"a score the mix's segments can reach (segment(s) {starved} approve fewer "
+                                    f"than {MIN_APPROVAL_RATE:.1%} of applicants above it)", spec.score_cutoff,
+                                    f"Lower the cut-off below about {highest:.0f} or take those segments out of "
+                                    "segment_mix_pct."))
     return problems
 
 

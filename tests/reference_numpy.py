@@ -18,7 +18,11 @@ or schedule code; only the output layout (:mod:`simulator.engine.layout`) and
 the amortisation *codes* are shared, since they are the contract being tested.
 The kernels visit one loan at a time, month by month; the references loop over
 paths and months in Python and treat all live loans of a month at once with
-numpy. With ``draws="philox"`` they use exactly the engine's random words
+numpy; within a month, the collections capacity is handed out in book (slot)
+order, as the kernels do, and loans written after month 0 (``birth_month``)
+join the month's live loans in book order. Like the kernels they also count the
+vintage curves (``vintage[p, v, k]``: loans written in month ``v`` first beyond
+90 DPD ``k`` months later). With ``draws="philox"`` they use exactly the engine's random words
 (counter ``(loan, month, block, path)``, key = the seed's two 32-bit halves), so
 their aggregates equal the kernels' up to floating-point round-off (sums are
 added in a different order, and ``**`` and the normal CDF may differ in the
@@ -34,11 +38,12 @@ import numpy as np
 from scipy.special import ndtr
 
 from simulator.engine.amortisation import EQUAL_INSTALMENT, EQUAL_PRINCIPAL
-from simulator.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT,
+from simulator.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, CONTACTS, COUNT,
                                      FORWARD_DEFAULT_12M, FORWARD_DEFAULT_LIFE, FORWARD_LOSS_12M, FORWARD_LOSS_LIFE,
                                      INTEREST_DUE, M1_CURED, M1_ROLLED, M1_START, N_LIVE_STATES, N_METRICS,
-                                     N_OUTCOMES, NEW_LENDING, PENALTY, PREPAID, RECOVERY, SCHEDULED, TRANSITION,
-                                     UNEMPLOYED)
+                                     N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID, RECOVERY, REDEFAULTS,
+                                     RESTRUCTURED_BALANCE, RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT,
+                                     RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, SCHEDULED, TRANSITION, UNEMPLOYED)
 
 # Philox4x32-10 constants (Salmon et al. 2011), written again on purpose.
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -56,6 +61,8 @@ CLOSED = 8
 """Roll-rate outcome code of an early repayment."""
 ROLL_ORDER = np.array([CLOSED, 0, 1, 2, 3, 4, 5, 6, CHARGED_OFF], dtype=np.int64)
 """Roll-rate outcomes from best to worst (the order of the thresholds' columns)."""
+HOLIDAY, EXTENSION, RATE_CUT = 0, 1, 2
+"""Restructuring plan codes (the kernel's ``plan`` argument)."""
 
 
 # --------------------------------------------------------------------------- random numbers
@@ -143,22 +150,49 @@ def instalment_split_numpy(principal, monthly_rate, remaining_term, amortisation
 
 
 # --------------------------------------------------------------------------- shared helpers
-def _record(row, d, balance, employed=None):
-    """Add end-of-month stocks of the live loans to one ``(N_METRICS,)`` row."""
+def _record(row, d, balance, employed=None, restructured=None):
+    """Add end-of-month stocks of the live loans to one ``(N_METRICS,)`` row.
+
+    Restructured loans (``restructured``) are also added to the restructured stocks.
+    """
     if d.size and d.max() >= N_LIVE_STATES:
         raise AssertionError("a live loan is beyond the last delinquency state")
     row[BALANCE:BALANCE + N_LIVE_STATES] += np.bincount(d, weights=balance, minlength=N_LIVE_STATES)
     row[COUNT:COUNT + N_LIVE_STATES] += np.bincount(d, minlength=N_LIVE_STATES)
     if employed is not None:
         row[UNEMPLOYED] += np.count_nonzero(~employed)
+    if restructured is not None and restructured.any():
+        row[RESTRUCTURED_BALANCE:RESTRUCTURED_BALANCE + N_LIVE_STATES] += np.bincount(
+            d[restructured], weights=balance[restructured], minlength=N_LIVE_STATES)
+        row[RESTRUCTURED_COUNT:RESTRUCTURED_COUNT + N_LIVE_STATES] += np.bincount(
+            d[restructured], minlength=N_LIVE_STATES)
 
 
-def _charge_off(out_p, m, amounts, recovery_rate, recovery_months, slots, rates, history, born, lifetime_months):
+def _first_come(candidates, capacity):
+    """Of the loans in ``candidates`` (a mask in book order), the ones within ``capacity``.
+
+    The kernels visit a path's loans in book order and contact a candidate while
+    fewer than ``capacity`` contacts were made in the month, so the lowest slots
+    win; with a finite capacity ``c`` at most ``ceil(c)`` are contacted.
+    """
+    if not np.isfinite(capacity):
+        return candidates
+    allowed = max(int(np.ceil(capacity)), 0)
+    chosen = np.zeros_like(candidates)
+    chosen[np.flatnonzero(candidates)[:allowed]] = True
+    return chosen
+
+
+def _charge_off(out_p, m, amounts, recovery_rate, recovery_months, slots, rates, history, born, lifetime_months,
+                restructured_history=None):
     """Write off ``amounts`` in month ``m``; spread ``recovery_rate`` of them over the next months.
 
-    Each charged-off loan's amount is also credited, discounted at its own monthly
-    rate, to the months it was live (since ``born``) within the last
-    ``lifetime_months`` (and 12) months, by the state it was in then.
+    Each charged-off loan's amount is also credited, discounted at its original
+    monthly rate (the effective interest rate, also for modified loans), to the
+    months it was live (since ``born``) within the last ``lifetime_months`` (and 12)
+    months, by the state it was in then: months in which it was restructured
+    (``restructured_history``) to the restructured forward losses (lifetime) only,
+    the others to the general ones.
     """
     if amounts.size == 0:
         return
@@ -169,11 +203,16 @@ def _charge_off(out_p, m, amounts, recovery_rate, recovery_months, slots, rates,
         states = history[slots[alive], m - back]
         discounted = amounts[alive] * (1.0 + rates[alive]) ** (-back)
         row = out_p[m - back]
-        np.add.at(row, FORWARD_LOSS_LIFE + states, discounted)
-        np.add.at(row, FORWARD_DEFAULT_LIFE + states, 1.0)
+        flagged = (restructured_history[slots[alive], m - back] if restructured_history is not None
+                   else np.zeros(states.shape[0], bool))
+        np.add.at(row, RESTRUCTURED_FORWARD_LOSS + states[flagged], discounted[flagged])
+        np.add.at(row, RESTRUCTURED_FORWARD_DEFAULT + states[flagged], 1.0)
+        plain = ~flagged
+        np.add.at(row, FORWARD_LOSS_LIFE + states[plain], discounted[plain])
+        np.add.at(row, FORWARD_DEFAULT_LIFE + states[plain], 1.0)
         if back <= 12:
-            np.add.at(row, FORWARD_LOSS_12M + states, discounted)
-            np.add.at(row, FORWARD_DEFAULT_12M + states, 1.0)
+            np.add.at(row, FORWARD_LOSS_12M + states[plain], discounted[plain])
+            np.add.at(row, FORWARD_DEFAULT_12M + states[plain], 1.0)
     total = amounts.sum()
     out_p[m, CHARGEOFF] += total
     out_p[m, CHARGEOFF_COUNT] += amounts.size
@@ -199,49 +238,125 @@ def _keep(state, mask):
     return {key: value[mask] for key, value in state.items()}
 
 
+def _pick(template, slots):
+    """The loans of ``slots`` as they are written: copies of the template's columns."""
+    return {key: value[slots] for key, value in template.items()}
+
+
+def _merge(state, new):
+    """Live loans plus newly written ones, back in book (slot) order."""
+    merged = {key: np.concatenate([state[key], new[key]]) for key in state}
+    order = np.argsort(merged["slot"], kind="stable")
+    return {key: value[order] for key, value in merged.items()}
+
+
+FIRST_90_STATE = 4
+"""Live state 91-120 DPD: the first beyond 90 DPD, the vintage curves' event."""
+
+
+def _first_90(vintage_p, m, slots, d, born, ever_90):
+    """Count the loans of ``slots`` (end-of-month states ``d``; charge-offs passed as state 4) at 90+ DPD
+    for the first time.
+
+    ``vintage_p[v, k]``: loans written in month ``v`` (``born``) first at 90+ DPD
+    ``k = m - v`` months later; ``ever_90`` (per slot, reset for each new loan in
+    the slot) remembers which have been counted.
+    """
+    first = (d >= FIRST_90_STATE) & ~ever_90[slots]
+    if first.any():
+        v = born[slots[first]]
+        np.add.at(vintage_p, (v, m - v), 1.0)
+        ever_90[slots[first]] = True
+
+
+def _births(m, birth_month):
+    """Slots of the loans written in month ``m`` (``m >= 1``), in book order."""
+    return np.flatnonzero(birth_month == m)
+
+
 # --------------------------------------------------------------------------- structural model
 def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
                          segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
                          income, savings, other_debt, employed,
                          original_principal, original_term, original_income, original_savings,
+                         birth_month, risk_scale,
                          unemployment, separation, finding, income_growth,
                          essential_share, replacement_rate, permanent_shock, transitory_shock,
                          savings_target_months, missed_when_able, willingness,
                          prepayment, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
-                         snapshot_month=-1, snapshot=None, draws="philox", rng=None):
+                         contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start,
+                         restructuring_start, on_job_loss, on_dpd_1_30, income_drop, take_probability, plan,
+                         plan_months, rate_cut, max_restructurings,
+                         snapshot_month=-1, snapshot=None, vintage=None, draws="philox", rng=None):
     """Structural borrower model in plain numpy: an independent re-implementation for tests and benchmarks.
 
     Takes the arguments of :func:`simulator.engine.kernels.simulate_structural`
-    except ``out`` and returns the aggregates instead. Paths and months are
-    Python loops; within a month all live loans of the path are updated at once.
-    Each month, for each live loan:
+    except ``out`` and returns the aggregates instead (``vintage``, if given, is
+    filled as the kernel fills it). Paths and months are Python loops; within a
+    month all live loans of the path are updated at once.
 
-    1. employment: an employed borrower loses the job if ``u0 < separation[p, m, s]``,
-       an unemployed one finds one if ``u0 < finding[p, m, s]``;
+    The book holds the opening loans (``birth_month`` 0) and loans written later:
+    a loan with ``birth_month = b > 0`` enters at the end of month ``b`` (its
+    principal to the month's new lending, one to its new loans, its state to the
+    month's stocks) and lives from month ``b + 1``; one born after the last month
+    never enters. Each month, for each live loan:
+
+    1. employment: an employed borrower loses the job if
+       ``u0 < separation[p, m, s] risk_scale``, an unemployed one finds one if
+       ``u0 < finding[p, m, s]``;
     2. income: ``P *= income_growth[p, m] permanent_shock[k1]``; earned income is
        ``P transitory_shock[k2]`` when employed, else
        ``replacement_rate P``;
-    3. the instalment (interest + principal part of the schedule) falls due and
-       penalty interest ``A APR (1 + uplift) / 12`` is added to the arrears ``A``;
-    4. payment with cash ``c = savings + earned - essential_share[s] P - other_debt``:
-       a willing borrower (current: ``u1 >= missed_when_able``; state ``d``:
-       ``u1 < willingness[d]``) pays instalment + arrears if ``c`` covers them (cure
-       to current), else, if delinquent, the instalment alone if ``c`` covers it;
-       otherwise the instalment is added to the arrears and the loan moves one
+    3. restructuring (from month ``restructuring_start``): a loan with fewer than
+       ``max_restructurings`` plans so far and more than ``plan_months`` instalments
+       left is eligible if its borrower lost the job this month (``on_job_loss``),
+       it is 1-30 DPD (``on_dpd_1_30``) or earned income is below
+       ``(1 - income_drop) P`` (``income_drop > 0``); it takes a plan if
+       ``u5 < take_probability``: arrears are capitalised (``B += A``, ``A = 0``), the
+       loan is current and flagged restructured, and the plan starts: a holiday of
+       ``plan_months`` months, a term ``n + plan_months`` (extension) or a monthly
+       rate ``r (1 - rate_cut)`` (rate cut, penalty rate alike); the annuity is
+       recomputed;
+    4. the instalment (interest + principal part of the schedule) falls due, except
+       during a holiday, when the interest ``B r`` is capitalised and nothing is due;
+       penalty interest ``A APR (1 + uplift) / 12`` is added to the arrears ``A``.
+       Interest due is booked under the state at the start of the month (before
+       any restructuring);
+    5. payment with cash ``c = savings + earned - essential_share[s] P - other_debt``:
+       a current borrower is willing if ``u1 >= missed_when_able risk_scale``; a delinquent one
+       (state ``d``) is willing to pay everything if ``u1 < w_all`` and the instalment
+       if ``u1 < w_instalment``, both ``willingness[d]`` unless collections contact
+       it (from month ``collections_start``, if ``u4 < contact_rate[d]`` and the
+       path's contacts this month are below ``contact_capacity``, first come first
+       served in book order), in which case ``w_all = w + (1 - w) cure_effect`` and
+       ``w_instalment = w + (1 - w) instalment_effect``. Willing to pay everything
+       and ``c`` covers instalment + arrears: cure to current; else, if delinquent,
+       willing to pay the instalment and ``c`` covers it: stays in its bucket;
+       otherwise anything due is added to the arrears and the loan moves one
        bucket worse;
-    5. savings ``min(max(c - paid, 0), savings_target_months essential_share[s] P)``;
-       the schedule advances (``B -= principal part``, ``n -= 1``);
-    6. closure: a loan beyond ``chargeoff_state`` is charged off (``B + A``, with
+    6. savings ``min(max(c - paid, 0), savings_target_months essential_share[s] P)``;
+       the schedule advances (``B -= principal part``, ``n -= 1``; during a holiday
+       the capitalised interest is added to ``B``, ``n`` stays and the holiday
+       shortens, the annuity being recomputed when it ends);
+    7. closure: a loan beyond ``chargeoff_state`` is charged off (``B + A``, with
        ``recovery_rate`` of it recovered in equal parts over the next
-       ``recovery_months`` months inside the horizon, or at once if 0); a current
-       loan with instalments left prepays ``B`` if ``u2 < prepayment``; a current
-       loan with none left matures;
-    7. a closed loan is replaced (``replace_closed``) by its slot's origination
-       template with a borrower unemployed if ``u3 < unemployment[p, m, s]``, or,
-       under run-off, leaves the book for good;
-    8. at ``snapshot_month`` on global path 0, each live loan's state, employment,
-       savings, permanent income, principal, arrears and remaining term are
-       written to ``snapshot``.
+       ``recovery_months`` months inside the horizon, or at once if 0; a
+       restructured one also counts as a redefault); a current loan with
+       instalments left prepays ``B`` if ``u2 < prepayment``; a current loan with
+       none left matures;
+    8. a closed loan is replaced (``replace_closed``) by its slot's origination
+       template (contract rate, not restructured, no plans) with a borrower
+       unemployed if ``u3 < unemployment[p, m, s]``, or, under run-off, leaves the
+       book for good; a replacement is a new loan of month ``m`` (new lending, new
+       loans, vintage ``m``);
+    9. end-of-month stocks, also of restructured loans; at ``snapshot_month`` on
+       global path 0, each live loan's state, employment, savings, permanent
+       income, principal, arrears and remaining term are written to ``snapshot``
+       (not for loans written in that month, which have not lived a month yet);
+       the loans written in the month (``birth_month = m``) join the book;
+    10. vintages: a loan whose end-of-month state (from the month it is written
+        on) is beyond 90 DPD for the first time adds one to
+        ``vintage[p, v, m - v]``, ``v`` the month it was written (0: opening book).
 
     Parameters
     ----------
@@ -250,15 +365,18 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
         and ``rng`` is not given.
     path_ids : int array (n_paths,)
         Global path numbers (the Philox counter's path word).
-    chargeoff_state, replace_closed, segment, ..., recovery_months
+    chargeoff_state, replace_closed, segment, ..., max_restructurings, snapshot_month, snapshot
         As for :func:`simulator.engine.kernels.simulate_structural`.
+    vintage : float array (n_paths, n_months + 1, n_months + 1), optional
+        Zeroed; receives the vintage counts (see 10.).
     draws : {"philox", "numpy"}
         ``"philox"``: the engine's words, counter ``(loan, month, block, path)``:
         from block 0, ``u0 = uniform32(w0)`` (employment), ``u1 = uniform32(w1)``
         (willingness), shock indices ``k1 = w2 >> 20`` and ``k2 = (w2 >> 8) & 0xFFF``,
-        ``u2 = uniform32(w3)`` (prepayment); from block 1, ``u3 = uniform32(v0)``
-        (a replacement borrower's employment).
-        ``"numpy"``: four uniforms and two shock indices per loan-month from
+        ``u2 = uniform32(w3)`` (prepayment); from block 1, ``u4 = uniform32(v1)``
+        (collections contact), ``u5 = uniform32(v2)`` (restructuring take-up),
+        ``u3 = uniform32(v3)`` (a replacement borrower's employment).
+        ``"numpy"``: six uniforms and two shock indices per loan-month from
         ``rng`` (same model, different numbers).
     rng : numpy.random.Generator, optional
         Used with ``draws="numpy"``.
@@ -280,94 +398,170 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
     k0, k1 = seed_key_numpy(seed)
     essential_share = np.asarray(essential_share, dtype=float)
     willingness = np.asarray(willingness, dtype=float)
+    contact_rate = np.asarray(contact_rate, dtype=float)
     original_principal = np.asarray(original_principal, dtype=float)
     original_term = np.asarray(original_term, dtype=np.int64)
     original_income = np.asarray(original_income, dtype=float)
     original_savings = np.asarray(original_savings, dtype=float)
+    contract_rate = np.asarray(apr, dtype=float) / 12.0
+    birth_month = np.asarray(birth_month, dtype=np.int64)
+    if vintage is None:
+        vintage = np.zeros((n_paths, n_months + 1, n_months + 1))
+    seg = np.asarray(segment, dtype=np.intp)
+    template = dict(
+        slot=np.arange(n_loans, dtype=np.intp), seg=seg, rate=contract_rate,
+        penalty_rate=contract_rate * (1.0 + penalty_uplift), amort=np.asarray(amortisation, dtype=np.int64),
+        b=np.asarray(principal, dtype=float), a=np.asarray(arrears, dtype=float),
+        n=np.asarray(remaining_term, dtype=np.int64), d=np.asarray(dpd_state, dtype=np.int64),
+        emp=np.asarray(employed, dtype=bool), perm=np.asarray(income, dtype=float),
+        sav=np.asarray(savings, dtype=float), debt=np.asarray(other_debt, dtype=float),
+        ess=essential_share[seg], restructured=np.zeros(n_loans, dtype=bool),
+        plans=np.zeros(n_loans, dtype=np.int64), holiday=np.zeros(n_loans, dtype=np.int64),
+        risk=np.asarray(risk_scale, dtype=float))
+    template["annuity"] = level_payment_numpy(template["b"], contract_rate, template["n"])
 
     for p in range(n_paths):
         out_p = out[p]
         path = np.uint64(path_ids[p])
-        seg = np.asarray(segment, dtype=np.intp)
-        rate = np.asarray(apr, dtype=float) / 12.0
-        st = dict(
-            slot=np.arange(n_loans, dtype=np.intp), seg=seg, rate=rate,
-            penalty_rate=rate * (1.0 + penalty_uplift), amort=np.asarray(amortisation, dtype=np.int64),
-            b=np.array(principal, dtype=float), a=np.array(arrears, dtype=float),
-            n=np.array(remaining_term, dtype=np.int64), d=np.array(dpd_state, dtype=np.int64),
-            emp=np.array(employed, dtype=bool), perm=np.array(income, dtype=float),
-            sav=np.array(savings, dtype=float), debt=np.asarray(other_debt, dtype=float),
-            ess=essential_share[seg])
-        st["annuity"] = level_payment_numpy(st["b"], rate, st["n"])
         history = np.zeros((n_loans, n_months + 1), dtype=np.intp)
-        born = np.zeros(n_loans, dtype=np.intp)
-        _record(out_p[0], st["d"], st["b"] + st["a"], st["emp"])
+        restructured_history = np.zeros((n_loans, n_months + 1), dtype=bool)
+        born = birth_month.copy()
+        ever_90 = np.zeros(n_loans, dtype=bool)
+        st = _pick(template, np.flatnonzero(birth_month == 0))
+        _record(out_p[0], st["d"], st["b"] + st["a"], st["emp"], st["restructured"])
         history[st["slot"], 0] = st["d"]
+        _first_90(vintage[p], 0, st["slot"], st["d"], born, ever_90)
+
+        def write_new_loans(st, m):
+            """The loans written in month ``m`` join the book at its end (they live from ``m + 1``)."""
+            slots = _births(m, birth_month)
+            if slots.size == 0:
+                return st
+            new = _pick(template, slots)
+            out_p[m, NEW_LENDING] += new["b"].sum()
+            out_p[m, NEW_LOANS] += slots.size
+            _record(out_p[m], new["d"], new["b"] + new["a"], new["emp"], new["restructured"])
+            history[slots, m] = new["d"]
+            restructured_history[slots, m] = False
+            _first_90(vintage[p], m, slots, new["d"], born, ever_90)
+            return _merge(st, new)
 
         for m in range(1, n_months + 1):
             n_live = st["slot"].shape[0]
-            if n_live == 0:
-                break
             row = out_p[m]
+            if n_live == 0:
+                st = write_new_loans(st, m)
+                continue
             s = st["seg"]
             if draws == "philox":
                 loan = st["slot"].astype(np.uint64)
                 w0, w1, w2, w3 = philox4x32_numpy(loan, np.uint64(m), np.uint64(0), path, k0, k1)
-                v0, _, _, _ = philox4x32_numpy(loan, np.uint64(m), np.uint64(1), path, k0, k1)
+                _, v1, v2, v3 = philox4x32_numpy(loan, np.uint64(m), np.uint64(1), path, k0, k1)
                 u_employment = uniform32_numpy(w0)
                 u_will = uniform32_numpy(w1)
                 k_permanent = (w2 >> np.uint64(20)).astype(np.intp)
                 k_transitory = ((w2 >> np.uint64(8)) & np.uint64(0xFFF)).astype(np.intp)
                 u_prepay = uniform32_numpy(w3)
-                u_replace = uniform32_numpy(v0)
+                u_contact = uniform32_numpy(v1)
+                u_take = uniform32_numpy(v2)
+                u_replace = uniform32_numpy(v3)
             else:
-                u = rng.random((4, n_live))
+                u = rng.random((6, n_live))
                 k = rng.integers(0, len(permanent_shock), size=(2, n_live))
-                u_employment, u_will, u_prepay, u_replace = u
+                u_employment, u_will, u_prepay, u_replace, u_contact, u_take = u
                 k_permanent, k_transitory = k
 
             # 1. employment
-            emp = st["emp"]
-            emp = np.where(emp, u_employment >= separation[p, m, s], u_employment < finding[p, m, s])
+            was_employed = st["emp"]
+            emp = np.where(was_employed, u_employment >= separation[p, m, s] * st["risk"],
+                           u_employment < finding[p, m, s])
+            lost_job = was_employed & ~emp
             # 2. income
             perm = st["perm"] * income_growth[p, m] * permanent_shock[k_permanent]
             earned = np.where(emp, perm * transitory_shock[k_transitory], replacement_rate * perm)
-            # 3. instalment and penalty interest
             b, a, n, d = st["b"], st["a"], st["n"], st["d"]
-            interest, part = instalment_split_numpy(b, st["rate"], n, st["amort"], st["annuity"])
+            rate, penalty_rate, annuity = st["rate"], st["penalty_rate"], st["annuity"]
+            restructured, plans, holiday = st["restructured"], st["plans"], st["holiday"]
+            start = d
+            # 3. restructuring
+            if m >= restructuring_start:
+                eligible = (plans < max_restructurings) & (n > (plan_months if plan == HOLIDAY else 0)) & (
+                    (bool(on_job_loss) & lost_job) | (bool(on_dpd_1_30) & (d == 1))
+                    | ((income_drop > 0.0) & (earned < (1.0 - income_drop) * perm)))
+                takes = eligible & (u_take < take_probability)
+                if takes.any():
+                    row[RESTRUCTURINGS] += np.count_nonzero(takes)
+                    b = np.where(takes, b + a, b)
+                    a = np.where(takes, 0.0, a)
+                    d = np.where(takes, 0, d)
+                    restructured = restructured | takes
+                    plans = plans + takes
+                    if plan == HOLIDAY:
+                        holiday = np.where(takes, plan_months, holiday)
+                    elif plan == EXTENSION:
+                        n = np.where(takes, n + plan_months, n)
+                    else:
+                        rate = np.where(takes, rate * (1.0 - rate_cut), rate)
+                        penalty_rate = np.where(takes, rate * (1.0 + penalty_uplift), penalty_rate)
+                    annuity = np.where(takes, level_payment_numpy(b, rate, n), annuity)
+            # 4. instalment (or capitalised holiday interest) and penalty interest
+            on_holiday = holiday > 0
+            interest, part = instalment_split_numpy(b, rate, n, st["amort"], annuity)
             due = interest + part
-            penalty = a * st["penalty_rate"]
+            holiday_interest = b * rate
+            interest = np.where(on_holiday, holiday_interest, interest)
+            part = np.where(on_holiday, -holiday_interest, part)
+            due = np.where(on_holiday, 0.0, due)
+            penalty = a * penalty_rate
             a = a + penalty
             row[SCHEDULED] += due.sum()
-            row[INTEREST_DUE:INTEREST_DUE + N_LIVE_STATES] += np.bincount(d, weights=interest,
+            row[INTEREST_DUE:INTEREST_DUE + N_LIVE_STATES] += np.bincount(start, weights=interest,
                                                                         minlength=N_LIVE_STATES)
             row[PENALTY] += penalty.sum()
-            # 4. payment decision
+            # 5. collections and the payment decision
             cash = st["sav"] + earned - st["ess"] * perm - st["debt"]
-            willing = np.where(d == 0, u_will >= missed_when_able, u_will < willingness[d])
-            pays_all = willing & (cash >= due + a)
-            pays_instalment = ~pays_all & willing & (d > 0) & (due > 0.0) & (cash >= due)
+            w_all = willingness[d]
+            w_instalment = willingness[d]
+            if m >= collections_start:
+                contacted = _first_come((d > 0) & (u_contact < contact_rate[d]), contact_capacity)
+                row[CONTACTS] += np.count_nonzero(contacted)
+                w_all = np.where(contacted, w_all + (1.0 - w_all) * cure_effect, w_all)
+                w_instalment = np.where(contacted, w_instalment + (1.0 - w_instalment) * instalment_effect,
+                                        w_instalment)
+            current_willing = u_will >= missed_when_able * st["risk"]
+            willing_all = np.where(d == 0, current_willing, u_will < w_all)
+            willing_instalment = np.where(d == 0, current_willing, u_will < np.maximum(w_all, w_instalment))
+            pays_all = willing_all & (cash >= due + a)
+            pays_instalment = ~pays_all & willing_instalment & (d > 0) & (due > 0.0) & (cash >= due)
             misses = ~pays_all & ~pays_instalment & (due + a > 0.0)
             paid = np.where(pays_all, due + a, np.where(pays_instalment, due, 0.0))
-            start = d
             a = np.where(pays_all, 0.0, np.where(misses, a + due, a))
             d = np.where(pays_all, 0, np.where(misses, d + 1, d))
             row[COLLECTED] += paid.sum()
-            # 5. savings and the schedule
+            # 6. savings and the schedule
             sav = np.minimum(np.maximum(cash - paid, 0.0), savings_target_months * st["ess"] * perm)
             b = b - part
-            n = n - 1
-            # 6. closure
+            holiday = np.where(on_holiday, holiday - 1, holiday)
+            ended = on_holiday & (holiday == 0)
+            if ended.any():
+                annuity = np.where(ended, level_payment_numpy(b, rate, n), annuity)
+            n = np.where(on_holiday, n, n - 1)
+            # 7. closure
             charged_off = d > chargeoff_state
             prepaid = ~charged_off & (d == 0) & (n > 0) & (u_prepay < prepayment)
             matured = ~charged_off & ~prepaid & (d == 0) & (n <= 0)
             _count_flows(row, start, np.where(charged_off, CHARGED_OFF, np.where(prepaid | matured, CLOSED, d)))
             _charge_off(out_p, m, (b + a)[charged_off], recovery_rate, recovery_months, st["slot"][charged_off],
-                        st["rate"][charged_off], history, born, lifetime_months)
+                        contract_rate[st["slot"][charged_off]], history, born, lifetime_months,
+                        restructured_history)
+            _first_90(vintage[p], m, st["slot"][charged_off], np.full(np.count_nonzero(charged_off), FIRST_90_STATE),
+                      born, ever_90)
+            row[REDEFAULTS] += np.count_nonzero(charged_off & restructured)
             row[PREPAID] += b[prepaid].sum()
             closed = charged_off | prepaid | matured
-            st.update(b=b, a=a, n=n, d=d, emp=emp, perm=perm, sav=sav)
-            # 7. replacement or run-off
+            st.update(b=b, a=a, n=n, d=d, emp=emp, perm=perm, sav=sav, rate=rate, penalty_rate=penalty_rate,
+                      annuity=annuity, restructured=restructured, plans=plans, holiday=holiday)
+            # 8. replacement or run-off
             if replace_closed:
                 if closed.any():
                     slots = st["slot"][closed]
@@ -379,16 +573,27 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
                     st["emp"] = np.where(closed, u_replace >= unemployment[p, m, s], emp)
                     st["perm"] = np.where(closed, original_income[st["slot"]], perm)
                     st["sav"] = np.where(closed, original_savings[st["slot"]], sav)
+                    st["rate"] = np.where(closed, contract_rate[st["slot"]], rate)
+                    st["penalty_rate"] = np.where(closed, st["rate"] * (1.0 + penalty_uplift), penalty_rate)
+                    st["restructured"] = restructured & ~closed
+                    st["plans"] = np.where(closed, 0, plans)
+                    st["holiday"] = np.where(closed, 0, holiday)
                     st["annuity"] = np.where(
-                        closed, level_payment_numpy(st["b"], st["rate"], st["n"]), st["annuity"])
+                        closed, level_payment_numpy(st["b"], st["rate"], st["n"]), annuity)
                     row[NEW_LENDING] += original_principal[slots].sum()
+                    row[NEW_LOANS] += slots.size
+                    ever_90[slots] = False
             elif closed.any():
                 st = _keep(st, ~closed)
-            _record(row, st["d"], st["b"] + st["a"], st["emp"])
+            # 9. end-of-month stocks, then the loans written this month join
+            _record(row, st["d"], st["b"] + st["a"], st["emp"], st["restructured"])
             history[st["slot"], m] = st["d"]
+            restructured_history[st["slot"], m] = st["restructured"]
+            _first_90(vintage[p], m, st["slot"], st["d"], born, ever_90)
             if m == snapshot_month and path_ids[p] == 0:
                 for k, key in enumerate(("d", "emp", "sav", "perm", "b", "a", "n")):
                     snapshot[st["slot"], k] = st[key]
+            st = write_new_loans(st, m)
     return out
 
 
@@ -415,18 +620,33 @@ def roll_rate_cdf_numpy(thresholds, rho, z):
 
 def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
                         segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
-                        original_principal, original_term,
+                        original_principal, original_term, birth_month, risk_scale,
                         thresholds, rho, cycle_z, penalty_uplift, recovery_rate, recovery_months,
-                        lifetime_months):
+                        lifetime_months, contact_rate, cure_effect, instalment_effect, contact_capacity,
+                        collections_start, vintage=None):
     """Roll-rate model in plain numpy: an independent re-implementation for tests and benchmarks.
 
     Takes the arguments of :func:`simulator.engine.kernels.simulate_roll_rate`
-    except ``out`` and returns the aggregates. Each month a live loan in state
+    except ``out`` and returns the aggregates (``vintage``, if given, is filled as
+    the kernel fills it). Each month a live loan in state
     ``d`` of segment ``s`` draws ``u = uniform52(w0, w1)`` (Philox counter
     ``(loan, month, 0, path)``) and moves to the first outcome of
     :data:`ROLL_ORDER` whose conditional cumulative probability
-    (:func:`roll_rate_cdf_numpy` at ``cycle_z[p, m]``) exceeds ``u``. The
-    instalment falls due and penalty interest accrues on the arrears; then:
+    (:func:`roll_rate_cdf_numpy` at ``cycle_z[p, m]``) exceeds ``u``.
+
+    Collections (from month ``collections_start``): a delinquent loan is contacted
+    if ``uniform32(w2) < contact_rate[d]`` and the path's contacts this month are
+    below ``contact_capacity`` (first come first served in book order), whatever
+    its draw. A contacted loan whose outcome is worse than ``d`` (a worse live
+    state or charge-off, not closure) cures instead (outcome 0) if
+    ``v = uniform32(w3) < cure_effect``, or stays in ``d`` if
+    ``v < cure_effect + instalment_effect``.
+
+    Underwriting: a current loan whose outcome is a delinquent state or charge-off
+    stays current instead if ``uniform32(w3) >= risk_scale`` (so only the share
+    ``risk_scale`` of those moves happens).
+
+    The instalment falls due and penalty interest accrues on the arrears; then:
 
     * closed: pays instalment and arrears, prepays ``B``;
     * charged off (the charged-off outcome, or a live state beyond
@@ -436,7 +656,12 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
     * a worse live state: the instalment is added to the arrears.
 
     A current loan with no instalments left matures. Closed loans are replaced
-    from the slot's template (``replace_closed``) or leave the book.
+    from the slot's template (``replace_closed``: a new loan of that month) or
+    leave the book. Loans with ``birth_month = b > 0`` join the book at the end of
+    month ``b`` (new lending, new loans, stocks) and live from month ``b + 1``;
+    loans born after the last month never do. Vintages: a loan whose end-of-month
+    state (from the month it is written on) is beyond 90 DPD for the first time
+    adds one to ``vintage[p, v, m - v]``, ``v`` the month it was written.
 
     Returns
     -------
@@ -448,35 +673,67 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
     n_loans = np.asarray(segment).shape[0]
     n_months = cycle_z.shape[1] - 1
     out = np.zeros((n_paths, n_months + 1, N_METRICS))
+    if vintage is None:
+        vintage = np.zeros((n_paths, n_months + 1, n_months + 1))
     k0, k1 = seed_key_numpy(seed)
     original_principal = np.asarray(original_principal, dtype=float)
     original_term = np.asarray(original_term, dtype=np.int64)
+    contact_rate = np.asarray(contact_rate, dtype=float)
+    birth_month = np.asarray(birth_month, dtype=np.int64)
+    rate = np.asarray(apr, dtype=float) / 12.0
+    template = dict(
+        slot=np.arange(n_loans, dtype=np.intp), seg=np.asarray(segment, dtype=np.intp), rate=rate,
+        penalty_rate=rate * (1.0 + penalty_uplift), amort=np.asarray(amortisation, dtype=np.int64),
+        b=np.asarray(principal, dtype=float), a=np.asarray(arrears, dtype=float),
+        n=np.asarray(remaining_term, dtype=np.int64), d=np.asarray(dpd_state, dtype=np.int64),
+        risk=np.asarray(risk_scale, dtype=float))
+    template["annuity"] = level_payment_numpy(template["b"], rate, template["n"])
 
     for p in range(n_paths):
         out_p = out[p]
         path = np.uint64(path_ids[p])
-        rate = np.asarray(apr, dtype=float) / 12.0
-        st = dict(
-            slot=np.arange(n_loans, dtype=np.intp), seg=np.asarray(segment, dtype=np.intp), rate=rate,
-            penalty_rate=rate * (1.0 + penalty_uplift), amort=np.asarray(amortisation, dtype=np.int64),
-            b=np.array(principal, dtype=float), a=np.array(arrears, dtype=float),
-            n=np.array(remaining_term, dtype=np.int64), d=np.array(dpd_state, dtype=np.int64))
-        st["annuity"] = level_payment_numpy(st["b"], rate, st["n"])
         history = np.zeros((n_loans, n_months + 1), dtype=np.intp)
-        born = np.zeros(n_loans, dtype=np.intp)
+        born = birth_month.copy()
+        ever_90 = np.zeros(n_loans, dtype=bool)
+        st = _pick(template, np.flatnonzero(birth_month == 0))
         _record(out_p[0], st["d"], st["b"] + st["a"])
         history[st["slot"], 0] = st["d"]
+        _first_90(vintage[p], 0, st["slot"], st["d"], born, ever_90)
+
+        def write_new_loans(st, m):
+            """The loans written in month ``m`` join the book at its end (they live from ``m + 1``)."""
+            slots = _births(m, birth_month)
+            if slots.size == 0:
+                return st
+            new = _pick(template, slots)
+            out_p[m, NEW_LENDING] += new["b"].sum()
+            out_p[m, NEW_LOANS] += slots.size
+            _record(out_p[m], new["d"], new["b"] + new["a"])
+            history[slots, m] = new["d"]
+            _first_90(vintage[p], m, slots, new["d"], born, ever_90)
+            return _merge(st, new)
 
         for m in range(1, n_months + 1):
             if st["slot"].shape[0] == 0:
-                break
+                st = write_new_loans(st, m)
+                continue
             row = out_p[m]
             cdf = roll_rate_cdf_numpy(thresholds, rho, cycle_z[p, m])
-            w0, w1, _, _ = philox4x32_numpy(st["slot"].astype(np.uint64), np.uint64(m), np.uint64(0), path, k0, k1)
+            w0, w1, w2, w3 = philox4x32_numpy(st["slot"].astype(np.uint64), np.uint64(m), np.uint64(0), path, k0, k1)
             u = uniform52_numpy(w0, w1)
+            u3 = uniform32_numpy(w3)
             b, a, n, d = st["b"], st["a"], st["n"], st["d"]
             rows = cdf[st["seg"], d]                                    # (n_live, 9)
             target = ROLL_ORDER[np.argmax(u[:, None] < rows, axis=1)]   # first outcome with u < cdf
+            if m >= collections_start:
+                contacted = _first_come((d > 0) & (uniform32_numpy(w2) < contact_rate[d]), contact_capacity)
+                row[CONTACTS] += np.count_nonzero(contacted)
+                rescued = contacted & (target != CLOSED) & (target > d)
+                target = np.where(rescued & (u3 < cure_effect), 0,
+                                  np.where(rescued & (u3 < cure_effect + instalment_effect), d, target))
+            # better underwriting: only the share risk_scale of a current loan's moves into arrears happens
+            spared = (d == 0) & (target > 0) & (target <= CHARGED_OFF) & (u3 >= st["risk"])
+            target = np.where(spared, 0, target)
             interest, part = instalment_split_numpy(b, st["rate"], n, st["amort"], st["annuity"])
             due = interest + part
             penalty = a * st["penalty_rate"]
@@ -495,7 +752,10 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
             row[COLLECTED] += (due + a)[prepaid].sum()
             row[PREPAID] += b[prepaid].sum()
             _charge_off(out_p, m, (b + a + due)[charged_off], recovery_rate, recovery_months,
-                        st["slot"][charged_off], st["rate"][charged_off], history, born, lifetime_months)
+                        st["slot"][charged_off], rate[st["slot"][charged_off]], history, born,
+                        lifetime_months)
+            _first_90(vintage[p], m, st["slot"][charged_off], np.full(np.count_nonzero(charged_off), FIRST_90_STATE),
+                      born, ever_90)
             with np.errstate(divide="ignore", invalid="ignore"):
                 cured = np.where(target == 0, a, a * (d - target) / d)
             row[COLLECTED] += (due + cured)[better].sum()
@@ -509,6 +769,7 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
                 if closed.any():
                     slots = st["slot"][closed]
                     born[slots] = m
+                    ever_90[slots] = False
                     st["b"] = np.where(closed, original_principal[st["slot"]], b)
                     st["a"] = np.where(closed, 0.0, a)
                     st["n"] = np.where(closed, original_term[st["slot"]], n)
@@ -516,10 +777,13 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
                     st["annuity"] = np.where(
                         closed, level_payment_numpy(st["b"], st["rate"], st["n"]), st["annuity"])
                     row[NEW_LENDING] += original_principal[slots].sum()
+                    row[NEW_LOANS] += slots.size
             elif closed.any():
                 st = _keep(st, ~closed)
             _record(row, st["d"], st["b"] + st["a"])
             history[st["slot"], m] = st["d"]
+            _first_90(vintage[p], m, st["slot"], st["d"], born, ever_90)
+            st = write_new_loans(st, m)
     return out
 
 
@@ -536,17 +800,32 @@ def _arguments(scenario, book, seed, path_ids):
 
 
 def reference_paths(scenario, book, seed, path_ids=None, draws="philox", rng=None):
-    """Aggregates of the scenario's behaviour model from the numpy reference (all paths by default).
+    """Aggregates and vintages of the scenario's behaviour model from the numpy reference (all paths by default).
 
-    Like the engine, it simulates past the horizon for the forward-loss window and
-    returns months 0..H.
+    Like the engine (:func:`simulator.engine.simulate.simulate_paths`), it
+    simulates past the horizon for the forward-loss window and returns months
+    0..H: the aggregates of months 0..H and ``vintages[p, v, k]`` for written
+    months ``v`` and months on book ``k`` in 0..H. ``book`` must already hold any
+    new lending (:func:`simulator.portfolio.with_new_lending`).
+
+    Returns
+    -------
+    aggregates : numpy.ndarray (n_paths, H + 1, N_METRICS)
+    vintages : numpy.ndarray (n_paths, H + 1, H + 1)
     """
+    from simulator.engine.simulate import engine_months
+
     if path_ids is None:
         path_ids = np.arange(scenario.run.paths, dtype=np.int64)
+    arguments = _arguments(scenario, book, seed, path_ids)
+    n_engine = engine_months(scenario)
+    vintage = np.zeros((len(path_ids), n_engine + 1, n_engine + 1))
     if scenario.behaviour.model == "structural":
-        full = structural_reference(*_arguments(scenario, book, seed, path_ids), draws=draws, rng=rng)
+        full = structural_reference(*arguments, vintage=vintage, draws=draws, rng=rng)
     elif draws != "philox":
         raise ValueError("the roll-rate reference only has draws='philox'")
     else:
-        full = roll_rate_reference(*_arguments(scenario, book, seed, path_ids))
-    return full[:, :scenario.run.horizon_months + 1]
+        full = roll_rate_reference(*arguments, vintage=vintage)
+    assert full.shape[1] == n_engine + 1
+    horizon = scenario.run.horizon_months + 1
+    return full[:, :horizon], vintage[:, :horizon, :horizon]

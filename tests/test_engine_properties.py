@@ -39,11 +39,11 @@ def paired_mean_and_se(a, b):
 def test_bits_do_not_depend_on_threads_or_chunks(name):
     scenario = small(name, loans=1500, paths=9, horizon=12)
     book = build_book(scenario, 5)
-    reference, _ = simulate_paths(scenario.with_run(chunk_paths=9), book, 5, threads=2)
+    reference, *_ = simulate_paths(scenario.with_run(chunk_paths=9), book, 5, threads=2)
     for chunk, threads in ((1, 1), (4, 2), (7, 1)):
-        other, _ = simulate_paths(scenario.with_run(chunk_paths=chunk), book, 5, threads=threads)
+        other, *_ = simulate_paths(scenario.with_run(chunk_paths=chunk), book, 5, threads=threads)
         assert np.array_equal(reference, other), (chunk, threads)
-    different, _ = simulate_paths(scenario, book, 6)
+    different, *_ = simulate_paths(scenario, book, 6)
     assert not np.array_equal(reference, different)
 
 
@@ -93,7 +93,10 @@ def test_every_shipped_scenario_runs(path):
         scenario = scenario.with_loans(300)
     summary = simulator.run(scenario).summary
     for name, stats in summary["metrics"].items():
-        assert all(np.isfinite(v) for v in stats.values()), name
+        if name == "new_vintage_ever_90p_rate_12m":  # needs a horizon of 13 months or more; null here
+            assert all(v is None for v in stats.values())
+            continue
+        assert all(v is not None and np.isfinite(v) for v in stats.values()), name
     assert summary["metrics"]["peak_overdue_rate_90p"]["mean"] > 0
 
 

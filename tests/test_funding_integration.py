@@ -155,7 +155,8 @@ def test_profit_and_capital_identities(runs, name):
     s = results.series
     capital_spec = results.scenario.funding.capital
     scale = s["book_balance"][:, :1]
-    profit = s["interest_income"] - s["funding_cost"] - s["operating_cost"] - s["provision_charge"]
+    profit = (s["interest_income"] - s["funding_cost"] - s["operating_cost"] - s["action_cost"]
+              - s["provision_charge"])
     profit[:, 0] = 0.0
     money_close(s["pre_tax_profit"], profit, scale)
     assert np.all(s["pre_tax_profit"][:, 0] == 0.0)

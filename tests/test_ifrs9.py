@@ -61,14 +61,14 @@ def test_twelve_month_ecl_matches_constant_hazard_closed_form(h_pct):
     h, r, lgd, paths = h_pct / 100, 0.20 / 12, 0.9, 400
     scenario = roll_rate_runoff(hazard_matrix(h_pct), horizon=1, paths=paths)
     book = with_amortisation(flat_book(np.zeros(2000, int), term=60), 2)  # interest first: EAD = B (1 + r)
-    aggregates, _ = simulate_paths(scenario, book, 7)
+    aggregates, *_ = simulate_paths(scenario, book, 7)
     t = np.arange(1, 13)
     closed_form = np.sum((1 - h) ** (t - 1) * h * lgd * (1 + r) / (1 + r) ** t)
     simulated = lgd * per_path_rate(aggregates, "12m", 0)
     se = simulated.std(ddof=1) / np.sqrt(paths)
     assert abs(simulated.mean() - closed_form) <= K_SE * se, (simulated.mean(), closed_form, se)
     # and the module's pooled rate is that same estimate
-    rates = ifrs9.ecl_rates(aggregates, scenario)
+    rates, _ = ifrs9.ecl_rates(aggregates, scenario)
     assert rates[0, 0] == pytest.approx(simulated.mean(), rel=1e-12)
 
 
@@ -76,7 +76,7 @@ def test_lifetime_ecl_matches_closed_form_with_amortising_ead():
     h, r, lgd, n, paths = 0.02, 0.20 / 12, 0.9, 12, 400
     scenario = roll_rate_runoff(hazard_matrix(100 * h), horizon=1, paths=paths)
     book = flat_book(np.zeros(2000, int), term=n)  # equal instalments
-    aggregates, _ = simulate_paths(scenario, book, 9)
+    aggregates, *_ = simulate_paths(scenario, book, 9)
     t = np.arange(1, n + 1)
     balance_before = ((1 + r) ** n - (1 + r) ** (t - 1)) / ((1 + r) ** n - 1)   # B_{t-1} / B_0
     closed_form = np.sum((1 - h) ** (t - 1) * h * lgd * balance_before * (1 + r) / (1 + r) ** t)
@@ -147,7 +147,7 @@ def test_simulated_ecl_matches_markov_chain_in_roll_rate_model(state):
     scenario = roll_rate_runoff(matrix, horizon=1, paths=paths, lifetime=24)
     book = flat_book(np.full(3000, state), term=term)
     book = dataclasses.replace(book, arrears=state * np.full(book.n_loans, r / (1 - (1 + r) ** -term) * 1000.0))
-    aggregates, _ = simulate_paths(scenario, book, 11)
+    aggregates, *_ = simulate_paths(scenario, book, 11)
     window = 12 if state == 0 else 24
     chain = lgd * chain_expected_loss(matrix, state, term, r, penalty, 6, window)
     simulated = lgd * per_path_rate(aggregates, "12m" if state == 0 else "lifetime", state)
@@ -166,8 +166,8 @@ def test_structural_ecl_predicts_losses_on_independent_paths():
     current = book.dpd_state == 0
     book = LoanBook(**{f.name: getattr(book, f.name)[current] for f in dataclasses.fields(book)
                        if f.name != "segment_names"}, segment_names=book.segment_names)
-    estimate, _ = simulate_paths(scenario, book, 101)
-    realised, _ = simulate_paths(scenario, book, 202)
+    estimate, *_ = simulate_paths(scenario, book, 101)
+    realised, *_ = simulate_paths(scenario, book, 202)
     ecl_0 = ifrs9.ecl_by_stage(estimate, scenario)[0, 0, 0]   # all paths share month 0's book
     lgd = ifrs9.loss_given_default(0.094, 12, ifrs9.book_monthly_rate(estimate))
     # realised: charge-offs of the next 12 months, each discounted to month 0 at its loan's rate

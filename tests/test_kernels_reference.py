@@ -3,18 +3,24 @@
 Both sides see the same book, the same macro inputs and the same Philox words, so
 every aggregate of every path and month must agree to floating-point round-off
 (the reference adds its sums in another order and uses scipy's ``ndtri``/``ndtr``
-and numpy's ``exp``/``**``). Counts must agree exactly.
+and numpy's ``exp``/``**``). Counts must agree exactly, and so must the vintage
+counts (loans written in month v first reaching 90+ DPD k months later).
 """
+from collections import namedtuple
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from simulator.engine import rng as engine_rng
-from simulator.engine.layout import (CHARGEOFF, CHARGEOFF_COUNT, COUNT, M1_CURED, M1_ROLLED, M1_START, METRIC_NAMES,
-                                     N_LIVE_STATES, N_METRICS, NEW_LENDING, PREPAID, RECOVERY, UNEMPLOYED)
+from simulator.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, CONTACTS, COUNT, FORWARD_DEFAULT_LIFE,
+                                     FORWARD_LOSS_12M, FORWARD_LOSS_LIFE, M1_CURED, M1_ROLLED, M1_START, METRIC_NAMES, N_LIVE_STATES,
+                                     N_METRICS, N_OUTCOMES, NEW_LENDING, NEW_LOANS, PREPAID, RECOVERY, REDEFAULTS,
+                                     RESTRUCTURED_BALANCE, RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT,
+                                     RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, TRANSITION, UNEMPLOYED)
 from simulator.engine.simulate import simulate_paths
-from simulator.portfolio import build_book
+from simulator.portfolio import build_book, originations, with_new_lending
 from simulator.scenario import load_scenario, scenario_from_dict
 from tests.reference_numpy import (philox4x32_numpy, reference_paths, uniform32_numpy, uniform52_numpy)
 
@@ -27,8 +33,10 @@ RTOL = 1e-9
 ATOL = 1e-6
 """Absolute tolerance in currency units: balances here are ~1e6-1e7, so this is ~1e-13 relative."""
 
-COUNT_METRICS = ([COUNT + k for k in range(N_LIVE_STATES)]
-                 + [CHARGEOFF_COUNT, UNEMPLOYED, M1_START, M1_CURED, M1_ROLLED])
+COUNT_METRICS = ([COUNT + k for k in range(N_LIVE_STATES)] + [RESTRUCTURED_COUNT + k for k in range(N_LIVE_STATES)]
+                 + [CHARGEOFF_COUNT, UNEMPLOYED, M1_START, M1_CURED, M1_ROLLED, CONTACTS, RESTRUCTURINGS, REDEFAULTS,
+                    NEW_LOANS]
+                 + list(range(TRANSITION, TRANSITION + N_LIVE_STATES * N_OUTCOMES)))
 
 ROLL_RATE_MATRIX = [
     # current 1-30 31-60 61-90 91-120 121-150 151-180 charged_off closed
@@ -40,6 +48,10 @@ ROLL_RATE_MATRIX = [
     [3.0, 1.0, 1.0, 1.0, 2.0, 30.0, 60.0, 0.0, 2.0],
     [2.0, 1.0, 0.0, 0.0, 0.0, 1.0, 30.0, 64.0, 2.0],
 ]
+
+CONTACT_PCT = {"dpd_1_30": 80, "dpd_31_60": 90, "dpd_61_90": 90, "dpd_91_plus": 90}
+CAPACITY = 3
+"""Contacts a month in the capacity-bound cases: far fewer than the delinquent accounts that pass the draw."""
 
 SHOCKS = [
     {"shape": "hump", "variable": "unemployment", "size_pp": 6.0, "start_month": 1, "peak_month": 6,
@@ -94,14 +106,27 @@ def roll_rate_scenario(**changes):
     return small_scenario(**changes)
 
 
-def kernel_and_reference(scenario, seed=SEED):
+Run = namedtuple("Run", "kernel reference book kernel_vintages reference_vintages")
+"""Aggregates and vintages of the engine (``kernel*``) and of the numpy reference on one book."""
+
+
+def lending_book(scenario, seed=SEED):
+    """The book the engine runs, as :func:`simulator.results.run` builds it: the opening book plus new lending."""
     book = build_book(scenario, seed)
-    kernel, _ = simulate_paths(scenario, book, seed, threads=2)
-    reference = reference_paths(scenario, book, seed)
-    return kernel, reference, book
+    return with_new_lending(book, originations(scenario, book.n_loans, seed))
 
 
-def assert_agree(kernel, reference):
+def kernel_and_reference(scenario, seed=SEED, book=None):
+    if book is None:
+        book = lending_book(scenario, seed)
+    kernel, _, kernel_vintages = simulate_paths(scenario, book, seed, threads=2)
+    reference, reference_vintages = reference_paths(scenario, book, seed)
+    return Run(kernel, reference, book, kernel_vintages, reference_vintages)
+
+
+def assert_agree(run):
+    """Every aggregate of every path and month, and every vintage count, agree; the vintages are consistent."""
+    kernel, reference = run.kernel, run.reference
     assert kernel.shape == reference.shape == (N_PATHS, N_MONTHS + 1, N_METRICS)
     for k, name in enumerate(METRIC_NAMES):
         if k in COUNT_METRICS:
@@ -109,6 +134,44 @@ def assert_agree(kernel, reference):
         else:
             np.testing.assert_allclose(reference[:, :, k], kernel[:, :, k], rtol=RTOL, atol=ATOL,
                                        err_msg=f"metric {name}")
+    assert run.kernel_vintages.shape == run.reference_vintages.shape == (N_PATHS, N_MONTHS + 1, N_MONTHS + 1)
+    np.testing.assert_array_equal(run.reference_vintages, run.kernel_vintages, err_msg="vintages")
+    assert_vintages_consistent(kernel, run.kernel_vintages, run.book.birth_month)
+
+
+def assert_vintages_consistent(agg, vintages, birth_month, new_current=True):
+    """Vintage counts against the aggregates (months 0..n of both).
+
+    * counts are whole and non-negative;
+    * no vintage has more loans first at 90+ than were written in it (the opening
+      book for ``v = 0``, ``NEW_LOANS`` of month ``v`` after);
+    * at ``k = 0``: the opening book's loans beyond 90 DPD; none of a later vintage
+      if new loans start current (``new_current``: always, from a scenario);
+    * the loans first at 90+ in month ``m`` (``v + k = m``, ``v < m``) are among the
+      month's moves from a live state up to 90 DPD to one beyond it or to charge-off
+      (a charge-off counts as reaching 90+).
+    """
+    assert (vintages >= 0).all() and (vintages == np.round(vintages)).all()
+    ever = vintages.sum(axis=2)
+    assert (ever[:, 0] <= (np.asarray(birth_month) == 0).sum()).all()
+    assert (ever[:, 1:] <= agg[:, 1:, NEW_LOANS]).all()
+    np.testing.assert_array_equal(vintages[:, 0, 0], agg[:, 0, COUNT + 4:COUNT + N_LIVE_STATES].sum(axis=1))
+    if new_current:
+        np.testing.assert_array_equal(vintages[:, 1:, 0], 0)
+    moves = agg[:, :, TRANSITION:TRANSITION + N_LIVE_STATES * N_OUTCOMES].reshape(
+        agg.shape[0], agg.shape[1], N_LIVE_STATES, N_OUTCOMES)
+    into_90 = moves[:, :, :4, 4:N_LIVE_STATES].sum(axis=(2, 3)) + moves[:, :, :4, N_LIVE_STATES].sum(axis=2)
+    n_months = agg.shape[1] - 1
+    for m in range(1, n_months + 1):
+        v = np.arange(m)
+        assert (vintages[:, v, m - v].sum(axis=1) <= into_90[:, m]).all(), f"month {m}"
+
+
+def assert_replacements_are_new_loans(agg):
+    """Constant balance sheet: every loan closed in a month is replaced by a new loan of that month."""
+    moves = agg[:, :, TRANSITION:TRANSITION + N_LIVE_STATES * N_OUTCOMES].reshape(
+        agg.shape[0], agg.shape[1], N_LIVE_STATES, N_OUTCOMES)
+    np.testing.assert_array_equal(agg[:, :, NEW_LOANS], moves[:, :, :, 7:].sum(axis=(2, 3)))
 
 
 def assert_exercised(agg, *metrics):
@@ -178,8 +241,9 @@ def test_uniform52_is_inside_open_interval():
 # --------------------------------------------------------------------------- structural kernel
 def test_structural_constant_balance_sheet():
     scenario = small_scenario()
-    kernel, reference, book = kernel_and_reference(scenario)
-    assert_agree(kernel, reference)
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    kernel, book = run.kernel, run.book
     assert_exercised(kernel, CHARGEOFF_COUNT, RECOVERY, PREPAID, NEW_LENDING, M1_CURED, M1_ROLLED, UNEMPLOYED)
     # constant balance sheet: every slot holds exactly one live loan every month
     np.testing.assert_array_equal(kernel[:, :, COUNT:COUNT + N_LIVE_STATES].sum(axis=2), book.n_loans)
@@ -187,8 +251,9 @@ def test_structural_constant_balance_sheet():
 
 def test_structural_runoff():
     scenario = small_scenario(**{"run.balance_sheet": "runoff"})
-    kernel, reference, book = kernel_and_reference(scenario)
-    assert_agree(kernel, reference)
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    kernel, book = run.kernel, run.book
     assert_exercised(kernel, CHARGEOFF_COUNT, PREPAID, M1_CURED)
     live = kernel[:, :, COUNT:COUNT + N_LIVE_STATES].sum(axis=2)
     assert (np.diff(live, axis=1) <= 0).all() and live[:, -1].max() < book.n_loans
@@ -197,17 +262,19 @@ def test_structural_runoff():
 
 def test_structural_macro_shock_and_chunked_paths():
     scenario = small_scenario(**{"macro.shocks": SHOCKS, "run.chunk_paths": 2})
-    kernel, reference, _ = kernel_and_reference(scenario)
-    assert_agree(kernel, reference)
-    calm, _, _ = kernel_and_reference(small_scenario())
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    kernel = run.kernel
+    calm = kernel_and_reference(small_scenario()).kernel
     assert kernel[:, 1:, UNEMPLOYED].sum() > calm[:, 1:, UNEMPLOYED].sum()
 
 
 def test_structural_chargeoff_120_dpd():
     scenario = small_scenario(**{"behaviour.chargeoff_dpd": 120,
                                  "portfolio.segments": segments_within_chargeoff(120)})
-    kernel, reference, _ = kernel_and_reference(scenario)
-    assert_agree(kernel, reference)
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    kernel = run.kernel
     assert_exercised(kernel, CHARGEOFF_COUNT)
     # nothing stays live beyond 120 DPD after month 0
     assert kernel[:, 1:, COUNT + 5:COUNT + 7].sum() == 0
@@ -215,8 +282,9 @@ def test_structural_chargeoff_120_dpd():
 
 def test_structural_recovery_at_once():
     scenario = small_scenario(**{"behaviour.recovery.months": 0})
-    kernel, reference, _ = kernel_and_reference(scenario)
-    assert_agree(kernel, reference)
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    kernel = run.kernel
     np.testing.assert_allclose(kernel[:, :, RECOVERY], 0.094 * kernel[:, :, CHARGEOFF], rtol=1e-12)
 
 
@@ -225,22 +293,130 @@ def test_structural_other_amortisation_types():
     segments[1]["amortisation"] = "equal_principal"
     segments[2]["amortisation"] = "interest_first"
     scenario = small_scenario(**{"portfolio.segments": segments})
-    kernel, reference, book = kernel_and_reference(scenario)
-    assert set(np.unique(book.amortisation)) == {0, 1, 2}
-    assert_agree(kernel, reference)
+    run = kernel_and_reference(scenario)
+    assert set(np.unique(run.book.amortisation)) == {0, 1, 2}
+    assert_agree(run)
 
 
 def test_structural_numpy_draws_is_same_model():
     """The benchmark's ``draws="numpy"`` variant: same model, other numbers; check invariants only."""
     scenario = small_scenario()
     book = build_book(scenario, SEED)
-    agg = reference_paths(scenario, book, SEED, draws="numpy", rng=np.random.default_rng(3))
+    agg, vintages = reference_paths(scenario, book, SEED, draws="numpy", rng=np.random.default_rng(3))
     assert agg.shape == (N_PATHS, N_MONTHS + 1, N_METRICS)
+    assert_vintages_consistent(agg, vintages, book.birth_month)
     assert np.isfinite(agg).all() and (agg >= 0).all()
     np.testing.assert_array_equal(agg[:, :, COUNT:COUNT + N_LIVE_STATES].sum(axis=2), book.n_loans)
-    kernel, _ = simulate_paths(scenario, book, SEED)
+    kernel, *_ = simulate_paths(scenario, book, SEED)
     # month 0's stocks are the book itself (its forward losses depend on the draws)
     np.testing.assert_allclose(agg[:, 0, :CHARGEOFF], kernel[:, 0, :CHARGEOFF], rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- management actions
+def collections(capacity=None, **changes):
+    return {"contact_pct": CONTACT_PCT, "capacity_accounts_per_month": capacity, **changes}
+
+
+def assert_action_stocks_consistent(agg):
+    """Restructured stocks are parts of the totals; nothing is restructured at month 0.
+
+    (Forward losses are split, not nested: restructured months feed only the
+    restructured forward metrics.)
+    """
+    for part, whole in ((RESTRUCTURED_BALANCE, BALANCE), (RESTRUCTURED_COUNT, COUNT)):
+        assert (agg[:, :, part:part + N_LIVE_STATES] <= agg[:, :, whole:whole + N_LIVE_STATES] * (1 + 1e-12)).all()
+    assert agg[:, 0, RESTRUCTURED_COUNT:RESTRUCTURED_COUNT + N_LIVE_STATES].sum() == 0
+    assert (agg[:, :, REDEFAULTS] <= agg[:, :, CHARGEOFF_COUNT]).all()
+
+
+@pytest.mark.parametrize("capacity, changes", [
+    (CAPACITY, {}),
+    (None, {"cure_effect_pct": 60, "instalment_effect_pct": 15, "start_month": 3}),
+    (None, {"cure_effect_pct": 10, "instalment_effect_pct": 70}),
+], ids=["capacity3", "unlimited-start3-cure", "unlimited-instalment"])
+def test_structural_collections(capacity, changes):
+    """Collections in the structural model; unequal effects tell ``willing_all`` from ``willing_instalment``."""
+    scenario = small_scenario(**{"actions.collections": collections(capacity, **changes)})
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    kernel = run.kernel
+    assert_exercised(kernel, CONTACTS, CHARGEOFF_COUNT, M1_CURED)
+    contacts = kernel[:, :, CONTACTS]
+    assert contacts[:, 0].sum() == 0
+    if capacity is not None:
+        assert contacts.max() == capacity, "the capacity never binds: the first-come-first-served order is untested"
+        assert (contacts[:, 1:] == capacity).mean() > 0.5
+    else:
+        assert contacts.max() > 3 * CAPACITY
+        start = changes.get("start_month", 1)
+        assert contacts[:, 1:start].sum() == 0 and (contacts[:, start:] > 0).all()
+    assert kernel[:, :, RESTRUCTURINGS].sum() == 0
+
+
+RESTRUCTURING_CASES = {
+    # plan, eligibility and options; each eligibility criterion is exercised on its own
+    "holiday2-job_loss": ({"plan": "holiday", "months": 2, "on_job_loss": True, "on_dpd_1_30": False},
+                          {"macro.shocks": SHOCKS}),
+    "extension6-dpd_1_30": ({"plan": "extension", "months": 6, "on_job_loss": False, "on_dpd_1_30": True}, {}),
+    "rate_cut50-income_drop": ({"plan": "rate_cut", "rate_cut_pct": 50, "on_job_loss": False, "on_dpd_1_30": False,
+                                "income_drop_pct": 30, "max_per_loan": 2}, {}),
+    "holiday2-all-repeat-runoff": ({"plan": "holiday", "months": 2, "income_drop_pct": 25, "max_per_loan": 3,
+                                    "take_up_pct": 80, "start_month": 2}, {"run.balance_sheet": "runoff"}),
+    "rate_cut50-all-collections": ({"plan": "rate_cut", "rate_cut_pct": 50, "income_drop_pct": 40},
+                                   {"actions.collections": collections(CAPACITY)}),
+}
+
+
+@pytest.mark.parametrize("case", list(RESTRUCTURING_CASES))
+def test_structural_restructuring(case):
+    plan, changes = RESTRUCTURING_CASES[case]
+    scenario = small_scenario(**{"actions.restructuring": plan, **changes})
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    kernel, book = run.kernel, run.book
+    assert_exercised(kernel, RESTRUCTURINGS, REDEFAULTS, RESTRUCTURED_FORWARD_LOSS, CHARGEOFF_COUNT, PREPAID)
+    assert_action_stocks_consistent(kernel)
+    assert kernel[:, 1:, RESTRUCTURED_COUNT + 1:RESTRUCTURED_COUNT + N_LIVE_STATES].sum() > 0  # restructured, then late
+    start = plan.get("start_month", 1)
+    assert kernel[:, 1:start, RESTRUCTURINGS].sum() == 0
+    if plan.get("max_per_loan", 1) > 1:
+        # the runs agree until a loan takes a second plan, which only the repeat run allows
+        single = small_scenario(**{"actions.restructuring": {**plan, "max_per_loan": 1}, **changes})
+        once, *_ = simulate_paths(single, book, SEED, threads=2)
+        differ = (kernel[:, :, RESTRUCTURINGS] != once[:, :, RESTRUCTURINGS]).any(axis=0)
+        assert differ.any(), "no loan took a second plan"
+        first = np.argmax(differ)
+        assert (kernel[:, first, RESTRUCTURINGS] >= once[:, first, RESTRUCTURINGS]).all()
+    if "actions.collections" in changes:
+        assert kernel[:, 1:, CONTACTS].max() == CAPACITY
+    if scenario.run.balance_sheet == "constant":
+        np.testing.assert_array_equal(kernel[:, :, COUNT:COUNT + N_LIVE_STATES].sum(axis=2), book.n_loans)
+
+
+def test_structural_restructuring_other_amortisation_types():
+    """Plans on equal-principal and interest-first loans (the annuity is recomputed but not used)."""
+    segments = small_scenario().model_dump(mode="json")["portfolio"]["segments"]
+    segments[1]["amortisation"] = "equal_principal"
+    segments[2]["amortisation"] = "interest_first"
+    for plan in ({"plan": "holiday", "months": 2}, {"plan": "extension", "months": 4}):
+        scenario = small_scenario(**{"portfolio.segments": segments, "actions.restructuring": plan})
+        run = kernel_and_reference(scenario)
+        assert_agree(run)
+        kernel = run.kernel
+        assert_exercised(kernel, RESTRUCTURINGS)
+
+
+def test_structural_actions_numpy_draws_invariants():
+    """The ``draws="numpy"`` variant with both actions on: invariants only."""
+    scenario = small_scenario(**{"actions.collections": collections(CAPACITY),
+                                 "actions.restructuring": {"plan": "holiday", "months": 2}})
+    book = build_book(scenario, SEED)
+    agg, vintages = reference_paths(scenario, book, SEED, draws="numpy", rng=np.random.default_rng(4))
+    assert_vintages_consistent(agg, vintages, book.birth_month)
+    assert np.isfinite(agg).all() and (agg >= 0).all()
+    np.testing.assert_array_equal(agg[:, :, COUNT:COUNT + N_LIVE_STATES].sum(axis=2), book.n_loans)
+    assert agg[:, 1:, CONTACTS].max() == CAPACITY and agg[:, 1:, RESTRUCTURINGS].sum() > 0
+    assert_action_stocks_consistent(agg)
 
 
 # --------------------------------------------------------------------------- roll-rate kernel
@@ -253,9 +429,36 @@ def test_structural_numpy_draws_is_same_model():
 ], ids=["constant", "runoff", "chargeoff120-recovery0", "shock-chunked"])
 def test_roll_rate(changes):
     scenario = roll_rate_scenario(**changes)
-    kernel, reference, _ = kernel_and_reference(scenario)
-    assert_agree(kernel, reference)
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    kernel = run.kernel
     assert_exercised(kernel, CHARGEOFF_COUNT, PREPAID, M1_CURED, M1_ROLLED)
+
+
+@pytest.mark.parametrize("capacity, changes", [
+    (CAPACITY, {}),
+    (None, {"cure_effect_pct": 40, "instalment_effect_pct": 40, "start_month": 2}),
+], ids=["capacity3", "unlimited-start2"])
+def test_roll_rate_collections(capacity, changes):
+    scenario = roll_rate_scenario(**{"actions.collections": collections(capacity, **changes)})
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    kernel = run.kernel
+    assert_exercised(kernel, CONTACTS, CHARGEOFF_COUNT, M1_CURED, M1_ROLLED)
+    contacts = kernel[:, :, CONTACTS]
+    if capacity is not None:
+        assert contacts.max() == capacity and (contacts[:, 1:] == capacity).mean() > 0.5
+    else:
+        start = changes["start_month"]
+        assert contacts[:, 1:start].sum() == 0 and contacts.max() > 3 * CAPACITY
+        # month `start` begins from the same book and the same draws as without collections:
+        # contacts only turn rolls worse into cures or stays
+        plain = kernel_and_reference(roll_rate_scenario()).kernel
+        flows = (kernel - plain)[:, start, TRANSITION:TRANSITION + N_LIVE_STATES * N_OUTCOMES]
+        flows = flows.reshape(N_PATHS, N_LIVE_STATES, N_OUTCOMES)
+        np.testing.assert_array_equal(flows[:, 0], 0)
+        assert (flows[:, 1:, 0] >= 0).all() and flows[:, 1:, 0].sum() > 0
+        assert (flows[:, :, 7] <= 0).all()
 
 
 def test_roll_rate_nothing_live_beyond_chargeoff():
@@ -265,8 +468,9 @@ def test_roll_rate_nothing_live_beyond_chargeoff():
         "behaviour.chargeoff_dpd": 120, "portfolio.segments": segments_within_chargeoff(120, all_current=True),
         "behaviour.roll_rate": {"asset_correlation_pct": 10, "cycle_per_unemployment_pp": 0.5,
                                 "matrices": {"default": matrix}}})
-    kernel, reference, _ = kernel_and_reference(scenario)
-    assert_agree(kernel, reference)  # the reference follows the kernel, so they agree ...
+    run = kernel_and_reference(scenario)
+    assert_agree(run)  # the reference follows the kernel, so they agree ...
+    kernel = run.kernel
     assert kernel[:, 1:, COUNT + 5:COUNT + 7].sum() == 0  # ... but loans live on at 121-180 DPD
 
 
@@ -283,10 +487,209 @@ def test_structural_snapshot_matches_reference():
     month = scenario.run.horizon_months - 2
     engine = np.full((book.n_loans, 7), np.nan)
     out = np.zeros((2, scenario.run.horizon_months + 1, n_metrics))
-    simulate_structural(*structural_arguments(scenario, book, 3, path_ids, macro, month, engine), out)
+    vintage = np.zeros((2, scenario.run.horizon_months + 1, scenario.run.horizon_months + 1))
+    simulate_structural(*structural_arguments(scenario, book, 3, path_ids, macro, month, engine), vintage, out)
     reference = np.full((book.n_loans, 7), np.nan)
     from tests.reference_numpy import structural_reference
     structural_reference(*structural_arguments(scenario, book, 3, path_ids, macro, month, reference))
     np.testing.assert_array_equal(engine[:, [0, 1, 6]], reference[:, [0, 1, 6]])
     np.testing.assert_allclose(engine[:, 2:6], reference[:, 2:6], rtol=1e-9)
     assert set(np.unique(engine[:, 0])) <= set(range(7)) and engine[:, 1].min() == 0
+
+
+# --------------------------------------------------------------------------- new lending and vintages
+ORIGINATIONS = {"volume_pct": 5, "score_cutoff": 620, "pd_improvement_pct": 30}
+NEW_PER_MONTH = 15
+"""5 % of the 300 opening loans."""
+
+
+def assert_originations_booked(run, spec):
+    """New loans enter in the block's months only, at its volume, each once, and nothing is replaced."""
+    agg, book = run.kernel, run.book
+    start, end = spec.get("start_month", 1), spec.get("end_month") or N_MONTHS
+    n_opening = int((book.birth_month == 0).sum())
+    assert n_opening == N_LOANS and book.n_loans == N_LOANS + NEW_PER_MONTH * (end - start + 1)
+    new = book.birth_month > 0
+    np.testing.assert_array_equal(np.unique(book.birth_month[new]), np.arange(start, end + 1))
+    np.testing.assert_array_equal(book.dpd_state[new], 0)
+    np.testing.assert_allclose(book.risk_scale[new], 1.0 - spec["pd_improvement_pct"] / 100.0)
+    np.testing.assert_array_equal(book.risk_scale[~new], 1.0)
+    if spec.get("score_cutoff") is not None:
+        assert book.score[new].min() >= spec["score_cutoff"]
+    months = np.arange(N_MONTHS + 1)
+    expected = np.where((months >= start) & (months <= end), NEW_PER_MONTH, 0)
+    np.testing.assert_array_equal(agg[:, :, NEW_LOANS], np.broadcast_to(expected, (N_PATHS, N_MONTHS + 1)))
+    lending = np.array([book.principal[book.birth_month == m].sum() if m > 0 else 0.0 for m in months])
+    np.testing.assert_allclose(agg[:, :, NEW_LENDING], np.broadcast_to(lending, (N_PATHS, N_MONTHS + 1)), rtol=1e-12)
+    # no like-for-like replacement next to originations: live(m) = live(m - 1) - closed(m) + written(m)
+    live = agg[:, :, COUNT:COUNT + N_LIVE_STATES].sum(axis=2)
+    assert (live[:, 0] == n_opening).all()
+    moves = agg[:, :, TRANSITION:TRANSITION + N_LIVE_STATES * N_OUTCOMES].reshape(
+        N_PATHS, N_MONTHS + 1, N_LIVE_STATES, N_OUTCOMES)
+    closed = moves[:, :, :, 7:].sum(axis=(2, 3))
+    np.testing.assert_array_equal(np.diff(live, axis=1), agg[:, 1:, NEW_LOANS] - closed[:, 1:])
+
+
+def assert_same_but_risk_scale(run, plain):
+    """``plain``: the same books with risk_scale 1. They agree until the new loans' risk matters, not after."""
+    for name in ("segment", "principal", "dpd_state", "birth_month", "score", "employed"):
+        np.testing.assert_array_equal(getattr(run.book, name), getattr(plain.book, name), err_msg=name)
+    np.testing.assert_array_equal(run.kernel[:, 0], plain.kernel[:, 0])
+    # month 1: the first new loans are only written (their months start at 2)
+    np.testing.assert_array_equal(run.kernel[:, 1, :FORWARD_LOSS_12M], plain.kernel[:, 1, :FORWARD_LOSS_12M])
+    assert not np.array_equal(run.kernel, plain.kernel), "risk_scale changed nothing: the comparison is vacuous"
+
+
+@pytest.mark.parametrize("spec, changes", [
+    (ORIGINATIONS, {}),
+    (ORIGINATIONS, {"macro.shocks": SHOCKS, "actions.collections": collections(CAPACITY),
+                    "actions.restructuring": {"plan": "holiday", "months": 2, "income_drop_pct": 30}}),
+    ({**ORIGINATIONS, "pd_improvement_pct": 0, "score_cutoff": None, "start_month": 3, "end_month": 9}, {}),
+], ids=["pd30", "pd30-shock-actions", "pd0-months3to9-nocutoff"])
+def test_structural_originations(spec, changes):
+    scenario = small_scenario(**{"actions.originations": spec, **changes})
+    assert scenario.run.balance_sheet == "constant"  # ... but originations replace the replacement
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    assert_originations_booked(run, spec)
+    assert_exercised(run.kernel, CHARGEOFF_COUNT, PREPAID, M1_CURED, M1_ROLLED, UNEMPLOYED)
+    if "actions.restructuring" in changes:
+        assert_exercised(run.kernel, CONTACTS, RESTRUCTURINGS)
+        assert_action_stocks_consistent(run.kernel)
+    if spec["pd_improvement_pct"] > 0:
+        plain = kernel_and_reference(small_scenario(**{
+            "actions.originations": {**spec, "pd_improvement_pct": 0}, **changes}))
+        assert_agree(plain)
+        assert_same_but_risk_scale(run, plain)
+
+
+@pytest.mark.parametrize("spec, changes", [
+    (ORIGINATIONS, {}),
+    (ORIGINATIONS, {"actions.collections": collections(CAPACITY), "run.balance_sheet": "runoff"}),
+    ({**ORIGINATIONS, "pd_improvement_pct": 0, "start_month": 2, "end_month": 30}, {}),
+], ids=["pd30", "pd30-collections-runoff", "pd0-months2to30"])
+def test_roll_rate_originations(spec, changes):
+    scenario = roll_rate_scenario(**{"actions.originations": spec, **changes})
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    assert_originations_booked(run, {**spec, "end_month": min(spec.get("end_month") or N_MONTHS, N_MONTHS)})
+    assert_exercised(run.kernel, CHARGEOFF_COUNT, PREPAID, M1_CURED, M1_ROLLED)
+    # some of the new vintages reach 90+ (the risk rule acts on loans that go delinquent)
+    assert run.kernel_vintages[:, 1:].sum() > 0
+    flows = run.kernel[:, :, TRANSITION:TRANSITION + N_LIVE_STATES * N_OUTCOMES].reshape(
+        N_PATHS, N_MONTHS + 1, N_LIVE_STATES, N_OUTCOMES)
+    if spec["pd_improvement_pct"] > 0:
+        plain = kernel_and_reference(roll_rate_scenario(**{
+            "actions.originations": {**spec, "pd_improvement_pct": 0}, **changes}))
+        assert_agree(plain)
+        assert_same_but_risk_scale(run, plain)
+        # fewer of the current loans' moves into arrears happen; the opening book's are the same
+        assert flows[:, :, 0, 1:8].sum() < plain.kernel[:, :, TRANSITION + 1:TRANSITION + 8].sum()
+
+
+@pytest.mark.parametrize("model", ["structural", "roll_rate"])
+def test_constant_balance_sheet_vintages(model):
+    """Constant balance sheet: each replacement is a new loan (and a new vintage) of the month it is written."""
+    from simulator.metrics import vintage_curve
+
+    make = small_scenario if model == "structural" else roll_rate_scenario
+    run = kernel_and_reference(make())
+    assert_agree(run)
+    kernel, vintages = run.kernel, run.kernel_vintages
+    assert_replacements_are_new_loans(kernel)
+    assert_exercised(kernel, NEW_LOANS, NEW_LENDING)
+    # replacements' vintages reach 90+ within the horizon (the curve is not all opening book)
+    within = sum(vintages[:, v, :N_MONTHS - v + 1].sum() for v in range(1, N_MONTHS + 1))
+    assert within > 0
+    # the opening book's vintage does not depend on what replaces its closed loans
+    runoff = kernel_and_reference(make(**{"run.balance_sheet": "runoff"}))
+    assert_agree(runoff)
+    np.testing.assert_array_equal(vintages[:, 0], runoff.kernel_vintages[:, 0])
+    assert runoff.kernel_vintages[:, 1:].sum() == 0 and runoff.kernel[:, :, NEW_LOANS].sum() == 0
+    # the metric the report shows, from either side
+    curve = vintage_curve(kernel, vintages)
+    np.testing.assert_array_equal(curve, vintage_curve(run.reference, run.reference_vintages))
+    assert np.nanmax(curve) > 0
+
+
+@pytest.mark.parametrize("model, balance_sheet, actions", [
+    ("structural", "constant", {"actions.collections": collections(CAPACITY),
+                                "actions.restructuring": {"plan": "extension", "months": 6}}),
+    ("structural", "runoff", {}),
+    ("roll_rate", "constant", {}),
+    ("roll_rate", "runoff", {"actions.collections": collections(CAPACITY)}),
+], ids=["structural-constant-actions", "structural-runoff", "roll_rate-constant", "roll_rate-runoff-collections"])
+def test_kernels_birth_months_and_risk_scale(model, balance_sheet, actions):
+    """The kernels called directly on a book of any birth months and risk scales, over all engine months.
+
+    Seasoned loans born in months 1..H, in the last engine month and after it, in any
+    book order (so newborns compete for collections capacity with the opening
+    book), with risk scales on both sides of 1, under replacement too (not
+    reachable from a scenario, where originations turn replacement off).
+    """
+    from simulator.engine.kernels import simulate_roll_rate, simulate_structural
+    from simulator.engine.simulate import engine_months, roll_rate_arguments, structural_arguments
+    from simulator.macro import macro_paths
+    from tests.reference_numpy import roll_rate_reference, structural_reference
+
+    make = small_scenario if model == "structural" else roll_rate_scenario
+    scenario = make(**{"run.balance_sheet": balance_sheet, **actions})
+    n_months = engine_months(scenario)
+    book = build_book(scenario, SEED)
+    rng = np.random.default_rng(7)
+    birth = rng.choice([0, 0, 0, 0, 1, 2, 5, N_MONTHS, n_months - 1, n_months], size=book.n_loans)
+    late = 20  # appended, never born: births after the last engine month are skipped
+    born = replace(book, birth_month=birth.astype(np.int32), risk_scale=rng.uniform(0.3, 1.6, book.n_loans))
+    tail = book.n_loans - late
+    never = replace(born, birth_month=np.where(np.arange(book.n_loans) < tail, born.birth_month,
+                                               n_months + 1 + np.arange(book.n_loans) % 3).astype(np.int32))
+    path_ids = np.arange(N_PATHS, dtype=np.int64)
+    macro = macro_paths(scenario.macro, SEED, path_ids, n_months)
+    kernel, arguments = ((simulate_structural, structural_arguments) if model == "structural"
+                         else (simulate_roll_rate, roll_rate_arguments))
+    reference = structural_reference if model == "structural" else roll_rate_reference
+
+    def engine(loans):
+        out = np.zeros((N_PATHS, n_months + 1, N_METRICS))
+        vintage = np.zeros((N_PATHS, n_months + 1, n_months + 1))
+        kernel(*arguments(scenario, loans, SEED, path_ids, macro), vintage, out)
+        return out, vintage
+
+    out, vintage = engine(never)
+    ref_vintage = np.zeros_like(vintage)
+    ref = reference(*arguments(scenario, never, SEED, path_ids, macro), vintage=ref_vintage)
+    for k, name in enumerate(METRIC_NAMES):
+        if k in COUNT_METRICS:
+            np.testing.assert_array_equal(ref[:, :, k], out[:, :, k], err_msg=f"metric {name}")
+        else:
+            np.testing.assert_allclose(ref[:, :, k], out[:, :, k], rtol=RTOL, atol=ATOL, err_msg=f"metric {name}")
+    np.testing.assert_array_equal(ref_vintage, vintage, err_msg="vintages")
+    # loans born after the last month leave no trace: same as the book without them
+    head = replace(never, **{f: getattr(never, f)[:tail] for f in (
+        "segment", "principal", "arrears", "apr", "remaining_term", "amortisation", "dpd_state", "income",
+        "savings", "other_debt", "employed", "score", "original_principal", "original_term", "original_income",
+        "original_savings", "birth_month", "risk_scale")})
+    out_head, vintage_head = engine(head)
+    np.testing.assert_array_equal(out_head, out)
+    np.testing.assert_array_equal(vintage_head, vintage)
+    # births: written at the end of their month, in their state (replacements: current); the vintage starts there
+    writes = never.birth_month[:tail]
+    moves = out[:, :, TRANSITION:TRANSITION + N_LIVE_STATES * N_OUTCOMES].reshape(
+        N_PATHS, n_months + 1, N_LIVE_STATES, N_OUTCOMES)
+    replaced = moves[:, :, :, 7:].sum(axis=(2, 3)) if balance_sheet == "constant" else np.zeros((N_PATHS, n_months + 1))
+    written = np.bincount(writes, minlength=n_months + 1)
+    written[0] = 0
+    np.testing.assert_array_equal(out[:, :, NEW_LOANS], written + replaced)
+    written_90 = np.bincount(writes, weights=never.dpd_state[:tail] >= 4, minlength=n_months + 1)
+    np.testing.assert_array_equal(vintage[:, :, 0], np.broadcast_to(written_90, (N_PATHS, n_months + 1)))
+    assert written_90[1:].sum() > 0 and written[n_months] > 0
+    if balance_sheet == "runoff":
+        lending = np.bincount(writes, weights=never.principal[:tail], minlength=n_months + 1)
+        lending[0] = 0.0
+        np.testing.assert_allclose(out[:, :, NEW_LENDING], np.broadcast_to(lending, (N_PATHS, n_months + 1)),
+                                   rtol=1e-12)
+    np.testing.assert_array_equal(out[:, 0, COUNT:COUNT + N_LIVE_STATES].sum(axis=1), (writes == 0).sum())
+    assert vintage[:, 1:, 1:].sum() > 0, "no later-written loan first reached 90+ after it was written"
+    assert_vintages_consistent(out, vintage, never.birth_month, new_current=False)
+    if model == "structural" and "actions.restructuring" in actions:
+        assert out[:, :, RESTRUCTURINGS].sum() > 0 and out[:, :, CONTACTS].max() == CAPACITY

@@ -55,7 +55,7 @@ def flat_book(dpd_states, term=120):
         dpd_state=np.asarray(dpd_states, np.int8), income=5000.0 * ones, savings=ones, other_debt=ones,
         employed=np.ones(n, bool), score=650.0 * ones, original_principal=1000.0 * ones,
         original_term=np.full(n, term, np.int32), original_income=5000.0 * ones, original_savings=ones,
-        segment_names=("all",))
+        birth_month=np.zeros(n, np.int32), risk_scale=ones, segment_names=("all",))
 
 
 def full_chain(matrix):
@@ -73,7 +73,7 @@ def test_deterministic_cycle_reproduces_markov_chain_powers(seed):
     start = rng.choice(7, size=2500, p=[0.7, 0.1, 0.06, 0.05, 0.04, 0.03, 0.02])
     book = flat_book(start)
     scenario = roll_rate_scenario(MATRIX, horizon, paths, volatility=0.0, persistence=0.5, rho_pct=20)
-    aggregates, _ = simulate_paths(scenario, book, seed)
+    aggregates, *_ = simulate_paths(scenario, book, seed)
 
     n = book.n_loans * paths
     pi0 = np.bincount(start, minlength=9) / book.n_loans
@@ -102,7 +102,7 @@ def test_one_factor_default_rate_matches_vasicek_distribution():
     matrix = [[100 * (1 - pd_), 0, 0, 0, 0, 0, 0, 100 * pd_, 0]] + MATRIX[1:]
     scenario = roll_rate_scenario(matrix, horizon=1, paths=paths, volatility=1.0, persistence=0.0,
                                   rho_pct=100 * rho, chunk_paths=2000)
-    aggregates, _ = simulate_paths(scenario, flat_book(np.zeros(n_loans, int)), 5)
+    aggregates, *_ = simulate_paths(scenario, flat_book(np.zeros(n_loans, int)), 5)
     default_rate = aggregates[:, 1, L.CHARGEOFF_COUNT] / n_loans
 
     # Mean: E[D] = PD exactly; its standard error from the sample.

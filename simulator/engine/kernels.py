@@ -7,7 +7,9 @@ the result is bit-for-bit the same for any thread count and any chunking of
 paths. Random numbers come from :mod:`simulator.engine.rng`, counter
 ``(loan, month, block, path)``: the structural model uses one Philox call per
 loan-month (words: employment, willingness, the two 12-bit income-shock indices,
-prepayment) and a second one (block 1) only when a loan is replaced. Kernels only compute: arguments are arrays and
+prepayment) and a second one (block 1) only when it needs more: a collections
+contact (word 1), a restructuring take-up (word 2), a replacement borrower's
+employment (word 3). Kernels only compute: arguments are arrays and
 scalars, outputs are written into ``out`` (zeroed by the caller), and nothing
 is allocated per loan-month.
 
@@ -30,14 +32,23 @@ import numpy as np
 from numba import njit, prange
 
 from .amortisation import instalment_split, level_payment
-from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, COUNT, FORWARD_DEFAULT_12M,
+from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, CONTACTS, COUNT, FORWARD_DEFAULT_12M,
                      FORWARD_DEFAULT_LIFE, FORWARD_LOSS_12M, FORWARD_LOSS_LIFE, INTEREST_DUE, M1_CURED, M1_ROLLED,
-                     M1_START, N_OUTCOMES, NEW_LENDING, PENALTY, PREPAID, RECOVERY, SCHEDULED, TRANSITION,
-                     UNEMPLOYED)
+                     M1_START, N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID, RECOVERY, REDEFAULTS, RESTRUCTURED_BALANCE,
+                     RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT, RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS,
+                     SCHEDULED, TRANSITION, UNEMPLOYED)
 from .rng import norm_cdf, philox4x32, seed_key, uniform32, uniform52
 from .shocks import SHOCK_BITS
 
 SNAPSHOT_COLUMNS = 7
+FIRST_90_STATE = 4
+"""First live state beyond 90 DPD (91-120)."""
+RESTRUCTURED_FLAG = 8
+"""Added to a state in a loan's history while the loan is restructured."""
+HOLIDAY, EXTENSION, RATE_CUT = 0, 1, 2
+"""Restructuring plans."""
+NEVER = 1 << 30
+"""Start month of an action that is off."""
 
 CHARGED_OFF = 7
 CLOSED = 8
@@ -50,11 +61,18 @@ ROLL_ORDER = np.array([CLOSED, 0, 1, 2, 3, 4, 5, 6, CHARGED_OFF], dtype=np.int64
 
 
 @njit(cache=True, inline="always")
-def _record_state(out, p, m, state, balance, employed, history):
-    """End-of-month stocks of one live loan (balance, count, unemployment); its state goes into ``history``."""
+def _record_state(out, p, m, state, balance, employed, restructured, history):
+    """End-of-month stocks of one live loan (balance, count, unemployment, restructured).
+
+    ``history[m]`` keeps the state, plus :data:`RESTRUCTURED_FLAG` for a restructured loan.
+    """
     out[p, m, BALANCE + state] += balance
     out[p, m, COUNT + state] += 1.0
     history[m] = state
+    if restructured:
+        out[p, m, RESTRUCTURED_BALANCE + state] += balance
+        out[p, m, RESTRUCTURED_COUNT + state] += 1.0
+        history[m] = state + RESTRUCTURED_FLAG
     if not employed:
         out[p, m, UNEMPLOYED] += 1.0
 
@@ -65,8 +83,10 @@ def _charge_off(out, p, m, amount, recovery_rate, recovery_months, history, born
 
     The loan was live at the end of months ``born .. m - 1`` in states ``history[...]``;
     each of the last ``lifetime_months`` of them (12 for the 12-month window) gets
-    the amount discounted back to it at the loan's own monthly rate: the realised
-    forward losses from which :mod:`simulator.ifrs9` estimates expected credit loss.
+    the amount discounted back to it at the loan's original monthly rate (its
+    effective interest rate, kept for modified loans): the realised forward losses
+    from which :mod:`simulator.ifrs9` estimates expected credit loss. Months in
+    which the loan was restructured go to the restructured forward losses only.
     """
     out[p, m, CHARGEOFF] += amount
     out[p, m, CHARGEOFF_COUNT] += 1.0
@@ -82,11 +102,24 @@ def _charge_off(out, p, m, amount, recovery_rate, recovery_months, history, born
     for back in range(1, min(m - born, lifetime_months) + 1):
         discount *= step
         state = history[m - back]
+        if state >= RESTRUCTURED_FLAG:
+            out[p, m - back, RESTRUCTURED_FORWARD_LOSS + state - RESTRUCTURED_FLAG] += amount * discount
+            out[p, m - back, RESTRUCTURED_FORWARD_DEFAULT + state - RESTRUCTURED_FLAG] += 1.0
+            continue
         out[p, m - back, FORWARD_LOSS_LIFE + state] += amount * discount
         out[p, m - back, FORWARD_DEFAULT_LIFE + state] += 1.0
         if back <= 12:
             out[p, m - back, FORWARD_LOSS_12M + state] += amount * discount
             out[p, m - back, FORWARD_DEFAULT_12M + state] += 1.0
+
+
+@njit(cache=True, inline="always")
+def _first_90(vintage, p, born, m, state, ever_90):
+    """Count a loan's first month at 90+ DPD (or charged off) in its vintage curve; returns whether it has been."""
+    if state >= FIRST_90_STATE and not ever_90:
+        vintage[p, born, m - born] += 1.0
+        return True
+    return ever_90
 
 
 @njit(cache=True, inline="always")
@@ -101,16 +134,31 @@ def _count_flows(out, p, m, start_state, outcome):
             out[p, m, M1_ROLLED] += 1.0
 
 
+@njit(cache=True, inline="always")
+def _contacted(out, p, m, state, u_contact, contact_rate, contact_capacity):
+    """Whether collections reach this delinquent account this month (first come, first served in book order)."""
+    if u_contact >= contact_rate[state]:
+        return False
+    if out[p, m, CONTACTS] >= contact_capacity:
+        return False
+    out[p, m, CONTACTS] += 1.0
+    return True
+
+
 @njit(cache=True, parallel=True)
 def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                         segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
                         income, savings, other_debt, employed,
                         original_principal, original_term, original_income, original_savings,
+                        birth_month, risk_scale,
                         unemployment, separation, finding, income_growth,
                         essential_share, replacement_rate, permanent_shock, transitory_shock,
                         savings_target_months, missed_when_able, willingness,
                         prepayment, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
-                        snapshot_month, snapshot, out):
+                        contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start,
+                        restructuring_start, on_job_loss, on_dpd_1_30, income_drop, take_probability, plan,
+                        plan_months, rate_cut, max_restructurings,
+                        snapshot_month, snapshot, vintage, out):
     """Structural borrower model (DESIGN 3.2), one month at a time for every loan of every path.
 
     Each month, for each loan:
@@ -140,6 +188,10 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
     replace_closed : bool
     segment ... original_savings : arrays (n_loans,)
         The :class:`~simulator.portfolio.LoanBook` columns.
+    birth_month : int32 array (n_loans,)
+        Month the loan is written (0: the opening book); the slot is empty before.
+    risk_scale : float array (n_loans,)
+        Multiplies the borrower's job-loss probability and payment friction.
     unemployment, separation, finding : float arrays (n_paths, n_months + 1, n_segments)
         Segment unemployment rate and the monthly job-loss and job-finding
         probabilities that track it. A replacement borrower is unemployed with the
@@ -154,11 +206,36 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
         Index 0 unused.
     lifetime_months : int
         Window of the lifetime forward losses (see :func:`_charge_off`).
+    contact_rate : float array (7,)
+        Collections: chance a delinquent account in each state is contacted a month.
+    cure_effect, instalment_effect : float
+        A contacted borrower's willingness ``w`` becomes ``w + (1 - w) effect`` for
+        paying in full and for paying the instalment.
+    contact_capacity : float
+        Contacts possible per path and month (``inf``: unlimited), first come first served.
+    collections_start, restructuring_start : int
+        First month of each action (:data:`NEVER` when off).
+    on_job_loss, on_dpd_1_30 : bool
+        Restructuring eligibility: a job lost this month; a loan 1-30 DPD.
+    income_drop : float
+        Also eligible when income this month is below ``(1 - income_drop) P`` (0: not used).
+    take_probability : float
+        Offer rate x take-up rate.
+    plan, plan_months, rate_cut : int, int, float
+        :data:`HOLIDAY` (no instalment for ``plan_months``, interest capitalised,
+        term extended), :data:`EXTENSION` (term + ``plan_months``) or :data:`RATE_CUT`
+        (rate x (1 - rate_cut)); the arrears are capitalised and the loan is current,
+        flagged restructured.
+    max_restructurings : int
+        Plans per loan at most.
     snapshot_month : int
         Month at which path 0's loans are recorded into ``snapshot`` (-1: never).
     snapshot : float array (n_loans, SNAPSHOT_COLUMNS)
         Per loan at ``snapshot_month``: state, employed (1/0), savings, permanent
         income, scheduled principal, arrears, remaining term.
+    vintage : float array (n_paths, n_months + 1, n_months + 1), zeroed
+        ``vintage[p, v, k]``: loans written in month v (v = 0: the opening book) that
+        first reach 90+ DPD, or are charged off, k months after being written.
     out : float array (n_paths, n_months + 1, N_METRICS), zeroed.
     """
     n_paths = path_ids.shape[0]
@@ -169,7 +246,12 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
         path = np.uint64(path_ids[p])
         history = np.empty(n_months + 1, dtype=np.int64)
         for i in range(n_loans):
-            born = 0
+            born = birth_month[i]
+            if born > n_months:
+                continue
+            restructured = False
+            plans = 0
+            holiday = 0
             s = segment[i]
             rate = apr[i] / 12.0
             penalty_rate = rate * (1.0 + penalty_uplift)
@@ -183,14 +265,20 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
             sav = savings[i]
             debt = other_debt[i]
             annuity = level_payment(b, rate, n)
-            _record_state(out, p, 0, d, b + a, emp, history)
+            if born > 0:
+                out[p, born, NEW_LENDING] += b
+                out[p, born, NEW_LOANS] += 1.0
+            _record_state(out, p, born, d, b + a, emp, restructured, history)
+            ever_90 = _first_90(vintage, p, born, born, d, False)
             loan = np.uint64(i)
-            for m in range(1, n_months + 1):
+            for m in range(born + 1, n_months + 1):
                 w0, w1, w2, w3 = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
                 u_employment = uniform32(w0)
+                lost_job = False
                 if emp:
-                    if u_employment < separation[p, m, s]:
+                    if u_employment < separation[p, m, s] * risk_scale[i]:
                         emp = False
+                        lost_job = True
                 elif u_employment < finding[p, m, s]:
                     emp = True
                 perm *= income_growth[p, m] * permanent_shock[np.int64(w2 >> SHOCK_SHIFT)]
@@ -198,23 +286,58 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                     earned = perm * transitory_shock[np.int64((w2 >> SHOCK_BITS_U) & SHOCK_MASK)]
                 else:
                     earned = replacement_rate * perm
-                interest, part = instalment_split(b, rate, n, amort, annuity)
-                due_now = interest + part
+                start = d
+                if (m >= restructuring_start and plans < max_restructurings
+                        and n > (plan_months if plan == HOLIDAY else 0)
+                        and ((on_job_loss and lost_job) or (on_dpd_1_30 and d == 1)
+                             or (income_drop > 0.0 and earned < (1.0 - income_drop) * perm))):
+                    _, _, v2, _ = philox4x32(loan, np.uint64(m), np.uint64(1), path, k0, k1)
+                    if uniform32(v2) < take_probability:
+                        b += a
+                        a = 0.0
+                        d = 0
+                        restructured = True
+                        plans += 1
+                        out[p, m, RESTRUCTURINGS] += 1.0
+                        if plan == HOLIDAY:
+                            holiday = plan_months
+                        elif plan == EXTENSION:
+                            n += plan_months
+                        else:
+                            rate *= 1.0 - rate_cut
+                            penalty_rate = rate * (1.0 + penalty_uplift)
+                        annuity = level_payment(b, rate, n)
+                if holiday > 0:
+                    interest = b * rate
+                    part = -interest
+                    due_now = 0.0
+                else:
+                    interest, part = instalment_split(b, rate, n, amort, annuity)
+                    due_now = interest + part
                 penalty = a * penalty_rate
                 a += penalty
                 out[p, m, SCHEDULED] += due_now
-                out[p, m, INTEREST_DUE + d] += interest
+                out[p, m, INTEREST_DUE + start] += interest
                 out[p, m, PENALTY] += penalty
                 cash = sav + earned - essential_share[s] * perm - debt
                 u_will = uniform32(w1)
-                willing = u_will >= missed_when_able if d == 0 else u_will < willingness[d]
-                start = d
+                if d == 0:
+                    willing_all = willing_instalment = u_will >= missed_when_able * risk_scale[i]
+                else:
+                    pays_all, pays_instalment = willingness[d], willingness[d]
+                    if m >= collections_start:
+                        _, v1, _, _ = philox4x32(loan, np.uint64(m), np.uint64(1), path, k0, k1)
+                        if _contacted(out, p, m, d, uniform32(v1), contact_rate, contact_capacity):
+                            pays_all += (1.0 - pays_all) * cure_effect
+                            pays_instalment += (1.0 - pays_instalment) * instalment_effect
+                    willing_all = u_will < pays_all
+                    willing_instalment = u_will < max(pays_all, pays_instalment)
                 paid = 0.0
-                if willing and cash >= due_now + a:
+                if willing_all and cash >= due_now + a:
                     paid = due_now + a
                     a = 0.0
                     d = 0
-                elif willing and d > 0 and due_now > 0.0 and cash >= due_now:
+                elif willing_instalment and d > 0 and due_now > 0.0 and cash >= due_now:
                     paid = due_now
                 elif due_now + a > 0.0:
                     a += due_now
@@ -222,11 +345,18 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                 out[p, m, COLLECTED] += paid
                 sav = min(max(cash - paid, 0.0), savings_target_months * essential_share[s] * perm)
                 b -= part
-                n -= 1
+                if holiday > 0:
+                    holiday -= 1
+                    if holiday == 0:
+                        annuity = level_payment(b, rate, n)
+                else:
+                    n -= 1
                 outcome = d
                 if d > chargeoff_state:
-                    _charge_off(out, p, m, b + a, recovery_rate, recovery_months, history, born, rate,
+                    _charge_off(out, p, m, b + a, recovery_rate, recovery_months, history, born, apr[i] / 12.0,
                                 lifetime_months)
+                    if restructured:
+                        out[p, m, REDEFAULTS] += 1.0
                     outcome = CHARGED_OFF
                 elif d == 0 and n > 0 and uniform32(w3) < prepayment:
                     out[p, m, PREPAID] += b
@@ -234,6 +364,8 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                 elif d == 0 and n <= 0:
                     outcome = CLOSED
                 _count_flows(out, p, m, start, outcome)
+                if outcome == CHARGED_OFF:
+                    ever_90 = _first_90(vintage, p, born, m, FIRST_90_STATE, ever_90)
                 if outcome >= CHARGED_OFF:
                     if not replace_closed:
                         break
@@ -241,14 +373,22 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                     a = 0.0
                     n = original_term[i]
                     d = 0
-                    v0, _, _, _ = philox4x32(loan, np.uint64(m), np.uint64(1), path, k0, k1)
-                    emp = uniform32(v0) >= unemployment[p, m, s]
+                    _, _, _, v3 = philox4x32(loan, np.uint64(m), np.uint64(1), path, k0, k1)
+                    emp = uniform32(v3) >= unemployment[p, m, s]
                     perm = original_income[i]
                     sav = original_savings[i]
+                    rate = apr[i] / 12.0
+                    penalty_rate = rate * (1.0 + penalty_uplift)
+                    restructured = False
+                    plans = 0
+                    holiday = 0
                     annuity = level_payment(b, rate, n)
                     out[p, m, NEW_LENDING] += b
+                    out[p, m, NEW_LOANS] += 1.0
                     born = m
-                _record_state(out, p, m, d, b + a, emp, history)
+                    ever_90 = False
+                _record_state(out, p, m, d, b + a, emp, restructured, history)
+                ever_90 = _first_90(vintage, p, born, m, d, ever_90)
                 if m == snapshot_month and path_ids[p] == 0:
                     snapshot[i, 0] = d
                     snapshot[i, 1] = 1.0 if emp else 0.0
@@ -277,9 +417,10 @@ def conditional_roll_cdf(thresholds, sqrt_rho, sqrt_one_minus_rho, z, cdf):
 @njit(cache=True, parallel=True)
 def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                        segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
-                       original_principal, original_term,
+                       original_principal, original_term, birth_month, risk_scale,
                        thresholds, rho, cycle_z, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
-                       out):
+                       contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start,
+                       vintage, out):
     """Roll-rate model: each month a loan moves by its segment's conditional transition row.
 
     The row of state ``d`` is the one-factor conditional distribution given the
@@ -290,6 +431,15 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
     instalment; a partial cure pays the instalment and the cured share of arrears;
     a worse state adds the instalment to arrears; closed repays everything early
     (prepayment); charged off writes off ``B + A``. Current loans close at maturity.
+
+    New loans (``birth_month``) start current; ``risk_scale`` below 1 sends that share
+    of a current loan's moves into delinquency back to current (better underwriting).
+    ``vintage`` as in :func:`simulate_structural`.
+
+    Collections: a delinquent loan about to roll worse (or be charged off) that is
+    contacted (``contact_rate``, capacity as in the structural kernel) cures instead
+    with probability ``cure_effect`` and stays (pays the instalment) with
+    probability ``instalment_effect``.
     """
     n_paths = path_ids.shape[0]
     n_loans = segment.shape[0]
@@ -306,6 +456,9 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
         for m in range(1, n_months + 1):
             conditional_roll_cdf(thresholds, sqrt_rho, sqrt_one_minus_rho, cycle_z[p, m], cdf[m])
         for i in range(n_loans):
+            born = birth_month[i]
+            if born > n_months:
+                continue
             s = segment[i]
             rate = apr[i] / 12.0
             penalty_rate = rate * (1.0 + penalty_uplift)
@@ -315,16 +468,29 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
             n = remaining_term[i]
             d = dpd_state[i]
             annuity = level_payment(b, rate, n)
-            born = 0
-            _record_state(out, p, 0, d, b + a, True, history)
+            if born > 0:
+                out[p, born, NEW_LENDING] += b
+                out[p, born, NEW_LOANS] += 1.0
+            _record_state(out, p, born, d, b + a, True, False, history)
+            ever_90 = _first_90(vintage, p, born, born, d, False)
             loan = np.uint64(i)
-            for m in range(1, n_months + 1):
-                w0, w1, _, _ = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
+            for m in range(born + 1, n_months + 1):
+                w0, w1, w2, w3 = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
                 u = uniform52(w0, w1)
                 k = 0
                 while k < n_outcomes - 1 and u >= cdf[m, s, d, k]:
                     k += 1
                 target = ROLL_ORDER[k]
+                contacted = (d > 0 and m >= collections_start
+                             and _contacted(out, p, m, d, uniform32(w2), contact_rate, contact_capacity))
+                if contacted and target != CLOSED and target > d:
+                    u_effect = uniform32(w3)
+                    if u_effect < cure_effect:
+                        target = 0
+                    elif u_effect < cure_effect + instalment_effect:
+                        target = d
+                if d == 0 and 0 < target <= CHARGED_OFF and uniform32(w3) >= risk_scale[i]:
+                    target = 0
                 interest, part = instalment_split(b, rate, n, amort, annuity)
                 due_now = interest + part
                 penalty = a * penalty_rate
@@ -354,6 +520,8 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                 if outcome == 0 and n <= 0:
                     outcome = CLOSED
                 _count_flows(out, p, m, start, outcome)
+                if outcome == CHARGED_OFF:
+                    ever_90 = _first_90(vintage, p, born, m, FIRST_90_STATE, ever_90)
                 if outcome >= CHARGED_OFF:
                     if not replace_closed:
                         break
@@ -363,5 +531,8 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                     d = 0
                     annuity = level_payment(b, rate, n)
                     out[p, m, NEW_LENDING] += b
+                    out[p, m, NEW_LOANS] += 1.0
                     born = m
-                _record_state(out, p, m, d, b + a, True, history)
+                    ever_90 = False
+                _record_state(out, p, m, d, b + a, True, False, history)
+                ever_90 = _first_90(vintage, p, born, m, d, ever_90)

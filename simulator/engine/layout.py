@@ -44,15 +44,32 @@ N_OUTCOMES = N_LIVE_STATES + 2
 TRANSITION = INTEREST_DUE + N_LIVE_STATES
 """``TRANSITION + N_OUTCOMES * k + j``: loans going from live state k (start of month) to outcome j."""
 FORWARD_LOSS_12M = TRANSITION + N_LIVE_STATES * N_OUTCOMES
-"""``FORWARD_LOSS_12M + k``: balances that loans in live state k at the end of this month go on to
-have charged off within 12 months, each discounted to this month at the loan's own rate."""
+"""``FORWARD_LOSS_12M + k``: balances that loans (not restructured) in live state k at the end of this
+month go on to have charged off within 12 months, each discounted to this month at the loan's own rate."""
 FORWARD_LOSS_LIFE = FORWARD_LOSS_12M + N_LIVE_STATES
 """``FORWARD_LOSS_LIFE + k``: the same within the lifetime window (see ``lifetime_months``)."""
 FORWARD_DEFAULT_12M = FORWARD_LOSS_LIFE + N_LIVE_STATES
 """``FORWARD_DEFAULT_12M + k``: number of loans in state k at the end of this month charged off within 12 months."""
 FORWARD_DEFAULT_LIFE = FORWARD_DEFAULT_12M + N_LIVE_STATES
 """``FORWARD_DEFAULT_LIFE + k``: the same within the lifetime window."""
-N_METRICS = FORWARD_DEFAULT_LIFE + N_LIVE_STATES
+RESTRUCTURED_BALANCE = FORWARD_DEFAULT_LIFE + N_LIVE_STATES
+"""``RESTRUCTURED_BALANCE + k``: balance of restructured loans in live state k, end of month (included in BALANCE)."""
+RESTRUCTURED_COUNT = RESTRUCTURED_BALANCE + N_LIVE_STATES
+"""``RESTRUCTURED_COUNT + k``: number of restructured loans in live state k (included in COUNT)."""
+RESTRUCTURED_FORWARD_LOSS = RESTRUCTURED_COUNT + N_LIVE_STATES
+"""``RESTRUCTURED_FORWARD_LOSS + k``: the lifetime forward losses of loans restructured in that month
+(kept apart: the ``FORWARD_*`` metrics cover loans that were not restructured)."""
+RESTRUCTURED_FORWARD_DEFAULT = RESTRUCTURED_FORWARD_LOSS + N_LIVE_STATES
+"""``RESTRUCTURED_FORWARD_DEFAULT + k``: the same as counts."""
+CONTACTS = RESTRUCTURED_FORWARD_DEFAULT + N_LIVE_STATES
+"""Collection contacts made in the month."""
+RESTRUCTURINGS = CONTACTS + 1
+"""Loans restructured in the month."""
+REDEFAULTS = RESTRUCTURINGS + 1
+"""Restructured loans charged off in the month."""
+NEW_LOANS = REDEFAULTS + 1
+"""Number of loans written in the month (replacements and originations); the size of that month's vintage."""
+N_METRICS = NEW_LOANS + 1
 
 METRIC_NAMES = (
     [f"balance_state_{k}" for k in range(N_LIVE_STATES)]
@@ -62,6 +79,9 @@ METRIC_NAMES = (
     + [f"interest_due_state_{k}" for k in range(N_LIVE_STATES)]
     + [f"transition_{k}_{j}" for k in range(N_LIVE_STATES) for j in range(N_OUTCOMES)]
     + [f"{name}_state_{k}" for name in ("forward_loss_12m", "forward_loss_life", "forward_default_12m",
-                                        "forward_default_life") for k in range(N_LIVE_STATES)])
+                                        "forward_default_life", "restructured_balance", "restructured_count",
+                                        "restructured_forward_loss", "restructured_forward_default")
+       for k in range(N_LIVE_STATES)]
+    + ["contacts", "restructurings", "redefaults", "new_loans"])
 assert len(METRIC_NAMES) == N_METRICS
 

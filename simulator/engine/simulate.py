@@ -15,9 +15,10 @@ from scipy.special import ndtri
 
 from ..errors import InputError
 from ..macro import macro_paths
-from ..scenario import DPD_STATE_KEYS
+from ..scenario import DPD_STATE_KEYS, ActionsSpec
 from ..portfolio import LoanBook
-from .kernels import ROLL_ORDER, SNAPSHOT_COLUMNS, simulate_roll_rate, simulate_structural
+from .kernels import (EXTENSION, HOLIDAY, NEVER, RATE_CUT, ROLL_ORDER, SNAPSHOT_COLUMNS, simulate_roll_rate,
+                      simulate_structural)
 from .layout import N_LIVE_STATES, N_METRICS
 from .shocks import equiprobable_lognormal
 
@@ -29,10 +30,11 @@ MEMORY_FRACTION = 0.5
 
 
 def estimate_bytes(n_paths, n_months, n_loans, chunk_paths, n_segments=1, lookahead=0):
-    """Bytes a run needs: the aggregates, the book and one block's engine output and macro inputs."""
-    aggregates = n_paths * (n_months + 1) * N_METRICS * 8
+    """Bytes a run needs: the aggregates and vintages, the book, and one block's engine output and inputs."""
+    aggregates = n_paths * (n_months + 1) * (N_METRICS + n_months + 1) * 8
     book = n_loans * 16 * 8
-    block = min(chunk_paths, n_paths) * (n_months + lookahead + 1) * (N_METRICS + 3 * n_segments + 8) * 8
+    block = (min(chunk_paths, n_paths) * (n_months + lookahead + 1)
+             * (N_METRICS + n_months + lookahead + 1 + 3 * n_segments + 8) * 8)
     return aggregates + book + block
 
 
@@ -128,6 +130,10 @@ def simulate_paths(scenario, book, seed, progress=None, threads=None):
     aggregates : numpy.ndarray (n_paths, n_months + 1, N_METRICS)
     central : dict of str -> numpy.ndarray
         The scenario's central macro path (percent).
+    vintages : numpy.ndarray (n_paths, n_months + 1, n_months + 1)
+        Loans written in month v first reaching 90+ DPD (or charged off) k months
+        later (``[p, v, k]``); entries with v + k > H come from the run past the
+        horizon and are not reported.
     """
     run = scenario.run
     threads = threads or run.threads or numba.config.NUMBA_NUM_THREADS
@@ -135,20 +141,23 @@ def simulate_paths(scenario, book, seed, progress=None, threads=None):
     n_months = run.horizon_months
     n_engine = engine_months(scenario)
     aggregates = np.zeros((run.paths, n_months + 1, N_METRICS))
+    vintages = np.zeros((run.paths, n_months + 1, n_months + 1))
     central = None
     for start in range(0, run.paths, run.chunk_paths):
         path_ids = np.arange(start, min(start + run.chunk_paths, run.paths), dtype=np.int64)
         macro = macro_paths(scenario.macro, seed, path_ids, n_engine)
         central = {name: level[:n_months + 1] for name, level in macro.central.items()}
         out = np.zeros((len(path_ids), n_engine + 1, N_METRICS))
+        vintage = np.zeros((len(path_ids), n_engine + 1, n_engine + 1))
         if scenario.behaviour.model == "structural":
-            simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro), out)
+            simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro), vintage, out)
         else:
-            simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro), out)
+            simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro), vintage, out)
         aggregates[start:start + len(path_ids)] = out[:, :n_months + 1]
+        vintages[start:start + len(path_ids)] = vintage[:, :n_months + 1, :n_months + 1]
         if progress is not None:
             progress(len(path_ids))
-    return aggregates, central
+    return aggregates, central, vintages
 
 
 def engine_months(scenario):
@@ -165,7 +174,7 @@ def engine_months(scenario):
 def _shared_kernel_args(scenario, book):
     behaviour = scenario.behaviour
     chargeoff_state = behaviour.chargeoff_dpd // 30
-    replace_closed = scenario.run.balance_sheet == "constant"
+    replace_closed = scenario.run.balance_sheet == "constant" and scenario.actions.originations is None
     loans = (book.segment, book.principal, book.arrears, book.apr, book.remaining_term, book.amortisation,
              book.dpd_state)
     return chargeoff_state, replace_closed, loans
@@ -186,6 +195,7 @@ def structural_arguments(scenario, book, seed, path_ids, macro, snapshot_month=-
     return (seed, path_ids, chargeoff_state, replace_closed, *loans,
             book.income, book.savings, book.other_debt, book.employed,
             book.original_principal, book.original_term, book.original_income, book.original_savings,
+            book.birth_month, book.risk_scale,
             unemployment, separation, finding, income_growth,
             np.array([s.essential_spending_pct / 100.0 for s in segments]),
             spec.replacement_rate_pct / 100.0, equiprobable_lognormal(permanent_sd),
@@ -195,7 +205,30 @@ def structural_arguments(scenario, book, seed, path_ids, macro, snapshot_month=-
             behaviour.prepayment_pct / 100.0, behaviour.penalty_rate_uplift_pct / 100.0,
             behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months,
             scenario.provisioning.ifrs9.lifetime_months,
+            *collections_arguments(scenario), *restructuring_arguments(scenario),
             snapshot_month, snapshot if snapshot is not None else np.zeros((0, SNAPSHOT_COLUMNS)))
+
+
+def collections_arguments(scenario):
+    """Kernel arguments of the collections action: contact rates by state, effects, capacity, start month."""
+    spec = scenario.actions.collections
+    if spec is None or spec.start_month > scenario.run.horizon_months:
+        return np.zeros(N_LIVE_STATES), 0.0, 0.0, np.inf, NEVER
+    capacity = np.inf if spec.capacity_accounts_per_month is None else float(spec.capacity_accounts_per_month)
+    return (np.array(spec.contact_pct.by_state()), spec.cure_effect_pct / 100.0,
+            spec.instalment_effect_pct / 100.0, capacity, spec.start_month)
+
+
+def restructuring_arguments(scenario):
+    """Kernel arguments of the restructuring action (see :func:`simulate_structural`)."""
+    spec = scenario.actions.restructuring
+    if spec is None or spec.start_month > scenario.run.horizon_months:
+        return NEVER, False, False, 0.0, 0.0, HOLIDAY, 1, 0.0, 0
+    plan = {"holiday": HOLIDAY, "extension": EXTENSION, "rate_cut": RATE_CUT}[spec.plan]
+    return (spec.start_month, spec.on_job_loss, spec.on_dpd_1_30,
+            0.0 if spec.income_drop_pct is None else spec.income_drop_pct / 100.0,
+            spec.offer_pct / 100.0 * spec.take_up_pct / 100.0, plan, spec.months, spec.rate_cut_pct / 100.0,
+            spec.max_per_loan)
 
 
 def roll_rate_cycle_index(scenario, macro):
@@ -211,11 +244,11 @@ def roll_rate_arguments(scenario, book, seed, path_ids, macro):
     behaviour = scenario.behaviour
     chargeoff_state, replace_closed, loans = _shared_kernel_args(scenario, book)
     return (seed, path_ids, chargeoff_state, replace_closed, *loans,
-            book.original_principal, book.original_term,
+            book.original_principal, book.original_term, book.birth_month, book.risk_scale,
             roll_rate_thresholds(scenario), behaviour.roll_rate.asset_correlation_pct / 100.0,
             roll_rate_cycle_index(scenario, macro), behaviour.penalty_rate_uplift_pct / 100.0,
             behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months,
-            scenario.provisioning.ifrs9.lifetime_months)
+            scenario.provisioning.ifrs9.lifetime_months, *collections_arguments(scenario))
 
 
 SETTLE_MONTHS = 24
@@ -230,7 +263,7 @@ def settle_borrowers(scenario, book, seed):
     its delinquency states leaves its starting mix in the first months: a start-up
     transient that has nothing to do with the scenario. So the book is first run for
     :data:`SETTLE_MONTHS` months on one path of the baseline economy (no shocks, no
-    cycle), and each opening loan is then replaced by a randomly chosen loan of the
+    cycle, no management actions), and each opening loan is then replaced by a randomly chosen loan of the
     same segment that is in the same state at the end of that run, with its
     borrower (stratified hot-deck resampling). The segment and delinquency mix of
     the book are kept; a (segment, state) that never occurs in the run keeps its
@@ -245,13 +278,15 @@ def settle_borrowers(scenario, book, seed):
         return book
     quiet = scenario.macro.model_copy(update={
         "shocks": [], "cycle": scenario.macro.cycle.model_copy(update={"volatility": 0.0})})
-    calm = scenario.model_copy(update={"macro": quiet}).with_run(horizon_months=SETTLE_MONTHS,
-                                                                 balance_sheet="constant")
+    calm = scenario.model_copy(update={"macro": quiet, "actions": ActionsSpec()}).with_run(
+        horizon_months=SETTLE_MONTHS, balance_sheet="constant")
     path_ids = np.zeros(1, dtype=np.int64)
     snapshot = np.full((book.n_loans, SNAPSHOT_COLUMNS), np.nan)
     out = np.zeros((1, SETTLE_MONTHS + 1, N_METRICS))
+    vintage = np.zeros((1, SETTLE_MONTHS + 1, SETTLE_MONTHS + 1))
     macro = macro_paths(quiet, seed, path_ids, SETTLE_MONTHS)
-    simulate_structural(*structural_arguments(calm, book, seed, path_ids, macro, SETTLE_MONTHS, snapshot), out)
+    simulate_structural(*structural_arguments(calm, book, seed, path_ids, macro, SETTLE_MONTHS, snapshot),
+                        vintage, out)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, SETTLE_STREAM])))
     donor = np.arange(book.n_loans)
     settled_state = snapshot[:, 0]

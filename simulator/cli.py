@@ -64,16 +64,27 @@ def validate(scenario_file):
                f"{run.horizon_months} months, {len(scenario.macro.shocks)} shocks)")
 
 
+def run_options(function):
+    """The options every simulating command takes: --out, --paths, --seed, --threads, --no-plots, --quiet."""
+    options = [
+        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Directory to write (default: runs/<name>)."),
+        click.option("--paths", type=click.IntRange(min=1), help="Monte Carlo paths (overrides run.paths)."),
+        click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1),
+                     help="Random seed (overrides run.seed; shared by every scenario of a set)."),
+        click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores)."),
+        click.option("--no-plots", is_flag=True, help="Skip the PNG figures."),
+        click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
 @main.command("run")
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Run directory to write (default: runs/<scenario name>).")
-@click.option("--paths", type=click.IntRange(min=1), help="Monte Carlo paths (overrides run.paths).")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Random seed (overrides run.seed).")
+@run_options
 @click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
-@click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores).")
-@click.option("--no-plots", is_flag=True, help="Skip the PNG figures.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, quiet):
     """Simulate SCENARIO_FILE, write a run directory and print the headline table.
 
@@ -104,13 +115,7 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, q
 
 @main.command()
 @click.argument("set_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Directory to write (default: runs/<set name>).")
-@click.option("--paths", type=click.IntRange(min=1), help="Monte Carlo paths for every scenario.")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Seed shared by every scenario.")
-@click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores).")
-@click.option("--no-plots", is_flag=True, help="Skip the PNG figures.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@run_options
 def ecl(set_file, out_dir, paths, seed, threads, no_plots, quiet):
     """IFRS 9 probability-weighted ECL over the scenario set in SET_FILE.
 

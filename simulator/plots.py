@@ -25,6 +25,13 @@ def _footnote(fig, results):
              f"{results.n_loans} loans | {date.today().isoformat()}", fontsize=7, color="0.4")
 
 
+def _finish(fig, results, top=1.0):
+    """House finish of a run figure: the footnote and a tight layout that leaves room for it."""
+    _footnote(fig, results)
+    fig.tight_layout(rect=(0, 0.03, 1, top))
+    return fig
+
+
 def fan_chart(ax, months, values, label, colour=FAN_COLOUR):
     """Median line with the 5-95% band of ``values`` (paths x months) on ``ax``."""
     p05, p50, p95 = np.nanpercentile(values, [5, 50, 95], axis=0)
@@ -49,9 +56,7 @@ def overdue_fan_charts(results):
     axes[0].set_ylabel("share of outstanding balance")
     axes[0].legend(fontsize=8, loc="upper left")
     fig.suptitle("Overdue rates by bucket", fontsize=12)
-    _footnote(fig, results)
-    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
-    return fig
+    return _finish(fig, results, top=0.97)
 
 
 def loss_distribution(results):
@@ -70,9 +75,7 @@ def loss_distribution(results):
     ax.set_title(f"Credit loss distribution: mean {losses.mean():.2%}, 99% VaR {value_at_risk(losses, 0.99):.2%}",
                  fontsize=11)
     ax.legend(fontsize=8)
-    _footnote(fig, results)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return _finish(fig, results)
 
 
 STAGE_COLOURS = ("#9dc3e6", "#f4b183", "#c00000")
@@ -103,9 +106,7 @@ def provision_charts(results):
     for ax in (stock, coverage):
         ax.set_xlabel("month")
         ax.grid(alpha=0.3)
-    _footnote(fig, results)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return _finish(fig, results)
 
 
 def liquidity_chart(results):
@@ -131,9 +132,7 @@ def liquidity_chart(results):
     ax.set_ylabel(f"liquidity buffer, {results.scenario.portfolio.currency}")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    _footnote(fig, results)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return _finish(fig, results)
 
 
 def action_effect_chart(results):
@@ -153,9 +152,7 @@ def action_effect_chart(results):
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("share of outstanding balance")
     axes[0].legend(fontsize=8, loc="upper left")
-    _footnote(fig, results)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return _finish(fig, results)
 
 
 RUN_FIGURES = (("overdue_rates", overdue_fan_charts), ("loss_distribution", loss_distribution),

@@ -226,18 +226,30 @@ class RecoverySpec(Spec):
     months: int = Field(12, ge=0, le=120, description="0 = sold at charge-off (debt sale)")
 
 
-class WillingnessSpec(Spec):
-    """Chance that a delinquent borrower who can pay does pay this month, percent, by bucket."""
+class BucketPctSpec(Spec):
+    """A percentage per delinquency bucket."""
+
+    dpd_1_30: float = Field(0.0, ge=0, le=100)
+    dpd_31_60: float = Field(0.0, ge=0, le=100)
+    dpd_61_90: float = Field(0.0, ge=0, le=100)
+    dpd_91_plus: float = Field(0.0, ge=0, le=100)
+
+    def by_state(self, current=0.0):
+        """Fractions for live states 0..6; ``current`` for state 0, which has no bucket here."""
+        tail = self.dpd_91_plus / 100.0
+        return [current, self.dpd_1_30 / 100.0, self.dpd_31_60 / 100.0, self.dpd_61_90 / 100.0, tail, tail, tail]
+
+
+class WillingnessSpec(BucketPctSpec):
+    """Chance that a delinquent borrower who can pay does pay this month, percent, by bucket.
+
+    (Current borrowers are governed by payment friction and strategic default instead.)
+    """
 
     dpd_1_30: float = Field(98.0, ge=0, le=100)
     dpd_31_60: float = Field(60.0, ge=0, le=100)
     dpd_61_90: float = Field(45.0, ge=0, le=100)
     dpd_91_plus: float = Field(20.0, ge=0, le=100)
-
-    def by_state(self):
-        """Fractions for live states 0..6 (state 0, current, is set by friction and strategic default)."""
-        tail = self.dpd_91_plus / 100.0
-        return [1.0, self.dpd_1_30 / 100.0, self.dpd_31_60 / 100.0, self.dpd_61_90 / 100.0, tail, tail, tail]
 
 
 class StructuralSpec(Spec):
@@ -386,20 +398,6 @@ class FundingSpec(Spec):
     liquidity_ratio_floor_pct: float = Field(50.0, ge=0, le=1000,
                                              description="liquid assets / liabilities due within a month, percent")
     capital: CapitalSpec = CapitalSpec()
-
-
-class BucketPctSpec(Spec):
-    """A percentage per delinquency bucket."""
-
-    dpd_1_30: float = Field(0.0, ge=0, le=100)
-    dpd_31_60: float = Field(0.0, ge=0, le=100)
-    dpd_61_90: float = Field(0.0, ge=0, le=100)
-    dpd_91_plus: float = Field(0.0, ge=0, le=100)
-
-    def by_state(self):
-        """Fractions for live states 0..6 (0 for current loans)."""
-        tail = self.dpd_91_plus / 100.0
-        return [0.0, self.dpd_1_30 / 100.0, self.dpd_31_60 / 100.0, self.dpd_61_90 / 100.0, tail, tail, tail]
 
 
 class CollectionsSpec(Spec):

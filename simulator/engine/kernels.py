@@ -114,6 +114,26 @@ def _charge_off(out, p, m, amount, recovery_rate, recovery_months, history, born
 
 
 @njit(cache=True, inline="always")
+def _new_loan(out, p, m, principal, term, monthly_rate):
+    """Book a loan written in month ``m``; returns its state ``(B, A, n, d, annuity)``."""
+    out[p, m, NEW_LENDING] += principal
+    out[p, m, NEW_LOANS] += 1.0
+    return principal, 0.0, term, 0, level_payment(principal, monthly_rate, term)
+
+
+@njit(cache=True, inline="always")
+def _snapshot(snapshot, i, state, employed, savings, permanent_income, principal, arrears, remaining_term):
+    """One loan's row of the settling snapshot (columns as in :func:`simulate_structural`)."""
+    snapshot[i, 0] = state
+    snapshot[i, 1] = 1.0 if employed else 0.0
+    snapshot[i, 2] = savings
+    snapshot[i, 3] = permanent_income
+    snapshot[i, 4] = principal
+    snapshot[i, 5] = arrears
+    snapshot[i, 6] = remaining_term
+
+
+@njit(cache=True, inline="always")
 def _first_90(vintage, p, born, m, state, ever_90):
     """Count a loan's first month at 90+ DPD (or charged off) in its vintage curve; returns whether it has been."""
     if state >= FIRST_90_STATE and not ever_90:
@@ -369,34 +389,22 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                 if outcome >= CHARGED_OFF:
                     if not replace_closed:
                         break
-                    b = original_principal[i]
-                    a = 0.0
-                    n = original_term[i]
-                    d = 0
+                    rate = apr[i] / 12.0
+                    penalty_rate = rate * (1.0 + penalty_uplift)
+                    b, a, n, d, annuity = _new_loan(out, p, m, original_principal[i], original_term[i], rate)
                     _, _, _, v3 = philox4x32(loan, np.uint64(m), np.uint64(1), path, k0, k1)
                     emp = uniform32(v3) >= unemployment[p, m, s]
                     perm = original_income[i]
                     sav = original_savings[i]
-                    rate = apr[i] / 12.0
-                    penalty_rate = rate * (1.0 + penalty_uplift)
                     restructured = False
                     plans = 0
                     holiday = 0
-                    annuity = level_payment(b, rate, n)
-                    out[p, m, NEW_LENDING] += b
-                    out[p, m, NEW_LOANS] += 1.0
                     born = m
                     ever_90 = False
                 _record_state(out, p, m, d, b + a, emp, restructured, history)
                 ever_90 = _first_90(vintage, p, born, m, d, ever_90)
                 if m == snapshot_month and path_ids[p] == 0:
-                    snapshot[i, 0] = d
-                    snapshot[i, 1] = 1.0 if emp else 0.0
-                    snapshot[i, 2] = sav
-                    snapshot[i, 3] = perm
-                    snapshot[i, 4] = b
-                    snapshot[i, 5] = a
-                    snapshot[i, 6] = n
+                    _snapshot(snapshot, i, d, emp, sav, perm, b, a, n)
 
 
 @njit(cache=True)
@@ -525,13 +533,7 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                 if outcome >= CHARGED_OFF:
                     if not replace_closed:
                         break
-                    b = original_principal[i]
-                    a = 0.0
-                    n = original_term[i]
-                    d = 0
-                    annuity = level_payment(b, rate, n)
-                    out[p, m, NEW_LENDING] += b
-                    out[p, m, NEW_LOANS] += 1.0
+                    b, a, n, d, annuity = _new_loan(out, p, m, original_principal[i], original_term[i], rate)
                     born = m
                     ever_90 = False
                 _record_state(out, p, m, d, b + a, True, False, history)

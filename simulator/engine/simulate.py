@@ -201,7 +201,7 @@ def structural_arguments(scenario, book, seed, path_ids, macro, snapshot_month=-
             spec.replacement_rate_pct / 100.0, equiprobable_lognormal(permanent_sd),
             equiprobable_lognormal(spec.transitory_income_sd_pct / 100.0),
             spec.savings_target_months, (spec.strategic_default_pct + spec.payment_friction_pct) / 100.0,
-            np.array(spec.willingness.by_state()),
+            np.array(spec.willingness.by_state(current=1.0)),
             behaviour.prepayment_pct / 100.0, behaviour.penalty_rate_uplift_pct / 100.0,
             behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months,
             scenario.provisioning.ifrs9.lifetime_months,

@@ -145,7 +145,7 @@ def action_effect_chart(results):
         fan_chart(ax, months, results.series[name], "with actions", colour=FAN_COLOUR)
         effect = results.action_effects[f"peak_overdue_rate_{bucket}"]
         ax.set_title(f"{BUCKET_TITLES[bucket]}: peak {effect['difference'] * 100:+.2f} points with actions "
-                     f"(se {effect['se'] * 100:.2f})", fontsize=10)
+                     f"(se {effect['se'] * 100:.3f})", fontsize=10)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
         ax.set_xlabel("month")
         ax.set_ylim(bottom=0)

@@ -147,6 +147,41 @@ def ecl(set_file, out_dir, paths, seed, threads, no_plots, quiet):
         click.echo(f"\noutput directory: {out_dir}")
 
 
+@main.command("compare")
+@click.argument("scenario_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@run_options
+def compare_command(scenario_files, out_dir, paths, seed, threads, no_plots, quiet):
+    """Run SCENARIO_FILES on the same book with common random numbers and compare them to the first.
+
+    \b
+    Example:
+      simulate compare scenarios/baseline.yaml scenarios/adverse.yaml scenarios/severe.yaml --paths 200
+    """
+    from .compare import MARKER, compare
+    from .results import check_out_dir
+    from .scenario import load_scenario
+
+    if len(scenario_files) < 2:
+        raise InputError(f"compare: needs at least two scenario files; got {len(scenario_files)}. "
+                         "Name the reference scenario first, then the others.")
+    scenarios = [load_scenario(path).with_run(paths=paths, seed=seed) for path in scenario_files]
+    out_dir = check_out_dir(out_dir or Path("runs") / ("compare-" + "-".join(s.name for s in scenarios)), MARKER)
+    comparison = compare(scenarios, threads=threads)
+    comparison.save(out_dir, plots=not no_plots)
+    if not quiet:
+        table = comparison.table
+        reference = comparison.members[0].scenario.name
+        click.echo(f"difference to {reference} (common random numbers, seed {comparison.members[0].seed}):")
+        for name in ("peak_overdue_rate_90p", "cumulative_loss_rate", "peak_provision_requirement",
+                     "min_liquidity_buffer"):
+            rows = table[(table.metric == name) & (table.scenario != reference)]
+            kind = "money" if name in MONEY_METRICS else "rate"
+            for row in rows.itertuples():
+                click.echo(f"  {row.scenario:20s} {name:28s} {_fmt(row.difference, kind):>14s} "
+                           f"(se {_fmt(row.se_difference, kind)}; variance reduction x{row.variance_reduction:.0f})")
+        click.echo(f"\ncomparison directory: {out_dir}")
+
+
 def format_headline(results):
     """The headline table as text: rates in percent, money in the book's currency."""
     summary = results.summary

@@ -179,6 +179,26 @@ def weighted_ecl_chart(weighted):
     return fig
 
 
+def comparison_chart(comparison):
+    """Median overdue rate per bucket for each compared scenario (common random numbers)."""
+    first = comparison.members[0]
+    months = np.arange(first.scenario.run.horizon_months + 1)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharex=True)
+    for ax, (bucket, title) in zip(axes, BUCKET_TITLES.items()):
+        for results in comparison.members:
+            ax.plot(months, np.median(results.series[f"overdue_rate_{bucket}"], axis=0), linewidth=2,
+                    label=results.scenario.name)
+        ax.set_title(title, fontsize=10)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        ax.set_xlabel("month")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("share of outstanding balance (median path)")
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle("Overdue rates by scenario, common random numbers", fontsize=12)
+    return _finish(fig, first, top=0.95)
+
+
 def save_figure(fig, path):
     """Save ``fig`` as PNG at ``path`` (folders created) and release it."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

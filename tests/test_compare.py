@@ -1,0 +1,51 @@
+"""Scenario comparison on common random numbers."""
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import main
+from simulator.compare import compare
+from simulator.errors import InputError
+from simulator.scenario import load_scenario
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def small(name, **run):
+    return load_scenario(SCENARIOS / f"{name}.yaml").with_loans(1500).with_run(
+        paths=12, horizon_months=12, seed=3, **run)
+
+
+def test_a_scenario_compared_with_itself_differs_by_exactly_zero():
+    base = small("baseline")
+    twin = base.model_copy(update={"name": "baseline_again"})
+    table = compare([base, twin]).table
+    assert (table.difference == 0.0).all()
+    assert (table.se_difference == 0.0).all()
+
+
+def test_common_random_numbers_cut_the_variance_of_a_difference():
+    table = compare([small("baseline"), small("severe")]).table
+    loss = table[(table.scenario == "severe") & (table.metric == "cumulative_loss_rate")].iloc[0]
+    assert loss.difference > 0
+    assert loss.variance_reduction > 1.0
+    assert loss.se_difference < loss.se_independent
+
+
+def test_scenarios_of_different_books_are_refused():
+    other = small("baseline").with_loans(1000).model_copy(update={"name": "smaller"})
+    with pytest.raises(InputError, match="must use the same book and horizon as baseline"):
+        compare([small("baseline"), other])
+
+
+def test_compare_command_writes_its_directory(tmp_path):
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(main, ["compare", str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "adverse.yaml"),
+                                       "--paths", "3", "--out", str(out), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert "difference to baseline" in result.output
+    assert (out / "comparison.csv").exists() and (out / "comparison.parquet").exists()
+    assert (out / "runs" / "adverse" / "summary.json").exists()
+    result = CliRunner().invoke(main, ["compare", str(SCENARIOS / "baseline.yaml")])
+    assert result.exit_code == 2 and "needs at least two scenario files" in result.output

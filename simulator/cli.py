@@ -148,25 +148,46 @@ def ecl(set_file, out_dir, paths, seed, threads, no_plots, quiet):
 
 
 @main.command("compare")
-@click.argument("scenario_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @run_options
-def compare_command(scenario_files, out_dir, paths, seed, threads, no_plots, quiet):
-    """Run SCENARIO_FILES on the same book with common random numbers and compare them to the first.
+@click.option("--allow-different", is_flag=True,
+              help="Compare run directories even if their book, seed or paths differ (no common random numbers).")
+def compare_command(inputs, out_dir, paths, seed, threads, no_plots, quiet, allow_different):
+    """Compare scenarios to the first one on common random numbers.
+
+    INPUTS are scenario files (run now on one book with one seed) or run
+    directories written by `simulate run` (checked to share book, seed and paths).
 
     \b
-    Example:
+    Examples:
       simulate compare scenarios/baseline.yaml scenarios/adverse.yaml scenarios/severe.yaml --paths 200
+      simulate compare runs/baseline runs/severe
     """
-    from .compare import MARKER, compare
-    from .results import check_out_dir
+    from .compare import MARKER, compare, compare_runs
+    from .results import check_out_dir, load_results
     from .scenario import load_scenario
 
-    if len(scenario_files) < 2:
-        raise InputError(f"compare: needs at least two scenario files; got {len(scenario_files)}. "
-                         "Name the reference scenario first, then the others.")
-    scenarios = [load_scenario(path).with_run(paths=paths, seed=seed) for path in scenario_files]
-    out_dir = check_out_dir(out_dir or Path("runs") / ("compare-" + "-".join(s.name for s in scenarios)), MARKER)
-    comparison = compare(scenarios, threads=threads)
+    if len(inputs) < 2:
+        raise InputError(f"compare: needs at least two scenario files or run directories; got {len(inputs)}. "
+                         "Name the reference first, then the others.")
+    missing = [str(path) for path in inputs if not path.exists()]
+    if missing:
+        raise InputError(f"compare: {', '.join(missing)} not found. Give existing scenario files or run directories.")
+    kinds = {path.is_dir() for path in inputs}
+    if len(kinds) > 1:
+        raise InputError("compare: give either scenario files or run directories, not both. Run the scenario files "
+                         "first with `simulate run`, or compare the files directly.")
+    if kinds == {True}:
+        members = [load_results(path) for path in inputs]
+        comparison = compare_runs(members, allow_different=allow_different)
+        names = [m.scenario.name for m in members]
+    else:
+        scenarios = [load_scenario(path).with_run(paths=paths, seed=seed) for path in inputs]
+        names = [s.name for s in scenarios]
+        comparison = None
+    out_dir = check_out_dir(out_dir or Path("runs") / ("compare-" + "-".join(names)), MARKER)
+    if comparison is None:
+        comparison = compare(scenarios, threads=threads)
     comparison.save(out_dir, plots=not no_plots)
     if not quiet:
         table = comparison.table

@@ -69,6 +69,39 @@ class Comparison:
         return write_atomically(out_dir, write, marker=MARKER)
 
 
+def compare_runs(members, allow_different=False):
+    """Compare existing runs (see :func:`simulator.results.load_results`); the first is the reference.
+
+    Runs are comparable on common random numbers only if they share the book,
+    horizon, seed and path count; otherwise they are refused unless
+    ``allow_different`` (then the differences are still reported, but their
+    standard errors and variance reductions assume paired draws that are not).
+    """
+    first = members[0]
+    names = [m.scenario.name for m in members]
+    if len(set(names)) != len(names):
+        raise InputError(f"compare: scenario names must be unique; got {names}. Give each run its own scenario name.")
+    for other in members[1:]:
+        reasons = []
+        if other.scenario.portfolio != first.scenario.portfolio:
+            reasons.append("another book")
+        if other.scenario.run.horizon_months != first.scenario.run.horizon_months:
+            reasons.append("another horizon")
+        if other.seed != first.seed:
+            reasons.append(f"seed {other.seed} instead of {first.seed}")
+        if other.scenario.run.paths != first.scenario.run.paths:
+            reasons.append(f"{other.scenario.run.paths} paths instead of {first.scenario.run.paths}")
+        if reasons and not allow_different:
+            raise InputError(f"compare: run {other.scenario.name} differs from {first.scenario.name} "
+                             f"({'; '.join(reasons)}), so its paths do not share random numbers with the reference. "
+                             "Rerun both with the same seed and paths, or pass --allow-different to compare anyway.")
+    if any(m.scenario.run.paths != first.scenario.run.paths or m.scenario.run.horizon_months
+           != first.scenario.run.horizon_months for m in members[1:]):
+        raise InputError("compare: runs with different path counts or horizons cannot be compared path by path. "
+                         "Rerun them with the same --paths and horizon.")
+    return Comparison(members)
+
+
 def compare(scenarios, threads=None):
     """Run ``scenarios`` on common random numbers (the first one's seed) and compare them.
 

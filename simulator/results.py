@@ -176,8 +176,10 @@ class Results:
         (directory / "summary.json").write_text(json.dumps(self.summary, indent=2), encoding="utf-8")
         self.timeseries.to_csv(directory / "timeseries.csv", index=False)
         self.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
+        extra = {} if self.vintages is None else {"vintages": self.vintages}
         np.savez_compressed(directory / "paths.npz", aggregates=self.aggregates,
-                            metric_names=np.array(METRIC_NAMES), seed=np.array(self.seed))
+                            metric_names=np.array(METRIC_NAMES), seed=np.array(self.seed),
+                            **{f"central_{name}": level for name, level in self.central.items()}, **extra)
         (directory / "scenario.resolved.yaml").write_text(self.scenario.to_yaml(), encoding="utf-8")
         if plots:
             from .plots import write_run_plots
@@ -186,6 +188,37 @@ class Results:
             without = directory / "without_actions"
             without.mkdir()
             self.counterfactual.write_files(without, plots=False)
+
+
+def load_results(directory):
+    """Read a run directory written by :meth:`Results.save` back into a :class:`Results`.
+
+    Raises
+    ------
+    InputError
+        If ``directory`` is not a complete run directory of this version.
+    """
+    directory = Path(directory)
+    needed = ("summary.json", "paths.npz", "scenario.resolved.yaml")
+    missing = [name for name in needed if not (directory / name).is_file()]
+    if missing:
+        raise InputError(f"{directory}: not a run directory (missing {', '.join(missing)}). "
+                         "Give the directory that `simulate run --out` wrote.")
+    import yaml
+
+    from .scenario import scenario_from_dict
+    scenario = scenario_from_dict(yaml.safe_load((directory / "scenario.resolved.yaml").read_text(encoding="utf-8")),
+                                  source=str(directory / "scenario.resolved.yaml"))
+    summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+    with np.load(directory / "paths.npz") as stored:
+        if list(stored["metric_names"]) != list(METRIC_NAMES):
+            raise InputError(f"{directory}: written by another version of the simulator (its metrics differ). "
+                             "Run the scenario again with this version.")
+        central = {key[len("central_"):]: stored[key] for key in stored.files if key.startswith("central_")}
+        aggregates = stored["aggregates"]
+        vintages = stored["vintages"] if "vintages" in stored.files else None
+    counterfactual = load_results(directory / "without_actions") if (directory / "without_actions").is_dir() else None
+    return Results(scenario, aggregates, central, summary["loans"], summary["wall_seconds"], counterfactual, vintages)
 
 
 def _json_number(value):

@@ -49,3 +49,40 @@ def test_compare_command_writes_its_directory(tmp_path):
     assert (out / "runs" / "adverse" / "summary.json").exists()
     result = CliRunner().invoke(main, ["compare", str(SCENARIOS / "baseline.yaml")])
     assert result.exit_code == 2 and "needs at least two scenario files" in result.output
+
+
+def test_run_directories_round_trip_and_compare(tmp_path):
+    import simulator
+    from simulator.results import load_results
+
+    dirs = []
+    for name in ("baseline", "severe"):
+        results = simulator.run(small(name))
+        dirs.append(results.save(tmp_path / name, plots=False))
+    loaded = load_results(dirs[0])
+    original = simulator.run(small("baseline"))
+    assert loaded.summary["metrics"] == original.summary["metrics"]
+    runner = CliRunner()
+    result = runner.invoke(main, ["compare", str(dirs[0]), str(dirs[1]), "--out", str(tmp_path / "cmp"),
+                                  "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "cmp" / "comparison.csv").exists()
+
+
+def test_run_directories_of_different_seeds_are_refused_unless_allowed(tmp_path):
+    import simulator
+
+    first = simulator.run(small("baseline")).save(tmp_path / "a", plots=False)
+    second = simulator.run(small("severe").with_run(seed=4)).save(tmp_path / "b", plots=False)
+    runner = CliRunner()
+    result = runner.invoke(main, ["compare", str(first), str(second), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 2
+    assert "differs from baseline (seed 4 instead of 3)" in result.output
+    assert not (tmp_path / "c").exists()
+    result = runner.invoke(main, ["compare", str(first), str(second), "--allow-different", "--no-plots",
+                                  "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["compare", str(first), str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "not found" in result.output
+    result = runner.invoke(main, ["compare", str(first), str(SCENARIOS / "severe.yaml")])
+    assert result.exit_code == 2 and "not both" in result.output

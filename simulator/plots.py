@@ -40,6 +40,14 @@ def fan_chart(ax, months, values, label, colour=FAN_COLOUR):
     return ax
 
 
+def _rate_axis(ax):
+    """An overdue-rate panel: percent y axis from zero, months on x, light grid."""
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.set_xlabel("month")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+
+
 def overdue_fan_charts(results):
     """One panel per reported bucket: balance-based overdue rate, median and 5-95% band."""
     months = np.arange(results.scenario.run.horizon_months + 1)
@@ -49,10 +57,7 @@ def overdue_fan_charts(results):
         fan_chart(ax, months, values, results.scenario.name)
         peak = np.median(values[:, 1:].max(axis=1))
         ax.set_title(f"{title}: median peak {peak:.2%}", fontsize=10)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
-        ax.set_xlabel("month")
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
+        _rate_axis(ax)
     axes[0].set_ylabel("share of outstanding balance")
     axes[0].legend(fontsize=8, loc="upper left")
     fig.suptitle("Overdue rates by bucket", fontsize=12)
@@ -146,10 +151,7 @@ def action_effect_chart(results):
         effect = results.action_effects[f"peak_overdue_rate_{bucket}"]
         ax.set_title(f"{BUCKET_TITLES[bucket]}: peak {effect['difference'] * 100:+.2f} points with actions "
                      f"(se {effect['se'] * 100:.3f})", fontsize=10)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
-        ax.set_xlabel("month")
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
+        _rate_axis(ax)
     axes[0].set_ylabel("share of outstanding balance")
     axes[0].legend(fontsize=8, loc="upper left")
     return _finish(fig, results)
@@ -189,10 +191,7 @@ def comparison_chart(comparison):
             ax.plot(months, np.median(results.series[f"overdue_rate_{bucket}"], axis=0), linewidth=2,
                     label=results.scenario.name)
         ax.set_title(title, fontsize=10)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
-        ax.set_xlabel("month")
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
+        _rate_axis(ax)
     axes[0].set_ylabel("share of outstanding balance (median path)")
     axes[0].legend(fontsize=8, loc="upper left")
     fig.suptitle("Overdue rates by scenario, common random numbers", fontsize=12)

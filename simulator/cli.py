@@ -5,21 +5,29 @@ Each command is a thin wrapper over the library. Input problems
 exit with code 2; anything else is a bug and keeps its traceback.
 """
 import sys
+import warnings
 from pathlib import Path
 
 import click
 
 from .errors import InputError
-from .metrics import COUNT_METRICS, MONEY_METRICS
+from .labels import LANGUAGES
+from .metrics import format_value, metric_kind
 
 PROGRESS_MIN_LOAN_MONTHS = 50_000_000
 """Runs at least this large (paths x loans x months) show a progress bar."""
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as one line on stderr (``warning: ...``), without the source location."""
+    click.echo(f"warning: {message}", err=True)
+
+
 class InputErrorHandlingGroup(click.Group):
-    """Turns :class:`InputError` into a clean message and exit code 2."""
+    """Turns :class:`InputError` into a clean message and exit code 2, and prints warnings as one line."""
 
     def invoke(self, ctx):
+        warnings.showwarning = _show_warning
         try:
             return super().invoke(ctx)
         except InputError as exc:
@@ -64,8 +72,12 @@ def validate(scenario_file):
                f"{run.horizon_months} months, {len(scenario.macro.shocks)} shocks)")
 
 
+lang_option = click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
+                           help="Language of the figures' labels (zh: Chinese, drawn with a CJK font).")
+
+
 def run_options(function):
-    """The options every simulating command takes: --out, --paths, --seed, --threads, --no-plots, --quiet."""
+    """The options every simulating command takes: --out, --paths, --seed, --threads, --no-plots, --lang, --quiet."""
     options = [
         click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
                      help="Directory to write (default: runs/<name>)."),
@@ -73,7 +85,8 @@ def run_options(function):
         click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1),
                      help="Random seed (overrides run.seed; shared by every scenario of a set)."),
         click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores)."),
-        click.option("--no-plots", is_flag=True, help="Skip the PNG figures."),
+        click.option("--no-plots", is_flag=True, help="Skip the figures (PNG and SVG)."),
+        lang_option,
         click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
     ]
     for option in reversed(options):
@@ -85,7 +98,7 @@ def run_options(function):
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 @run_options
 @click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
-def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, quiet):
+def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, lang, quiet):
     """Simulate SCENARIO_FILE, write a run directory and print the headline table.
 
     \b
@@ -107,7 +120,7 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, q
             results = run(scenario, paths=paths, seed=seed, loans=loans, threads=threads, progress=bar.update)
     else:
         results = run(scenario, paths=paths, seed=seed, loans=loans, threads=threads)
-    results.save(out_dir, plots=not no_plots)
+    results.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
         click.echo(format_headline(results))
         click.echo(f"\nrun directory: {out_dir}")
@@ -116,7 +129,7 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, q
 @main.command()
 @click.argument("set_file", type=click.Path(dir_okay=False, path_type=Path))
 @run_options
-def ecl(set_file, out_dir, paths, seed, threads, no_plots, quiet):
+def ecl(set_file, out_dir, paths, seed, threads, no_plots, lang, quiet):
     """IFRS 9 probability-weighted ECL over the scenario set in SET_FILE.
 
     Every scenario runs on the same book with the same seed (common random
@@ -135,7 +148,7 @@ def ecl(set_file, out_dir, paths, seed, threads, no_plots, quiet):
     out_dir = check_out_dir(out_dir or Path("runs") / spec.name, MARKER)
     scenarios = [s.with_run(paths=paths, seed=seed) for s in scenarios]
     weighted = run_weighted(spec, scenarios, threads=threads)
-    weighted.save(out_dir, plots=not no_plots)
+    weighted.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
         report = weighted.reporting_date
         currency = scenarios[0].portfolio.currency
@@ -152,7 +165,7 @@ def ecl(set_file, out_dir, paths, seed, threads, no_plots, quiet):
 @run_options
 @click.option("--allow-different", is_flag=True,
               help="Compare run directories even if their book, seed or paths differ (no common random numbers).")
-def compare_command(inputs, out_dir, paths, seed, threads, no_plots, quiet, allow_different):
+def compare_command(inputs, out_dir, paths, seed, threads, no_plots, lang, quiet, allow_different):
     """Compare scenarios to the first one on common random numbers.
 
     INPUTS are scenario files (run now on one book with one seed) or run
@@ -163,7 +176,7 @@ def compare_command(inputs, out_dir, paths, seed, threads, no_plots, quiet, allo
       simulate compare scenarios/baseline.yaml scenarios/adverse.yaml scenarios/severe.yaml --paths 200
       simulate compare runs/baseline runs/severe
     """
-    from .compare import MARKER, compare, compare_runs
+    from .comparison import MARKER, compare, compare_runs
     from .results import check_out_dir, load_results
     from .scenario import load_scenario
 
@@ -188,7 +201,7 @@ def compare_command(inputs, out_dir, paths, seed, threads, no_plots, quiet, allo
     out_dir = check_out_dir(out_dir or Path("runs") / ("compare-" + "-".join(names)), MARKER)
     if comparison is None:
         comparison = compare(scenarios, threads=threads)
-    comparison.save(out_dir, plots=not no_plots)
+    comparison.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
         table = comparison.table
         reference = comparison.members[0].scenario.name
@@ -196,11 +209,37 @@ def compare_command(inputs, out_dir, paths, seed, threads, no_plots, quiet, allo
         for name in ("peak_overdue_rate_90p", "cumulative_loss_rate", "peak_provision_requirement",
                      "min_liquidity_buffer"):
             rows = table[(table.metric == name) & (table.scenario != reference)]
-            kind = "money" if name in MONEY_METRICS else "rate"
+            kind = metric_kind(name)
             for row in rows.itertuples():
-                click.echo(f"  {row.scenario:20s} {name:28s} {_fmt(row.difference, kind):>14s} "
-                           f"(se {_fmt(row.se_difference, kind)}; variance reduction x{row.variance_reduction:.0f})")
+                click.echo(f"  {row.scenario:20s} {name:28s} {_fmt3(row.difference, kind):>14s} "
+                           f"(se {_fmt3(row.se_difference, kind)}; variance reduction x{row.variance_reduction:.0f})")
         click.echo(f"\ncomparison directory: {out_dir}")
+
+
+@main.command("report")
+@click.argument("directories", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("board.pdf"),
+              show_default=True, help="PDF file to write.")
+@lang_option
+@click.option("--allow-different", is_flag=True,
+              help="Put runs of different books, seeds or path counts in one pack (no common random numbers).")
+def report_command(directories, out_path, lang, allow_different):
+    """Write a board pack (PDF) from run, comparison or ECL DIRECTORIES.
+
+    The pack has a cover with the key figures per scenario, one page per theme
+    (overdue rates, losses, provisions, liquidity, management actions, and the
+    differences between scenarios) with a chart and a two-line reading, and an
+    appendix with every headline metric, the scenarios as run and the run metadata.
+
+    \b
+    Examples:
+      simulate report runs/severe -o severe.pdf
+      simulate report runs/compare-baseline-adverse-severe -o board.pdf --lang zh
+    """
+    from .report import write_report
+
+    sections = write_report(directories, out_path, lang=lang, allow_different=allow_different)
+    click.echo(f"{out_path}: {len(sections)} pages ({', '.join(dict.fromkeys(sections))})")
 
 
 def format_headline(results):
@@ -210,23 +249,22 @@ def format_headline(results):
              f"{summary['horizon_months']} months, seed {summary['seed']}, {summary['wall_seconds']:.1f} s",
              f"{'metric':32s} {'mean':>12s} {'p05':>12s} {'p95':>12s} {'p99':>12s} {'se':>10s}"]
     for name, stats in summary["metrics"].items():
-        kind = ("money" if name in MONEY_METRICS else "months" if name.endswith("_months")
-                else "count" if name in COUNT_METRICS else "rate")
+        kind = metric_kind(name)
         if "value" in stats:
-            lines.append(f"{name:32s} {_fmt(stats['value'], kind):>12s} {'':>12s} {'':>12s} {'':>12s} "
-                         f"{_fmt(stats['se'], kind):>10s}")
+            lines.append(f"{name:32s} {_fmt3(stats['value'], kind):>12s} {'':>12s} {'':>12s} {'':>12s} "
+                         f"{_fmt3(stats['se'], kind):>10s}")
         else:
-            lines.append(f"{name:32s} " + " ".join(f"{_fmt(stats[k], kind):>12s}" for k in ("mean", "p05", "p95",
+            lines.append(f"{name:32s} " + " ".join(f"{_fmt3(stats[k], kind):>12s}" for k in ("mean", "p05", "p95",
                                                                                              "p99"))
-                         + f" {_fmt(stats['se'], kind):>10s}")
+                         + f" {_fmt3(stats['se'], kind):>10s}")
     effects = summary.get("action_effects")
     if effects:
         lines.append("\neffect of the actions (without -> with, difference and its se; common random numbers):")
         for name, effect in effects.items():
-            kind = "money" if name in MONEY_METRICS else "rate"
-            lines.append(f"  {name:30s} {_fmt(effect['without_actions'], kind):>12s} -> "
-                         f"{_fmt(effect['with_actions'], kind):>12s}  {_fmt(effect['difference'], kind):>12s} "
-                         f"(se {_fmt(effect['se'], kind)})")
+            kind = metric_kind(name)
+            lines.append(f"  {name:30s} {_fmt3(effect['without_actions'], kind):>12s} -> "
+                         f"{_fmt3(effect['with_actions'], kind):>12s}  {_fmt3(effect['difference'], kind):>12s} "
+                         f"(se {_fmt3(effect['se'], kind)})")
     provisioning = summary.get("provisioning")
     if provisioning:
         lines.append(f"provision requirement at its peak is set by {provisioning['binding_rule_at_peak']} "
@@ -234,16 +272,9 @@ def format_headline(results):
     return "\n".join(lines)
 
 
-def _fmt(value, kind):
-    if value is None or value != value:  # the quantity does not exist (e.g. no liabilities falling due)
-        return "n/a"
-    if kind == "money":
-        return f"{value:,.0f}"
-    if kind == "months":
-        return f"{value:.1f}"
-    if kind == "count":
-        return f"{value:,.0f}"
-    return f"{value:.3%}"
+def _fmt3(value, kind):
+    """A value for the terminal tables: rates to three decimals of a percent."""
+    return format_value(value, kind, decimals=3)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -49,6 +49,27 @@ HEADLINE_METRICS = (
     "new_vintage_ever_90p_rate_12m",
 )
 
+def metric_kind(name):
+    """How a headline metric is shown: ``money``, ``months``, ``count`` or ``rate`` (a fraction)."""
+    if name in MONEY_METRICS:
+        return "money"
+    if name.endswith("_months"):
+        return "months"
+    return "count" if name in COUNT_METRICS else "rate"
+
+
+def format_value(value, kind, decimals=2):
+    """``value`` as text: rates in percent (``decimals`` places), money and counts with thousands separators,
+    ``n/a`` where the quantity does not exist."""
+    if value is None or value != value:  # the quantity does not exist (e.g. no liabilities falling due)
+        return "n/a"
+    if kind in ("money", "count"):
+        return f"{value:,.0f}"
+    if kind == "months":
+        return f"{value:.1f}"
+    return f"{value:.{decimals}%}"
+
+
 BUCKETS = {"1_30": (1, 2), "31_90": (2, 4), "90p": (4, 7), "m1p": (1, 7), "m3p": (3, 7)}
 """Bucket name -> slice of live states [start, stop)."""
 

@@ -1,8 +1,25 @@
-"""Figures of a run: overdue-rate fan charts and the cumulative loss distribution.
+"""The house figures: one style for every chart the simulator draws.
 
-Only this module (and later the report) imports matplotlib; it uses the
-non-interactive Agg backend so it works on machines without a screen.
+Every figure takes a list of runs (one run, or the members of a comparison,
+the first being the reference) and draws each scenario in its own fixed colour
+(:func:`scenario_colour`) with its median path and the 5-95% band across paths.
+Titles state the finding, computed from the numbers; axes carry units (percent
+of balance, the book's currency, months); a footnote names the scenarios, seed,
+paths, loans and date. Figures are sized for a 16:9 slide and saved as PNG and
+SVG.
+
+Labels come from :mod:`simulator.labels` in English or Chinese. For Chinese a
+CJK font is needed: an installed one (:data:`CJK_FAMILIES`) or the subset of
+Droid Sans Fallback shipped in ``simulator/fonts`` (the GB 2312 characters,
+Apache 2.0). If neither can be loaded the figures fall back to English with a
+warning rather than draw boxes.
+
+Only this module and :mod:`simulator.report` import matplotlib; the Agg
+backend is used so figures work on machines without a screen.
 """
+import warnings
+import zlib
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -11,203 +28,385 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
+from .labels import text  # noqa: E402
 from .metrics import value_at_risk  # noqa: E402
 
-BUCKET_TITLES = {"1_30": "1-30 days past due", "31_90": "31-90 days past due", "90p": "90+ days past due"}
-FAN_COLOUR = "#1f4e79"
+SLIDE_SIZE = (12.0, 5.6)
+"""Figure size in inches: a 16:9 slide's content area, readable when projected."""
+
+HOUSE_RC = {
+    "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "xtick.labelsize": 10, "ytick.labelsize": 10,
+    "legend.fontsize": 10, "figure.titlesize": 14,
+    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
+    "savefig.dpi": 150, "svg.fonttype": "path", "pdf.fonttype": 42,
+}
+"""Matplotlib settings of the house style."""
+
+SCENARIO_COLOURS = {
+    "baseline": "#1f4e79", "adverse": "#ed7d31", "severe": "#c00000", "covid_shock": "#7030a0",
+    "severe_with_actions": "#00a651", "collections": "#2e75b6", "restructuring": "#548235",
+    "underwriting": "#bf8f00", "high_risk_lending": "#843c0c", "roll_rate_example": "#5b9bd5",
+    "tape_example": "#44546a",
+}
+"""Fixed colours of the shipped scenarios, so a scenario looks the same in every figure."""
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+COUNTERFACTUAL_COLOUR = "#7f7f7f"
+STAGE_COLOURS = ("#9dc3e6", "#f4b183", "#c00000")
+LIMIT_COLOUR = "#c00000"
+
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+                "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
+                "Hiragino Sans GB", "Heiti SC", "Droid Sans Fallback")
+"""Installed fonts that draw simplified Chinese, in order of preference."""
+
+SHIPPED_CJK_FONT = Path(__file__).parent / "fonts" / "DroidSansFallback-GB2312.ttf"
+LATIN_FAMILY = "DejaVu Sans"
 
 
-def _footnote(fig, results):
-    run = results.scenario.run
-    fig.text(0.01, 0.01, f"scenario {results.scenario.name} | seed {run.seed} | {run.paths} paths | "
-             f"{results.n_loans} loans | {date.today().isoformat()}", fontsize=7, color="0.4")
+class FontFallbackWarning(UserWarning):
+    """Chinese labels were asked for but no font can draw them; English is used instead."""
 
 
-def _finish(fig, results, top=1.0):
-    """House finish of a run figure: the footnote and a tight layout that leaves room for it."""
-    _footnote(fig, results)
-    fig.tight_layout(rect=(0, 0.03, 1, top))
+def scenario_colour(name):
+    """The colour of scenario ``name``: fixed for shipped scenarios, else a stable pick from :data:`PALETTE`."""
+    return SCENARIO_COLOURS.get(name, PALETTE[zlib.crc32(name.encode("utf-8")) % len(PALETTE)])
+
+
+def cjk_font():
+    """Family name of a font that draws simplified Chinese, or ``None``.
+
+    An installed family from :data:`CJK_FAMILIES` is preferred; otherwise the
+    shipped subset font is registered with matplotlib and used.
+    """
+    installed = {entry.name for entry in font_manager.fontManager.ttflist}
+    for family in CJK_FAMILIES:
+        if family in installed:
+            return family
+    try:
+        font_manager.fontManager.addfont(str(SHIPPED_CJK_FONT))
+    except (OSError, RuntimeError):
+        return None
+    return font_manager.FontProperties(fname=str(SHIPPED_CJK_FONT)).get_name()
+
+
+@contextmanager
+def house_style(lang="en"):
+    """Apply the house style; yields the language actually used (``en`` if Chinese cannot be drawn).
+
+    With ``lang="zh"`` the font family is the Latin font followed by a CJK font,
+    so digits and Latin letters come from the first and Chinese from the second
+    (matplotlib's per-glyph font fallback).
+    """
+    settings = dict(HOUSE_RC)
+    if lang == "zh":
+        family = cjk_font()
+        if family is None:
+            warnings.warn("no font that can draw Chinese was found (looked for "
+                          f"{', '.join(CJK_FAMILIES[:3])}, ... and {SHIPPED_CJK_FONT}); labels are in English. "
+                          "Install Noto Sans CJK SC or reinstall the package to get the shipped font.",
+                          FontFallbackWarning, stacklevel=3)
+            lang = "en"
+        else:
+            settings["font.family"] = [LATIN_FAMILY, family]
+    with plt.rc_context(settings):
+        yield lang
+
+
+# --------------------------------------------------------------------- building blocks
+def _months(members):
+    return np.arange(members[0].scenario.run.horizon_months + 1)
+
+
+def fan(ax, months, values, colour, label=None):
+    """Median line and the 5-95% band across paths of ``values`` (paths x months)."""
+    p05, p50, p95 = np.nanpercentile(values, [5, 50, 95], axis=0)
+    ax.fill_between(months, p05, p95, color=colour, alpha=0.18, linewidth=0)
+    ax.plot(months, p50, color=colour, linewidth=2.2, label=label)
+
+
+def _legend(ax, members, lang, extra=()):
+    """Legend: one line per scenario, the band swatch, then ``extra`` handles."""
+    handles = [Line2D([], [], color=scenario_colour(r.scenario.name), linewidth=2.2,
+                      label=f"{r.scenario.name} ({text('median', lang)})") for r in members]
+    handles.append(Patch(color="0.5", alpha=0.3, label=text("band", lang)))
+    ax.legend(handles=handles + list(extra), loc="best", framealpha=0.9)
+
+
+def _rate_axis(ax, lang, decimals=1):
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
+    ax.set_xlabel(text("month", lang))
+    ax.set_ylim(bottom=0)
+
+
+def _money_axis(ax):
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / 1e6:,.1f} m"))
+
+
+def _median(results, metric):
+    return float(np.nanmedian(results.headline[metric]))
+
+
+def _worst(members, metric):
+    """The member with the highest median of ``metric`` (the reference if there is one member)."""
+    return max(members, key=lambda r: _median(r, metric))
+
+
+def _finish(fig, members, lang):
+    """Footnote (scenarios, seed, paths, loans, date) and a layout that leaves room for it and the title."""
+    first = members[0]
+    fig.text(0.01, 0.01, text("footnote", lang, scenarios=", ".join(r.scenario.name for r in members),
+                              seed=first.seed, paths=first.scenario.run.paths, loans=f"{first.n_loans:,}",
+                              date=date.today().isoformat()), fontsize=8, color="0.4")
+    fig.tight_layout(rect=(0, 0.04, 1, 0.95 if fig.get_suptitle() else 1.0))
     return fig
 
 
-def fan_chart(ax, months, values, label, colour=FAN_COLOUR):
-    """Median line with the 5-95% band of ``values`` (paths x months) on ``ax``."""
-    p05, p50, p95 = np.nanpercentile(values, [5, 50, 95], axis=0)
-    ax.fill_between(months, p05, p95, color=colour, alpha=0.2, linewidth=0, label=f"{label} 5-95%")
-    ax.plot(months, p50, color=colour, linewidth=2, label=f"{label} median")
-    return ax
-
-
-def _rate_axis(ax):
-    """An overdue-rate panel: percent y axis from zero, months on x, light grid."""
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
-    ax.set_xlabel("month")
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-
-
-def overdue_fan_charts(results):
-    """One panel per reported bucket: balance-based overdue rate, median and 5-95% band."""
-    months = np.arange(results.scenario.run.horizon_months + 1)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharex=True)
-    for ax, (bucket, title) in zip(axes, BUCKET_TITLES.items()):
-        values = results.series[f"overdue_rate_{bucket}"]
-        fan_chart(ax, months, values, results.scenario.name)
-        peak = np.median(values[:, 1:].max(axis=1))
-        ax.set_title(f"{title}: median peak {peak:.2%}", fontsize=10)
-        _rate_axis(ax)
-    axes[0].set_ylabel("share of outstanding balance")
-    axes[0].legend(fontsize=8, loc="upper left")
-    fig.suptitle("Overdue rates by bucket", fontsize=12)
-    return _finish(fig, results, top=0.97)
-
-
-def loss_distribution(results):
-    """Histogram of the cumulative loss rate across paths with the 99% and 99.9% VaR marked."""
-    losses = results.headline["cumulative_loss_rate"]
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    ax.hist(losses, bins=min(60, max(10, len(losses) // 10)), color=FAN_COLOUR, alpha=0.7)
-    for level, style in ((0.99, "--"), (0.999, ":")):
-        var = value_at_risk(losses, level)
-        ax.axvline(var, color="#c00000", linestyle=style, label=f"VaR {level:.1%}: {var:.2%}")
-    ax.axvline(losses.mean(), color="black", label=f"mean: {losses.mean():.2%}")
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
-    ax.set_xlabel(f"cumulative net credit loss over {results.scenario.run.horizon_months} months, "
-                  "share of opening balance")
-    ax.set_ylabel("paths")
-    ax.set_title(f"Credit loss distribution: mean {losses.mean():.2%}, 99% VaR {value_at_risk(losses, 0.99):.2%}",
-                 fontsize=11)
-    ax.legend(fontsize=8)
-    return _finish(fig, results)
-
-
-STAGE_COLOURS = ("#9dc3e6", "#f4b183", "#c00000")
-
-
-def provision_charts(results):
-    """Provision stock by IFRS 9 stage (medians, stacked) against the five-category minimum, and the coverage ratio."""
-    months = np.arange(results.scenario.run.horizon_months + 1)
-    series = results.series
-    fig, (stock, coverage) = plt.subplots(1, 2, figsize=(13, 4.2))
-    medians = [np.median(series[f"ecl_stage_{k}"], axis=0) for k in (1, 2, 3)]
-    stock.stackplot(months, *medians, colors=STAGE_COLOURS, labels=["Stage 1", "Stage 2", "Stage 3"], alpha=0.9)
-    stock.plot(months, np.median(series["five_category_minimum"], axis=0), color="black", linestyle="--",
-               label="five-category minimum")
-    peak = np.median(results.headline["peak_provision_requirement"])
-    stock.set_title(f"Provision requirement peaks at {peak:,.0f} {results.scenario.portfolio.currency} (median)",
-                    fontsize=10)
-    stock.set_ylabel(f"provision stock, {results.scenario.portfolio.currency}")
-    stock.legend(fontsize=8, loc="upper left")
-    fan_chart(coverage, months[1:], series["coverage_ratio"][:, 1:], results.scenario.name)
-    floor = results.scenario.provisioning.five_category.coverage_floor_pct / 100.0
-    coverage.axhline(floor, color="#c00000", linestyle="--", label=f"regulatory floor {floor:.0%}")
-    low = np.nanmedian(results.headline["min_coverage_ratio"])
-    coverage.set_title(f"Provision coverage ratio: lowest {low:.0%} (median path)", fontsize=10)
-    coverage.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    coverage.set_ylabel("provisions / NPL")
-    coverage.legend(fontsize=8)
-    for ax in (stock, coverage):
-        ax.set_xlabel("month")
-        ax.grid(alpha=0.3)
-    return _finish(fig, results)
-
-
-def liquidity_chart(results):
-    """Liquidity buffer fan chart with zero and the median survival horizon marked."""
-    months = np.arange(results.scenario.run.horizon_months + 1)
-    buffer = results.series["liquidity_buffer"]
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    fan_chart(ax, months, buffer, results.scenario.name)
-    ax.axhline(0.0, color="black", linewidth=0.8)
-    survival = results.headline["survival_horizon_months"]
-    breached = results.headline["liquidity_breached"].mean()
-    horizon = results.scenario.run.horizon_months
-    if breached > 0:
-        median_survival = np.median(survival)
-        if median_survival <= horizon:
-            ax.axvline(median_survival, color="#c00000", linestyle="--",
-                       label=f"median survival horizon: month {median_survival:.0f}")
-        title = f"Liquidity buffer runs out on {breached:.0%} of paths"
+# --------------------------------------------------------------------- figures
+def overdue_rates(members, lang="en"):
+    """Overdue rate per bucket (1-30, 31-90, 90+), share of balance, median and 5-95% band per scenario."""
+    months = _months(members)
+    fig, axes = plt.subplots(1, 3, figsize=SLIDE_SIZE, sharex=True)
+    for ax, bucket in zip(axes, ("1_30", "31_90", "90p")):
+        for results in members:
+            fan(ax, months, results.series[f"overdue_rate_{bucket}"], scenario_colour(results.scenario.name))
+        worst = _worst(members, f"peak_overdue_rate_{bucket}")
+        ax.set_title(text("bucket_peak", lang, bucket=text(f"bucket_{bucket}", lang),
+                          peak=f"{_median(worst, f'peak_overdue_rate_{bucket}'):.2%}"))
+        _rate_axis(ax, lang)
+    axes[0].set_ylabel(text("share_of_balance", lang))
+    _legend(axes[0], members, lang)
+    reference = members[0]
+    if len(members) == 1:
+        title = text("overdue_title_one", lang, peak=f"{_median(reference, 'peak_overdue_rate_90p'):.2%}",
+                     scenario=reference.scenario.name)
     else:
-        title = f"Liquidity buffer stays positive on every path over {horizon} months"
-    ax.set_title(title, fontsize=11)
-    ax.set_xlabel("month")
-    ax.set_ylabel(f"liquidity buffer, {results.scenario.portfolio.currency}")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return _finish(fig, results)
+        worst = max(members[1:], key=lambda r: _median(r, "peak_overdue_rate_90p"))
+        title = text("overdue_title_many", lang, peak=f"{_median(worst, 'peak_overdue_rate_90p'):.2%}",
+                     scenario=worst.scenario.name, reference=reference.scenario.name,
+                     reference_peak=f"{_median(reference, 'peak_overdue_rate_90p'):.2%}")
+    fig.suptitle(title)
+    return _finish(fig, members, lang)
 
 
-def action_effect_chart(results):
-    """Overdue rates with and without the scenario's actions (medians and 5-95% bands, common random numbers)."""
-    months = np.arange(results.scenario.run.horizon_months + 1)
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), sharex=True)
+def loss_distribution(members, lang="en"):
+    """Distribution of the cumulative loss rate across paths per scenario, with the mean and 99% VaR marked."""
+    fig, ax = plt.subplots(figsize=SLIDE_SIZE)
+    all_losses = np.concatenate([r.headline["cumulative_loss_rate"] for r in members])
+    n_bins = int(np.clip(2 * np.sqrt(len(all_losses) / len(members)), 15, 60))
+    bins = np.linspace(all_losses.min(), all_losses.max(), n_bins + 1)
+    for results in members:
+        losses = results.headline["cumulative_loss_rate"]
+        colour = scenario_colour(results.scenario.name)
+        ax.hist(losses, bins=bins, color=colour, alpha=0.35 if len(members) > 1 else 0.7,
+                histtype="stepfilled", edgecolor=colour)
+        ax.axvline(losses.mean(), color=colour, linewidth=2)
+        ax.axvline(value_at_risk(losses, 0.99), color=colour, linestyle="--", linewidth=1.5)
+    extra = [Line2D([], [], color="0.2", linewidth=2, label=text("mean", lang)),
+             Line2D([], [], color="0.2", linestyle="--", label=text("var99", lang))]
+    handles = [Patch(color=scenario_colour(r.scenario.name), alpha=0.5, label=r.scenario.name) for r in members]
+    ax.legend(handles=handles + extra, loc="upper right")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.set_xlabel(text("loss_axis", lang, months=members[0].scenario.run.horizon_months))
+    ax.set_ylabel(text("paths", lang))
+    reference = members[0]
+    mean = float(np.mean(reference.headline["cumulative_loss_rate"]))
+    if len(members) == 1:
+        title = text("loss_title_one", lang, months=reference.scenario.run.horizon_months, mean=f"{mean:.2%}",
+                     var=f"{value_at_risk(reference.headline['cumulative_loss_rate'], 0.99):.2%}")
+    else:
+        worst = max(members[1:], key=lambda r: np.mean(r.headline["cumulative_loss_rate"]))
+        title = text("loss_title_many", lang, scenario=worst.scenario.name, reference=reference.scenario.name,
+                     mean=f"{np.mean(worst.headline['cumulative_loss_rate']):.2%}", reference_mean=f"{mean:.2%}")
+    fig.suptitle(title)
+    return _finish(fig, members, lang)
+
+
+def provisions(members, lang="en"):
+    """Provision requirement (stacked IFRS 9 stages for one run, median and band per scenario for several)
+    against the five-category minimum, and the coverage ratio against its floor."""
+    months = _months(members)
+    currency = members[0].scenario.portfolio.currency
+    fig, (stock, coverage) = plt.subplots(1, 2, figsize=SLIDE_SIZE)
+    if len(members) == 1:
+        series = members[0].series
+        medians = [np.median(series[f"ecl_stage_{k}"], axis=0) for k in (1, 2, 3)]
+        stock.stackplot(months, *medians, colors=STAGE_COLOURS, alpha=0.9,
+                        labels=[text("stage", lang, stage=k) for k in (1, 2, 3)])
+        stock.plot(months, np.median(series["five_category_minimum"], axis=0), color="black", linestyle="--",
+                   label=text("five_category_minimum", lang))
+        stock.legend(loc="upper left")
+    else:
+        for results in members:
+            fan(stock, months, results.series["provision_requirement"], scenario_colour(results.scenario.name))
+        _legend(stock, members, lang)
+    worst = _worst(members, "peak_provision_requirement")
+    stock.set_title(text("provision_title", lang, peak=f"{_median(worst, 'peak_provision_requirement'):,.0f}",
+                         currency=currency, scenario=worst.scenario.name))
+    stock.set_ylabel(text("provision_axis", lang, currency=currency))
+    _money_axis(stock)
+    for results in members:
+        fan(coverage, months[1:], results.series["coverage_ratio"][:, 1:], scenario_colour(results.scenario.name))
+    floor = members[0].scenario.provisioning.five_category.coverage_floor_pct / 100.0
+    coverage.axhline(floor, color=LIMIT_COLOUR, linestyle="--", label=text("floor", lang, floor=f"{floor:.0%}"))
+    lowest = min(members, key=lambda r: _median(r, "min_coverage_ratio"))
+    coverage.set_title(text("coverage_title", lang, low=f"{_median(lowest, 'min_coverage_ratio'):.0%}",
+                            scenario=lowest.scenario.name))
+    coverage.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    coverage.set_ylabel(text("coverage_axis", lang))
+    coverage.legend(loc="upper right")
+    for ax in (stock, coverage):
+        ax.set_xlabel(text("month", lang))
+        ax.set_ylim(bottom=0)
+    return _finish(fig, members, lang)
+
+
+def liquidity(members, lang="en"):
+    """Liquidity buffer per scenario (median and 5-95% band) with zero and the median survival horizon marked."""
+    months = _months(members)
+    horizon = members[0].scenario.run.horizon_months
+    currency = members[0].scenario.portfolio.currency
+    fig, ax = plt.subplots(figsize=SLIDE_SIZE)
+    extra = []
+    for results in members:
+        colour = scenario_colour(results.scenario.name)
+        fan(ax, months, results.series["liquidity_buffer"], colour)
+        survival = _median(results, "survival_horizon_months")
+        if results.headline["liquidity_breached"].mean() >= 0.5 and survival <= horizon:
+            ax.axvline(survival, color=colour, linestyle=":", linewidth=1.5)
+            extra.append(Line2D([], [], color=colour, linestyle=":",
+                                label=text("survival_line", lang, month=f"{survival:.0f}")))
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    worst = max(members, key=lambda r: r.headline["liquidity_breached"].mean())
+    share = worst.headline["liquidity_breached"].mean()
+    title = (text("liquidity_title_breach", lang, share=f"{share:.0%}", scenario=worst.scenario.name) if share > 0
+             else text("liquidity_title_safe", lang, months=horizon))
+    fig.suptitle(title)
+    ax.set_xlabel(text("month", lang))
+    ax.set_ylabel(text("buffer_axis", lang, currency=currency))
+    _money_axis(ax)
+    _legend(ax, members, lang, extra)
+    return _finish(fig, members, lang)
+
+
+def action_effects(results, lang="en"):
+    """Overdue rates 1-30 and 90+ with and without the run's actions (common random numbers)."""
+    months = _months([results])
+    fig, axes = plt.subplots(1, 2, figsize=SLIDE_SIZE, sharex=True)
+    colour = scenario_colour(results.scenario.name)
     for ax, bucket in zip(axes, ("1_30", "90p")):
         name = f"overdue_rate_{bucket}"
-        fan_chart(ax, months, results.counterfactual.series[name], "without actions", colour="#7f7f7f")
-        fan_chart(ax, months, results.series[name], "with actions", colour=FAN_COLOUR)
+        fan(ax, months, results.counterfactual.series[name], COUNTERFACTUAL_COLOUR, text("without_actions", lang))
+        fan(ax, months, results.series[name], colour, text("with_actions", lang))
         effect = results.action_effects[f"peak_overdue_rate_{bucket}"]
-        ax.set_title(f"{BUCKET_TITLES[bucket]}: peak {effect['difference'] * 100:+.2f} points with actions "
-                     f"(se {effect['se'] * 100:.3f})", fontsize=10)
-        _rate_axis(ax)
-    axes[0].set_ylabel("share of outstanding balance")
-    axes[0].legend(fontsize=8, loc="upper left")
-    return _finish(fig, results)
+        ax.set_title(text("action_title", lang, bucket=text(f"bucket_{bucket}", lang),
+                          difference=f"{effect['difference'] * 100:+.2f}", se=f"{effect['se'] * 100:.3f}"))
+        _rate_axis(ax, lang)
+    axes[0].set_ylabel(text("share_of_balance", lang))
+    axes[0].legend(loc="upper left")
+    return _finish(fig, [results], lang)
 
 
-RUN_FIGURES = (("overdue_rates", overdue_fan_charts), ("loss_distribution", loss_distribution),
-               ("provisions", provision_charts), ("liquidity_buffer", liquidity_chart))
+def has_funding(members):
+    """True if the runs have liabilities, so their liquidity figures mean something."""
+    return all(len(r.scenario.funding.liabilities) > 0 for r in members)
 
 
-def weighted_ecl_chart(weighted):
+FIGURES = {
+    "overdue_rates": (overdue_rates, lambda members: True),
+    "loss_distribution": (loss_distribution, lambda members: True),
+    "provisions": (provisions, lambda members: True),
+    "liquidity": (liquidity, has_funding),
+}
+"""Figure name -> (function of a list of runs, whether it applies to them)."""
+
+
+def weighted_ecl_chart(weighted, lang="en"):
     """Mean IFRS 9 ECL per scenario over the horizon and the probability-weighted path."""
     table = weighted.timeseries
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    for name, rows in table.groupby("scenario", sort=False):
-        is_weighted = name == "weighted"
-        label = "probability-weighted" if is_weighted else f"{name} ({rows['weight'].iloc[0]:.0%})"
-        ax.plot(rows["month"], rows["ifrs9_ecl"], linewidth=3 if is_weighted else 1.5,
-                color="black" if is_weighted else None, label=label)
-    total = weighted.reporting_date["weighted_ecl"]["total"]
     currency = weighted.members[0].scenario.portfolio.currency
-    ax.set_title(f"Probability-weighted ECL today: {total:,.0f} {currency}", fontsize=11)
-    ax.set_xlabel("month")
-    ax.set_ylabel(f"IFRS 9 ECL, {currency} (mean over paths)")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    fig, ax = plt.subplots(figsize=SLIDE_SIZE)
+    for name, rows in table.groupby("scenario", sort=False):
+        if name == "weighted":
+            ax.plot(rows["month"], rows["ifrs9_ecl"], linewidth=3.5, color="black",
+                    label=text("weighted_line", lang))
+        else:
+            ax.plot(rows["month"], rows["ifrs9_ecl"], linewidth=2, color=scenario_colour(name),
+                    label=f"{name} ({rows['weight'].iloc[0]:.0%})")
+    fig.suptitle(text("weighted_title", lang, total=f"{weighted.reporting_date['weighted_ecl']['total']:,.0f}",
+                      currency=currency))
+    ax.set_xlabel(text("month", lang))
+    ax.set_ylabel(text("weighted_axis", lang, currency=currency))
+    _money_axis(ax)
+    ax.legend(loc="upper left")
+    return _finish(fig, weighted.members, lang)
 
 
-def comparison_chart(comparison):
-    """Median overdue rate per bucket for each compared scenario (common random numbers)."""
-    first = comparison.members[0]
-    months = np.arange(first.scenario.run.horizon_months + 1)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharex=True)
-    for ax, (bucket, title) in zip(axes, BUCKET_TITLES.items()):
-        for results in comparison.members:
-            ax.plot(months, np.median(results.series[f"overdue_rate_{bucket}"], axis=0), linewidth=2,
-                    label=results.scenario.name)
-        ax.set_title(title, fontsize=10)
-        _rate_axis(ax)
-    axes[0].set_ylabel("share of outstanding balance (median path)")
-    axes[0].legend(fontsize=8, loc="upper left")
-    fig.suptitle("Overdue rates by scenario, common random numbers", fontsize=12)
-    return _finish(fig, first, top=0.95)
-
-
-def save_figure(fig, path):
-    """Save ``fig`` as PNG at ``path`` (folders created) and release it."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+# --------------------------------------------------------------------- output
+def save_figure(fig, stem):
+    """Save ``fig`` as ``stem.png`` and ``stem.svg`` (folders created) and release it."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in (".png", ".svg"):
+        fig.savefig(stem.with_suffix(suffix))
     plt.close(fig)
 
 
-def write_run_plots(results, directory):
-    """Write the run's figures as PNG into ``directory`` (with the action effects when there are actions)."""
-    for name, make in RUN_FIGURES:
-        save_figure(make(results), Path(directory) / f"{name}.png")
-    if results.counterfactual is not None:
-        save_figure(action_effect_chart(results), Path(directory) / "action_effects.png")
+def write_figures(members, directory, lang="en"):
+    """Write every figure of :data:`FIGURES` that applies to ``members`` into ``directory``, and for a single run
+    with actions their effect."""
+    with house_style(lang) as lang:
+        for name, (draw, applies) in FIGURES.items():
+            if applies(members):
+                save_figure(draw(members, lang), Path(directory) / name)
+        if len(members) == 1 and members[0].counterfactual is not None:
+            save_figure(action_effects(members[0], lang), Path(directory) / "action_effects")
+
+
+class Plots:
+    """The house figures of one run or a comparison, for notebooks: ``results.plot.overdue_rates()``.
+
+    Each method draws the figure of the same name and returns its axes.
+
+    Parameters
+    ----------
+    members : list of Results
+        One run, or the runs of a comparison (the first is the reference).
+    """
+
+    def __init__(self, members):
+        self.members = members
+
+    def _draw(self, draw, lang):
+        with house_style(lang) as lang:
+            fig = draw(self.members, lang)
+        return fig.axes
+
+    def overdue_rates(self, lang="en"):
+        """Overdue rate per bucket (see :func:`overdue_rates`)."""
+        return self._draw(overdue_rates, lang)
+
+    def loss_distribution(self, lang="en"):
+        """Cumulative loss distribution (see :func:`loss_distribution`)."""
+        return self._draw(loss_distribution, lang)
+
+    def provisions(self, lang="en"):
+        """Provision requirement and coverage (see :func:`provisions`)."""
+        return self._draw(provisions, lang)
+
+    def liquidity(self, lang="en"):
+        """Liquidity buffer and survival horizon (see :func:`liquidity`)."""
+        return self._draw(liquidity, lang)
+
+    def action_effects(self, lang="en"):
+        """Overdue rates with and without the actions of a single run (see :func:`action_effects`)."""
+        if len(self.members) != 1 or self.members[0].counterfactual is None:
+            raise ValueError("action_effects needs a single run of a scenario with management actions")
+        with house_style(lang) as lang:
+            fig = action_effects(self.members[0], lang)
+        return fig.axes

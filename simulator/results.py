@@ -167,11 +167,20 @@ class Results:
         rows = {k: v for k, v in self.summary["metrics"].items() if k in HEADLINE_METRICS}
         return pd.DataFrame(rows).T[["mean", "p05", "p50", "p95", "p99", "se"]]
 
-    def save(self, out_dir, plots=True):
-        """Write the run directory atomically (see :func:`write_atomically`); returns its path."""
-        return write_atomically(out_dir, lambda staging: self.write_files(staging, plots))
+    @property
+    def plot(self):
+        """The house figures of this run: ``results.plot.overdue_rates()`` etc. (see :class:`simulator.plots.Plots`)."""
+        from .plots import Plots
+        return Plots([self])
 
-    def write_files(self, directory, plots=True):
+    def save(self, out_dir, plots=True, lang="en"):
+        """Write the run directory atomically (see :func:`write_atomically`); returns its path.
+
+        ``lang`` is the language of the figures' labels (``en`` or ``zh``).
+        """
+        return write_atomically(out_dir, lambda staging: self.write_files(staging, plots, lang))
+
+    def write_files(self, directory, plots=True, lang="en"):
         """Write the run directory's files into the existing ``directory`` (not atomic; see :meth:`save`)."""
         (directory / "summary.json").write_text(json.dumps(self.summary, indent=2), encoding="utf-8")
         self.timeseries.to_csv(directory / "timeseries.csv", index=False)
@@ -182,8 +191,8 @@ class Results:
                             **{f"central_{name}": level for name, level in self.central.items()}, **extra)
         (directory / "scenario.resolved.yaml").write_text(self.scenario.to_yaml(), encoding="utf-8")
         if plots:
-            from .plots import write_run_plots
-            write_run_plots(self, directory / "plots")
+            from .plots import write_figures
+            write_figures([self], directory / "plots", lang)
         if self.counterfactual is not None:
             without = directory / "without_actions"
             without.mkdir()
@@ -232,6 +241,8 @@ def check_out_dir(out_dir, marker="summary.json"):
 
     A directory holding ``marker`` was written by us and may be replaced.
 
+    An output path under a directory that cannot be written is refused too.
+
     Returns
     -------
     Path
@@ -240,6 +251,10 @@ def check_out_dir(out_dir, marker="summary.json"):
     if out_dir.exists() and not (out_dir.is_dir() and (out_dir / marker).exists()):
         raise InputError(f"{out_dir}: exists and is not a run directory. Choose another --out "
                          "or remove it first.")
+    existing = next(parent for parent in out_dir.absolute().parents if parent.exists())
+    if not (existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)):
+        raise InputError(f"{out_dir}: cannot be written ({existing} is not a writable directory). "
+                         "Choose a writable --out.")
     return out_dir
 
 

@@ -76,18 +76,20 @@ class WeightedEcl:
                 "loans": first.n_loans, "horizon_months": first.scenario.run.horizon_months,
                 "currency": first.scenario.portfolio.currency, **self.reporting_date}
 
-    def save(self, out_dir, plots=True):
-        """Write ``weighted_ecl.json``, ``weighted_ecl.csv``, each scenario's run directory and a figure."""
+    def save(self, out_dir, plots=True, lang="en"):
+        """Write ``weighted_ecl.json``, ``weighted_ecl.csv``, each scenario's run directory and a figure
+        (labels in ``lang``)."""
         def write(directory):
             (directory / MARKER).write_text(json.dumps(self.summary(), indent=2), encoding="utf-8")
             self.timeseries.to_csv(directory / "weighted_ecl.csv", index=False)
             for results in self.members:
                 member_dir = directory / "runs" / results.scenario.name
                 member_dir.mkdir(parents=True)
-                results.write_files(member_dir, plots)
+                results.write_files(member_dir, plots, lang)
             if plots:
-                from .plots import weighted_ecl_chart, save_figure
-                save_figure(weighted_ecl_chart(self), directory / "plots" / "weighted_ecl.png")
+                from .plots import house_style, save_figure, weighted_ecl_chart
+                with house_style(lang) as used:
+                    save_figure(weighted_ecl_chart(self, used), directory / "plots" / "weighted_ecl")
 
         return write_atomically(out_dir, write, marker=MARKER)
 

@@ -283,7 +283,7 @@ def test_run_bad_tape_leaves_no_directory(cli, write_yaml, tiny_scenario_dict, t
 
 
 def test_failure_while_writing_leaves_no_directory(cli, tiny_scenario_file, tmp_path, monkeypatch):
-    def broken_write(self, directory, plots):
+    def broken_write(self, directory, plots, lang):
         (directory / "summary.json").write_text("{}")
         raise RuntimeError("disk on fire")
 
@@ -299,7 +299,7 @@ def test_failure_while_writing_keeps_the_previous_run(cli, tiny_scenario_file, t
     assert cli("run", tiny_scenario_file, "--out", out, "-q", "--no-plots").exit_code == 0
     before = (out / "summary.json").read_text()
 
-    def broken_write(self, directory, plots):
+    def broken_write(self, directory, plots, lang):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(simulator.results.Results, "write_files", broken_write)

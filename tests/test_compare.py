@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import main
-from simulator.compare import compare
+from simulator.comparison import compare
 from simulator.errors import InputError
 from simulator.scenario import load_scenario
 

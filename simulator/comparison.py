@@ -14,6 +14,7 @@ import pandas as pd
 from .errors import InputError
 from .metrics import HEADLINE_METRICS
 from .results import resolve_seed, run, write_atomically
+from .scenario import Scenario, load_scenario
 
 MARKER = "comparison.csv"
 
@@ -52,35 +53,53 @@ class Comparison:
                              "se_independent": se_independent, "variance_reduction": reduction})
         return pd.DataFrame(rows)
 
-    def save(self, out_dir, plots=True):
-        """Write ``comparison.csv`` and ``.parquet``, each scenario's run directory and overlay plots."""
+    @property
+    def plot(self):
+        """Overlay figures of the compared runs: ``comparison.plot.overdue_rates()`` etc.
+        (see :class:`simulator.plots.Plots`)."""
+        from .plots import Plots
+        return Plots(self.members)
+
+    @property
+    def headline_means(self):
+        """Wide table: one row per headline metric, one column per scenario (means over paths)."""
+        return self.table.pivot(index="metric", columns="scenario", values="mean").reindex(
+            columns=[m.scenario.name for m in self.members])
+
+    def write_workbook(self, path):
+        """An Excel workbook for finance colleagues, one sheet per table: the differences with their standard
+        errors, the headline means side by side, and each scenario's monthly time series (mean and bands)."""
+        with pd.ExcelWriter(path, engine="openpyxl") as workbook:
+            self.table.to_excel(workbook, sheet_name="differences", index=False)
+            self.headline_means.to_excel(workbook, sheet_name="headline means")
+            for results in self.members:
+                results.timeseries.to_excel(workbook, sheet_name=f"series {results.scenario.name}"[:31],
+                                            index=False)
+
+    def save(self, out_dir, plots=True, lang="en"):
+        """Write ``comparison.csv``, ``.parquet`` and ``.xlsx``, each scenario's run directory and the overlay
+        figures (labels in ``lang``)."""
         def write(directory):
             table = self.table
             table.to_csv(directory / MARKER, index=False)
             table.to_parquet(directory / "comparison.parquet", index=False)
+            self.write_workbook(directory / "comparison.xlsx")
             for results in self.members:
                 member = directory / "runs" / results.scenario.name
                 member.mkdir(parents=True)
                 results.write_files(member, plots=False)
             if plots:
-                from .plots import comparison_chart, save_figure
-                save_figure(comparison_chart(self), directory / "plots" / "overdue_rates.png")
+                from .plots import write_figures
+                write_figures(self.members, directory / "plots", lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
 
 
-def compare_runs(members, allow_different=False):
-    """Compare existing runs (see :func:`simulator.results.load_results`); the first is the reference.
-
-    Runs are comparable on common random numbers only if they share the book,
-    horizon, seed and path count; otherwise they are refused unless
-    ``allow_different`` (then the differences are still reported, but their
-    standard errors and variance reductions assume paired draws that are not).
-    """
+def unpaired_reasons(members):
+    """Why the runs' paths do not share random numbers with the first run's: ``{scenario: [reasons]}``, empty if
+    they all share book, horizon, seed and path count."""
     first = members[0]
-    names = [m.scenario.name for m in members]
-    if len(set(names)) != len(names):
-        raise InputError(f"compare: scenario names must be unique; got {names}. Give each run its own scenario name.")
+    found = {}
     for other in members[1:]:
         reasons = []
         if other.scenario.portfolio != first.scenario.portfolio:
@@ -91,8 +110,27 @@ def compare_runs(members, allow_different=False):
             reasons.append(f"seed {other.seed} instead of {first.seed}")
         if other.scenario.run.paths != first.scenario.run.paths:
             reasons.append(f"{other.scenario.run.paths} paths instead of {first.scenario.run.paths}")
-        if reasons and not allow_different:
-            raise InputError(f"compare: run {other.scenario.name} differs from {first.scenario.name} "
+        if reasons:
+            found[other.scenario.name] = reasons
+    return found
+
+
+def compare_runs(members, allow_different=False):
+    """Compare existing runs (see :func:`simulator.results.load_results`); the first is the reference.
+
+    Runs are comparable on common random numbers only if they share the book,
+    horizon, seed and path count (:func:`unpaired_reasons`); otherwise they are
+    refused unless ``allow_different`` (then the differences are still reported,
+    but their standard errors and variance reductions assume paired draws that are
+    not).
+    """
+    first = members[0]
+    names = [m.scenario.name for m in members]
+    if len(set(names)) != len(names):
+        raise InputError(f"compare: scenario names must be unique; got {names}. Give each run its own scenario name.")
+    for name, reasons in unpaired_reasons(members).items():
+        if not allow_different:
+            raise InputError(f"compare: run {name} differs from {first.scenario.name} "
                              f"({'; '.join(reasons)}), so its paths do not share random numbers with the reference. "
                              "Rerun both with the same seed and paths, or pass --allow-different to compare anyway.")
     if any(m.scenario.run.paths != first.scenario.run.paths or m.scenario.run.horizon_months
@@ -102,14 +140,32 @@ def compare_runs(members, allow_different=False):
     return Comparison(members)
 
 
-def compare(scenarios, threads=None):
+def compare(scenarios, paths=None, seed=None, threads=None):
     """Run ``scenarios`` on common random numbers (the first one's seed) and compare them.
+
+    Parameters
+    ----------
+    scenarios : list of Scenario, str or Path
+        Scenario objects or files; the first is the reference.
+    paths, seed : int, optional
+        Override ``run.paths`` and ``run.seed`` of every scenario.
 
     Raises
     ------
     InputError
         If the scenarios do not share one book, horizon and path count, or two share a name.
+
+    Examples
+    --------
+    >>> import simulator
+    >>> comparison = simulator.compare(["scenarios/baseline.yaml", "scenarios/severe.yaml"], paths=100)  # doctest: +SKIP
+    >>> comparison.headline_means                                                                      # doctest: +SKIP
     """
+    scenarios = [(s if isinstance(s, Scenario) else load_scenario(s)).with_run(paths=paths, seed=seed)
+                 for s in scenarios]
+    if len(scenarios) < 2:
+        raise InputError(f"compare: needs at least two scenarios; got {len(scenarios)}. "
+                         "Name the reference first, then the others.")
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise InputError(f"compare: scenario names must be unique; got {names}. Give each file its own 'name'.")

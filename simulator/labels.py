@@ -1,0 +1,160 @@
+"""Words of the figures and the board pack, in English and Chinese.
+
+Every label a figure or the report draws comes from :data:`TEXTS` through
+:func:`text`, so a language is one column of this table. Metric names come from
+:data:`METRIC_LABELS`; a metric without an entry is shown by its own name
+(underscores as spaces), so a new headline metric appears in tables and the
+report without a change here.
+"""
+
+LANGUAGES = ("en", "zh")
+
+TEXTS = {
+    # axes and legends
+    "month": ("month", "月份"),
+    "median": ("median", "中位数"),
+    "band": ("5-95% of paths", "5%-95%路径区间"),
+    "share_of_balance": ("share of outstanding balance", "占贷款余额比例"),
+    "paths": ("paths", "路径数"),
+    "bucket_1_30": ("1-30 days past due", "逾期1-30天"),
+    "bucket_31_90": ("31-90 days past due", "逾期31-90天"),
+    "bucket_90p": ("90+ days past due", "逾期90天以上"),
+    "loss_axis": ("cumulative net credit loss over {months} months, share of opening balance",
+                  "{months}个月累计净信用损失占期初余额比例"),
+    "mean": ("mean", "均值"),
+    "var99": ("99% VaR", "99%风险价值"),
+    "provision_axis": ("provision requirement, {currency}", "拨备要求（{currency}）"),
+    "stage": ("Stage {stage}", "第{stage}阶段"),
+    "five_category_minimum": ("five-category minimum", "五级分类最低拨备"),
+    "coverage_axis": ("provisions / NPL", "拨备覆盖率（拨备/不良）"),
+    "floor": ("regulatory floor {floor}", "监管底线{floor}"),
+    "buffer_axis": ("liquidity buffer, {currency}", "流动性缓冲（{currency}）"),
+    "survival_line": ("median survival horizon: month {month}", "生存期中位数：第{month}个月"),
+    "with_actions": ("with actions", "采取管理措施"),
+    "without_actions": ("without actions", "不采取管理措施"),
+    "footnote": ("scenario {scenarios} | seed {seed} | {paths} paths | {loans} loans | {date}",
+                 "情景 {scenarios} | 随机种子 {seed} | 路径数 {paths} | 贷款笔数 {loans} | {date}"),
+    # figure titles that state the finding
+    "overdue_title_one": ("90+ overdue rate peaks at {peak} in {scenario} (median path)",
+                          "{scenario}情景下逾期90天以上比例峰值为{peak}（中位路径）"),
+    "overdue_title_many": ("90+ overdue rate peaks at {peak} in {scenario}, against {reference_peak} in {reference}",
+                           "{scenario}情景下逾期90天以上比例峰值为{peak}，{reference}情景为{reference_peak}"),
+    "bucket_peak": ("{bucket}: median peak {peak}", "{bucket}：峰值中位数{peak}"),
+    "loss_title_one": ("Credit loss over {months} months: mean {mean}, 99% VaR {var}",
+                       "{months}个月信用损失：均值{mean}，99%风险价值{var}"),
+    "loss_title_many": ("Credit loss: mean {mean} in {scenario} against {reference_mean} in {reference}",
+                        "信用损失均值：{scenario}情景{mean}，{reference}情景{reference_mean}"),
+    "provision_title": ("Provision requirement peaks at {peak} {currency} in {scenario} (median)",
+                        "{scenario}情景下拨备要求峰值为{peak} {currency}（中位数）"),
+    "coverage_title": ("Coverage ratio falls to {low} at its lowest ({scenario}, median)",
+                       "拨备覆盖率最低降至{low}（{scenario}情景，中位数）"),
+    "liquidity_title_breach": ("Liquidity buffer runs out on {share} of paths in {scenario}",
+                               "{scenario}情景下{share}的路径流动性缓冲耗尽"),
+    "liquidity_title_safe": ("Liquidity buffer stays positive on every path over {months} months",
+                             "{months}个月内所有路径的流动性缓冲均为正"),
+    "action_title": ("{bucket}: peak {difference} points with actions (se {se})",
+                     "{bucket}：采取措施后峰值变化{difference}个百分点（标准误{se}）"),
+    "weighted_title": ("Probability-weighted ECL today: {total} {currency}",
+                       "概率加权预期信用损失（当前）：{total} {currency}"),
+    "weighted_axis": ("IFRS 9 ECL, {currency} (mean over paths)", "IFRS 9预期信用损失（{currency}，路径均值）"),
+    "weighted_line": ("probability-weighted", "概率加权"),
+    # the board pack
+    "report_title": ("Consumer credit stress test", "消费信贷压力测试"),
+    "report_subtitle": ("Board pack: {scenarios}", "董事会报告：{scenarios}"),
+    "report_prepared": ("Prepared {date} with consumer-credit-stress {version}; {paths} Monte Carlo paths per scenario.",
+                        "{date}由consumer-credit-stress {version}生成；每个情景{paths}条蒙特卡洛路径。"),
+    "key_figures": ("Key figures (mean over paths; 5-95% in brackets)", "主要指标（路径均值；括号内为5%-95%区间）"),
+    "scenario": ("scenario", "情景"),
+    "theme_overdue": ("Overdue rates", "逾期率"),
+    "theme_losses": ("Credit losses", "信用损失"),
+    "theme_provisions": ("Provisions", "拨备"),
+    "theme_liquidity": ("Liquidity", "流动性"),
+    "theme_actions": ("Management actions: {scenario}", "管理措施：{scenario}"),
+    "theme_differences": ("What each scenario adds to {reference}", "各情景相对{reference}的变化"),
+    "appendix_metrics": ("Appendix: every headline metric (mean over paths)", "附录：全部主要指标（路径均值）"),
+    "appendix_scenario": ("Appendix: scenario {scenario} as run", "附录：{scenario}情景定义"),
+    "appendix_metadata": ("Appendix: run metadata", "附录：运行信息"),
+    "not_present": ("n/a", "无"),
+    "never": ("never", "未耗尽"),
+    # two-line readings of the report's theme pages
+    "read_overdue": ("The 90+ overdue rate peaks at {peak} on the median path of {scenario} (5-95%: {low} to {high}).",
+                     "{scenario}情景中位路径下逾期90天以上比例峰值为{peak}（5%-95%：{low}至{high}）。"),
+    "read_overdue_m1": ("{share} of loans 1-30 days past due are collected before rolling to 31-60 days ({scenario}).",
+                        "{scenario}情景下逾期1-30天贷款中{share}在滚动至31-60天前收回。"),
+    "read_losses": ("Cumulative net credit loss averages {mean} of the opening book in {scenario}; "
+                    "1 path in 100 loses more than {var}.",
+                    "{scenario}情景累计净信用损失均值为期初余额的{mean}；百分之一的路径损失超过{var}。"),
+    "read_losses_es": ("Beyond the 99% VaR the average loss (expected shortfall) is {es} (se {se}).",
+                       "超过99%风险价值后的平均损失（预期短缺）为{es}（标准误{se}）。"),
+    "read_provisions": ("The provision requirement peaks at {peak} {currency} in {scenario}; "
+                        "{rule} sets it at the peak.",
+                        "{scenario}情景拨备要求峰值为{peak} {currency}；峰值时由{rule}决定。"),
+    "read_provisions_coverage": ("The coverage ratio's lowest point is {low} against a floor of {floor}; "
+                                 "it is breached on {breach} of paths.",
+                                 "拨备覆盖率最低为{low}，监管底线为{floor}；{breach}的路径低于底线。"),
+    "rule_ifrs9": ("IFRS 9 ECL", "IFRS 9预期信用损失"),
+    "rule_five_category": ("the five-category minimum", "五级分类最低要求"),
+    "read_liquidity_breach": ("The liquidity buffer runs out on {share} of paths in {scenario}, "
+                              "at month {month} on the median path.",
+                              "{scenario}情景下{share}的路径流动性缓冲耗尽，中位路径在第{month}个月耗尽。"),
+    "read_liquidity_safe": ("The liquidity buffer stays positive on every path of {scenario}; "
+                            "its lowest median level is {low} {currency}.",
+                            "{scenario}情景所有路径流动性缓冲均为正；最低中位数为{low} {currency}。"),
+    "read_liquidity_ratio": ("The liquidity ratio falls below its floor on {share} of paths.",
+                             "{share}的路径流动性比例低于监管底线。"),
+    "read_actions": ("The actions change the peak 90+ rate by {overdue} points (se {overdue_se}) "
+                     "and cumulative loss by {loss} points (se {loss_se}).",
+                     "管理措施使逾期90天以上比例峰值变化{overdue}个百分点（标准误{overdue_se}），"
+                     "累计损失变化{loss}个百分点（标准误{loss_se}）。"),
+    "read_actions_cost": ("They cost {cost} {currency} and change cumulative profit by {profit} {currency}.",
+                          "措施成本为{cost} {currency}，累计利润变化{profit} {currency}。"),
+    "read_differences": ("Differences to {reference} on common random numbers, with their Monte Carlo standard errors.",
+                         "基于共同随机数的相对{reference}的差异及其蒙特卡洛标准误。"),
+    "read_differences_worst": ("{scenario} adds {loss} points of cumulative loss (se {se}).",
+                               "{scenario}情景累计损失增加{loss}个百分点（标准误{se}）。"),
+    "difference": ("difference", "差异"),
+    "se": ("se", "标准误"),
+    "se_independent": ("se with independent draws", "独立抽样标准误"),
+    "variance_reduction": ("variance reduction", "方差缩减倍数"),
+}
+"""Message id -> (English, Chinese) template; fields in braces are filled by :func:`text`."""
+
+METRIC_LABELS = {
+    "peak_overdue_rate_1_30": ("peak overdue 1-30", "逾期1-30天峰值"),
+    "peak_overdue_rate_31_90": ("peak overdue 31-90", "逾期31-90天峰值"),
+    "peak_overdue_rate_90p": ("peak overdue 90+", "逾期90天以上峰值"),
+    "final_overdue_rate_1_30": ("final overdue 1-30", "期末逾期1-30天"),
+    "final_overdue_rate_31_90": ("final overdue 31-90", "期末逾期31-90天"),
+    "final_overdue_rate_90p": ("final overdue 90+", "期末逾期90天以上"),
+    "cumulative_loss_rate": ("cumulative loss", "累计损失率"),
+    "loss_var_99": ("99% VaR of loss", "损失99%风险价值"),
+    "loss_es_99": ("99% expected shortfall of loss", "损失99%预期短缺"),
+    "peak_provision_requirement": ("peak provision need", "拨备要求峰值"),
+    "survival_horizon_months": ("survival horizon, months", "生存期（月）"),
+    "min_liquidity_buffer": ("lowest liquidity buffer", "流动性缓冲最低值"),
+    "liquidity_breached": ("liquidity runs out (share of paths)", "流动性耗尽概率"),
+    "m1_collection_rate": ("M1 collection rate", "M1回收率"),
+    "peak_npl_ratio": ("peak NPL ratio", "不良率峰值"),
+    "min_coverage_ratio": ("lowest coverage ratio", "拨备覆盖率最低值"),
+    "cumulative_profit": ("cumulative profit", "累计利润"),
+    "min_capital_ratio": ("lowest capital ratio", "资本充足率最低值"),
+    "total_action_cost": ("cost of actions", "管理措施成本"),
+}
+"""Metric name -> (English, Chinese) label."""
+
+
+def _column(lang):
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}; got {lang!r}")
+    return LANGUAGES.index(lang)
+
+
+def text(key, lang="en", **fields):
+    """The label ``key`` in ``lang`` with ``fields`` filled in."""
+    return TEXTS[key][_column(lang)].format(**fields)
+
+
+def metric_label(name, lang="en"):
+    """Display name of a metric; its own name (underscores as spaces) if it has no label."""
+    labels = METRIC_LABELS.get(name)
+    return labels[_column(lang)] if labels else name.replace("_", " ")

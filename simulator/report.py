@@ -1,0 +1,361 @@
+"""The board pack: one PDF from run or comparison directories, built with matplotlib.
+
+Pages, in order (section ids in brackets, recorded in the PDF's keywords):
+
+1. cover [``cover``]: the key figures per scenario (:data:`KEY_FIGURES`);
+2. one page per theme, each a house figure with a two-line reading computed from
+   the numbers: overdue rates [``overdue``], credit losses [``losses``],
+   provisions [``provisions``], liquidity [``liquidity``, when the runs have
+   liabilities], the effect of management actions [``actions``, one page per run
+   with actions] and, for several runs on common random numbers, what each adds
+   to the first [``differences``];
+3. appendix: every headline metric [``appendix_metrics``; a metric added to
+   :data:`simulator.metrics.HEADLINE_METRICS` appears here without new code], each
+   scenario as run [``appendix_scenario``, as many pages as its YAML needs] and
+   the run metadata [``appendix_metadata``: seed, paths, loans, versions].
+"""
+import os
+import tempfile
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.backends.backend_pdf import PdfPages
+
+from . import __version__
+from .comparison import MARKER as COMPARISON_MARKER
+from .comparison import compare_runs, unpaired_reasons
+from .errors import InputError
+from .labels import metric_label, text
+from .metrics import HEADLINE_METRICS, format_value, metric_kind
+from .plots import FIGURES, action_effects, house_style
+from .results import load_results
+from .weighted import MARKER as WEIGHTED_MARKER
+
+PAGE_SIZE = (11.69, 8.27)
+"""A4 landscape, inches."""
+
+KEY_FIGURES = ("peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p", "cumulative_loss_rate",
+               "loss_var_99", "peak_provision_requirement", "survival_horizon_months")
+"""Columns of the cover table."""
+
+DIFFERENCE_METRICS = ("peak_overdue_rate_90p", "cumulative_loss_rate", "peak_provision_requirement",
+                      "min_liquidity_buffer", "cumulative_profit")
+"""Rows of the differences page."""
+
+YAML_LINES_PER_COLUMN = 62
+HEADER_WIDTH = 16
+"""Table headers wrap at this many characters."""
+
+
+def load_members(directories):
+    """The runs in run, comparison or weighted-ECL directories, in the order given.
+
+    Raises
+    ------
+    InputError
+        If a directory is missing or is none of those.
+    """
+    members = []
+    for directory in map(Path, directories):
+        if not directory.is_dir():
+            raise InputError(f"{directory}: not found. Give directories written by `simulate run`, "
+                             "`simulate compare` or `simulate ecl`.")
+        if (directory / COMPARISON_MARKER).is_file() or (directory / WEIGHTED_MARKER).is_file():
+            runs = directory / "runs"
+            names = _member_order(directory)
+            members.extend(load_results(runs / name) for name in names)
+        elif (directory / "summary.json").is_file():
+            members.append(load_results(directory))
+        else:
+            raise InputError(f"{directory}: not a run, comparison or ECL directory (no summary.json, "
+                             f"{COMPARISON_MARKER} or {WEIGHTED_MARKER}). Give the directory a `simulate` command "
+                             "wrote with --out.")
+    return members
+
+
+def _member_order(directory):
+    """Scenario names of a comparison (reference first) or ECL directory, in the order they were run."""
+    if (directory / COMPARISON_MARKER).is_file():
+        import pandas as pd
+        return list(dict.fromkeys(pd.read_csv(directory / COMPARISON_MARKER)["scenario"]))
+    import json
+    summary = json.loads((directory / WEIGHTED_MARKER).read_text(encoding="utf-8"))
+    return [row["scenario"] for row in summary["scenarios"]]
+
+
+# --------------------------------------------------------------------- readings
+def _mean(results, metric):
+    return float(np.nanmean(results.headline[metric]))
+
+
+def _median(results, metric):
+    return float(np.nanmedian(results.headline[metric]))
+
+
+def _worst(members, metric):
+    return max(members, key=lambda r: _median(r, metric))
+
+
+def reading_overdue(members, lang):
+    worst = _worst(members, "peak_overdue_rate_90p")
+    low, high = np.percentile(worst.headline["peak_overdue_rate_90p"], [5, 95])
+    return (text("read_overdue", lang, scenario=worst.scenario.name,
+                 peak=f"{_median(worst, 'peak_overdue_rate_90p'):.2%}", low=f"{low:.2%}", high=f"{high:.2%}"),
+            text("read_overdue_m1", lang, scenario=worst.scenario.name,
+                 share=f"{_mean(worst, 'm1_collection_rate'):.1%}"))
+
+
+def reading_losses(members, lang):
+    worst = _worst(members, "cumulative_loss_rate")
+    metrics = worst.summary["metrics"]
+    return (text("read_losses", lang, scenario=worst.scenario.name, mean=f"{_mean(worst, 'cumulative_loss_rate'):.2%}",
+                 var=f"{metrics['loss_var_99']['value']:.2%}"),
+            text("read_losses_es", lang, es=f"{metrics['loss_es_99']['value']:.2%}",
+                 se=f"{metrics['loss_es_99']['se']:.2%}"))
+
+
+def reading_provisions(members, lang):
+    worst = _worst(members, "peak_provision_requirement")
+    rule = worst.summary["provisioning"]["binding_rule_at_peak"]
+    floor = worst.scenario.provisioning.five_category.coverage_floor_pct / 100.0
+    return (text("read_provisions", lang, scenario=worst.scenario.name,
+                 peak=f"{_median(worst, 'peak_provision_requirement'):,.0f}",
+                 currency=worst.scenario.portfolio.currency, rule=text(f"rule_{rule}", lang)),
+            text("read_provisions_coverage", lang, low=f"{_median(worst, 'min_coverage_ratio'):.0%}",
+                 floor=f"{floor:.0%}", breach=f"{_mean(worst, 'coverage_floor_breached'):.0%}"))
+
+
+def reading_liquidity(members, lang):
+    worst = max(members, key=lambda r: (_mean(r, "liquidity_breached"), -_median(r, "min_liquidity_buffer")))
+    share = _mean(worst, "liquidity_breached")
+    if share > 0:
+        first = text("read_liquidity_breach", lang, scenario=worst.scenario.name, share=f"{share:.0%}",
+                     month=f"{_median(worst, 'survival_horizon_months'):.0f}")
+    else:
+        first = text("read_liquidity_safe", lang, scenario=worst.scenario.name,
+                     low=f"{_median(worst, 'min_liquidity_buffer'):,.0f}",
+                     currency=worst.scenario.portfolio.currency)
+    return first, text("read_liquidity_ratio", lang, share=f"{_mean(worst, 'liquidity_ratio_breached'):.0%}")
+
+
+def reading_actions(results, lang):
+    effects = results.action_effects
+    overdue, loss = effects["peak_overdue_rate_90p"], effects["cumulative_loss_rate"]
+    return (text("read_actions", lang, overdue=f"{overdue['difference'] * 100:+.2f}",
+                 overdue_se=f"{overdue['se'] * 100:.2f}", loss=f"{loss['difference'] * 100:+.2f}",
+                 loss_se=f"{loss['se'] * 100:.2f}"),
+            text("read_actions_cost", lang, cost=f"{effects['total_action_cost']['with_actions']:,.0f}",
+                 profit=f"{effects['cumulative_profit']['difference']:+,.0f}",
+                 currency=results.scenario.portfolio.currency))
+
+
+READINGS = {"overdue_rates": ("overdue", "theme_overdue", reading_overdue),
+            "loss_distribution": ("losses", "theme_losses", reading_losses),
+            "provisions": ("provisions", "theme_provisions", reading_provisions),
+            "liquidity": ("liquidity", "theme_liquidity", reading_liquidity)}
+"""Figure name (:data:`simulator.plots.FIGURES`) -> (section id, heading, reading)."""
+
+
+# --------------------------------------------------------------------- pages
+def _page(fig, heading, lines=(), chart=True):
+    """Make ``fig`` an A4 landscape page: heading on top, the figure's own title below it, ``lines`` under the chart
+    (a ``chart`` figure's axes are laid out again to make room)."""
+    fig.set_size_inches(*PAGE_SIZE)
+    fig.text(0.03, 0.955, heading, fontsize=18, color="#1f4e79")
+    if fig.get_suptitle():
+        fig.suptitle(fig.get_suptitle(), y=0.90)
+    bottom = 0.06 + 0.035 * len(lines)
+    if chart:
+        fig.tight_layout(rect=(0.02, bottom + 0.02, 0.98, 0.87))
+    for k, line in enumerate(lines):
+        fig.text(0.03, bottom - 0.035 * (k + 1), line, fontsize=12)
+    return fig
+
+
+def _table_page(heading, header, rows, lines=(), font_size=10, label_columns=1, row_height=1.4):
+    """A page holding a table (``rows`` of strings under ``header``; the first ``label_columns`` left-aligned)."""
+    fig = plt.figure(figsize=PAGE_SIZE)
+    ax = fig.add_axes((0.03, 0.12 + 0.035 * len(lines), 0.94, 0.78 - 0.035 * len(lines)))
+    ax.axis("off")
+    header = [textwrap.fill(label, HEADER_WIDTH) for label in header]
+    table = ax.table(cellText=rows, colLabels=header, loc="upper center", cellLoc="right", colLoc="center")
+    table.auto_set_font_size(False)
+    table.set_fontsize(font_size)
+    table.scale(1.0, row_height)
+    for (row, column), cell in table.get_celld().items():
+        if row == 0:
+            cell.set_facecolor("#dde6f0")
+        if column <= label_columns - 1:
+            cell.set_text_props(ha="left")
+    return _page(fig, heading, lines, chart=False)
+
+
+def cover_page(members, lang):
+    """Title and the key figures per scenario: mean over paths, with the 5-95% range for rates."""
+    has_survival = all(len(r.scenario.funding.liabilities) > 0 for r in members)
+    columns = [m for m in KEY_FIGURES if has_survival or m != "survival_horizon_months"]
+    rows = []
+    for results in members:
+        row = [results.scenario.name]
+        for metric in columns:
+            stats = results.summary["metrics"].get(metric, {})
+            if "value" in stats:
+                row.append(format_value(stats["value"], metric_kind(metric)))
+            elif metric == "survival_horizon_months":
+                survival = _median(results, metric)
+                row.append(text("never", lang) if survival > results.scenario.run.horizon_months
+                           else f"{survival:.0f}")
+            else:
+                kind = metric_kind(metric)
+                row.append(f"{format_value(stats['mean'], kind)}\n({format_value(stats['p05'], kind)}-"
+                           f"{format_value(stats['p95'], kind)})" if kind == "rate"
+                           else format_value(stats["mean"], kind))
+        rows.append(row)
+    header = [text("scenario", lang)] + [metric_label(m, lang) for m in columns]
+    first = members[0]
+    names = ", ".join(r.scenario.name for r in members)
+    fig = _table_page(text("report_title", lang), header, rows, font_size=10, row_height=3.2)
+    fig.axes[0].set_position((0.03, 0.10, 0.94, 0.62))
+    fig.text(0.03, 0.88, text("report_subtitle", lang, scenarios=names), fontsize=14)
+    fig.text(0.03, 0.84, text("report_prepared", lang, date=date.today().isoformat(), version=__version__,
+                              paths=first.scenario.run.paths), fontsize=10, color="0.3")
+    fig.text(0.03, 0.77, text("key_figures", lang), fontsize=13, color="#1f4e79")
+    if len(members) == 1:
+        fig.text(0.03, 0.80, first.scenario.description or "", fontsize=10, color="0.3")
+    return fig
+
+
+def differences_page(comparison, lang):
+    """Differences of the key metrics to the reference, with paired and independent standard errors."""
+    table = comparison.table
+    reference = comparison.members[0].scenario.name
+    others = table[(table.scenario != reference) & table.metric.isin(DIFFERENCE_METRICS)]
+    rows = []
+    for row in others.itertuples():
+        kind = metric_kind(row.metric)
+        rows.append([row.scenario, metric_label(row.metric, lang), format_value(row.difference, kind),
+                     format_value(row.se_difference, kind), format_value(row.se_independent, kind),
+                     f"x{row.variance_reduction:.0f}" if row.variance_reduction == row.variance_reduction else "n/a"])
+    losses = others[others.metric == "cumulative_loss_rate"]
+    worst = losses.loc[losses.difference.idxmax()]
+    lines = (text("read_differences", lang, reference=reference),
+             text("read_differences_worst", lang, scenario=worst.scenario, loss=f"{worst.difference * 100:+.2f}",
+                  se=f"{worst.se_difference * 100:.3f}"))
+    header = [text("scenario", lang), "", text("difference", lang), text("se", lang), text("se_independent", lang),
+              text("variance_reduction", lang)]
+    return _table_page(text("theme_differences", lang, reference=reference), header, rows, lines, label_columns=2)
+
+
+def metrics_page(members, lang):
+    """Every headline metric of every run (mean over paths)."""
+    rows = []
+    for metric in HEADLINE_METRICS:
+        values = [r.summary["metrics"].get(metric, {}).get("mean") for r in members]
+        if all(v is None for v in values):
+            continue
+        rows.append([metric_label(metric, lang)] + [format_value(v, metric_kind(metric)) for v in values])
+    header = [""] + [r.scenario.name for r in members]
+    return _table_page(text("appendix_metrics", lang), header, rows, font_size=7)
+
+
+def scenario_pages(results, lang):
+    """The resolved scenario YAML in two monospace columns per page, as many pages as it needs."""
+    lines = results.scenario.to_yaml().splitlines()
+    per_page = 2 * YAML_LINES_PER_COLUMN
+    for start in range(0, len(lines), per_page):
+        fig = plt.figure(figsize=PAGE_SIZE)
+        for column in range(2):
+            chunk = lines[start + column * YAML_LINES_PER_COLUMN:start + (column + 1) * YAML_LINES_PER_COLUMN]
+            fig.text(0.03 + 0.48 * column, 0.90, "\n".join(chunk), fontsize=6.5, family="monospace", va="top")
+        yield _page(fig, text("appendix_scenario", lang, scenario=results.scenario.name), chart=False)
+
+
+def metadata_page(members, directories, lang):
+    """Seed, paths, loans, horizon, model, run time and versions of each run."""
+    rows = []
+    for results in members:
+        summary = results.summary
+        versions = ", ".join(f"{k} {v}" for k, v in summary["versions"].items())
+        rows.append([results.scenario.name, str(summary["seed"]), f"{summary['paths']:,}", f"{summary['loans']:,}",
+                     str(summary["horizon_months"]), summary["behaviour_model"], f"{summary['wall_seconds']:.1f} s",
+                     versions])
+    header = [text("scenario", lang), "seed", "paths", "loans", "months", "model", "run time", "versions"]
+    lines = ("sources: " + ", ".join(str(d) for d in directories),)
+    fig = _table_page(text("appendix_metadata", lang), header, rows, lines, font_size=8)
+    fig.axes[0].tables[0].auto_set_column_width(list(range(len(header))))
+    return fig
+
+
+def build_pages(members, directories=(), lang="en", comparison=None):
+    """Yield ``(section, figure)`` for every page of the board pack, in order (call inside ``house_style``)."""
+    yield "cover", cover_page(members, lang)
+    for name, (draw, applies) in FIGURES.items():
+        if applies(members):
+            section, heading, reading = READINGS[name]
+            yield section, _page(draw(members, lang), text(heading, lang), reading(members, lang))
+    for results in members:
+        if results.counterfactual is not None:
+            yield "actions", _page(action_effects(results, lang),
+                                   text("theme_actions", lang, scenario=results.scenario.name),
+                                   reading_actions(results, lang))
+    if comparison is not None:
+        yield "differences", differences_page(comparison, lang)
+    yield "appendix_metrics", metrics_page(members, lang)
+    for results in members:
+        for fig in scenario_pages(results, lang):
+            yield "appendix_scenario", fig
+    yield "appendix_metadata", metadata_page(members, directories, lang)
+
+
+def write_report(directories, out_path, lang="en", allow_different=False):
+    """Write the board pack of the runs in ``directories`` to the PDF ``out_path``; returns the sections, in page order.
+
+    Several runs must share book, seed and paths (common random numbers) unless
+    ``allow_different``; only runs that do get the differences page. The PDF is written to a temporary file beside
+    ``out_path`` and renamed into place, so a failure leaves no partial file.
+
+    Raises
+    ------
+    InputError
+        If a directory is not a run, comparison or ECL directory, the runs are not
+        comparable, or ``out_path`` cannot be written.
+    """
+    out_path = Path(out_path)
+    if out_path.suffix.lower() != ".pdf":
+        raise InputError(f"{out_path}: the board pack is a PDF; got suffix '{out_path.suffix}'. "
+                         "Name the output like board.pdf.")
+    if out_path.is_dir():
+        raise InputError(f"{out_path}: is a directory. Give a file name like {out_path / 'board.pdf'}.")
+    members = load_members(directories)
+    comparison = None
+    if len(members) > 1 and not (allow_different and unpaired_reasons(members)):
+        comparison = compare_runs(members)  # refuses runs that do not share random numbers, saying why
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        handle, staging = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".pdf", dir=out_path.parent)
+        os.close(handle)
+    except OSError as exc:
+        raise InputError(f"{out_path}: cannot be written ({exc.strerror}). Choose a writable -o path.") from None
+    sections = []
+    try:
+        with house_style(lang) as used:
+            metadata = {"Title": text("report_title", used), "Author": f"consumer-credit-stress {__version__}",
+                        "Subject": ", ".join(r.scenario.name for r in members)}
+            with PdfPages(staging, metadata=metadata) as pdf:
+                for section, fig in build_pages(members, directories, used, comparison):
+                    fig.text(0.97, 0.015, str(len(sections) + 1), ha="right", fontsize=9, color="0.4")
+                    pdf.savefig(fig)
+                    plt.close(fig)
+                    sections.append(section)
+                pdf.infodict()["Keywords"] = "sections: " + " ".join(sections)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o666 & ~umask)
+        os.replace(staging, out_path)
+    finally:
+        if os.path.exists(staging):
+            os.remove(staging)
+    return sections

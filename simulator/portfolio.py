@@ -283,10 +283,10 @@ def read_tape(path, portfolio, unemployment0, seed):
     def per_segment(fn):
         return np.array([fn(s) for s in specs])[seg]
 
-    balance = frame["balance"].to_numpy(float)
-    apr = frame["annual_rate_pct"].to_numpy(float) / 100.0
-    remaining_term = frame["remaining_term"].to_numpy(np.int32)
-    dpd = frame["dpd"].to_numpy(float)
+    balance = _writable(frame["balance"], float)
+    apr = _writable(frame["annual_rate_pct"], float) / 100.0
+    remaining_term = _writable(frame["remaining_term"], np.int32)
+    dpd = _writable(frame["dpd"], float)
     dpd_state = np.ceil(dpd / 30.0).astype(np.int8)
     if "amortisation" in frame:
         amortisation = amortisation_codes(frame["amortisation"])
@@ -405,7 +405,13 @@ def book_to_tape(book):
 
 
 def _column_or(frame, name, default):
-    return frame[name].to_numpy(float) if name in frame else np.asarray(default, dtype=float)
+    return _writable(frame[name], float) if name in frame else np.asarray(default, dtype=float)
+
+
+def _writable(column, dtype):
+    """A column as a writable array of ``dtype``: pandas may hand out read-only views, and Numba compiles its
+    kernels again (tens of seconds) for read-only inputs."""
+    return np.array(column.to_numpy(dtype), dtype=dtype, copy=True)
 
 
 def _read_table(path):

@@ -287,7 +287,7 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
                          contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start,
                          restructuring_start, on_job_loss, on_dpd_1_30, income_drop, take_probability, plan,
                          plan_months, rate_cut, max_restructurings,
-                         snapshot_month=-1, snapshot=None, vintage=None, draws="philox", rng=None):
+                         snapshot_month=-1, snapshot=None, panel=None, vintage=None, draws="philox", rng=None):
     """Structural borrower model in plain numpy: an independent re-implementation for tests and benchmarks.
 
     Takes the arguments of :func:`simulator.engine.kernels.simulate_structural`
@@ -367,6 +367,9 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
         Global path numbers (the Philox counter's path word).
     chargeoff_state, replace_closed, segment, ..., max_restructurings, snapshot_month, snapshot
         As for :func:`simulator.engine.kernels.simulate_structural`.
+    panel : ignored
+        The kernel's loan-history recorder is checked against its own aggregates
+        (``tests/test_calibration.py``), not redone here.
     vintage : float array (n_paths, n_months + 1, n_months + 1), optional
         Zeroed; receives the vintage counts (see 10.).
     draws : {"philox", "numpy"}
@@ -623,12 +626,12 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
                         original_principal, original_term, birth_month, risk_scale,
                         thresholds, rho, cycle_z, penalty_uplift, recovery_rate, recovery_months,
                         lifetime_months, contact_rate, cure_effect, instalment_effect, contact_capacity,
-                        collections_start, vintage=None):
+                        collections_start, panel=None, vintage=None):
     """Roll-rate model in plain numpy: an independent re-implementation for tests and benchmarks.
 
     Takes the arguments of :func:`simulator.engine.kernels.simulate_roll_rate`
     except ``out`` and returns the aggregates (``vintage``, if given, is filled as
-    the kernel fills it). Each month a live loan in state
+    the kernel fills it; ``panel`` is ignored). Each month a live loan in state
     ``d`` of segment ``s`` draws ``u = uniform52(w0, w1)`` (Philox counter
     ``(loan, month, 0, path)``) and moves to the first outcome of
     :data:`ROLL_ORDER` whose conditional cumulative probability

@@ -41,6 +41,9 @@ from .rng import norm_cdf, philox4x32, seed_key, uniform32, uniform52
 from .shocks import SHOCK_BITS
 
 SNAPSHOT_COLUMNS = 7
+PANEL_STATE, PANEL_BALANCE, PANEL_NEW_STATE, PANEL_NEW_BALANCE = range(4)
+PANEL_COLUMNS = 4
+"""Columns of the loan-history recorder ``panel`` (see :func:`simulate_structural`)."""
 FIRST_90_STATE = 4
 """First live state beyond 90 DPD (91-120)."""
 RESTRUCTURED_FLAG = 8
@@ -155,6 +158,21 @@ def _count_flows(out, p, m, start_state, outcome):
 
 
 @njit(cache=True, inline="always")
+def _panel_exit(panel, i, m, outcome, balance):
+    """Loan history: the state (0-6, 7 charged off, 8 closed) and balance at the end of month ``m`` of the loan that
+    was live in slot ``i`` at the start of the month."""
+    panel[i, m, PANEL_STATE] = outcome
+    panel[i, m, PANEL_BALANCE] = balance if outcome < CHARGED_OFF else 0.0
+
+
+@njit(cache=True, inline="always")
+def _panel_birth(panel, i, m, state, balance):
+    """Loan history: a loan written into slot ``i`` in month ``m`` (month 0: the opening book), its state and balance."""
+    panel[i, m, PANEL_NEW_STATE] = state
+    panel[i, m, PANEL_NEW_BALANCE] = balance
+
+
+@njit(cache=True, inline="always")
 def _contacted(out, p, m, state, u_contact, contact_rate, contact_capacity):
     """Whether collections reach this delinquent account this month (first come, first served in book order)."""
     if u_contact >= contact_rate[state]:
@@ -178,7 +196,7 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                         contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start,
                         restructuring_start, on_job_loss, on_dpd_1_30, income_drop, take_probability, plan,
                         plan_months, rate_cut, max_restructurings,
-                        snapshot_month, snapshot, vintage, out):
+                        snapshot_month, snapshot, panel, vintage, out):
     """Structural borrower model (DESIGN 3.2), one month at a time for every loan of every path.
 
     Each month, for each loan:
@@ -253,6 +271,13 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
     snapshot : float array (n_loans, SNAPSHOT_COLUMNS)
         Per loan at ``snapshot_month``: state, employed (1/0), savings, permanent
         income, scheduled principal, arrears, remaining term.
+    panel : float array (n_recorded, n_months + 1, PANEL_COLUMNS), NaN-filled
+        Loan-month history of path 0's first ``n_recorded`` slots (``n_recorded = 0``:
+        none), the input of :func:`simulator.calibration.engine_history`. Per slot
+        and month: ``PANEL_STATE``/``PANEL_BALANCE``, the month-end state (0-6, 7
+        charged off, 8 closed) and balance of the loan live at the start of the
+        month; ``PANEL_NEW_STATE``/``PANEL_NEW_BALANCE``, a loan written in the slot
+        that month (the opening book at month 0, originations, replacements).
     vintage : float array (n_paths, n_months + 1, n_months + 1), zeroed
         ``vintage[p, v, k]``: loans written in month v (v = 0: the opening book) that
         first reach 90+ DPD, or are charged off, k months after being written.
@@ -264,6 +289,7 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
     k0, k1 = seed_key(seed)
     for p in prange(n_paths):
         path = np.uint64(path_ids[p])
+        n_recorded = panel.shape[0] if path_ids[p] == 0 else 0
         history = np.empty(n_months + 1, dtype=np.int64)
         for i in range(n_loans):
             born = birth_month[i]
@@ -289,6 +315,8 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                 out[p, born, NEW_LENDING] += b
                 out[p, born, NEW_LOANS] += 1.0
             _record_state(out, p, born, d, b + a, emp, restructured, history)
+            if i < n_recorded:
+                _panel_birth(panel, i, born, d, b + a)
             ever_90 = _first_90(vintage, p, born, born, d, False)
             loan = np.uint64(i)
             for m in range(born + 1, n_months + 1):
@@ -384,6 +412,8 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                 elif d == 0 and n <= 0:
                     outcome = CLOSED
                 _count_flows(out, p, m, start, outcome)
+                if i < n_recorded:
+                    _panel_exit(panel, i, m, outcome, b + a)
                 if outcome == CHARGED_OFF:
                     ever_90 = _first_90(vintage, p, born, m, FIRST_90_STATE, ever_90)
                 if outcome >= CHARGED_OFF:
@@ -392,6 +422,8 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
                     rate = apr[i] / 12.0
                     penalty_rate = rate * (1.0 + penalty_uplift)
                     b, a, n, d, annuity = _new_loan(out, p, m, original_principal[i], original_term[i], rate)
+                    if i < n_recorded:
+                        _panel_birth(panel, i, m, d, b + a)
                     _, _, _, v3 = philox4x32(loan, np.uint64(m), np.uint64(1), path, k0, k1)
                     emp = uniform32(v3) >= unemployment[p, m, s]
                     perm = original_income[i]
@@ -428,7 +460,7 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                        original_principal, original_term, birth_month, risk_scale,
                        thresholds, rho, cycle_z, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
                        contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start,
-                       vintage, out):
+                       panel, vintage, out):
     """Roll-rate model: each month a loan moves by its segment's conditional transition row.
 
     The row of state ``d`` is the one-factor conditional distribution given the
@@ -442,7 +474,7 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
 
     New loans (``birth_month``) start current; ``risk_scale`` below 1 sends that share
     of a current loan's moves into delinquency back to current (better underwriting).
-    ``vintage`` as in :func:`simulate_structural`.
+    ``vintage`` and ``panel`` as in :func:`simulate_structural`.
 
     Collections: a delinquent loan about to roll worse (or be charged off) that is
     contacted (``contact_rate``, capacity as in the structural kernel) cures instead
@@ -459,6 +491,7 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
     sqrt_one_minus_rho = math.sqrt(1.0 - rho)
     for p in prange(n_paths):
         path = np.uint64(path_ids[p])
+        n_recorded = panel.shape[0] if path_ids[p] == 0 else 0
         history = np.empty(n_months + 1, dtype=np.int64)
         cdf = np.empty((n_months + 1, n_segments, thresholds.shape[1], n_outcomes))
         for m in range(1, n_months + 1):
@@ -480,6 +513,8 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                 out[p, born, NEW_LENDING] += b
                 out[p, born, NEW_LOANS] += 1.0
             _record_state(out, p, born, d, b + a, True, False, history)
+            if i < n_recorded:
+                _panel_birth(panel, i, born, d, b + a)
             ever_90 = _first_90(vintage, p, born, born, d, False)
             loan = np.uint64(i)
             for m in range(born + 1, n_months + 1):
@@ -528,12 +563,16 @@ def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
                 if outcome == 0 and n <= 0:
                     outcome = CLOSED
                 _count_flows(out, p, m, start, outcome)
+                if i < n_recorded:
+                    _panel_exit(panel, i, m, outcome, b + a)
                 if outcome == CHARGED_OFF:
                     ever_90 = _first_90(vintage, p, born, m, FIRST_90_STATE, ever_90)
                 if outcome >= CHARGED_OFF:
                     if not replace_closed:
                         break
                     b, a, n, d, annuity = _new_loan(out, p, m, original_principal[i], original_term[i], rate)
+                    if i < n_recorded:
+                        _panel_birth(panel, i, m, d, b + a)
                     born = m
                     ever_90 = False
                 _record_state(out, p, m, d, b + a, True, False, history)

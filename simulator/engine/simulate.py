@@ -17,10 +17,13 @@ from ..errors import InputError
 from ..macro import macro_paths
 from ..scenario import DPD_STATE_KEYS, ActionsSpec
 from ..portfolio import LoanBook
-from .kernels import (EXTENSION, HOLIDAY, NEVER, RATE_CUT, ROLL_ORDER, SNAPSHOT_COLUMNS, simulate_roll_rate,
-                      simulate_structural)
+from .kernels import (EXTENSION, HOLIDAY, NEVER, PANEL_COLUMNS, RATE_CUT, ROLL_ORDER, SNAPSHOT_COLUMNS,
+                      simulate_roll_rate, simulate_structural)
 from .layout import N_LIVE_STATES, N_METRICS
 from .shocks import equiprobable_lognormal
+
+NO_PANEL = np.zeros((0, 0, PANEL_COLUMNS))
+"""The kernels' loan-history recorder when no history is recorded."""
 
 SETTLE_STREAM = 2
 """Key of the seed sequence that picks donors in :func:`settle_borrowers`."""
@@ -180,8 +183,9 @@ def _shared_kernel_args(scenario, book):
     return chargeoff_state, replace_closed, loans
 
 
-def structural_arguments(scenario, book, seed, path_ids, macro, snapshot_month=-1, snapshot=None):
-    """Positional arguments of :func:`simulate_structural` (all but ``out``) for a block of paths."""
+def structural_arguments(scenario, book, seed, path_ids, macro, snapshot_month=-1, snapshot=None, panel=None):
+    """Positional arguments of :func:`simulate_structural` (all but ``vintage`` and ``out``) for a block of paths;
+    ``snapshot`` and ``panel`` are the optional recorders."""
     behaviour = scenario.behaviour
     spec = behaviour.structural
     segments = scenario.portfolio.segments
@@ -206,7 +210,8 @@ def structural_arguments(scenario, book, seed, path_ids, macro, snapshot_month=-
             behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months,
             scenario.provisioning.ifrs9.lifetime_months,
             *collections_arguments(scenario), *restructuring_arguments(scenario),
-            snapshot_month, snapshot if snapshot is not None else np.zeros((0, SNAPSHOT_COLUMNS)))
+            snapshot_month, snapshot if snapshot is not None else np.zeros((0, SNAPSHOT_COLUMNS)),
+            NO_PANEL if panel is None else panel)
 
 
 def collections_arguments(scenario):
@@ -239,8 +244,9 @@ def roll_rate_cycle_index(scenario, macro):
     return macro.cycle + shift[None, :]
 
 
-def roll_rate_arguments(scenario, book, seed, path_ids, macro):
-    """Positional arguments of :func:`simulate_roll_rate` (all but ``out``) for a block of paths."""
+def roll_rate_arguments(scenario, book, seed, path_ids, macro, panel=None):
+    """Positional arguments of :func:`simulate_roll_rate` (all but ``vintage`` and ``out``) for a block of paths;
+    ``panel`` is the optional loan-history recorder."""
     behaviour = scenario.behaviour
     chargeoff_state, replace_closed, loans = _shared_kernel_args(scenario, book)
     return (seed, path_ids, chargeoff_state, replace_closed, *loans,
@@ -248,7 +254,8 @@ def roll_rate_arguments(scenario, book, seed, path_ids, macro):
             roll_rate_thresholds(scenario), behaviour.roll_rate.asset_correlation_pct / 100.0,
             roll_rate_cycle_index(scenario, macro), behaviour.penalty_rate_uplift_pct / 100.0,
             behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months,
-            scenario.provisioning.ifrs9.lifetime_months, *collections_arguments(scenario))
+            scenario.provisioning.ifrs9.lifetime_months, *collections_arguments(scenario),
+            NO_PANEL if panel is None else panel)
 
 
 SETTLE_MONTHS = 24

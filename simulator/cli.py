@@ -242,6 +242,93 @@ def report_command(directories, out_path, lang, allow_different):
     click.echo(f"{out_path}: {len(sections)} pages ({', '.join(dict.fromkeys(sections))})")
 
 
+@main.command("calibrate")
+@click.argument("history_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--macro", "macro_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Monthly macro series (month, unemployment_pct[, income_growth_pct, rate_pct]).")
+@click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Base scenario: the structural fit runs on its book, and a calibrated scenario extending it is "
+                   "written (needs --macro).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write (default: runs/calibration-<history file name>).")
+@click.option("--holdout-months", type=click.IntRange(min=0), default=6, show_default=True,
+              help="Last months kept out of the roll-rate back-test's estimation.")
+@click.option("--bootstrap", "n_replicates", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Loan resamples for the confidence intervals (0: none).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
+              help="Seed of the bootstrap and of the structural fit's simulations.")
+@click.option("--fix", "fixed", multiple=True, metavar="PARAMETER",
+              help="Hold a structural parameter at the base scenario's value (repeatable), e.g. "
+                   "--fix savings_target_months.")
+@click.option("--paths", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Simulated paths per structural-fit evaluation.")
+@click.option("--no-plots", is_flag=True, help="Skip the figures.")
+@lang_option
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def calibrate_command(history_file, macro_file, scenario_file, out_dir, holdout_months, n_replicates, seed, fixed,
+                      paths, no_plots, lang, quiet):
+    """Estimate roll rates, the credit cycle and the structural parameters from a loan history.
+
+    HISTORY_FILE is a loan-month panel (CSV or Parquet: loan_id, month, dpd or
+    dpd_state, balance[, segment, origination_month]). The output directory holds
+    behaviour.yaml (a behaviour block ready for `extends:`), scenario.yaml with
+    --scenario, the estimates with their intervals, the back-test and figures.
+
+    \b
+    Example:
+      simulate calibrate scenarios/sample_history.parquet --macro scenarios/sample_history_macro.csv \\
+          --scenario scenarios/baseline.yaml --out runs/calibration
+    """
+    from .calibration import MARKER, calibrate
+    from .results import check_out_dir
+
+    out_dir = check_out_dir(out_dir or Path("runs") / f"calibration-{history_file.stem}", MARKER)
+    if scenario_file is not None and macro_file is None:
+        raise InputError("calibrate: --scenario needs --macro (the structural fit replays the history's economy). "
+                         "Give the macro series of the history's months.")
+    say = (lambda text: None) if quiet else (lambda text: click.echo(f"  {text} ...", err=True))
+    calibration = calibrate(history_file, macro_file, scenario_file, holdout_months=holdout_months,
+                            n_replicates=n_replicates, seed=seed, fixed=fixed, paths=paths, progress=say)
+    calibration.save(out_dir, plots=not no_plots, lang=lang)
+    if not quiet:
+        click.echo(format_calibration(calibration.summary()))
+        click.echo(f"\ncalibration directory: {out_dir}")
+
+
+def format_calibration(summary):
+    """The calibration's headline figures as text."""
+    history, cycle = summary["history"], summary["credit_cycle"]
+    lines = [f"history {history['source']}: {history['rows']:,} rows, {history['loans']:,} loans, "
+             f"{history['months']} months ({history['first_month']} to {history['last_month']}), "
+             f"segments {', '.join(history['segments'])}"]
+    rho = cycle["rho"]
+    lines.append("asset correlation rho: " + ("n/a" if rho is None else
+                 f"{rho:.2%} (interval {cycle['rho_interval'][0]:.2%} to {cycle['rho_interval'][1]:.2%})"))
+    if "satellite" in summary:
+        fit = summary["satellite"]
+        lines.append(f"satellite: z = {fit['coefficients']['intercept']:.3f} + "
+                     f"{fit['coefficients']['unemployment_gap_pp']:.3f} x (u - {fit['baseline_unemployment_pct']:.2f}) "
+                     f"(HAC se {fit['se_hac']['unemployment_gap_pp']:.3f}; R2 {fit['r_squared']:.2f}; "
+                     f"DW {fit['durbin_watson']:.2f})")
+    if "backtest" in summary:
+        errors = summary["backtest"]
+        lines.append(f"90+ back-test, roll-rate model: mean error {errors['roll_rate_in_sample_mean_abs_pp']:.2f} pp "
+                     f"in sample, {errors.get('roll_rate_held_out_mean_abs_pp', float('nan')):.2f} pp on the last "
+                     f"{errors['holdout_months']} months held out")
+    if "structural" in summary:
+        fit = summary["structural"]
+        lines.append("structural fit (simulated method of moments):")
+        for name, value in fit["parameters"].items():
+            flag = "  (not identified by these moments)" if name in fit["not_identified"] else ""
+            lines.append(f"  {name:32s} {value:10.3f}  se {fit['se'][name]:.3f}{flag}")
+        missed = [m["moment"] for m in fit["moments"] if not m["matched"]]
+        lines.append(f"  moments matched {len(fit['moments']) - len(missed)} of {len(fit['moments'])}"
+                     + (f"; missed: {', '.join(missed)}" if missed else ""))
+    for warning in summary["warnings"]:
+        lines.append(f"note: {warning}")
+    return "\n".join(lines)
+
+
 def format_headline(results):
     """The headline table as text: rates in percent, money in the book's currency."""
     summary = results.summary

@@ -410,3 +410,90 @@ class Plots:
         with house_style(lang) as lang:
             fig = action_effects(self.members[0], lang)
         return fig.axes
+
+
+# --------------------------------------------------------------------- calibration figures
+def calibration_roll_rates(calibration, lang="en"):
+    """The key monthly roll and cure rates of a history against the one-factor model at the fitted cycle index."""
+    from .calibration import KEY_MOVES
+    table = calibration.monthly_roll_rates()
+    months = np.arange(1, len(table) + 1)
+    fig, axes = plt.subplots(2, 2, figsize=SLIDE_SIZE, sharex=True)
+    for ax, name in zip(axes.flat, KEY_MOVES):
+        ax.plot(months, table[f"{name}_observed"], "o", color=SCENARIO_COLOURS["baseline"], markersize=4,
+                label=text("observed", lang))
+        ax.plot(months, table[f"{name}_fitted"], color=SCENARIO_COLOURS["severe"], linewidth=2,
+                label=text("fitted", lang))
+        ax.set_title(text(f"move_{name}", lang))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    for ax in axes[1]:
+        ax.set_xlabel(text("month", lang))
+    axes[0, 0].set_ylabel(text("monthly_rate", lang))
+    axes[0, 0].legend(loc="best")
+    fig.suptitle(text("roll_rates_title", lang, rho=f"{calibration.cycle.rho:.2%}"))
+    return _finish_calibration(fig, calibration, lang)
+
+
+def calibration_backtest(calibration, lang="en"):
+    """The 90+ share of a history against the roll-rate projection (and the structural fit), hold-out shaded."""
+    from .calibration import backtest_errors
+    table = calibration.backtest
+    months = np.arange(len(table))
+    fig, ax = plt.subplots(figsize=SLIDE_SIZE)
+    ax.plot(months, table["share_90p_observed"], "o-", color="black", markersize=4, linewidth=1,
+            label=text("observed", lang))
+    ax.plot(months, table["share_90p_roll_rate"], color=SCENARIO_COLOURS["baseline"], linewidth=2.2,
+            label=text("roll_rate_projection", lang))
+    if "share_90p_structural" in table:
+        ax.plot(months, table["share_90p_structural"], color=SCENARIO_COLOURS["adverse"], linewidth=2.2,
+                label=text("structural_simulation", lang))
+    held_out = ~table["in_sample"].to_numpy()
+    if held_out.any():
+        ax.axvspan(months[held_out][0] - 0.5, months[-1] + 0.5, color="0.85", alpha=0.6, label=text("held_out", lang))
+    errors = backtest_errors(table, calibration.holdout_months)
+    ax.set_title(text("backtest_title", lang, in_sample=f"{errors['roll_rate_in_sample_mean_abs_pp']:.2f}",
+                      held_out=f"{errors.get('roll_rate_held_out_mean_abs_pp', float('nan')):.2f}",
+                      months=calibration.holdout_months))
+    _rate_axis(ax, lang, decimals=2)
+    ax.set_ylabel(text("backtest_axis", lang))
+    ax.legend(loc="best")
+    return _finish_calibration(fig, calibration, lang)
+
+
+def calibration_cycle(calibration, lang="en"):
+    """The monthly credit-cycle index with its error band and the satellite model's fit on unemployment."""
+    table = calibration.cycle_table()
+    months = np.arange(len(table))
+    fig, ax = plt.subplots(figsize=SLIDE_SIZE)
+    ax.fill_between(months, table["z"] - 2 * table["z_se"], table["z"] + 2 * table["z_se"],
+                    color=SCENARIO_COLOURS["baseline"], alpha=0.18, linewidth=0, label=text("cycle_band", lang))
+    ax.plot(months, table["z"], "o-", color=SCENARIO_COLOURS["baseline"], markersize=4, label="z")
+    satellite = calibration.satellite
+    if satellite is not None:
+        ax.plot(months, table["z_fitted"], color=SCENARIO_COLOURS["severe"], linewidth=2,
+                label=text("satellite_line", lang))
+        ax.set_title(text("cycle_title", lang, k=f"{satellite.cycle_per_unemployment_pp:.2f}",
+                          r2=f"{satellite.r_squared:.2f}"))
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xlabel(text("month", lang))
+    ax.set_ylabel(text("cycle_axis", lang))
+    ax.legend(loc="best")
+    return _finish_calibration(fig, calibration, lang)
+
+
+def _finish_calibration(fig, calibration, lang):
+    history = calibration.history
+    fig.text(0.01, 0.01, f"{history.source} | {history.month_labels[0]} - {history.month_labels[-1]} | "
+             f"{history.n_loans:,} loans | {date.today().isoformat()}", fontsize=8, color="0.4")
+    fig.tight_layout(rect=(0, 0.04, 1, 0.95 if fig.get_suptitle() else 1.0))
+    return fig
+
+
+def write_calibration_figures(calibration, directory, lang="en"):
+    """Write the calibration figures (the back-test and cycle index only when there is a macro series)."""
+    with house_style(lang) as lang:
+        save_figure(calibration_roll_rates(calibration, lang), Path(directory) / "roll_rates_over_time")
+        if calibration.backtest is not None:
+            save_figure(calibration_backtest(calibration, lang), Path(directory) / "backtest_90p")
+        if np.isfinite(calibration.cycle.z).any():
+            save_figure(calibration_cycle(calibration, lang), Path(directory) / "cycle_index")

@@ -36,7 +36,8 @@ from scipy.special import ndtr
 
 from .engine.amortisation import (AMORTISATION_CODES, amortisation_codes, current_instalment,
                                   scheduled_principal_after)
-from .errors import InputError, must_be
+from .errors import InputError
+from .tables import cell_text, read_table
 
 BOOK_STREAM = 1
 """Key of the seed sequence that generates a synthetic book (independent of the paths)."""
@@ -260,7 +261,7 @@ def read_tape(path, portfolio, unemployment0, seed):
         terms out of range, unknown segments or amortisation types, DPD beyond 180.
     """
     path = Path(path)
-    frame = _read_table(path)
+    frame = read_table(path, "tape", "Check portfolio.tape; it is relative to the scenario file.")
     problems = [f"{path}: required column '{c}' is missing. The tape needs columns "
                 f"{', '.join(TAPE_REQUIRED)} (see the README's loan tape section)."
                 for c in TAPE_REQUIRED if c not in frame.columns]
@@ -414,22 +415,6 @@ def _writable(column, dtype):
     return np.array(column.to_numpy(dtype), dtype=dtype, copy=True)
 
 
-def _read_table(path):
-    if not path.exists():
-        raise InputError(f"{path}: loan tape not found. Check portfolio.tape; it is relative to the scenario file.")
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        if path.suffix.lower() == ".csv":
-            return pd.read_csv(path)
-    except Exception as exc:  # any parser failure is a bad file, not a bug here
-        reason = " ".join(str(exc).split())
-        raise InputError(f"{path}: cannot be read as a {path.suffix[1:]} table ({type(exc).__name__}: {reason}). "
-                         "Export the tape again as CSV with a header row, or as Parquet.") from None
-    raise InputError(must_be(path, "the file extension", "'.csv' or '.parquet'", path.suffix,
-                             "Save the tape as CSV or Parquet."))
-
-
 def _check_tape_values(path, frame, segments):
     """All value problems of a tape: NaNs, negatives, ranges, unknown categories."""
     problems = []
@@ -455,7 +440,7 @@ def _check_tape_values(path, frame, segments):
         if bad.any():
             rows = np.flatnonzero(bad.to_numpy())
             problems.append(f"{path}: column '{column}' must be {constraint}; got "
-                            f"{_cell_text(frame[column].iloc[rows[0]])} in data row {rows[0] + 1} "
+                            f"{cell_text(frame[column].iloc[rows[0]])} in data row {rows[0] + 1} "
                             f"({_rows_text(rows)}). Fix or remove those rows.")
     fixes = {"segment": "Use the segment names of the scenario's portfolio.segments.",
              "amortisation": "Use equal_instalment, equal_principal or interest_first."}
@@ -466,16 +451,9 @@ def _check_tape_values(path, frame, segments):
         if bad.any():
             rows = np.flatnonzero(bad.to_numpy())
             problems.append(f"{path}: column '{column}' must be one of {valid}; got "
-                            f"{_cell_text(frame[column].iloc[rows[0]])} in data row {rows[0] + 1} "
+                            f"{cell_text(frame[column].iloc[rows[0]])} in data row {rows[0] + 1} "
                             f"({_rows_text(rows)}). {fixes[column]}")
     return problems
-
-
-def _cell_text(value):
-    """A tape cell as a user would write it: plain numbers, 'an empty cell' for NaN."""
-    if pd.isna(value):
-        return "an empty cell"
-    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _rows_text(rows):

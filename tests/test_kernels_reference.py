@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from simulator.engine import rng as engine_rng
-from simulator.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, CONTACTS, COUNT, FORWARD_DEFAULT_LIFE,
-                                     FORWARD_LOSS_12M, FORWARD_LOSS_LIFE, M1_CURED, M1_ROLLED, M1_START, METRIC_NAMES, N_LIVE_STATES,
-                                     N_METRICS, N_OUTCOMES, NEW_LENDING, NEW_LOANS, PREPAID, RECOVERY, REDEFAULTS,
-                                     RESTRUCTURED_BALANCE, RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT,
-                                     RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, TRANSITION, UNEMPLOYED)
+from simulator.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, CONTACTS, COUNT, FORWARD_LOSS_12M, M1_CURED,
+                                     M1_ROLLED, M1_START, METRIC_NAMES, N_LIVE_STATES, N_METRICS, N_OUTCOMES,
+                                     NEW_LENDING, NEW_LOANS, PREPAID, RECOVERY, REDEFAULTS, RESTRUCTURED_BALANCE,
+                                     RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, TRANSITION,
+                                     UNEMPLOYED)
 from simulator.engine.simulate import simulate_paths
 from simulator.portfolio import build_book, originations, with_new_lending
 from simulator.scenario import load_scenario, scenario_from_dict

@@ -148,7 +148,11 @@ def test_zh_falls_back_to_english_with_a_warning_when_no_cjk_font(comparison, mo
 
 
 def test_the_shipped_font_draws_every_chinese_label():
-    """The subset font covers all characters of the Chinese labels (so a new label cannot silently draw boxes)."""
-    chinese = {c for zh in [v[1] for v in labels.TEXTS.values()] + [v[1] for v in labels.METRIC_LABELS.values()]
-               for c in zh if ord(c) > 0x7f}
+    """The subset font covers every CJK character of the Chinese labels, and it or the Latin font every other
+    character (so a new label cannot silently draw boxes)."""
+    drawn = {c for zh in [v[1] for v in labels.TEXTS.values()] + [v[1] for v in labels.METRIC_LABELS.values()]
+             for c in zh if not c.isspace()}
+    chinese = {c for c in drawn if _is_cjk(c)}
+    latin_path = font_manager.findfont(font_manager.FontProperties(family=plots.LATIN_FAMILY))
     assert _covered(plots.SHIPPED_CJK_FONT, chinese) == chinese
+    assert _covered(plots.SHIPPED_CJK_FONT, drawn) | _covered(latin_path, drawn) == drawn

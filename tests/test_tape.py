@@ -268,7 +268,7 @@ def test_wrong_extension_is_refused(tape_scenario, name):
 def test_missing_tape_file_is_refused(tape_scenario):
     scenario, tape = tape_scenario(good_tape())
     tape.unlink()
-    assert only_tape_problem(scenario).startswith(f"{tape}: loan tape not found.")
+    assert only_tape_problem(scenario).startswith(f"{tape}: tape file not found.")
 
 
 def test_bad_value_is_shown_as_plain_number(tape_scenario):

@@ -109,10 +109,32 @@ def roll_rate_thresholds(scenario):
     thresholds = np.empty((len(scenario.portfolio.segments), len(DPD_STATE_KEYS), len(ROLL_ORDER)))
     for s, name in enumerate(scenario.segment_names):
         matrix = np.asarray(spec.matrices.get(name, spec.matrices.get("default")), dtype=float) / 100.0
-        cumulative = np.cumsum(matrix[:, ROLL_ORDER], axis=1)
-        cumulative = np.where(cumulative >= 1.0 - 1e-12, 1.0, cumulative)
-        thresholds[s] = ndtri(cumulative) * scale
+        thresholds[s] = roll_order_thresholds(matrix) * scale
     return thresholds
+
+
+PROBABILITY_ROUNDING = 1e-12
+"""Cumulative probabilities this close to 0 or 1 are taken as 0 or 1 (their thresholds are infinite)."""
+
+
+def roll_order_thresholds(matrix):
+    """``Phi^-1`` of each row's cumulative probabilities over the outcomes in :data:`ROLL_ORDER` (best to worst).
+
+    Parameters
+    ----------
+    matrix : float array (..., 9)
+        Transition probabilities (fractions), columns in ``ROLL_RATE_COLUMNS`` order.
+
+    Returns
+    -------
+    float array (..., 9)
+        The cut between outcome ``k`` and ``k + 1`` of ``ROLL_ORDER``; ``-inf`` / ``inf``
+        where the cumulative probability is within :data:`PROBABILITY_ROUNDING` of
+        0 / 1 (the last column is ``inf``).
+    """
+    cumulative = np.cumsum(np.asarray(matrix, dtype=float)[..., ROLL_ORDER], axis=-1)
+    cumulative = np.where(cumulative >= 1.0 - PROBABILITY_ROUNDING, 1.0, cumulative)
+    return ndtri(np.where(cumulative <= PROBABILITY_ROUNDING, 0.0, cumulative))
 
 
 def simulate_paths(scenario, book, seed, progress=None, threads=None):

@@ -1,0 +1,964 @@
+"""Calibration of the behaviour models to a lender's loan history: the structural fit, histories from the engine.
+
+The roll-rate side (cohort matrices, the credit-cycle index, the satellite
+regression) lives in :mod:`simulator.rollrates`; this module adds
+
+* :func:`engine_history`: a loan-month history (and its macro series) simulated
+  by the project's own engine from known parameters, for tests and the shipped
+  sample;
+* :func:`moments`: the summary statistics both the history and the model are
+  judged by (roll and cure rates, the 90+ level and how the roll into
+  delinquency moves with unemployment);
+* :func:`fit_structural`: the structural model's key parameters fitted by the
+  simulated method of moments (McFadden 1989; Gourieroux and Monfort 1996) on
+  common random numbers, so the objective is a smooth function of the
+  parameters up to the fixed simulation draws.
+
+The fitted parameters and how they enter the scenario (:data:`PARAMETERS`):
+
+* ``unemployment_sensitivity_scale`` multiplies every segment's
+  ``unemployment_sensitivity`` (a segment's unemployment is the economy's times
+  its sensitivity, so this is the borrowers' job-loss sensitivity to
+  unemployment);
+* ``transitory_income_sd_pct``: monthly income shock volatility;
+* ``savings_target_months``: the savings buffer;
+* ``willingness_shift``: a shift of the delinquent buckets' willingness to pay on
+  the logit scale, ``w' = expit(logit(w) + shift)``, keeping their order.
+
+References
+----------
+McFadden, D. (1989). A method of simulated moments for estimation of discrete
+response models without numerical integration. Econometrica 57(5), 995-1026.
+Gourieroux, C. and Monfort, A. (1996). Simulation-Based Econometric Methods.
+Oxford University Press.
+"""
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+from .engine import layout as L
+from .engine.kernels import (PANEL_BALANCE, PANEL_COLUMNS, PANEL_NEW_BALANCE, PANEL_NEW_STATE, PANEL_STATE,
+                             ROLL_ORDER)
+from .engine.simulate import (engine_months, roll_order_thresholds, roll_rate_arguments, settle_borrowers,
+                              simulate_paths, structural_arguments)
+from .errors import InputError
+from .macro import macro_paths
+from .portfolio import build_book, originations, with_new_lending
+from .scenario import ROLL_RATE_COLUMNS, ActionsSpec, PathShock
+
+MOMENT_NAMES = ("roll_current_to_1_30", "cure_1_30_to_current", "roll_1_30_to_31_60", "cure_31_60_to_current",
+                "roll_31_60_to_61_90", "cure_61_90_to_current", "roll_61_90_to_91_120", "share_90p",
+                "roll_current_to_1_30_per_unemployment_pp", "roll_1_30_to_31_60_per_unemployment_pp")
+"""The moments, in order (see :func:`moments`)."""
+
+PARAMETERS = ("unemployment_sensitivity_scale", "transitory_income_sd_pct", "savings_target_months",
+              "willingness_shift")
+"""The structural parameters :func:`fit_structural` fits."""
+
+BOUNDS = {"unemployment_sensitivity_scale": (0.2, 4.0), "transitory_income_sd_pct": (1.0, 60.0),
+          "savings_target_months": (0.1, 24.0), "willingness_shift": (-4.0, 4.0)}
+"""Search bounds of each parameter."""
+
+MATCHED_SE = 2.0
+"""A moment is matched when the fitted value is within this many standard errors of the observed one."""
+
+FIRST_MONTH_LABEL = "2023-01"
+"""Label of month 0 of a history the engine simulates."""
+
+
+# --------------------------------------------------------------------- histories from the engine
+def engine_history(scenario, seed, first_month=FIRST_MONTH_LABEL):
+    """The loan-month history of path 0 of ``scenario``, simulated by the engine, and its macro series.
+
+    Every loan of the book is recorded, with the replacement (or new) loans
+    written during the horizon: a loan is identified by its slot in the book and
+    the month it was written. Rows hold the state at month end (``dpd_state``
+    0-8, charged-off and closed loans in their exit month) and the balance.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    seed : int
+    first_month : str
+        ``YYYY-MM`` label of month 0.
+
+    Returns
+    -------
+    history : pandas.DataFrame
+        Columns ``loan_id, month, dpd_state, balance, segment`` (the format of
+        :func:`simulator.history.read_history`), sorted by loan and month.
+    macro : pandas.DataFrame
+        Columns ``month, unemployment_pct, income_growth_pct, rate_pct``: path 0's
+        realised economy.
+    """
+    n_months = scenario.run.horizon_months
+    book = build_book(scenario, seed)
+    if scenario.portfolio.source == "synthetic":
+        book = settle_borrowers(scenario, book, seed)
+    book = with_new_lending(book, originations(scenario, book.n_loans, seed))
+    n_engine = engine_months(scenario)
+    path_ids = np.zeros(1, dtype=np.int64)
+    macro = macro_paths(scenario.macro, seed, path_ids, n_engine)
+    panel = np.full((book.n_loans, n_engine + 1, PANEL_COLUMNS), np.nan)
+    out = np.zeros((1, n_engine + 1, L.N_METRICS))
+    vintage = np.zeros((1, n_engine + 1, n_engine + 1))
+    if scenario.behaviour.model == "structural":
+        from .engine.kernels import simulate_structural
+        simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, panel=panel), vintage, out)
+    else:
+        from .engine.kernels import simulate_roll_rate
+        simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, panel=panel), vintage, out)
+    panel = panel[:, :n_months + 1]
+    history = _panel_rows(panel, np.asarray(book.segment_names)[book.segment], _month_labels(first_month, n_months))
+    macro_frame = pd.DataFrame({"month": _month_labels(first_month, n_months),
+                                "unemployment_pct": 100.0 * macro.unemployment[0, :n_months + 1],
+                                "income_growth_pct": 100.0 * macro.income_growth[0, :n_months + 1],
+                                "rate_pct": 100.0 * macro.policy_rate[0, :n_months + 1]})
+    return history, macro_frame
+
+
+def _month_labels(first_month, n_months):
+    start = pd.Period(first_month, freq="M")
+    return [str(start + k) for k in range(n_months + 1)]
+
+
+def _panel_rows(panel, segment_names, labels):
+    """Rows of the history from the kernel's recorder (see :func:`simulator.engine.kernels.simulate_structural`).
+
+    A loan written into slot ``i`` in month ``b`` has its first row at ``b`` (its
+    state when written) and one row per later month until its exit; its id is
+    ``i * (n_months + 1) + b``.
+    """
+    n_slots, n_columns = panel.shape[:2]
+    months = np.arange(n_columns)
+    born = ~np.isnan(panel[:, :, PANEL_NEW_STATE])
+    last_birth = np.maximum.accumulate(np.where(born, months[None, :], -1), axis=1)
+    moved = ~np.isnan(panel[:, :, PANEL_STATE])
+    moved[:, 0] = False
+    birth_of_mover = np.zeros_like(last_birth)
+    birth_of_mover[:, 1:] = last_birth[:, :-1]  # the loan that was live at the start of the month
+    slot_b, month_b = np.nonzero(born)
+    slot_m, month_m = np.nonzero(moved)
+    slot = np.concatenate([slot_b, slot_m])
+    month = np.concatenate([month_b, month_m])
+    birth = np.concatenate([month_b, birth_of_mover[slot_m, month_m]])
+    state = np.concatenate([panel[slot_b, month_b, PANEL_NEW_STATE], panel[slot_m, month_m, PANEL_STATE]])
+    balance = np.concatenate([panel[slot_b, month_b, PANEL_NEW_BALANCE], panel[slot_m, month_m, PANEL_BALANCE]])
+    loan_id = slot * n_columns + birth
+    order = np.lexsort((month, loan_id))
+    return pd.DataFrame({"loan_id": loan_id[order], "month": np.asarray(labels)[month[order]],
+                         "dpd_state": np.asarray(ROLL_RATE_COLUMNS)[state[order].astype(np.int64)],
+                         "balance": np.round(balance[order], 2), "segment": segment_names[slot[order]]})
+
+
+# --------------------------------------------------------------------- moments
+@dataclass(frozen=True)
+class Moments:
+    """Values of :data:`MOMENT_NAMES` with their standard errors.
+
+    Attributes
+    ----------
+    values, se : float arrays (len(MOMENT_NAMES),)
+    monthly : pandas.DataFrame
+        Per month (1..T-1): the roll rates behind the moments, the 90+ share and unemployment.
+    """
+
+    values: np.ndarray
+    se: np.ndarray
+    monthly: pd.DataFrame
+
+    def as_dict(self):
+        return dict(zip(MOMENT_NAMES, self.values.tolist()))
+
+
+def moments(transition_counts, live_counts, unemployment_pct):
+    """The calibration moments from monthly transition counts.
+
+    Parameters
+    ----------
+    transition_counts : float array (T, 7, 9)
+        Loans moving from live state k at the start of month t to outcome j at its
+        end, for months t = 1..T (summed over paths for a simulation).
+    live_counts : float array (T, 7)
+        Loans in each live state at the end of each of those months.
+    unemployment_pct : float array (T,)
+        Unemployment in each month, percent.
+
+    Returns
+    -------
+    Moments
+        Roll and cure rates pooled over months (count-weighted), with the binomial
+        standard error ``sqrt(p (1 - p) / n)``; the mean monthly share of live loans
+        90+ DPD with the standard error of that mean across months; and the OLS
+        slopes of the monthly current -> 1-30 and 1-30 -> 31-60 rates on
+        unemployment (per pp) with their OLS standard errors.
+
+    Notes
+    -----
+    Binomial errors treat loan-months as independent; a loan's months are not, so
+    they understate the sampling error somewhat (the bootstrap over loans of
+    :func:`simulator.rollrates.bootstrap_cohort` gives the roll rates' full error).
+    """
+    counts = np.asarray(transition_counts, dtype=float)
+    exposure = counts.sum(axis=2)
+    cells = ((0, 1), (1, 0), (1, 2), (2, 0), (2, 3), (3, 0), (3, 4))
+    values, se = [], []
+    monthly = {}
+    for (k, j), name in zip(cells, MOMENT_NAMES):
+        n = exposure[:, k].sum()
+        p = counts[:, k, j].sum() / n if n > 0 else np.nan
+        values.append(p)
+        se.append(np.sqrt(p * (1.0 - p) / n) if n > 0 else np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            monthly[name] = counts[:, k, j] / exposure[:, k]
+    live = np.asarray(live_counts, dtype=float)
+    share = live[:, 4:].sum(axis=1) / live.sum(axis=1)
+    values.append(share.mean())
+    se.append(share.std(ddof=1) / np.sqrt(len(share)))
+    monthly["share_90p"] = share
+    u = np.asarray(unemployment_pct, dtype=float)
+    design = np.column_stack([np.ones_like(u), u])
+    for name in ("roll_current_to_1_30", "roll_1_30_to_31_60"):
+        rate = monthly[name]
+        usable = np.isfinite(rate)
+        coefficients, *_ = np.linalg.lstsq(design[usable], rate[usable], rcond=None)
+        residual = rate[usable] - design[usable] @ coefficients
+        dof = max(int(usable.sum()) - 2, 1)
+        covariance = residual @ residual / dof * np.linalg.pinv(design[usable].T @ design[usable])
+        values.append(coefficients[1])
+        se.append(np.sqrt(covariance[1, 1]))
+    monthly["unemployment_pct"] = u
+    return Moments(np.array(values), np.array(se), pd.DataFrame(monthly))
+
+
+def history_moments(transitions, history, unemployment_pct):
+    """:func:`moments` of a loan history.
+
+    Parameters
+    ----------
+    transitions : simulator.history.Transitions
+    history : simulator.history.History
+    unemployment_pct : float array (n_months,)
+        The macro series aligned with the history's months.
+    """
+    n_months = history.n_months
+    cell = (transitions.month * 7 + transitions.from_state) * 9 + transitions.to_state
+    counts = np.bincount(cell, minlength=n_months * 63).reshape(n_months, 7, 9)[1:]
+    live_rows = history.state < 7
+    live = np.bincount(history.month[live_rows] * 7 + history.state[live_rows],
+                       minlength=n_months * 7).reshape(n_months, 7)[1:]
+    return moments(counts, live, np.asarray(unemployment_pct)[1:])
+
+
+def simulated_moments(aggregates, unemployment_pct):
+    """:func:`moments` of engine aggregates ``(paths, months + 1, N_METRICS)``, pooled over paths."""
+    pooled = aggregates.sum(axis=0)
+    counts = pooled[1:, L.TRANSITION:L.TRANSITION + 7 * L.N_OUTCOMES].reshape(-1, 7, L.N_OUTCOMES)
+    live = pooled[1:, L.COUNT:L.COUNT + L.N_LIVE_STATES]
+    return moments(counts, live, np.asarray(unemployment_pct)[1:])
+
+
+# --------------------------------------------------------------------- the structural fit
+def with_parameters(scenario, parameters):
+    """``scenario`` with the structural parameters of :data:`PARAMETERS` (a dict) applied."""
+    structural = scenario.behaviour.structural
+    willingness = structural.willingness
+    shift = parameters["willingness_shift"]
+    shifted = {}
+    for bucket in ("dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_plus"):
+        w = np.clip(getattr(willingness, bucket) / 100.0, 1e-4, 1.0 - 1e-4)
+        shifted[bucket] = float(100.0 * special.expit(special.logit(w) + shift))
+    structural = structural.model_copy(update={
+        "transitory_income_sd_pct": float(parameters["transitory_income_sd_pct"]),
+        "savings_target_months": float(parameters["savings_target_months"]),
+        "willingness": willingness.model_copy(update=shifted)})
+    segments = [segment.model_copy(update={
+        "unemployment_sensitivity": float(segment.unemployment_sensitivity
+                                          * parameters["unemployment_sensitivity_scale"])})
+        for segment in scenario.portfolio.segments]
+    return scenario.model_copy(update={
+        "behaviour": scenario.behaviour.model_copy(update={"model": "structural", "structural": structural}),
+        "portfolio": scenario.portfolio.model_copy(update={"segments": segments})})
+
+
+def on_history_economy(scenario, macro_frame, n_loans=None, paths=4):
+    """``scenario`` set up to replay a history: its months, its macro series as the central path, no cycle on top,
+    no management actions, a constant book of ``n_loans`` loans."""
+    n_months = len(macro_frame) - 1
+    baseline = scenario.macro.baseline.model_copy(update={
+        "unemployment_pct": float(macro_frame["unemployment_pct"].iloc[0]),
+        **({"income_growth_pct": float(macro_frame["income_growth_pct"].iloc[0])}
+           if "income_growth_pct" in macro_frame else {}),
+        **({"policy_rate_pct": float(macro_frame["rate_pct"].iloc[0])} if "rate_pct" in macro_frame else {})})
+    shocks = [{"shape": "path", "variable": variable, "frequency": "monthly",
+               "levels_pct": [float(v) for v in macro_frame[column].iloc[1:]]}
+              for variable, column in (("unemployment", "unemployment_pct"), ("income_growth", "income_growth_pct"),
+                                       ("policy_rate", "rate_pct")) if column in macro_frame]
+    macro = scenario.macro.model_copy(update={
+        "baseline": baseline, "shocks": [PathShock(**shock) for shock in shocks],
+        "cycle": scenario.macro.cycle.model_copy(update={"volatility": 0.0})})
+    replay = scenario.model_copy(update={"macro": macro, "actions": ActionsSpec()})
+    return replay.with_run(horizon_months=n_months, paths=paths, balance_sheet="constant").with_loans(n_loans)
+
+
+def current_parameters(scenario):
+    """The values of :data:`PARAMETERS` that ``scenario`` implies (scale 1 and shift 0: the scenario as written)."""
+    structural = scenario.behaviour.structural
+    return {"unemployment_sensitivity_scale": 1.0, "transitory_income_sd_pct": structural.transitory_income_sd_pct,
+            "savings_target_months": structural.savings_target_months, "willingness_shift": 0.0}
+
+
+def model_moments(scenario, parameters, seed):
+    """Moments and aggregates of the structural model at ``parameters`` on the replay ``scenario``.
+
+    The same ``seed`` gives every evaluation the same random numbers (common random
+    numbers), so the moments move with the parameters, not with the draws.
+    """
+    fitted = with_parameters(scenario, parameters)
+    book = settle_borrowers(fitted, build_book(fitted, seed), seed)
+    aggregates, central, _ = simulate_paths(fitted, book, seed)
+    return simulated_moments(aggregates, central["unemployment"]), aggregates
+
+
+@dataclass
+class StructuralFit:
+    """Result of :func:`fit_structural`.
+
+    Attributes
+    ----------
+    parameters_ : dict
+        Fitted values of :data:`PARAMETERS`.
+    se_ : dict
+        Their asymptotic standard errors, ``sqrt(diag((G' Omega^-1 G)^-1) (1 + n_obs / n_sim))`` with
+        ``Omega = diag(se_obs^2)``.
+    start : dict
+        Where the search started (the base scenario's values).
+    observed, fitted : Moments
+    objective : float
+        ``J = (m_obs - m_sim)' W (m_obs - m_sim)`` at the optimum, ``W = diag(1 / (se_obs^2 + se_sim^2))``.
+    evaluations : int
+    scenario : Scenario
+        The replay scenario with the fitted parameters.
+    aggregates : numpy.ndarray
+        The fitted model's aggregates on the history's economy.
+    """
+
+    parameters_: dict
+    se_: dict
+    start: dict
+    observed: Moments
+    fitted: Moments
+    objective: float
+    evaluations: int
+    scenario: object
+    aggregates: np.ndarray
+
+    @property
+    def moment_table(self):
+        """Observed and fitted moments, their errors, and whether each is matched (within :data:`MATCHED_SE`)."""
+        se = np.sqrt(self.observed.se ** 2 + self.fitted.se ** 2)
+        gap = (self.fitted.values - self.observed.values) / se
+        return pd.DataFrame({"moment": MOMENT_NAMES, "observed": self.observed.values, "fitted": self.fitted.values,
+                             "se": se, "gap_in_se": gap, "matched": np.abs(gap) <= MATCHED_SE})
+
+
+def fit_structural(replay, observed, seed, start=None, fixed=(), max_evaluations=400):
+    """Fit :data:`PARAMETERS` by the simulated method of moments.
+
+    Minimises ``J(theta) = sum_k (m_k(theta) - m_obs_k)^2 / (se_obs_k^2 + se_sim_k^2)``
+    over the parameters (searched on a log scale for the positive ones, within
+    :data:`BOUNDS`) with Nelder-Mead, every evaluation on the same random numbers.
+    The errors come from the numerical Jacobian ``G`` of the moments at the optimum:
+    ``Var(theta) = (G' Omega^-1 G)^-1 (1 + n_obs / n_sim)`` with ``Omega = diag(se_obs^2)``
+    and ``n_obs / n_sim`` the ratio of observed to simulated loan-months (the
+    simulation's own noise; Gourieroux and Monfort 1996, ch. 2).
+
+    Parameters
+    ----------
+    replay : Scenario
+        The scenario on the history's economy (:func:`on_history_economy`).
+    observed : Moments
+    seed : int
+    start : dict, optional
+        Starting values (default: the scenario's own, :func:`current_parameters`).
+    fixed : sequence of str
+        Parameters held at their starting value (e.g. a savings buffer known from a survey).
+
+    Returns
+    -------
+    StructuralFit
+    """
+    start = dict(start or current_parameters(replay))
+    free = [name for name in PARAMETERS if name not in fixed]
+    valid = np.isfinite(observed.values) & (observed.se > 0)
+    if valid.sum() < len(free):
+        raise InputError(f"calibrate: the history gives {valid.sum()} usable moments of {len(MOMENT_NAMES)}; the "
+                         f"structural fit needs at least {len(free)}. Give a longer history or more loans.")
+    evaluations = [0]
+
+    def decode(x):
+        values = dict(start)
+        for name, value in zip(free, x):
+            low, high = BOUNDS[name]
+            values[name] = float(np.clip(value if name == "willingness_shift" else np.exp(value), low, high))
+        return values
+
+    def objective(x):
+        evaluations[0] += 1
+        simulated, _ = model_moments(replay, decode(x), seed)
+        variance = observed.se[valid] ** 2 + simulated.se[valid] ** 2
+        return float(np.sum((simulated.values[valid] - observed.values[valid]) ** 2 / variance))
+
+    x0 = np.array([start[name] if name == "willingness_shift" else np.log(start[name]) for name in free])
+    simplex = x0 + np.vstack([np.zeros(len(x0)), 0.25 * np.eye(len(x0))])
+    result = optimize.minimize(objective, x0, method="Nelder-Mead",
+                               options={"initial_simplex": simplex, "maxfev": max_evaluations, "xatol": 1e-3,
+                                        "fatol": 1e-3})
+    parameters = decode(result.x)
+    fitted, aggregates = model_moments(replay, parameters, seed)
+    se = _parameter_errors(replay, parameters, free, observed, fitted, seed, valid)
+    return StructuralFit(parameters, se, start, observed, fitted, float(result.fun), evaluations[0],
+                         with_parameters(replay, parameters), aggregates)
+
+
+def _parameter_errors(replay, parameters, free, observed, fitted, seed, valid, step=0.1):
+    """Asymptotic standard errors of the ``free`` parameters from the central-difference Jacobian of the moments
+    (see :func:`fit_structural`); ``step`` is relative, wide enough to see through the simulation's graininess.
+    Fixed parameters get an error of 0."""
+    jacobian = np.empty((int(valid.sum()), len(free)))
+    for k, name in enumerate(free):
+        h = step * max(abs(parameters[name]), 0.5)
+        up, down = dict(parameters), dict(parameters)
+        up[name] += h
+        down[name] -= h
+        jacobian[:, k] = (model_moments(replay, up, seed)[0].values[valid]
+                          - model_moments(replay, down, seed)[0].values[valid]) / (2.0 * h)
+    information = jacobian.T @ np.diag(1.0 / observed.se[valid] ** 2) @ jacobian
+    observed_per_simulated = (fitted.se[0] / observed.se[0]) ** 2  # binomial errors scale as 1 / sqrt(loan-months)
+    covariance = np.linalg.pinv(information) * (1.0 + observed_per_simulated)
+    errors = {name: 0.0 for name in PARAMETERS}
+    errors.update({name: float(np.sqrt(max(covariance[k, k], 0.0))) for k, name in enumerate(free)})
+    return errors
+
+
+# --------------------------------------------------------------------- the roll-rate model on the scenario's terms
+def one_factor_matrices(long_run, rho, z, residual_sd=0.0):
+    """Transition matrices of the one-factor link at cycle index values ``z`` (Belkin, Forest and Suchower 1998).
+
+    Cumulative probabilities over :data:`~simulator.engine.kernels.ROLL_ORDER`:
+    ``Phi((Phi^-1(C_k) - sqrt(rho) z) / sqrt(1 - rho + rho s^2))``, ``C_k`` those of
+    ``long_run`` (the average over a history whose index had unit variance).
+    With ``s = 0`` this is the matrix given ``z`` exactly; with ``s`` the sd of the
+    index around ``z`` (the satellite model's residual) it is the expected matrix
+    over that uncertainty, since ``E Phi((a - b e) / c) = Phi(a / sqrt(c^2 + b^2 s^2))``
+    for ``e ~ N(0, s^2)``.
+
+    The engine's base matrix follows from the same formula: it uses
+    ``z = x + k (u - u_baseline)``, ``x ~ N(0, sigma^2)``, and thresholds scaled by
+    ``sqrt(1 - rho + rho sigma^2)``, so the matrix that makes it reproduce a fitted
+    history is ``one_factor_matrices(long_run, rho, z0, sigma)`` with ``z0`` the
+    satellite model's index at the scenario's baseline unemployment and ``sigma``
+    its residual sd.
+
+    Parameters
+    ----------
+    long_run : float array (..., 7, 9)
+        Fractions, columns in :data:`~simulator.scenario.ROLL_RATE_COLUMNS` order.
+    rho : float
+    z : float or float array (n,)
+    residual_sd : float
+
+    Returns
+    -------
+    float array (..., 7, 9) for a scalar ``z``, else (n, ..., 7, 9)
+    """
+    thresholds = roll_order_thresholds(long_run)
+    z_values = np.asarray(z, dtype=float)
+    shaped = z_values.reshape(z_values.shape + (1,) * thresholds.ndim)
+    cumulative = special.ndtr((thresholds - np.sqrt(rho) * shaped) / np.sqrt(1.0 - rho + rho * residual_sd ** 2))
+    cumulative[..., -1] = 1.0
+    matrices = np.empty_like(cumulative)
+    matrices[..., ROLL_ORDER] = np.diff(cumulative, axis=-1, prepend=0.0)
+    return matrices
+
+
+def project_overdue(opening, births, matrices):
+    """Loans per live state month by month from an opening book, monthly matrices and the loans written.
+
+    ``n_t = n_{t-1} P_t[:, :7] + b_t`` per segment: the expected counts under the
+    matrices (exits leave, new loans enter in their first observed state).
+
+    Parameters
+    ----------
+    opening : float array (n_groups, 7)
+        Loans per state at month 0.
+    births : float array (n_months, n_groups, 7)
+        Loans first seen in each month, by their state then (month 0 unused).
+    matrices : float array (n_months, n_groups, 7, 9)
+        ``matrices[t]`` moves month ``t - 1`` to month ``t`` (month 0 unused).
+
+    Returns
+    -------
+    float array (n_months, n_groups, 7)
+    """
+    counts = np.empty_like(births)
+    counts[0] = opening
+    for t in range(1, births.shape[0]):
+        counts[t] = np.einsum("gk,gkj->gj", counts[t - 1], matrices[t][:, :, :7]) + births[t]
+    return counts
+
+
+def share_90p(counts):
+    """Share of live loans 90+ DPD from counts ``(..., n_groups, 7)`` summed over groups."""
+    total = counts.sum(axis=(-1, -2))
+    return counts[..., 4:].sum(axis=(-1, -2)) / total
+
+
+# --------------------------------------------------------------------- the whole calibration
+MARKER = "calibration.json"
+"""The file that marks a calibration directory."""
+
+
+def _before(transitions, n_months):
+    """The moves of ``transitions`` that end before month ``n_months`` (the training window)."""
+    keep = transitions.month < n_months
+    arrays = {name: getattr(transitions, name)[keep]
+              for name in ("loan", "segment", "month", "from_state", "to_state", "balance")}
+    return replace(transitions, **arrays, n_months=n_months, month_labels=transitions.month_labels[:n_months])
+
+
+def _observed_counts(history):
+    """Opening live counts ``(n_groups, 7)``, loans first seen per month ``(n_months, n_groups, 7)`` and live counts
+    per month ``(n_months, n_groups, 7)`` of a history, by segment."""
+    n_groups, n_months = len(history.segment_names), history.n_months
+    live = history.state < 7
+    index = (history.month * n_groups + history.segment) * 7 + history.state
+    counts = np.bincount(index[live], minlength=n_months * n_groups * 7).reshape(n_months, n_groups, 7)
+    first = np.r_[True, history.loan[1:] != history.loan[:-1]] & live
+    births = np.bincount(index[first], minlength=n_months * n_groups * 7).reshape(n_months, n_groups, 7)
+    return counts[0].astype(float), births.astype(float), counts.astype(float)
+
+
+def fill_empty_rows(matrices, pooled):
+    """Matrices (percent) usable in a scenario: each empty (NaN) row takes the pooled row of that state, or, if no
+    loan of the history was ever in the state, a placeholder that rolls it one state worse (charged off from the
+    last state). Returns the matrices and a sentence per filled row."""
+    filled, notes = {}, []
+    for name, rows in matrices.items():
+        rows = np.array(rows, dtype=float)
+        for state in range(7):
+            if np.isnan(rows[state]).any():
+                if not np.isnan(pooled[state]).any():
+                    rows[state] = pooled[state]
+                    notes.append(f"segment {name}: no loan was in {ROLL_RATE_COLUMNS[state]}; its row is the "
+                                 "pooled row of all segments.")
+                else:
+                    rows[state] = 0.0
+                    rows[state, state + 1] = 100.0
+                    notes.append(f"segment {name}: no loan of the history was ever in {ROLL_RATE_COLUMNS[state]}; "
+                                 f"its row is a placeholder (100% to {ROLL_RATE_COLUMNS[state + 1]}).")
+        filled[name] = [_percent_row(row) for row in rows]
+    return filled, notes
+
+
+def _percent_row(row, decimals=4):
+    """A row of percentages rounded to ``decimals`` places that still sums to exactly 100 (the rounding residue goes
+    to the largest entry)."""
+    rounded = np.round(np.asarray(row, dtype=float) * 100.0 / np.sum(row), decimals)
+    largest = int(np.argmax(rounded))
+    rounded[largest] = round(rounded[largest] + 100.0 - rounded.sum(), decimals)
+    return rounded.tolist()
+
+
+@dataclass
+class Calibration:
+    """Everything ``simulate calibrate`` estimates from a history; :meth:`save` writes it.
+
+    Attributes
+    ----------
+    history : simulator.history.History
+    macro : pandas.DataFrame or None
+    cohort, cohort_balance : simulator.rollrates.CohortEstimate
+        Count- and balance-weighted matrices by segment.
+    pooled : simulator.rollrates.CohortEstimate
+        Count-weighted, all segments together.
+    intervals : simulator.rollrates.CohortIntervals
+    cycle : simulator.rollrates.CycleFit
+    satellite : simulator.rollrates.SatelliteFit or None
+        Cycle index on unemployment (the link a scenario uses); None without a macro series.
+    satellite_full : simulator.rollrates.SatelliteFit or None
+        The same with every macro column of the file (a diagnostic).
+    backtest : pandas.DataFrame or None
+        Per month: observed 90+ share, the roll-rate model's projection fitted on the
+        months before the hold-out, the structural fit's simulation, ``in_sample``.
+    structural : StructuralFit or None
+    base : Scenario or None
+        The scenario the structural fit ran on (``--scenario``).
+    base_path : Path or None
+        Its file, which the calibrated scenario extends.
+    holdout_months : int
+    seconds : dict
+        Wall time of each stage.
+    """
+
+    history: object
+    macro: object
+    cohort: object
+    cohort_balance: object
+    pooled: object
+    intervals: object
+    cycle: object
+    satellite: object
+    satellite_full: object
+    backtest: object
+    structural: object
+    base: object
+    base_path: object
+    holdout_months: int
+    seconds: dict
+
+    # ------------------------------------------------------------- scenario blocks
+    def roll_rate_block(self):
+        """``behaviour.roll_rate`` for a scenario, and notes on filled rows (see :func:`fill_empty_rows`)."""
+        rho = self.cycle.rho if np.isfinite(self.cycle.rho) else 0.0
+        if self.satellite is not None and rho > 0:
+            baseline = (self.base.macro.baseline.unemployment_pct if self.base is not None
+                        else float(self.macro["unemployment_pct"].iloc[0]))
+            z0 = self.satellite.coef[0] + self.satellite.coef[1] * (baseline - self.satellite.baseline_unemployment_pct)
+            matrices = one_factor_matrices(self.cohort.matrix, rho, z0, cycle_volatility(self.satellite, self.cycle))
+            k = max(self.satellite.cycle_per_unemployment_pp, 0.0)
+        else:
+            matrices, k = self.cohort.matrix, 0.0
+        pooled = 100.0 * self.pooled.matrix[0]
+        rows, notes = fill_empty_rows({name: 100.0 * matrices[g] for g, name in enumerate(self.cohort.group_names)},
+                                      pooled)
+        block = {"asset_correlation_pct": round(100.0 * rho, 4), "cycle_per_unemployment_pp": round(k, 4),
+                 "matrices": rows}
+        return block, notes
+
+    def structural_block(self):
+        """``behaviour.structural`` with the fitted parameters (None without a structural fit)."""
+        if self.structural is None:
+            return None
+        fitted = self.structural.scenario.behaviour.structural
+        return {"transitory_income_sd_pct": round(fitted.transitory_income_sd_pct, 3),
+                "savings_target_months": round(fitted.savings_target_months, 3),
+                "willingness": {k: round(v, 3) for k, v in fitted.willingness.model_dump().items()}}
+
+    def behaviour_block(self):
+        """The ``behaviour`` block: the roll-rate model as estimated (``model: roll_rate``) and the structural fit."""
+        roll_rate, _ = self.roll_rate_block()
+        block = {"model": "roll_rate", "roll_rate": roll_rate}
+        structural = self.structural_block()
+        if structural is not None:
+            block["structural"] = structural
+        return {"behaviour": block}
+
+    def scenario_overrides(self):
+        """A full scenario on top of ``--scenario``: the behaviour block, the segments' fitted unemployment
+        sensitivities and the residual credit cycle (volatility and persistence)."""
+        overrides = dict(self.behaviour_block())
+        if self.structural is not None:
+            overrides["portfolio"] = {"segments": [
+                segment.model_dump(mode="json") for segment in self.structural.scenario.portfolio.segments]}
+        if self.satellite is not None:
+            volatility = cycle_volatility(self.satellite, self.cycle)
+            overrides["macro"] = {"cycle": {"volatility": round(float(np.clip(volatility, 0.0, 5.0)), 4),
+                                            "persistence": round(float(np.clip(self.satellite.residual_ar1, 0.0, 0.99)),
+                                                                 4)}}
+        return overrides
+
+    # ------------------------------------------------------------- tables
+    def roll_rate_table(self):
+        """Long table: segment, from, to, count- and balance-weighted rates, bootstrap se and interval, moves."""
+        rows = []
+        for g, name in enumerate(self.cohort.group_names):
+            for k in range(7):
+                for j in range(9):
+                    rows.append({"segment": name, "from_state": ROLL_RATE_COLUMNS[k], "to_state": ROLL_RATE_COLUMNS[j],
+                                 "rate": self.cohort.matrix[g, k, j],
+                                 "rate_balance_weighted": self.cohort_balance.matrix[g, k, j],
+                                 "se": self.intervals.se[g, k, j], "lower": self.intervals.lower[g, k, j],
+                                 "upper": self.intervals.upper[g, k, j], "moves": self.cohort.counts[g, k, j],
+                                 "exposure": self.cohort.exposure[g, k]})
+        return pd.DataFrame(rows)
+
+    def cycle_table(self):
+        """Per month: the cycle index and its se, the satellite model's fitted index, the macro series."""
+        table = pd.DataFrame({"month": self.history.month_labels, "z": self.cycle.z, "z_se": self.cycle.z_se})
+        if self.macro is not None:
+            table["unemployment_pct"] = self.macro["unemployment_pct"].to_numpy()
+            if self.satellite is not None:
+                table["z_fitted"] = (self.satellite.coef[0] + self.satellite.coef[1]
+                                     * (table["unemployment_pct"] - self.satellite.baseline_unemployment_pct))
+        return table
+
+    def monthly_roll_rates(self):
+        """Per month, pooled over segments: the observed rates of the key moves and the model's at the fitted
+        cycle index (``P(z_t)``, exposure-weighted over segments)."""
+        exposure = self.cohort.monthly_exposure  # (months, groups, 7)
+        total = exposure.sum(axis=1)[..., None]
+        rho = self.cycle.rho if np.isfinite(self.cycle.rho) else 0.0
+        z = np.nan_to_num(self.cycle.z)
+        fitted_by_group = one_factor_matrices(np.nan_to_num(self.cohort.matrix), rho, z)  # (months, groups, 7, 9)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a state empty in a month: NaN, not a rate
+            observed = self.cohort.monthly_counts.sum(axis=1) / total
+            fitted = (fitted_by_group * exposure[..., None]).sum(axis=1) / total
+        table = {"month": self.history.month_labels}
+        for name, (k, j) in KEY_MOVES.items():
+            table[f"{name}_observed"] = observed[:, k, j]
+            table[f"{name}_fitted"] = fitted[:, k, j]
+        frame = pd.DataFrame(table)
+        return frame.iloc[1:].reset_index(drop=True)
+
+    # ------------------------------------------------------------- output
+    def summary(self):
+        """The content of ``calibration.json``."""
+        history = self.history
+        summary = {
+            "history": {"source": history.source, "rows": int(history.n_rows), "loans": int(history.n_loans),
+                        "months": int(history.n_months), "first_month": history.month_labels[0],
+                        "last_month": history.month_labels[-1], "segments": list(history.segment_names),
+                        "transitions": int(self.cohort.counts.sum())},
+            "empty_rows": [list(row) for row in self.cohort.empty_rows],
+            "warnings": list(self.cohort.warnings) + list(self.cycle.warnings) + self.roll_rate_block()[1],
+            "credit_cycle": {"rho": _number(self.cycle.rho), "rho_se": _number(self.cycle.rho_se),
+                             "rho_interval": [_number(self.cycle.rho_lower), _number(self.cycle.rho_upper)],
+                             "level": self.cycle.level},
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
+        for key, fit in (("satellite", self.satellite), ("satellite_all_macro", self.satellite_full)):
+            if fit is not None:
+                summary[key] = {"coefficients": dict(zip(fit.names, fit.coef.tolist())),
+                                "se_ols": dict(zip(fit.names, fit.se_ols.tolist())),
+                                "se_hac": dict(zip(fit.names, fit.se_hac.tolist())), "hac_lags": fit.hac_lags,
+                                "r_squared": fit.r_squared, "adj_r_squared": fit.adj_r_squared,
+                                "residual_sd": fit.residual_sd, "durbin_watson": fit.durbin_watson,
+                                "residual_ar1": fit.residual_ar1, "months": fit.n_obs,
+                                "baseline_unemployment_pct": fit.baseline_unemployment_pct}
+        if self.backtest is not None:
+            summary["backtest"] = backtest_errors(self.backtest, self.holdout_months)
+        if self.structural is not None:
+            fit = self.structural
+            summary["structural"] = {
+                "parameters": fit.parameters_, "se": fit.se_, "start": fit.start, "objective": fit.objective,
+                "evaluations": fit.evaluations,
+                "moments": fit.moment_table.replace({np.nan: None}).to_dict(orient="records"),
+                "not_identified": not_identified(fit)}
+        summary["scenario_parameters"] = self.scenario_overrides()
+        return summary
+
+    def save(self, out_dir, plots=True, lang="en"):
+        """Write the calibration directory atomically: ``calibration.json``, ``behaviour.yaml``, ``scenario.yaml``
+        (with a base scenario), ``roll_rates.csv``, ``cycle_index.csv``, ``monthly_roll_rates.csv``,
+        ``backtest.csv``, ``moments.csv`` and the figures."""
+        import json
+
+        import yaml
+
+        from .results import write_atomically
+
+        def write(directory):
+            (directory / MARKER).write_text(json.dumps(self.summary(), indent=2), encoding="utf-8")
+            header = (f"# Calibrated on {self.history.source} ({self.history.month_labels[0]} to "
+                      f"{self.history.month_labels[-1]}) by simulate calibrate; see calibration.json.\n"
+                      "# Use it with `extends:` or paste it into a scenario. model: roll_rate uses the estimated "
+                      "matrices;\n# model: structural uses the structural fit (whose unemployment sensitivity is "
+                      "in scenario.yaml).\n")
+            (directory / "behaviour.yaml").write_text(
+                header + yaml.safe_dump(self.behaviour_block(), sort_keys=False, default_flow_style=None),
+                encoding="utf-8")
+            if self.base is not None:
+                self.write_scenario(directory / "scenario.yaml")
+            self.roll_rate_table().to_csv(directory / "roll_rates.csv", index=False)
+            self.cycle_table().to_csv(directory / "cycle_index.csv", index=False)
+            self.monthly_roll_rates().to_csv(directory / "monthly_roll_rates.csv", index=False)
+            if self.backtest is not None:
+                self.backtest.to_csv(directory / "backtest.csv", index=False)
+            if self.structural is not None:
+                self.structural.moment_table.to_csv(directory / "moments.csv", index=False)
+            if plots:
+                from .plots import write_calibration_figures
+                write_calibration_figures(self, directory / "plots", lang)
+
+        return write_atomically(out_dir, write, marker=MARKER)
+
+    def write_scenario(self, path):
+        """A scenario that extends the base scenario with the calibrated blocks; checked by loading it."""
+        import os
+
+        import yaml
+
+        from .scenario import load_scenario
+        data = {"extends": os.path.relpath(self.base_path, path.parent),
+                "name": f"{self.base.name}_calibrated",
+                "description": f"{self.base.name} with behaviour calibrated on {self.history.source}",
+                **self.scenario_overrides()}
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None),
+                        encoding="utf-8")
+        load_scenario(path)  # a scenario the calibration wrote must load; if not, that is a bug
+
+
+def not_identified(fit):
+    """Free parameters the moments hardly pin down: a 95% interval (+-1.96 se) wider than half the search range
+    (:data:`BOUNDS`), or no finite error."""
+    flagged = []
+    for name in PARAMETERS:
+        low, high = BOUNDS[name]
+        se = fit.se_[name]
+        if not np.isfinite(se) or 2.0 * 1.96 * se > 0.5 * (high - low):
+            flagged.append(name)
+    return flagged
+
+
+KEY_MOVES = {"current_to_1_30": (0, 1), "cure_1_30": (1, 0), "roll_1_30_to_31_60": (1, 2),
+             "roll_31_60_to_61_90": (2, 3)}
+"""The moves shown over time (observed and fitted)."""
+
+
+def cycle_volatility(satellite, cycle):
+    """The sd of the cycle index around the satellite model, net of the index's own estimation noise:
+    ``sqrt(max(residual_sd^2 - mean(z_se^2), 0))`` (the scenario's ``macro.cycle.volatility``)."""
+    noise = np.nanmean(np.asarray(cycle.z_se, dtype=float) ** 2)
+    return float(np.sqrt(max(satellite.residual_sd ** 2 - noise, 0.0)))
+
+
+def backtest_errors(backtest, holdout_months):
+    """Mean absolute and largest error of the projected 90+ share, in and out of sample (percentage points)."""
+    errors = {}
+    for model in ("roll_rate", "structural"):
+        column = f"share_90p_{model}"
+        if column not in backtest:
+            continue
+        gap = 100.0 * (backtest[column] - backtest["share_90p_observed"])
+        for label, rows in (("in_sample", backtest["in_sample"]), ("held_out", ~backtest["in_sample"])):
+            if rows.any():
+                errors[f"{model}_{label}_mean_abs_pp"] = float(np.abs(gap[rows]).mean())
+                errors[f"{model}_{label}_max_abs_pp"] = float(np.abs(gap[rows]).max())
+    errors["holdout_months"] = holdout_months
+    return errors
+
+
+def _number(value):
+    value = float(value)
+    return None if value != value else value
+
+
+def calibrate(history_path, macro_path=None, scenario_path=None, holdout_months=6, n_replicates=200, level=0.95,
+              seed=0, fixed=(), paths=4, progress=None):
+    """Estimate the behaviour models from a loan history (the library side of ``simulate calibrate``).
+
+    Parameters
+    ----------
+    history_path : str or Path
+        Loan-month history (:func:`simulator.history.read_history`).
+    macro_path : str or Path, optional
+        Macro series (:func:`simulator.history.read_macro`); needed for the
+        satellite model, the back-test and the structural fit.
+    scenario_path : str or Path, optional
+        Base scenario: its book and behaviour are the structural fit's starting
+        point, and a full calibrated scenario extending it is written.
+    holdout_months : int
+        Months at the end kept out of the roll-rate back-test's estimation.
+    n_replicates, level, seed : int, float, int
+        Bootstrap over loans (roll-rate intervals and rho).
+    fixed : sequence of str
+        Structural parameters held at the base scenario's values.
+    paths : int
+        Simulated paths of the history per structural-fit evaluation.
+    progress : callable, optional
+        Called with a short text as each stage starts.
+
+    Returns
+    -------
+    Calibration
+    """
+    from .history import extract_transitions, read_history, read_macro
+    from .rollrates import bootstrap_cohort, cohort_estimate, fit_credit_cycle, satellite_regression
+    from .scenario import load_scenario
+
+    say = progress or (lambda text: None)
+    seconds = {}
+    clock = time.perf_counter()
+    history = read_history(history_path)
+    macro = read_macro(macro_path, history) if macro_path is not None else None
+    base = load_scenario(scenario_path) if scenario_path is not None else None
+    unknown = sorted(set(fixed) - set(PARAMETERS))
+    if unknown:
+        raise InputError(f"calibrate: --fix must name parameters among {', '.join(PARAMETERS)}; got "
+                         f"{', '.join(unknown)}. Check the spelling.")
+    if not 0 <= holdout_months <= history.n_months - 6:
+        raise InputError(f"calibrate: --holdout-months must be between 0 and {history.n_months - 6} for a history "
+                         f"of {history.n_months} months (at least 6 months to estimate on); got {holdout_months}.")
+    transitions = extract_transitions(history)
+    seconds["read_and_validate"] = time.perf_counter() - clock
+    say("cohort matrices and bootstrap intervals")
+    clock = time.perf_counter()
+    cohort = cohort_estimate(transitions, "count")
+    cohort_balance = cohort_estimate(transitions, "balance")
+    pooled = cohort_estimate(transitions, "count", by_segment=False)
+    seconds["cohort_estimate"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    intervals = bootstrap_cohort(transitions, n_replicates, level, seed)
+    seconds["bootstrap"] = time.perf_counter() - clock
+    say("credit-cycle index and rho")
+    clock = time.perf_counter()
+    cycle = fit_credit_cycle(transitions, n_replicates, level, seed)
+    seconds["credit_cycle"] = time.perf_counter() - clock
+    satellite = satellite_full = backtest = structural = None
+    if macro is not None and np.isfinite(cycle.rho) and cycle.rho > 0:
+        satellite = satellite_regression(cycle.z, macro)
+        extra = [column for column in ("income_growth_pct", "rate_pct")
+                 if column in macro and macro[column].std() > 0]
+        satellite_full = satellite_regression(cycle.z, macro, extra_regressors=extra) if extra else None
+    if macro is not None:
+        say("roll-rate back-test")
+        backtest = roll_rate_backtest(history, transitions, macro, holdout_months)
+    if macro is not None and base is not None:
+        say("structural fit (simulated method of moments)")
+        clock = time.perf_counter()
+        replay = on_history_economy(base, macro, n_loans=base.portfolio.n_loans, paths=paths)
+        observed = history_moments(transitions, history, macro["unemployment_pct"].to_numpy())
+        structural = fit_structural(replay, observed, seed, fixed=fixed)
+        seconds["structural_fit"] = time.perf_counter() - clock
+        simulated = structural.aggregates.sum(axis=0)[:, L.COUNT:L.COUNT + L.N_LIVE_STATES]
+        backtest["share_90p_structural"] = simulated[:, 4:].sum(axis=1) / simulated.sum(axis=1)
+    return Calibration(history, macro, cohort, cohort_balance, pooled, intervals, cycle, satellite, satellite_full,
+                       backtest, structural, base, None if scenario_path is None else Path(scenario_path).resolve(),
+                       holdout_months, seconds)
+
+
+def roll_rate_backtest(history, transitions, macro, holdout_months):
+    """The 90+ share of live loans, observed and projected by the roll-rate model estimated on the months before the
+    hold-out (count-weighted matrices by segment, cycle index and satellite model re-estimated on those months).
+
+    The projection starts from the opening book, adds the loans written each month
+    as observed, and moves the book with the expected matrices given unemployment
+    (:func:`one_factor_matrices` at the satellite model's index, over its residual
+    sd net of estimation noise; the long-run matrices where the history shows no cycle).
+    """
+    from .rollrates import cohort_estimate, fit_credit_cycle, satellite_regression
+
+    n_train = history.n_months - holdout_months
+    train = _before(transitions, n_train) if holdout_months else transitions
+    cohort = cohort_estimate(train, "count")
+    pooled = cohort_estimate(train, "count", by_segment=False).matrix[0]
+    long_run = np.where(np.isnan(cohort.matrix), pooled[None], cohort.matrix)
+    long_run = np.where(np.isnan(long_run), np.eye(7, 9)[None], long_run)  # a state nobody visited: stays put
+    cycle = fit_credit_cycle(train, 0)
+    unemployment = macro["unemployment_pct"].to_numpy(dtype=float)
+    if np.isfinite(cycle.rho) and cycle.rho > 0:
+        satellite = satellite_regression(cycle.z, macro.iloc[:n_train].reset_index(drop=True))
+        z = satellite.coef[0] + satellite.coef[1] * (unemployment - satellite.baseline_unemployment_pct)
+        matrices = one_factor_matrices(long_run, cycle.rho, z, cycle_volatility(satellite, cycle))
+    else:
+        matrices = np.broadcast_to(long_run, (history.n_months,) + long_run.shape)
+    opening, births, observed = _observed_counts(history)
+    projected = project_overdue(opening, births, matrices)
+    return pd.DataFrame({"month": history.month_labels, "share_90p_observed": share_90p(observed),
+                         "share_90p_roll_rate": share_90p(projected),
+                         "in_sample": np.arange(history.n_months) < n_train})

@@ -165,11 +165,14 @@ class Moments:
     values, se : float arrays (len(MOMENT_NAMES),)
     monthly : pandas.DataFrame
         Per month (1..T-1): the roll rates behind the moments, the 90+ share and unemployment.
+    loan_months : float
+        Moves behind the moments (loans x months), which sets their sampling error.
     """
 
     values: np.ndarray
     se: np.ndarray
     monthly: pd.DataFrame
+    loan_months: float
 
     def as_dict(self):
         return dict(zip(MOMENT_NAMES, self.values.tolist()))
@@ -199,9 +202,9 @@ def moments(transition_counts, live_counts, unemployment_pct):
 
     Notes
     -----
-    Binomial errors treat loan-months as independent; a loan's months are not, so
-    they understate the sampling error somewhat (the bootstrap over loans of
-    :func:`simulator.rollrates.bootstrap_cohort` gives the roll rates' full error).
+    Binomial and OLS errors treat loan-months as independent; a loan's months are
+    not, so they understate the sampling error (by about 1.7 in the structural
+    model). :func:`history_moments` replaces them by a bootstrap over loans.
     """
     counts = np.asarray(transition_counts, dtype=float)
     exposure = counts.sum(axis=2)
@@ -232,11 +235,21 @@ def moments(transition_counts, live_counts, unemployment_pct):
         values.append(coefficients[1])
         se.append(np.sqrt(covariance[1, 1]))
     monthly["unemployment_pct"] = u
-    return Moments(np.array(values), np.array(se), pd.DataFrame(monthly))
+    return Moments(np.array(values), np.array(se), pd.DataFrame(monthly), float(exposure.sum()))
 
 
-def history_moments(transitions, history, unemployment_pct):
-    """:func:`moments` of a loan history.
+MOMENT_REPLICATES = 200
+MOMENT_STREAM = 21
+"""Key of the seed sequence of the moments' bootstrap over loans."""
+
+
+def history_moments(transitions, history, unemployment_pct, n_replicates=MOMENT_REPLICATES, seed=0):
+    """:func:`moments` of a loan history, with standard errors from a bootstrap over loans.
+
+    Each replicate weighs every loan (all its months together) by an independent
+    Poisson(1) count, the Poisson bootstrap (Hanley and MacGibbon 2006), so the
+    errors see that a loan's months are correlated; the error of each moment is
+    the sd of its ``n_replicates`` replicates.
 
     Parameters
     ----------
@@ -244,14 +257,36 @@ def history_moments(transitions, history, unemployment_pct):
     history : simulator.history.History
     unemployment_pct : float array (n_months,)
         The macro series aligned with the history's months.
+    n_replicates : int
+        0 or 1 keeps the formula errors of :func:`moments`.
+    seed : int
+
+    References
+    ----------
+    Hanley, J. A. and MacGibbon, B. (2006). Creating non-parametric bootstrap
+    samples using Poisson frequencies. Computer Methods and Programs in
+    Biomedicine 83(1), 57-62.
     """
     n_months = history.n_months
     cell = (transitions.month * 7 + transitions.from_state) * 9 + transitions.to_state
-    counts = np.bincount(cell, minlength=n_months * 63).reshape(n_months, 7, 9)[1:]
     live_rows = history.state < 7
-    live = np.bincount(history.month[live_rows] * 7 + history.state[live_rows],
-                       minlength=n_months * 7).reshape(n_months, 7)[1:]
-    return moments(counts, live, np.asarray(unemployment_pct)[1:])
+    live_cell = history.month[live_rows] * 7 + history.state[live_rows]
+    u = np.asarray(unemployment_pct)[1:]
+
+    def weighted(weights=None):
+        counts = np.bincount(cell, weights=None if weights is None else weights[transitions.loan],
+                             minlength=n_months * 63).reshape(n_months, 7, 9)[1:]
+        live = np.bincount(live_cell, weights=None if weights is None else weights[history.loan[live_rows]],
+                           minlength=n_months * 7).reshape(n_months, 7)[1:]
+        return moments(counts, live, u)
+
+    estimate = weighted()
+    if n_replicates <= 1:
+        return estimate
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, MOMENT_STREAM])))
+    replicates = np.array([weighted(rng.poisson(1.0, history.n_loans).astype(float)).values
+                           for _ in range(n_replicates)])
+    return replace(estimate, se=np.nanstd(replicates, axis=0, ddof=1))
 
 
 def simulated_moments(aggregates, unemployment_pct):
@@ -334,12 +369,13 @@ class StructuralFit:
         Fitted values of :data:`PARAMETERS`.
     se_ : dict
         Their asymptotic standard errors, ``sqrt(diag((G' Omega^-1 G)^-1) (1 + n_obs / n_sim))`` with
-        ``Omega = diag(se_obs^2)``.
+        ``Omega = diag(se_obs^2)``; infinite for a parameter the moments do not move with.
     start : dict
         Where the search started (the base scenario's values).
     observed, fitted : Moments
     objective : float
-        ``J = (m_obs - m_sim)' W (m_obs - m_sim)`` at the optimum, ``W = diag(1 / (se_obs^2 + se_sim^2))``.
+        ``J = sum_k (m_obs_k - m_sim_k)^2 / se_k^2`` at the optimum (:func:`difference_se`); about
+        chi-square with (moments - parameters) degrees of freedom when the model is right.
     evaluations : int
     scenario : Scenario
         The replay scenario with the fitted parameters.
@@ -359,8 +395,9 @@ class StructuralFit:
 
     @property
     def moment_table(self):
-        """Observed and fitted moments, their errors, and whether each is matched (within :data:`MATCHED_SE`)."""
-        se = np.sqrt(self.observed.se ** 2 + self.fitted.se ** 2)
+        """Observed and fitted moments, the error of their difference (:func:`difference_se`), and whether each is
+        matched (within :data:`MATCHED_SE`)."""
+        se = difference_se(self.observed, self.fitted)
         gap = (self.fitted.values - self.observed.values) / se
         return pd.DataFrame({"moment": MOMENT_NAMES, "observed": self.observed.values, "fitted": self.fitted.values,
                              "se": se, "gap_in_se": gap, "matched": np.abs(gap) <= MATCHED_SE})
@@ -369,7 +406,7 @@ class StructuralFit:
 def fit_structural(replay, observed, seed, start=None, fixed=(), max_evaluations=400):
     """Fit :data:`PARAMETERS` by the simulated method of moments.
 
-    Minimises ``J(theta) = sum_k (m_k(theta) - m_obs_k)^2 / (se_obs_k^2 + se_sim_k^2)``
+    Minimises ``J(theta) = sum_k (m_k(theta) - m_obs_k)^2 / se_k^2`` (:func:`difference_se`)
     over the parameters (searched on a log scale for the positive ones, within
     :data:`BOUNDS`) with Nelder-Mead, every evaluation on the same random numbers.
     The errors come from the numerical Jacobian ``G`` of the moments at the optimum:
@@ -410,7 +447,7 @@ def fit_structural(replay, observed, seed, start=None, fixed=(), max_evaluations
     def objective(x):
         evaluations[0] += 1
         simulated, _ = model_moments(replay, decode(x), seed)
-        variance = observed.se[valid] ** 2 + simulated.se[valid] ** 2
+        variance = difference_se(observed, simulated)[valid] ** 2
         return float(np.sum((simulated.values[valid] - observed.values[valid]) ** 2 / variance))
 
     x0 = np.array([start[name] if name == "willingness_shift" else np.log(start[name]) for name in free])
@@ -437,12 +474,23 @@ def _parameter_errors(replay, parameters, free, observed, fitted, seed, valid, s
         down[name] -= h
         jacobian[:, k] = (model_moments(replay, up, seed)[0].values[valid]
                           - model_moments(replay, down, seed)[0].values[valid]) / (2.0 * h)
-    information = jacobian.T @ np.diag(1.0 / observed.se[valid] ** 2) @ jacobian
-    observed_per_simulated = (fitted.se[0] / observed.se[0]) ** 2  # binomial errors scale as 1 / sqrt(loan-months)
-    covariance = np.linalg.pinv(information) * (1.0 + observed_per_simulated)
     errors = {name: 0.0 for name in PARAMETERS}
-    errors.update({name: float(np.sqrt(max(covariance[k, k], 0.0))) for k, name in enumerate(free)})
+    moving = np.any(jacobian != 0.0, axis=0)  # a parameter the moments do not move with is not identified at all
+    errors.update({name: np.inf for name, moves in zip(free, moving) if not moves})
+    if moving.any():
+        slopes = jacobian[:, moving]
+        information = slopes.T @ np.diag(1.0 / observed.se[valid] ** 2) @ slopes
+        covariance = np.linalg.pinv(information) * (1.0 + observed.loan_months / fitted.loan_months)
+        errors.update({name: float(np.sqrt(max(covariance[k, k], 0.0)))
+                       for k, name in enumerate(np.array(free)[moving])})
     return errors
+
+
+def difference_se(observed, simulated):
+    """Standard error of ``m_sim - m_obs``: the observed moments' (bootstrap) error, inflated by the simulation's own
+    noise, ``se_obs sqrt(1 + n_obs / n_sim)`` with ``n`` the loan-months behind each (the simulation's noise has the
+    same structure as the history's, at its own size)."""
+    return observed.se * np.sqrt(1.0 + observed.loan_months / simulated.loan_months)
 
 
 # --------------------------------------------------------------------- the roll-rate model on the scenario's terms
@@ -745,7 +793,8 @@ class Calibration:
         if self.structural is not None:
             fit = self.structural
             summary["structural"] = {
-                "parameters": fit.parameters_, "se": fit.se_, "start": fit.start, "objective": fit.objective,
+                "parameters": fit.parameters_, "se": {k: _number(v) for k, v in fit.se_.items()}, "start": fit.start,
+                "objective": fit.objective,
                 "evaluations": fit.evaluations,
                 "moments": fit.moment_table.replace({np.nan: None}).to_dict(orient="records"),
                 "not_identified": not_identified(fit)}
@@ -844,8 +893,9 @@ def backtest_errors(backtest, holdout_months):
 
 
 def _number(value):
+    """A float for JSON; ``None`` (null) where it does not exist (NaN) or is unbounded (an infinite error)."""
     value = float(value)
-    return None if value != value else value
+    return value if np.isfinite(value) else None
 
 
 def calibrate(history_path, macro_path=None, scenario_path=None, holdout_months=6, n_replicates=200, level=0.95,
@@ -922,7 +972,7 @@ def calibrate(history_path, macro_path=None, scenario_path=None, holdout_months=
         say("structural fit (simulated method of moments)")
         clock = time.perf_counter()
         replay = on_history_economy(base, macro, n_loans=base.portfolio.n_loans, paths=paths)
-        observed = history_moments(transitions, history, macro["unemployment_pct"].to_numpy())
+        observed = history_moments(transitions, history, macro["unemployment_pct"].to_numpy(), seed=seed)
         structural = fit_structural(replay, observed, seed, fixed=fixed)
         seconds["structural_fit"] = time.perf_counter() - clock
         simulated = structural.aggregates.sum(axis=0)[:, L.COUNT:L.COUNT + L.N_LIVE_STATES]

@@ -320,7 +320,8 @@ def format_calibration(summary):
         lines.append("structural fit (simulated method of moments):")
         for name, value in fit["parameters"].items():
             flag = "  (not identified by these moments)" if name in fit["not_identified"] else ""
-            lines.append(f"  {name:32s} {value:10.3f}  se {fit['se'][name]:.3f}{flag}")
+            se = fit["se"][name]
+            lines.append(f"  {name:32s} {value:10.3f}  se {'unbounded' if se is None else f'{se:.3f}'}{flag}")
         missed = [m["moment"] for m in fit["moments"] if not m["matched"]]
         lines.append(f"  moments matched {len(fit['moments']) - len(missed)} of {len(fit['moments'])}"
                      + (f"; missed: {', '.join(missed)}" if missed else ""))

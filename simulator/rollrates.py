@@ -7,8 +7,9 @@ The flow follows the data:
 2. :func:`bootstrap_cohort` resamples loans for percentile intervals of every cell;
 3. :func:`fit_credit_cycle` reads the monthly cycle index ``z_t`` and the asset
    correlation ``rho`` off the monthly counts (Belkin, Forest and Suchower 1998);
-4. :func:`satellite_regression` regresses ``z_t`` on the macro series;
-5. :func:`scenario_parameters` maps the estimates onto the scenario's keys.
+4. :func:`satellite_regression` regresses ``z_t`` on the macro series.
+
+:mod:`simulator.calibration` maps the estimates onto a scenario's keys.
 
 :func:`simulate_roll_rate_history` goes the other way: a synthetic history from a
 known matrix and ``rho``, for the tests, the benchmark and sample data.
@@ -668,12 +669,12 @@ def satellite_regression(z, macro, extra_regressors=(), baseline_unemployment_pc
     ``1 - l / (L + 1)`` and the small-sample factor ``n / (n - p)``. Months left
     out (NaN ``z``) are skipped, and the lags count the months that remain.
 
-    How the estimates map onto a scenario (see :func:`scenario_parameters`): the
-    engine's cycle index is ``z = x + k (u - u_baseline)``, ``x`` an AR(1) of
+    How the estimates map onto a scenario (:meth:`simulator.calibration.Calibration.roll_rate_block`):
+    the engine's cycle index is ``z = x + k (u - u_baseline)``, ``x`` an AR(1) of
     stationary sd ``sigma`` (``macro.cycle.volatility``) and persistence ``phi``
     (``macro.cycle.persistence``). So ``k`` is ``cycle_per_unemployment_pp``, the
-    residual sd is ``sigma`` and the residual AR(1) coefficient is ``phi``. The
-    engine's long-run matrix applies at ``z = 0``, i.e. at
+    residual sd net of the index's estimation noise is ``sigma`` and the residual
+    AR(1) coefficient is ``phi``; the history's long-run matrix applies at
     :attr:`SatelliteFit.neutral_unemployment_pct`.
     """
     z = np.asarray(z, dtype=float)
@@ -715,38 +716,6 @@ def satellite_regression(z, macro, extra_regressors=(), baseline_unemployment_pc
         baseline_unemployment_pct=baseline, residuals=residuals)
 
 
-def scenario_parameters(cohort, cycle, satellite):
-    """The estimates under the scenario keys they calibrate (percent where the scenario uses percent).
-
-    Parameters
-    ----------
-    cohort : CohortEstimate
-        Counts-weighted, by segment: its pooled matrices become ``matrices``.
-    cycle : CycleFit
-    satellite : SatelliteFit
-
-    Returns
-    -------
-    dict
-        ``behaviour.roll_rate.matrices`` (segment -> 7 rows of 9 percentages; empty
-        rows stay NaN and must be filled before use), ``behaviour.roll_rate.asset_correlation_pct``
-        (``100 rho``), ``behaviour.roll_rate.cycle_per_unemployment_pp`` (``k``),
-        ``macro.cycle.volatility`` (residual sd), ``macro.cycle.persistence``
-        (residual AR(1)), and ``neutral_unemployment_pct``, the unemployment rate at
-        which the matrices apply (compare with ``macro.baseline.unemployment_pct``).
-    """
-    return {
-        "behaviour.roll_rate.matrices": {name: (100.0 * cohort.matrix[g]).tolist()
-                                         for g, name in enumerate(cohort.group_names)},
-        "behaviour.roll_rate.asset_correlation_pct": 100.0 * cycle.rho,
-        "behaviour.roll_rate.cycle_per_unemployment_pp": satellite.cycle_per_unemployment_pp,
-        "macro.cycle.volatility": satellite.residual_sd,
-        "macro.cycle.persistence": satellite.residual_ar1,
-        "neutral_unemployment_pct": satellite.neutral_unemployment_pct,
-    }
-
-
-# --------------------------------------------------------------------------- synthetic histories
 def simulate_roll_rate_history(matrix, rho, n_loans, n_months, seed, z=None, persistence=0.9,
                                segment_names=None, start_distribution=None, balance_median=5000.0,
                                term_months=36, first_month="2019-01"):

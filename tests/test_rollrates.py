@@ -12,8 +12,7 @@ from scipy import optimize, stats
 
 from simulator.history import extract_transitions, history_from_frame
 from simulator.rollrates import (bootstrap_cohort, cohort_estimate, estimate_cycle_index, estimate_rho,
-                                 fit_credit_cycle, satellite_regression, scenario_parameters,
-                                 simulate_roll_rate_history)
+                                 fit_credit_cycle, satellite_regression, simulate_roll_rate_history)
 
 K_SE = 4.0
 """Tolerance in standard errors: a false alarm about 1 in 16,000 per check."""
@@ -292,23 +291,6 @@ def test_satellite_closed_forms():
     np.testing.assert_allclose(fit.se_hac, np.sqrt(np.diag(white)))
     np.testing.assert_allclose(fit.se_ols, np.sqrt(np.diag(bread) * (fit.residuals @ fit.residuals) / 118))
     assert fit.neutral_unemployment_pct == pytest.approx(u.mean() - fit.coef[0] / fit.coef[1])
-
-
-def test_scenario_parameters_map_the_estimates():
-    rho, n_months = 0.05, 36
-    frame, _ = simulate_roll_rate_history(MATRIX, rho, 2000, n_months, seed=4, z=standardised_path(n_months, 4))
-    transitions = transitions_of(frame)
-    cohort = cohort_estimate(transitions)
-    cycle = fit_credit_cycle(transitions, n_replicates=0)
-    macro, _ = synthetic_macro(n_months, 4, 0.3, 0.5, 0.4)
-    satellite = satellite_regression(cycle.z, macro)
-    parameters = scenario_parameters(cohort, cycle, satellite)
-    np.testing.assert_allclose(parameters["behaviour.roll_rate.matrices"]["default"], 100 * cohort.matrix[0])
-    assert parameters["behaviour.roll_rate.asset_correlation_pct"] == pytest.approx(100 * cycle.rho)
-    assert parameters["behaviour.roll_rate.cycle_per_unemployment_pp"] == satellite.coef[1]
-    assert parameters["macro.cycle.volatility"] == satellite.residual_sd
-    assert parameters["macro.cycle.persistence"] == satellite.residual_ar1
-    assert np.isnan(cycle.rho_se) and cycle.rho_replicates.shape == (0,)
 
 
 # --------------------------------------------------------------------------- synthetic histories

@@ -182,6 +182,40 @@ def test_larger_cycle_index_moves_mass_to_worse_states():
     assert (np.diff(staying[z <= turn]) > 0).all()
 
 
+@pytest.mark.parametrize("rho, sigma, z0, k", [(0.03, 1.0, 0.4, 0.2), (0.1, 0.6, -0.8, 0.5), (0.25, 1.5, 0.0, 1.0)])
+def test_engine_with_the_written_matrices_reproduces_the_fitted_link(rho, sigma, z0, k):
+    """The mapping onto the engine (:meth:`Calibration.roll_rate_block`) is right: a roll-rate scenario whose base
+    matrix is ``one_factor_matrices(L, rho, z0, sigma)``, run by the engine's own thresholds and conditional CDFs
+    with ``z = x + k gap``, ``x ~ N(0, sigma^2)``, has on average over ``x`` (Gauss-Hermite quadrature) the
+    history's expected matrix at its fitted index ``z0 + k gap``, ``one_factor_matrices(L, rho, z0 + k gap, sigma)``."""
+    from simulator.engine.kernels import conditional_roll_cdf
+    from simulator.engine.simulate import roll_rate_thresholds
+
+    base = one_factor_matrices(EXAMPLE, rho, z0, sigma)
+    scenario = load_scenario(SCENARIOS / "roll_rate_example.yaml")
+    segments = scenario.portfolio.segments
+    block = scenario.behaviour.roll_rate.model_copy(update={
+        "asset_correlation_pct": 100 * rho, "matrices": {"default": (100 * base).tolist()}})
+    scenario = scenario.model_copy(update={
+        "behaviour": scenario.behaviour.model_copy(update={"roll_rate": block}),
+        "macro": scenario.macro.model_copy(update={"cycle": scenario.macro.cycle.model_copy(
+            update={"volatility": sigma})})})
+    thresholds = roll_rate_thresholds(scenario)
+    x, w = hermegauss(80)
+    w = w / w.sum()
+    for gap in (-1.0, 0.0, 2.5):
+        expected_cdf = np.zeros_like(thresholds)
+        cdf = np.empty_like(thresholds)
+        for node, weight in zip(sigma * x, w):
+            conditional_roll_cdf(thresholds, np.sqrt(rho), np.sqrt(1 - rho), node + k * gap, cdf)
+            expected_cdf += weight * cdf
+        engine = np.empty_like(expected_cdf)
+        engine[..., ROLL_ORDER] = np.diff(expected_cdf, axis=-1, prepend=0.0)
+        history = one_factor_matrices(EXAMPLE, rho, z0 + k * gap, sigma)
+        for s in range(len(segments)):
+            np.testing.assert_allclose(engine[s], history, atol=1e-9)
+
+
 # =============================================================================== moments
 def test_moments_by_hand():
     """Pooled rates with binomial se, the mean 90+ share with its se over months, and the OLS slopes on

@@ -431,7 +431,7 @@ class Calibration:
     def save(self, out_dir, plots=True, lang="en"):
         """Write the calibration directory atomically: ``calibration.json``, ``behaviour.yaml``, ``scenario.yaml``
         (with a base scenario), ``roll_rates.csv``, ``cycle_index.csv``, ``monthly_roll_rates.csv``,
-        ``backtest.csv``, ``moments.csv`` and the figures."""
+        ``backtest.csv``, ``moments.csv``, the figures and ``calibration_report.pdf``."""
         import json
 
         import yaml
@@ -459,7 +459,9 @@ class Calibration:
                 self.structural.moment_table.to_csv(directory / "moments.csv", index=False)
             if plots:
                 from .plots import write_calibration_figures
+                from .report import write_calibration_report
                 write_calibration_figures(self, directory / "plots", lang)
+                write_calibration_report(self, directory / "calibration_report.pdf", lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
 

@@ -32,6 +32,7 @@ from .labels import metric_label, text
 from .metrics import HEADLINE_METRICS, format_value, metric_kind
 from .plots import FIGURES, action_effects, house_style
 from .results import load_results
+from .scenario import ROLL_RATE_COLUMNS
 from .weighted import MARKER as WEIGHTED_MARKER
 
 PAGE_SIZE = (11.69, 8.27)
@@ -358,4 +359,87 @@ def write_report(directories, out_path, lang="en", allow_different=False):
     finally:
         if os.path.exists(staging):
             os.remove(staging)
+    return sections
+
+
+# --------------------------------------------------------------------- the calibration report
+def calibration_pages(calibration, lang="en"):
+    """Yield ``(section, figure)`` for the calibration report: a summary of the estimates, each segment's matrix with
+    its bootstrap intervals, the structural fit's moments, and the calibration figures (call inside ``house_style``).
+    """
+    from .plots import calibration_backtest, calibration_cycle, calibration_roll_rates
+    from .structural_fit import not_identified
+
+    summary = calibration.summary()
+    history, cycle = summary["history"], summary["credit_cycle"]
+    rows = [[text("calibration_data", lang), f"{history['rows']:,} rows, {history['loans']:,} loans, "
+             f"{history['months']} months ({history['first_month']} to {history['last_month']})"],
+            ["segments", ", ".join(history["segments"])],
+            ["rho", "n/a" if cycle["rho"] is None else
+             f"{cycle['rho']:.3%} ({cycle['level']:.0%}: {cycle['rho_interval'][0]:.3%} to "
+             f"{cycle['rho_interval'][1]:.3%})"]]
+    if "satellite" in summary:
+        fit = summary["satellite"]
+        rows.append(["cycle_per_unemployment_pp", f"{fit['coefficients']['unemployment_gap_pp']:.3f} (HAC se "
+                     f"{fit['se_hac']['unemployment_gap_pp']:.3f}; R² {fit['r_squared']:.2f}; DW "
+                     f"{fit['durbin_watson']:.2f}; residual AR(1) {fit['residual_ar1']:.2f})"])
+    if "backtest" in summary:
+        errors = summary["backtest"]
+        rows.append([text("backtest_row", lang), f"{errors['roll_rate_in_sample_mean_abs_pp']:.2f} pp / "
+                     f"{errors.get('roll_rate_held_out_mean_abs_pp', float('nan')):.2f} pp "
+                     f"({errors['holdout_months']} months held out)"])
+    if calibration.structural is not None:
+        fit = calibration.structural
+        flagged = not_identified(fit)
+        for name, value in fit.parameters_.items():
+            se = fit.se_[name]
+            rows.append([name, f"{value:.3f} (se {'unbounded' if not np.isfinite(se) else f'{se:.3f}'})"
+                         + (f" - {text('not_identified', lang)}" if name in flagged else "")])
+    lines = tuple(summary["warnings"][:2])
+    fig = _table_page(text("calibration_title", lang, source=history["source"]), ["", ""], rows, lines,
+                      font_size=10, row_height=1.6)
+    fig.axes[0].tables[0].auto_set_column_width([0, 1])
+    yield "calibration_summary", fig
+    intervals = calibration.intervals
+    header = [""] + list(ROLL_RATE_COLUMNS)
+    for g, segment in enumerate(calibration.cohort.group_names):
+        matrix_rows = []
+        for k in range(7):
+            cells = [ROLL_RATE_COLUMNS[k]]
+            for j in range(9):
+                p = calibration.cohort.matrix[g, k, j]
+                lo, hi = intervals.lower[g, k, j], intervals.upper[g, k, j]
+                cells.append("-" if not np.isfinite(p) else f"{p:.1%}\n[{lo:.1%}, {hi:.1%}]" if p > 0 else "0")
+            matrix_rows.append(cells)
+        yield "calibration_matrix", _table_page(
+            text("matrix_title", lang, segment=segment, level=f"{intervals.level:.0%}"), header, matrix_rows,
+            font_size=8, row_height=3.0)
+    if calibration.structural is not None:
+        table = calibration.structural.moment_table
+        moment_rows = [[row.moment, f"{row.observed:.4f}", f"{row.fitted:.4f}", f"{row.se:.4f}",
+                        f"{row.gap_in_se:+.2f}", text("yes", lang) if row.matched else text("no", lang)]
+                       for row in table.itertuples()]
+        yield "calibration_moments", _table_page(
+            text("moments_title", lang, objective=f"{calibration.structural.objective:.1f}"),
+            ["moment", text("observed", lang), "fitted", "se", "gap / se", "matched"], moment_rows, font_size=9)
+    yield "calibration_figure", _page(calibration_roll_rates(calibration, lang), text("figure_roll_rates", lang))
+    if np.isfinite(calibration.cycle.z).any():
+        yield "calibration_figure", _page(calibration_cycle(calibration, lang), text("figure_cycle", lang))
+    if calibration.backtest is not None:
+        yield "calibration_figure", _page(calibration_backtest(calibration, lang), text("figure_backtest", lang))
+
+
+def write_calibration_report(calibration, path, lang="en"):
+    """Write the calibration report PDF to ``path`` (inside the calibration directory, which is written atomically);
+    returns the sections in page order."""
+    sections = []
+    with house_style(lang) as used:
+        with PdfPages(path, metadata={"Title": text("calibration_title", used, source=calibration.history.source),
+                                      "Author": f"consumer-credit-stress {__version__}"}) as pdf:
+            for section, fig in calibration_pages(calibration, used):
+                fig.text(0.97, 0.015, str(len(sections) + 1), ha="right", fontsize=9, color="0.4")
+                pdf.savefig(fig)
+                plt.close(fig)
+                sections.append(section)
+            pdf.infodict()["Keywords"] = "sections: " + " ".join(sections)
     return sections

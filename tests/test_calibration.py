@@ -12,6 +12,7 @@
   input exits with code 2, one clean ``error:`` line and nothing written.
 """
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -544,6 +545,13 @@ def test_calibrate_with_a_base_scenario_writes_a_loadable_scenario_and_figures(t
         assert fitted.unemployment_sensitivity == pytest.approx(original.unemployment_sensitivity * scale)
     assert scenario.behaviour.structural.transitory_income_sd_pct == pytest.approx(
         structural["parameters"]["transitory_income_sd_pct"], abs=5e-4)
+
+    report = (out / "calibration_report.pdf").read_bytes()
+    assert report[:5] == b"%PDF-"
+    sections = re.search(rb"/Keywords \(sections: ([a-z_ ]+)\)", report).group(1).decode().split()
+    assert len(re.findall(rb"/Type\s*/Page\b", report)) == len(sections)
+    assert sections == (["calibration_summary"] + ["calibration_matrix"] * len(summary["history"]["segments"])
+                        + ["calibration_moments"] + ["calibration_figure"] * len(FIGURES))
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from .engine.simulate import (engine_months, roll_order_thresholds, roll_rate_ar
 from .errors import InputError
 from .macro import macro_paths
 from .portfolio import build_book, originations, with_new_lending
+from .results import json_number
 from .scenario import ROLL_RATE_COLUMNS
 from .structural_fit import PARAMETERS, fit_structural, history_moments, not_identified, on_history_economy
 
@@ -401,8 +402,8 @@ class Calibration:
                         "transitions": int(self.cohort.counts.sum())},
             "empty_rows": [list(row) for row in self.cohort.empty_rows],
             "warnings": list(self.cohort.warnings) + list(self.cycle.warnings) + self.roll_rate_block()[1],
-            "credit_cycle": {"rho": _number(self.cycle.rho), "rho_se": _number(self.cycle.rho_se),
-                             "rho_interval": [_number(self.cycle.rho_lower), _number(self.cycle.rho_upper)],
+            "credit_cycle": {"rho": json_number(self.cycle.rho), "rho_se": json_number(self.cycle.rho_se),
+                             "rho_interval": [json_number(self.cycle.rho_lower), json_number(self.cycle.rho_upper)],
                              "level": self.cycle.level},
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
@@ -420,7 +421,7 @@ class Calibration:
         if self.structural is not None:
             fit = self.structural
             summary["structural"] = {
-                "parameters": fit.parameters_, "se": {k: _number(v) for k, v in fit.se_.items()}, "start": fit.start,
+                "parameters": fit.parameters_, "se": {k: json_number(v) for k, v in fit.se_.items()}, "start": fit.start,
                 "objective": fit.objective,
                 "evaluations": fit.evaluations,
                 "moments": fit.moment_table.replace({np.nan: None}).to_dict(orient="records"),
@@ -507,12 +508,6 @@ def backtest_errors(backtest, holdout_months):
                 errors[f"{model}_{label}_max_abs_pp"] = float(np.abs(gap[rows]).max())
     errors["holdout_months"] = holdout_months
     return errors
-
-
-def _number(value):
-    """A float for JSON; ``None`` (null) where it does not exist (NaN) or is unbounded (an infinite error)."""
-    value = float(value)
-    return value if np.isfinite(value) else None
 
 
 def calibrate(history_path, macro_path=None, scenario_path=None, holdout_months=6, n_replicates=200, level=0.95,

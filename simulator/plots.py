@@ -148,13 +148,14 @@ def _money_axis(ax):
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / 1e6:,.1f} m"))
 
 
-def _median(results, metric):
+def median_of(results, metric):
+    """Median over paths of a headline metric of ``results``."""
     return float(np.nanmedian(results.headline[metric]))
 
 
-def _worst(members, metric):
-    """The member with the highest median of ``metric`` (the reference if there is one member)."""
-    return max(members, key=lambda r: _median(r, metric))
+def worst_of(members, metric):
+    """The run with the highest median of ``metric`` (the reference if there is one run)."""
+    return max(members, key=lambda r: median_of(r, metric))
 
 
 def _finish(fig, members, lang):
@@ -175,21 +176,21 @@ def overdue_rates(members, lang="en"):
     for ax, bucket in zip(axes, ("1_30", "31_90", "90p")):
         for results in members:
             fan(ax, months, results.series[f"overdue_rate_{bucket}"], scenario_colour(results.scenario.name))
-        worst = _worst(members, f"peak_overdue_rate_{bucket}")
+        worst = worst_of(members, f"peak_overdue_rate_{bucket}")
         ax.set_title(text("bucket_peak", lang, bucket=text(f"bucket_{bucket}", lang),
-                          peak=f"{_median(worst, f'peak_overdue_rate_{bucket}'):.2%}"))
+                          peak=f"{median_of(worst, f'peak_overdue_rate_{bucket}'):.2%}"))
         _rate_axis(ax, lang)
     axes[0].set_ylabel(text("share_of_balance", lang))
     _legend(axes[0], members, lang)
     reference = members[0]
     if len(members) == 1:
-        title = text("overdue_title_one", lang, peak=f"{_median(reference, 'peak_overdue_rate_90p'):.2%}",
+        title = text("overdue_title_one", lang, peak=f"{median_of(reference, 'peak_overdue_rate_90p'):.2%}",
                      scenario=reference.scenario.name)
     else:
-        worst = max(members[1:], key=lambda r: _median(r, "peak_overdue_rate_90p"))
-        title = text("overdue_title_many", lang, peak=f"{_median(worst, 'peak_overdue_rate_90p'):.2%}",
+        worst = max(members[1:], key=lambda r: median_of(r, "peak_overdue_rate_90p"))
+        title = text("overdue_title_many", lang, peak=f"{median_of(worst, 'peak_overdue_rate_90p'):.2%}",
                      scenario=worst.scenario.name, reference=reference.scenario.name,
-                     reference_peak=f"{_median(reference, 'peak_overdue_rate_90p'):.2%}")
+                     reference_peak=f"{median_of(reference, 'peak_overdue_rate_90p'):.2%}")
     fig.suptitle(title)
     return _finish(fig, members, lang)
 
@@ -245,8 +246,8 @@ def provisions(members, lang="en"):
         for results in members:
             fan(stock, months, results.series["provision_requirement"], scenario_colour(results.scenario.name))
         _legend(stock, members, lang)
-    worst = _worst(members, "peak_provision_requirement")
-    stock.set_title(text("provision_title", lang, peak=f"{_median(worst, 'peak_provision_requirement'):,.0f}",
+    worst = worst_of(members, "peak_provision_requirement")
+    stock.set_title(text("provision_title", lang, peak=f"{median_of(worst, 'peak_provision_requirement'):,.0f}",
                          currency=currency, scenario=worst.scenario.name))
     stock.set_ylabel(text("provision_axis", lang, currency=currency))
     _money_axis(stock)
@@ -254,8 +255,8 @@ def provisions(members, lang="en"):
         fan(coverage, months[1:], results.series["coverage_ratio"][:, 1:], scenario_colour(results.scenario.name))
     floor = members[0].scenario.provisioning.five_category.coverage_floor_pct / 100.0
     coverage.axhline(floor, color=LIMIT_COLOUR, linestyle="--", label=text("floor", lang, floor=f"{floor:.0%}"))
-    lowest = min(members, key=lambda r: _median(r, "min_coverage_ratio"))
-    coverage.set_title(text("coverage_title", lang, low=f"{_median(lowest, 'min_coverage_ratio'):.0%}",
+    lowest = min(members, key=lambda r: median_of(r, "min_coverage_ratio"))
+    coverage.set_title(text("coverage_title", lang, low=f"{median_of(lowest, 'min_coverage_ratio'):.0%}",
                             scenario=lowest.scenario.name))
     coverage.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     coverage.set_ylabel(text("coverage_axis", lang))
@@ -276,7 +277,7 @@ def liquidity(members, lang="en"):
     for results in members:
         colour = scenario_colour(results.scenario.name)
         fan(ax, months, results.series["liquidity_buffer"], colour)
-        survival = _median(results, "survival_horizon_months")
+        survival = median_of(results, "survival_horizon_months")
         if results.headline["liquidity_breached"].mean() >= 0.5 and survival <= horizon:
             ax.axvline(survival, color=colour, linestyle=":", linewidth=1.5)
             extra.append(Line2D([], [], color=colour, linestyle=":",

@@ -30,7 +30,7 @@ from .comparison import compare_runs, unpaired_reasons
 from .errors import InputError
 from .labels import metric_label, text
 from .metrics import HEADLINE_METRICS, format_value, metric_kind
-from .plots import FIGURES, action_effects, house_style
+from .plots import FIGURES, action_effects, has_funding, house_style, median_of, worst_of
 from .results import load_results
 from .scenario import ROLL_RATE_COLUMNS
 from .weighted import MARKER as WEIGHTED_MARKER
@@ -92,25 +92,17 @@ def _mean(results, metric):
     return float(np.nanmean(results.headline[metric]))
 
 
-def _median(results, metric):
-    return float(np.nanmedian(results.headline[metric]))
-
-
-def _worst(members, metric):
-    return max(members, key=lambda r: _median(r, metric))
-
-
 def reading_overdue(members, lang):
-    worst = _worst(members, "peak_overdue_rate_90p")
+    worst = worst_of(members, "peak_overdue_rate_90p")
     low, high = np.percentile(worst.headline["peak_overdue_rate_90p"], [5, 95])
     return (text("read_overdue", lang, scenario=worst.scenario.name,
-                 peak=f"{_median(worst, 'peak_overdue_rate_90p'):.2%}", low=f"{low:.2%}", high=f"{high:.2%}"),
+                 peak=f"{median_of(worst, 'peak_overdue_rate_90p'):.2%}", low=f"{low:.2%}", high=f"{high:.2%}"),
             text("read_overdue_m1", lang, scenario=worst.scenario.name,
                  share=f"{_mean(worst, 'm1_collection_rate'):.1%}"))
 
 
 def reading_losses(members, lang):
-    worst = _worst(members, "cumulative_loss_rate")
+    worst = worst_of(members, "cumulative_loss_rate")
     metrics = worst.summary["metrics"]
     return (text("read_losses", lang, scenario=worst.scenario.name, mean=f"{_mean(worst, 'cumulative_loss_rate'):.2%}",
                  var=f"{metrics['loss_var_99']['value']:.2%}"),
@@ -119,25 +111,25 @@ def reading_losses(members, lang):
 
 
 def reading_provisions(members, lang):
-    worst = _worst(members, "peak_provision_requirement")
+    worst = worst_of(members, "peak_provision_requirement")
     rule = worst.summary["provisioning"]["binding_rule_at_peak"]
     floor = worst.scenario.provisioning.five_category.coverage_floor_pct / 100.0
     return (text("read_provisions", lang, scenario=worst.scenario.name,
-                 peak=f"{_median(worst, 'peak_provision_requirement'):,.0f}",
+                 peak=f"{median_of(worst, 'peak_provision_requirement'):,.0f}",
                  currency=worst.scenario.portfolio.currency, rule=text(f"rule_{rule}", lang)),
-            text("read_provisions_coverage", lang, low=f"{_median(worst, 'min_coverage_ratio'):.0%}",
+            text("read_provisions_coverage", lang, low=f"{median_of(worst, 'min_coverage_ratio'):.0%}",
                  floor=f"{floor:.0%}", breach=f"{_mean(worst, 'coverage_floor_breached'):.0%}"))
 
 
 def reading_liquidity(members, lang):
-    worst = max(members, key=lambda r: (_mean(r, "liquidity_breached"), -_median(r, "min_liquidity_buffer")))
+    worst = max(members, key=lambda r: (_mean(r, "liquidity_breached"), -median_of(r, "min_liquidity_buffer")))
     share = _mean(worst, "liquidity_breached")
     if share > 0:
         first = text("read_liquidity_breach", lang, scenario=worst.scenario.name, share=f"{share:.0%}",
-                     month=f"{_median(worst, 'survival_horizon_months'):.0f}")
+                     month=f"{median_of(worst, 'survival_horizon_months'):.0f}")
     else:
         first = text("read_liquidity_safe", lang, scenario=worst.scenario.name,
-                     low=f"{_median(worst, 'min_liquidity_buffer'):,.0f}",
+                     low=f"{median_of(worst, 'min_liquidity_buffer'):,.0f}",
                      currency=worst.scenario.portfolio.currency)
     return first, text("read_liquidity_ratio", lang, share=f"{_mean(worst, 'liquidity_ratio_breached'):.0%}")
 
@@ -196,8 +188,7 @@ def _table_page(heading, header, rows, lines=(), font_size=10, label_columns=1, 
 
 def cover_page(members, lang):
     """Title and the key figures per scenario: mean over paths, with the 5-95% range for rates."""
-    has_survival = all(len(r.scenario.funding.liabilities) > 0 for r in members)
-    columns = [m for m in KEY_FIGURES if has_survival or m != "survival_horizon_months"]
+    columns = [m for m in KEY_FIGURES if has_funding(members) or m != "survival_horizon_months"]
     rows = []
     for results in members:
         row = [results.scenario.name]
@@ -206,7 +197,7 @@ def cover_page(members, lang):
             if "value" in stats:
                 row.append(format_value(stats["value"], metric_kind(metric)))
             elif metric == "survival_horizon_months":
-                survival = _median(results, metric)
+                survival = median_of(results, metric)
                 row.append(text("never", lang) if survival > results.scenario.run.horizon_months
                            else f"{survival:.0f}")
             else:

@@ -74,10 +74,10 @@ class Results:
             with_actions, without = self.headline[name], self.counterfactual.headline[name]
             difference = with_actions - without
             n = len(difference)
-            effects[name] = {"with_actions": _json_number(np.mean(with_actions)),
-                             "without_actions": _json_number(np.mean(without)),
-                             "difference": _json_number(np.mean(difference)),
-                             "se": _json_number(np.std(difference, ddof=1) / np.sqrt(n)) if n > 1 else 0.0}
+            effects[name] = {"with_actions": json_number(np.mean(with_actions)),
+                             "without_actions": json_number(np.mean(without)),
+                             "difference": json_number(np.mean(difference)),
+                             "se": json_number(np.std(difference, ddof=1) / np.sqrt(n)) if n > 1 else 0.0}
         return effects
 
     @property
@@ -102,7 +102,7 @@ class Results:
     def summary(self):
         """The content of ``summary.json``: run identity and headline statistics."""
         run = self.scenario.run
-        metrics = {name: {k: _json_number(v) for k, v in describe(self.headline[name]).items()}
+        metrics = {name: {k: json_number(v) for k, v in describe(self.headline[name]).items()}
                    for name in HEADLINE_METRICS if name in self.headline}
         metrics.update(tail_risk(self.headline["cumulative_loss_rate"], self.seed))
         return {
@@ -230,10 +230,10 @@ def load_results(directory):
     return Results(scenario, aggregates, central, summary["loans"], summary["wall_seconds"], counterfactual, vintages)
 
 
-def _json_number(value):
-    """A float for JSON; ``None`` (null) where the statistic does not exist (NaN)."""
+def json_number(value):
+    """A float for JSON; ``None`` (null) where the statistic does not exist (NaN) or is unbounded (infinite)."""
     value = float(value)
-    return None if value != value else value
+    return value if np.isfinite(value) else None
 
 
 def check_out_dir(out_dir, marker="summary.json"):

@@ -33,6 +33,7 @@ from simulator.macro import macro_paths
 from simulator.scenario import HumpShock, load_scenario, scenario_from_dict
 from simulator.structural_fit import (MOMENT_NAMES, PARAMETERS, fit_structural, history_moments, model_moments,
                                       moments, not_identified, on_history_economy, simulated_moments)
+from tests.assertions import assert_clean_errors
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
@@ -443,17 +444,6 @@ def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-def assert_clean_error(result, *fragments):
-    """Exit 2, nothing on stdout, every stderr line an ``error:`` line, no traceback, the fragments present."""
-    assert result.exit_code == 2, (result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert lines and all(line.startswith("error: ") for line in lines), result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr, result.stderr
-
-
 ROLL_RATE_OUTPUTS = ("calibration.json", "behaviour.yaml", "roll_rates.csv", "cycle_index.csv",
                      "monthly_roll_rates.csv", "backtest.csv")
 FIGURES = ("roll_rates_over_time", "backtest_90p", "cycle_index")
@@ -597,7 +587,7 @@ def test_bad_input_exits_2_with_a_clean_message_and_writes_nothing(bad_inputs, t
     arguments, fragments = BAD_INPUT_CASES[case]
     out = tmp_path / "out"
     result = invoke("calibrate", *arguments(bad_inputs), "--out", out, "--bootstrap", 0, "--no-plots")
-    assert_clean_error(result, *fragments)
+    assert_clean_errors(result, *fragments)
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "impossible.csv", "macro_gap.csv"]
 
@@ -605,7 +595,7 @@ def test_bad_input_exits_2_with_a_clean_message_and_writes_nothing(bad_inputs, t
 def test_unwritable_out_exits_2_and_writes_nothing(bad_inputs, tmp_path):
     out = bad_inputs["regular"] / "out"
     result = invoke("calibrate", SAMPLE_HISTORY, "--macro", SAMPLE_MACRO, "--out", out, "--no-plots")
-    assert_clean_error(result, f"{out}: cannot be written ({bad_inputs['regular']} is not a writable directory).")
+    assert_clean_errors(result, f"{out}: cannot be written ({bad_inputs['regular']} is not a writable directory).")
     assert bad_inputs["regular"].read_text(encoding="utf-8") == "not a directory"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "impossible.csv", "macro_gap.csv"]
 
@@ -615,5 +605,5 @@ def test_out_that_is_not_a_calibration_directory_is_refused(tmp_path):
     out.mkdir()
     (out / "notes.txt").write_text("keep me", encoding="utf-8")
     result = invoke("calibrate", SAMPLE_HISTORY, "--out", out, "--no-plots")
-    assert_clean_error(result, f"{out}: exists and is not a run directory.")
+    assert_clean_errors(result, f"{out}: exists and is not a run directory.")
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]

@@ -20,6 +20,7 @@ import simulator
 import simulator.results
 from simulator.cli import main
 from simulator.scenario import load_scenario
+from tests.assertions import assert_clean_errors
 
 HEADLINE = ("peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p",
             "final_overdue_rate_1_30", "final_overdue_rate_31_90", "final_overdue_rate_90p",
@@ -44,17 +45,6 @@ def simulate_command():
     """The installed console script next to this interpreter, else ``python -m simulator.cli``."""
     script = Path(sys.executable).with_name("simulate")
     return [str(script)] if script.exists() else [sys.executable, "-m", "simulator.cli"]
-
-
-def assert_clean_errors(result, *fragments):
-    """Exit 2, nothing on stdout, every stderr line an ``error: `` line, no traceback."""
-    assert result.exit_code == 2, (result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert lines and all(line.startswith("error: ") for line in lines), result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr
 
 
 def siblings(directory, *keep):

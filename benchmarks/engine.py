@@ -7,7 +7,7 @@ Run from the repository root::
 On one book (the baseline scenario's synthetic book, resized to ``--loans``) and
 one macro set, it prints borrower-months per second of
 
-* the numba structural kernel through :func:`simulator.engine.simulate.simulate_paths`
+* the numba structural kernel through :func:`simulator.model.engine.simulate.simulate_paths`
   (after a warm-up call, so compile time is excluded), with 1 thread and with ``T``;
 * the vectorised plain-numpy re-implementation of the same model
   (``tests/reference_numpy.py``, ``draws="numpy"``: numpy's Generator instead of
@@ -35,13 +35,13 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 from numba import njit, prange  # noqa: E402
 
-from simulator.engine.layout import CHARGEOFF, COUNT, N_LIVE_STATES, BALANCE  # noqa: E402
-from simulator.engine.rng import philox4x32, seed_key, uniform32  # noqa: E402
-from simulator.engine.shocks import SHOCK_POINTS, equiprobable_lognormal  # noqa: E402
-from simulator.engine.simulate import engine_months, simulate_paths, structural_arguments  # noqa: E402
-from simulator.macro import macro_paths  # noqa: E402
-from simulator.portfolio import build_book  # noqa: E402
-from simulator.scenario import load_scenario  # noqa: E402
+from simulator.model.engine.layout import CHARGEOFF, COUNT, N_LIVE_STATES, BALANCE  # noqa: E402
+from simulator.model.engine.rng import philox4x32, seed_key, uniform32  # noqa: E402
+from simulator.model.engine.shocks import SHOCK_POINTS, equiprobable_lognormal  # noqa: E402
+from simulator.model.engine.simulate import engine_months, simulate_paths, structural_arguments  # noqa: E402
+from simulator.model.macro import macro_paths  # noqa: E402
+from simulator.model.portfolio import build_book  # noqa: E402
+from simulator.inputs.scenario import load_scenario  # noqa: E402
 from tests.reference_numpy import structural_reference  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

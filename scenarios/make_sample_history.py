@@ -9,8 +9,8 @@ savings buffer 4 months, willingness shift 0).
 """
 from pathlib import Path
 
-from simulator.calibration import engine_history
-from simulator.scenario import load_scenario
+from simulator.workflows.calibration import engine_history
+from simulator.inputs.scenario import load_scenario
 
 HERE = Path(__file__).resolve().parent
 SEED = 2023

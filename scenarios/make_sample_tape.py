@@ -5,8 +5,8 @@ is generated (no real borrowers) with a fixed seed, so it is reproducible.
 """
 from pathlib import Path
 
-from simulator.portfolio import book_to_tape, build_book
-from simulator.scenario import load_scenario
+from simulator.model.portfolio import book_to_tape, build_book
+from simulator.inputs.scenario import load_scenario
 
 HERE = Path(__file__).resolve().parent
 N_LOANS = 3000

@@ -1,7 +1,7 @@
 """The ``simulate`` command line (the only module that imports click).
 
 Each command is a thin wrapper over the library. Input problems
-(:class:`~simulator.errors.InputError`) are printed without a traceback and
+(:class:`~simulator.inputs.errors.InputError`) are printed without a traceback and
 exit with code 2; anything else is a bug and keeps its traceback.
 """
 import sys
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from .errors import InputError
-from .labels import LANGUAGES
-from .metrics import format_value, metric_kind
+from .inputs.errors import InputError
+from .presentation.labels import LANGUAGES
+from .accounts.metrics import format_value, metric_kind
 
 PROGRESS_MIN_LOAN_MONTHS = 50_000_000
 """Runs at least this large (paths x loans x months) show a progress bar."""
@@ -57,7 +57,7 @@ def validate(scenario_file):
     Example:
       simulate validate scenarios/adverse.yaml
     """
-    from .scenario import is_scenario_set, load_scenario, load_scenario_set
+    from .inputs.scenario import is_scenario_set, load_scenario, load_scenario_set
 
     if is_scenario_set(scenario_file):
         spec, scenarios = load_scenario_set(scenario_file)
@@ -106,8 +106,8 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, l
       simulate run scenarios/baseline.yaml
       simulate run scenarios/severe.yaml --paths 1000 --seed 7 --out runs/severe
     """
-    from .results import check_out_dir, run
-    from .scenario import load_scenario
+    from .workflows.results import check_out_dir, run
+    from .inputs.scenario import load_scenario
 
     scenario = load_scenario(scenario_file)
     out_dir = check_out_dir(out_dir or Path("runs") / scenario.name)
@@ -140,9 +140,9 @@ def ecl(set_file, out_dir, paths, seed, threads, no_plots, lang, quiet):
     Example:
       simulate ecl scenarios/ifrs9_weighted.yaml --paths 300
     """
-    from .results import check_out_dir
-    from .scenario import load_scenario_set
-    from .weighted import MARKER, run_weighted
+    from .workflows.results import check_out_dir
+    from .inputs.scenario import load_scenario_set
+    from .workflows.weighted import MARKER, run_weighted
 
     spec, scenarios = load_scenario_set(set_file)
     out_dir = check_out_dir(out_dir or Path("runs") / spec.name, MARKER)
@@ -176,9 +176,9 @@ def compare_command(inputs, out_dir, paths, seed, threads, no_plots, lang, quiet
       simulate compare scenarios/baseline.yaml scenarios/adverse.yaml scenarios/severe.yaml --paths 200
       simulate compare runs/baseline runs/severe
     """
-    from .comparison import MARKER, compare, compare_runs
-    from .results import check_out_dir, load_results
-    from .scenario import load_scenario
+    from .workflows.comparison import MARKER, compare, compare_runs
+    from .workflows.results import check_out_dir, load_results
+    from .inputs.scenario import load_scenario
 
     if len(inputs) < 2:
         raise InputError(f"compare: needs at least two scenario files or run directories; got {len(inputs)}. "
@@ -236,7 +236,7 @@ def report_command(directories, out_path, lang, allow_different):
       simulate report runs/severe -o severe.pdf
       simulate report runs/compare-baseline-adverse-severe -o board.pdf --lang zh
     """
-    from .report import write_report
+    from .presentation.report import write_report
 
     sections = write_report(directories, out_path, lang=lang, allow_different=allow_different)
     click.echo(f"{out_path}: {len(sections)} pages ({', '.join(dict.fromkeys(sections))})")
@@ -279,8 +279,8 @@ def calibrate_command(history_file, macro_file, scenario_file, out_dir, holdout_
       simulate calibrate scenarios/sample_history.parquet --macro scenarios/sample_history_macro.csv \\
           --scenario scenarios/baseline.yaml --out runs/calibration
     """
-    from .calibration import MARKER, calibrate
-    from .results import check_out_dir
+    from .workflows.calibration import MARKER, calibrate
+    from .workflows.results import check_out_dir
 
     out_dir = check_out_dir(out_dir or Path("runs") / f"calibration-{history_file.stem}", MARKER)
     if scenario_file is not None and macro_file is None:

@@ -4,17 +4,17 @@ This module is an *independent re-implementation*, for tests and benchmarks
 only, of
 
 * Philox4x32-10 and the ``uniform32`` / ``uniform52`` conversions of
-  :mod:`simulator.engine.rng` (here vectorised over arrays of counters with
+  :mod:`simulator.model.engine.rng` (here vectorised over arrays of counters with
   numpy ``uint64`` arithmetic);
-* the structural kernel :func:`simulator.engine.kernels.simulate_structural`
+* the structural kernel :func:`simulator.model.engine.kernels.simulate_structural`
   (:func:`structural_reference`);
-* the roll-rate kernel :func:`simulator.engine.kernels.simulate_roll_rate`
+* the roll-rate kernel :func:`simulator.model.engine.kernels.simulate_roll_rate`
   (:func:`roll_rate_reference`);
-* the contractual schedule formulas of :mod:`simulator.engine.amortisation`
+* the contractual schedule formulas of :mod:`simulator.model.engine.amortisation`
   (written again for arrays).
 
 Nothing here uses numba and nothing calls the engine's kernels, random-number
-or schedule code; only the output layout (:mod:`simulator.engine.layout`) and
+or schedule code; only the output layout (:mod:`simulator.model.engine.layout`) and
 the amortisation *codes* are shared, since they are the contract being tested.
 The kernels visit one loan at a time, month by month; the references loop over
 paths and months in Python and treat all live loans of a month at once with
@@ -27,7 +27,7 @@ vintage curves (``vintage[p, v, k]``: loans written in month ``v`` first beyond
 their aggregates equal the kernels' up to floating-point round-off (sums are
 added in a different order, and ``**`` and the normal CDF may differ in the
 last bit). The discretised income-shock tables are inputs, built by
-:func:`simulator.engine.shocks.equiprobable_lognormal` (tested on their own).
+:func:`simulator.model.engine.shocks.equiprobable_lognormal` (tested on their own).
 With ``draws="numpy"`` the structural reference draws the same number of
 uniforms and shock indices per loan-month from a
 :class:`numpy.random.Generator` instead: the fast "plain numpy" version of the
@@ -37,8 +37,8 @@ engine's numbers.
 import numpy as np
 from scipy.special import ndtr
 
-from simulator.engine.amortisation import EQUAL_INSTALMENT, EQUAL_PRINCIPAL
-from simulator.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, CONTACTS, COUNT,
+from simulator.model.engine.amortisation import EQUAL_INSTALMENT, EQUAL_PRINCIPAL
+from simulator.model.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, CONTACTS, COUNT,
                                      FORWARD_DEFAULT_12M, FORWARD_DEFAULT_LIFE, FORWARD_LOSS_12M, FORWARD_LOSS_LIFE,
                                      INTEREST_DUE, M1_CURED, M1_ROLLED, M1_START, N_LIVE_STATES, N_METRICS,
                                      N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID, RECOVERY, REDEFAULTS,
@@ -290,7 +290,7 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
                          snapshot_month=-1, snapshot=None, panel=None, vintage=None, draws="philox", rng=None):
     """Structural borrower model in plain numpy: an independent re-implementation for tests and benchmarks.
 
-    Takes the arguments of :func:`simulator.engine.kernels.simulate_structural`
+    Takes the arguments of :func:`simulator.model.engine.kernels.simulate_structural`
     except ``out`` and returns the aggregates instead (``vintage``, if given, is
     filled as the kernel fills it). Paths and months are Python loops; within a
     month all live loans of the path are updated at once.
@@ -366,7 +366,7 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
     path_ids : int array (n_paths,)
         Global path numbers (the Philox counter's path word).
     chargeoff_state, replace_closed, segment, ..., max_restructurings, snapshot_month, snapshot
-        As for :func:`simulator.engine.kernels.simulate_structural`.
+        As for :func:`simulator.model.engine.kernels.simulate_structural`.
     panel : ignored
         The kernel's loan-history recorder is checked against its own aggregates
         (``tests/test_calibration.py``), not redone here.
@@ -387,7 +387,7 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
     Returns
     -------
     numpy.ndarray of shape (n_paths, n_months + 1, N_METRICS)
-        ``n_months = unemployment.shape[1] - 1``; layout of :mod:`simulator.engine.layout`.
+        ``n_months = unemployment.shape[1] - 1``; layout of :mod:`simulator.model.engine.layout`.
     """
     if draws not in ("philox", "numpy"):
         raise ValueError(f"draws must be 'philox' or 'numpy', got {draws!r}")
@@ -629,7 +629,7 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
                         collections_start, panel=None, vintage=None):
     """Roll-rate model in plain numpy: an independent re-implementation for tests and benchmarks.
 
-    Takes the arguments of :func:`simulator.engine.kernels.simulate_roll_rate`
+    Takes the arguments of :func:`simulator.model.engine.kernels.simulate_roll_rate`
     except ``out`` and returns the aggregates (``vintage``, if given, is filled as
     the kernel fills it; ``panel`` is ignored). Each month a live loan in state
     ``d`` of segment ``s`` draws ``u = uniform52(w0, w1)`` (Philox counter
@@ -793,8 +793,8 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
 # --------------------------------------------------------------------------- scenario -> inputs
 def _arguments(scenario, book, seed, path_ids):
     """The kernel's positional arguments, built by the engine's own input code; only the kernel is redone here."""
-    from simulator.engine.simulate import engine_months, roll_rate_arguments, structural_arguments
-    from simulator.macro import macro_paths
+    from simulator.model.engine.simulate import engine_months, roll_rate_arguments, structural_arguments
+    from simulator.model.macro import macro_paths
 
     path_ids = np.asarray(path_ids, dtype=np.int64)
     macro = macro_paths(scenario.macro, seed, path_ids, engine_months(scenario))
@@ -805,18 +805,18 @@ def _arguments(scenario, book, seed, path_ids):
 def reference_paths(scenario, book, seed, path_ids=None, draws="philox", rng=None):
     """Aggregates and vintages of the scenario's behaviour model from the numpy reference (all paths by default).
 
-    Like the engine (:func:`simulator.engine.simulate.simulate_paths`), it
+    Like the engine (:func:`simulator.model.engine.simulate.simulate_paths`), it
     simulates past the horizon for the forward-loss window and returns months
     0..H: the aggregates of months 0..H and ``vintages[p, v, k]`` for written
     months ``v`` and months on book ``k`` in 0..H. ``book`` must already hold any
-    new lending (:func:`simulator.portfolio.with_new_lending`).
+    new lending (:func:`simulator.model.portfolio.with_new_lending`).
 
     Returns
     -------
     aggregates : numpy.ndarray (n_paths, H + 1, N_METRICS)
     vintages : numpy.ndarray (n_paths, H + 1, H + 1)
     """
-    from simulator.engine.simulate import engine_months
+    from simulator.model.engine.simulate import engine_months
 
     if path_ids is None:
         path_ids = np.arange(scenario.run.paths, dtype=np.int64)

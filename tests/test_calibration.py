@@ -1,4 +1,4 @@
-"""Calibration (:mod:`simulator.calibration`, :mod:`simulator.structural_fit`) and ``simulate calibrate``.
+"""Calibration (:mod:`simulator.workflows.calibration`, :mod:`simulator.workflows.structural_fit`) and ``simulate calibrate``.
 
 * The engine's loan-history recorder agrees exactly with the engine's own
   aggregates, so a history the engine writes is the history the model implies.
@@ -24,14 +24,14 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy import special, stats
 
 import simulator
-from simulator.calibration import _percent_row, engine_history, fill_empty_rows, one_factor_matrices, project_overdue
+from simulator.workflows.calibration import _percent_row, engine_history, fill_empty_rows, one_factor_matrices, project_overdue
 from simulator.cli import main
-from simulator.engine import layout as L
-from simulator.engine.kernels import ROLL_ORDER
-from simulator.history import allowed_transitions, extract_transitions, history_from_frame
-from simulator.macro import macro_paths
-from simulator.scenario import HumpShock, load_scenario, scenario_from_dict
-from simulator.structural_fit import (MOMENT_NAMES, PARAMETERS, fit_structural, history_moments, model_moments,
+from simulator.model.engine import layout as L
+from simulator.model.engine.kernels import ROLL_ORDER
+from simulator.inputs.history import allowed_transitions, extract_transitions, history_from_frame
+from simulator.model.macro import macro_paths
+from simulator.inputs.scenario import HumpShock, load_scenario, scenario_from_dict
+from simulator.workflows.structural_fit import (MOMENT_NAMES, PARAMETERS, fit_structural, history_moments, model_moments,
                                       moments, not_identified, on_history_economy, simulated_moments)
 from tests.assertions import assert_clean_errors
 
@@ -190,8 +190,8 @@ def test_engine_with_the_written_matrices_reproduces_the_fitted_link(rho, sigma,
     matrix is ``one_factor_matrices(L, rho, z0, sigma)``, run by the engine's own thresholds and conditional CDFs
     with ``z = x + k gap``, ``x ~ N(0, sigma^2)``, has on average over ``x`` (Gauss-Hermite quadrature) the
     history's expected matrix at its fitted index ``z0 + k gap``, ``one_factor_matrices(L, rho, z0 + k gap, sigma)``."""
-    from simulator.engine.kernels import conditional_roll_cdf
-    from simulator.engine.simulate import roll_rate_thresholds
+    from simulator.model.engine.kernels import conditional_roll_cdf
+    from simulator.model.engine.simulate import roll_rate_thresholds
 
     base = one_factor_matrices(EXAMPLE, rho, z0, sigma)
     scenario = load_scenario(SCENARIOS / "roll_rate_example.yaml")

@@ -17,9 +17,9 @@ import yaml
 from click.testing import CliRunner
 
 import simulator
-import simulator.results
+import simulator.workflows.results
 from simulator.cli import main
-from simulator.scenario import load_scenario
+from simulator.inputs.scenario import load_scenario
 from tests.assertions import assert_clean_errors
 
 HEADLINE = ("peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p",
@@ -277,7 +277,7 @@ def test_failure_while_writing_leaves_no_directory(cli, tiny_scenario_file, tmp_
         (directory / "summary.json").write_text("{}")
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(simulator.results.Results, "write_files", broken_write)
+    monkeypatch.setattr(simulator.workflows.results.Results, "write_files", broken_write)
     runs = tmp_path / "runs"
     with pytest.raises(RuntimeError, match="disk on fire"):
         cli("run", tiny_scenario_file, "--out", runs / "tiny", "-q")
@@ -292,7 +292,7 @@ def test_failure_while_writing_keeps_the_previous_run(cli, tiny_scenario_file, t
     def broken_write(self, directory, plots, lang):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(simulator.results.Results, "write_files", broken_write)
+    monkeypatch.setattr(simulator.workflows.results.Results, "write_files", broken_write)
     with pytest.raises(RuntimeError):
         cli("run", tiny_scenario_file, "--out", out, "-q", "--seed", 5)
     assert (out / "summary.json").read_text() == before
@@ -315,7 +315,7 @@ def test_out_is_checked_before_simulating(cli, tiny_scenario_file, tmp_path, mon
     def must_not_run(*args, **kwargs):
         raise AssertionError("simulated before refusing --out")
 
-    monkeypatch.setattr(simulator.results, "run", must_not_run)
+    monkeypatch.setattr(simulator.workflows.results, "run", must_not_run)
     (tmp_path / "precious").mkdir()
     result = cli("run", tiny_scenario_file, "--out", tmp_path / "precious")
     assert result.exit_code == 2

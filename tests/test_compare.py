@@ -5,9 +5,9 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import main
-from simulator.comparison import compare
-from simulator.errors import InputError
-from simulator.scenario import load_scenario
+from simulator.workflows.comparison import compare
+from simulator.inputs.errors import InputError
+from simulator.inputs.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -53,7 +53,7 @@ def test_compare_command_writes_its_directory(tmp_path):
 
 def test_run_directories_round_trip_and_compare(tmp_path):
     import simulator
-    from simulator.results import load_results
+    from simulator.workflows.results import load_results
 
     dirs = []
     for name in ("baseline", "severe"):

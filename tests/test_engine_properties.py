@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simulator
-from simulator.engine.simulate import simulate_paths
-from simulator.portfolio import build_book
-from simulator.scenario import is_scenario_set, load_scenario
+from simulator.model.engine.simulate import simulate_paths
+from simulator.model.portfolio import build_book
+from simulator.inputs.scenario import is_scenario_set, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 K_SE = 4.0

@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.engine import layout as L
-from simulator.ifrs9 import stage_of_states
-from simulator.metrics import HEADLINE_METRICS
-from simulator.scenario import FundingSpec, load_scenario
+from simulator.model.engine import layout as L
+from simulator.accounts.ifrs9 import stage_of_states
+from simulator.accounts.metrics import HEADLINE_METRICS
+from simulator.inputs.scenario import FundingSpec, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 RTOL = 1e-10

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import InputError
-from simulator.history import (allowed_transitions, extract_transitions, history_from_frame, read_history,
+from simulator.inputs.errors import InputError
+from simulator.inputs.history import (allowed_transitions, extract_transitions, history_from_frame, read_history,
                                read_macro)
-from simulator.rollrates import simulate_roll_rate_history
-from simulator.scenario import ROLL_RATE_COLUMNS, load_scenario
+from simulator.workflows.rollrates import simulate_roll_rate_history
+from simulator.inputs.scenario import ROLL_RATE_COLUMNS, load_scenario
 
 MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04"]
 

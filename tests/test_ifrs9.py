@@ -1,6 +1,6 @@
 """IFRS 9 ECL against closed forms, an independent Markov-chain calculation and realised losses.
 
-The ECL of :mod:`simulator.ifrs9` is estimated from the charge-offs the simulated
+The ECL of :mod:`simulator.accounts.ifrs9` is estimated from the charge-offs the simulated
 book goes on to realise. Here it is checked against
 
 * the closed form for a constant monthly hazard h (IFRS 9 textbook case):
@@ -18,11 +18,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from simulator import ifrs9
-from simulator.engine import layout as L
-from simulator.engine.simulate import settle_borrowers, simulate_paths
-from simulator.portfolio import LoanBook, build_book
-from simulator.scenario import Ifrs9Spec, load_scenario, scenario_from_dict
+from simulator.accounts import ifrs9
+from simulator.model.engine import layout as L
+from simulator.model.engine.simulate import settle_borrowers, simulate_paths
+from simulator.model.portfolio import LoanBook, build_book
+from simulator.inputs.scenario import Ifrs9Spec, load_scenario, scenario_from_dict
 from tests.test_roll_rate_closed_forms import MATRIX, flat_book
 
 K_SE = 5.0

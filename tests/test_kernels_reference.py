@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.engine import rng as engine_rng
-from simulator.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, CONTACTS, COUNT, FORWARD_LOSS_12M, M1_CURED,
+from simulator.model.engine import rng as engine_rng
+from simulator.model.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, CONTACTS, COUNT, FORWARD_LOSS_12M, M1_CURED,
                                      M1_ROLLED, M1_START, METRIC_NAMES, N_LIVE_STATES, N_METRICS, N_OUTCOMES,
                                      NEW_LENDING, NEW_LOANS, PREPAID, RECOVERY, REDEFAULTS, RESTRUCTURED_BALANCE,
                                      RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, TRANSITION,
                                      UNEMPLOYED)
-from simulator.engine.simulate import simulate_paths
-from simulator.portfolio import build_book, originations, with_new_lending
-from simulator.scenario import load_scenario, scenario_from_dict
+from simulator.model.engine.simulate import simulate_paths
+from simulator.model.portfolio import build_book, originations, with_new_lending
+from simulator.inputs.scenario import load_scenario, scenario_from_dict
 from tests.reference_numpy import (philox4x32_numpy, reference_paths, uniform32_numpy, uniform52_numpy)
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
@@ -111,7 +111,7 @@ Run = namedtuple("Run", "kernel reference book kernel_vintages reference_vintage
 
 
 def lending_book(scenario, seed=SEED):
-    """The book the engine runs, as :func:`simulator.results.run` builds it: the opening book plus new lending."""
+    """The book the engine runs, as :func:`simulator.workflows.results.run` builds it: the opening book plus new lending."""
     book = build_book(scenario, seed)
     return with_new_lending(book, originations(scenario, book.n_loans, seed))
 
@@ -475,10 +475,10 @@ def test_roll_rate_nothing_live_beyond_chargeoff():
 
 
 def test_structural_snapshot_matches_reference():
-    from simulator.engine.kernels import simulate_structural
-    from simulator.engine.layout import N_METRICS as n_metrics
-    from simulator.engine.simulate import structural_arguments
-    from simulator.macro import macro_paths
+    from simulator.model.engine.kernels import simulate_structural
+    from simulator.model.engine.layout import N_METRICS as n_metrics
+    from simulator.model.engine.simulate import structural_arguments
+    from simulator.model.macro import macro_paths
 
     scenario = small_scenario()
     book = build_book(scenario, 3)
@@ -590,7 +590,7 @@ def test_roll_rate_originations(spec, changes):
 @pytest.mark.parametrize("model", ["structural", "roll_rate"])
 def test_constant_balance_sheet_vintages(model):
     """Constant balance sheet: each replacement is a new loan (and a new vintage) of the month it is written."""
-    from simulator.metrics import vintage_curve
+    from simulator.accounts.metrics import vintage_curve
 
     make = small_scenario if model == "structural" else roll_rate_scenario
     run = kernel_and_reference(make())
@@ -627,9 +627,9 @@ def test_kernels_birth_months_and_risk_scale(model, balance_sheet, actions):
     book), with risk scales on both sides of 1, under replacement too (not
     reachable from a scenario, where originations turn replacement off).
     """
-    from simulator.engine.kernels import simulate_roll_rate, simulate_structural
-    from simulator.engine.simulate import engine_months, roll_rate_arguments, structural_arguments
-    from simulator.macro import macro_paths
+    from simulator.model.engine.kernels import simulate_roll_rate, simulate_structural
+    from simulator.model.engine.simulate import engine_months, roll_rate_arguments, structural_arguments
+    from simulator.model.macro import macro_paths
     from tests.reference_numpy import roll_rate_reference, structural_reference
 
     make = small_scenario if model == "structural" else roll_rate_scenario

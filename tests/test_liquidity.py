@@ -1,4 +1,4 @@
-"""Funding and liquidity (``simulator.liquidity``) against hand-computed cases and properties.
+"""Funding and liquidity (``simulator.accounts.liquidity``) against hand-computed cases and properties.
 
 The inputs are given arrays, so every check is exact or to float round-off: small
 books worked out by hand (numbers in the comments), closed forms (a liability that
@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import InputError
-from simulator.liquidity import funding_paths
-from simulator.scenario import FundingSpec, LiabilitySpec, StressSpec, scenario_from_dict
+from simulator.inputs.errors import InputError
+from simulator.accounts.liquidity import funding_paths
+from simulator.inputs.scenario import FundingSpec, LiabilitySpec, StressSpec, scenario_from_dict
 
 OPENING = 1200.0
 MINIMAL_SCENARIO = {"portfolio": {"segments": [{

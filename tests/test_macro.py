@@ -1,8 +1,8 @@
 """Macro paths: shock shapes exactly, and the AR(1) cycle factor against its closed-form variance."""
 import numpy as np
 
-from simulator.macro import central_path, cycle_factor, macro_paths
-from simulator.scenario import CycleSpec, MacroSpec
+from simulator.model.macro import central_path, cycle_factor, macro_paths
+from simulator.inputs.scenario import CycleSpec, MacroSpec
 
 K_SE = 5.0
 

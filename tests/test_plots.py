@@ -10,8 +10,8 @@ from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
 import simulator
-from simulator import labels, plots
-from simulator.scenario import load_scenario
+from simulator.presentation import labels, plots
+from simulator.inputs.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 FIGURE_NAMES = ("overdue_rates", "loss_distribution", "provisions", "liquidity")

@@ -1,4 +1,4 @@
-"""Provisioning (``simulator.provisioning``): five-category rules, IFRS 9 against them, floors and charge.
+"""Provisioning (``simulator.accounts.provisioning``): five-category rules, IFRS 9 against them, floors and charge.
 
 * Category assignment is checked at the threshold boundaries: state k holds
   (30(k-1), 30k] days past due, so a rule "after X days" takes the states
@@ -26,12 +26,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
-from simulator import ifrs9
+from simulator.accounts import ifrs9
 from simulator.cli import main
-from simulator.engine import layout as L
-from simulator.errors import InputError
-from simulator.provisioning import CATEGORIES, category_of_states, provisioning_series
-from simulator.scenario import FiveCategorySpec, HumpShock, load_scenario, scenario_from_dict
+from simulator.model.engine import layout as L
+from simulator.inputs.errors import InputError
+from simulator.accounts.provisioning import CATEGORIES, category_of_states, provisioning_series
+from simulator.inputs.scenario import FiveCategorySpec, HumpShock, load_scenario, scenario_from_dict
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 K_SE = 4.0

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 import simulator
 from simulator.cli import main
-from simulator.plots import house_style
-from simulator.report import build_pages, load_members
-from simulator.scenario import load_scenario
+from simulator.presentation.plots import house_style
+from simulator.presentation.report import build_pages, load_members
+from simulator.inputs.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 THEMES = ("overdue", "losses", "provisions", "liquidity", "actions")

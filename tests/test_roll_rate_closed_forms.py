@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
-from simulator.engine import layout as L
-from simulator.engine.simulate import simulate_paths
-from simulator.portfolio import LoanBook
-from simulator.scenario import scenario_from_dict
+from simulator.model.engine import layout as L
+from simulator.model.engine.simulate import simulate_paths
+from simulator.model.portfolio import LoanBook
+from simulator.inputs.scenario import scenario_from_dict
 
 K_SE = 5.0
 """Tolerance in standard errors: a false alarm about 1 in 1.7 million per check."""

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import optimize, stats
 
-from simulator.history import extract_transitions, history_from_frame
-from simulator.rollrates import (bootstrap_cohort, cohort_estimate, estimate_cycle_index, estimate_rho,
+from simulator.inputs.history import extract_transitions, history_from_frame
+from simulator.workflows.rollrates import (bootstrap_cohort, cohort_estimate, estimate_cycle_index, estimate_rho,
                                  fit_credit_cycle, satellite_regression, simulate_roll_rate_history)
 
 K_SE = 4.0

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator.errors import InputError
-from simulator.scenario import Scenario, is_scenario_set, load_scenario
+from simulator.inputs.errors import InputError
+from simulator.inputs.scenario import Scenario, is_scenario_set, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SHIPPED_FILES = sorted(SCENARIOS.glob("*.yaml"))

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from simulator.engine.shocks import SHOCK_POINTS, equiprobable_lognormal
+from simulator.model.engine.shocks import SHOCK_POINTS, equiprobable_lognormal
 
 
 @pytest.mark.parametrize("sigma", [0.0, 0.029, 0.15, 0.5])

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator.errors import InputError
-from simulator.portfolio import build_book
-from simulator.scenario import load_scenario
+from simulator.inputs.errors import InputError
+from simulator.model.portfolio import build_book
+from simulator.inputs.scenario import load_scenario
 
 SEGMENTS = ("prime", "near_prime", "subprime")
 

@@ -7,9 +7,9 @@ import yaml
 from click.testing import CliRunner
 
 from simulator.cli import main
-from simulator.errors import InputError
-from simulator.scenario import load_scenario_set
-from simulator.weighted import run_weighted
+from simulator.inputs.errors import InputError
+from simulator.inputs.scenario import load_scenario_set
+from simulator.workflows.weighted import run_weighted
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

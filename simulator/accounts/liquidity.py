@@ -11,7 +11,7 @@ over months.
 Arrays are ``(n_paths, n_months + 1)``; month 0 is the opening book (stocks only,
 every flow is zero there), months ``1..H`` hold end-of-month stocks and the
 month's flows. Money is in the book's currency; ``_pct`` fields of the
-:class:`~simulator.scenario.FundingSpec` are percent and are converted here.
+:class:`~simulator.inputs.scenario.FundingSpec` are percent and are converted here.
 
 Notes
 -----
@@ -72,8 +72,8 @@ there are no scheduled instalments by convention, so the month-0 ratio counts
 the buffer only and the breach flag looks at months ``1..H``. The ratio is
 breached when it is below ``liquidity_ratio_floor_pct / 100``.
 
-Wiring, from :func:`simulator.metrics.path_series` series ``s`` and
-:func:`simulator.macro.central_path`: ``inflows = s["collected_cash"] +
+Wiring, from :func:`simulator.accounts.metrics.path_series` series ``s`` and
+:func:`simulator.model.macro.central_path`: ``inflows = s["collected_cash"] +
 s["prepaid"]`` (``collected_cash`` already holds recoveries), ``new_lending =
 s["new_lending"]``, ``book_balance = s["book_balance"]``, ``scheduled =
 s["scheduled_collections"]``, ``overdue_90p = s["overdue_rate_90p"]``,
@@ -175,7 +175,7 @@ def funding_paths(inflows, new_lending, book_balance, scheduled, overdue_90p, ov
         The book's 90+ DPD and 1+ DPD balance ratios at month end, as fractions.
     policy_rate_pct : array (n_months + 1,)
         Central policy-rate path, annual, in percent.
-    funding : simulator.scenario.FundingSpec
+    funding : simulator.inputs.scenario.FundingSpec
         Buffer, liabilities, operating cost and liquidity-ratio floor (percent).
     opening_balance : float or array (n_paths,)
         Opening book balance ``B_0`` the ``_pct`` amounts refer to.

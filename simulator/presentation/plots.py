@@ -8,13 +8,13 @@ of balance, the book's currency, months); a footnote names the scenarios, seed,
 paths, loans and date. Figures are sized for a 16:9 slide and saved as PNG and
 SVG.
 
-Labels come from :mod:`simulator.labels` in English or Chinese. For Chinese a
+Labels come from :mod:`simulator.presentation.labels` in English or Chinese. For Chinese a
 CJK font is needed: an installed one (:data:`CJK_FAMILIES`) or the subset of
 Droid Sans Fallback shipped in ``simulator/fonts`` (the GB 2312 characters,
 Apache 2.0). If neither can be loaded the figures fall back to English with a
 warning rather than draw boxes.
 
-Only this module and :mod:`simulator.report` import matplotlib; the Agg
+Only this module and :mod:`simulator.presentation.report` import matplotlib; the Agg
 backend is used so figures work on machines without a screen.
 """
 import warnings
@@ -34,7 +34,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from .labels import text  # noqa: E402
-from .metrics import value_at_risk  # noqa: E402
+from ..accounts.metrics import value_at_risk  # noqa: E402
 
 SLIDE_SIZE = (12.0, 5.6)
 """Figure size in inches: a 16:9 slide's content area, readable when projected."""
@@ -416,7 +416,7 @@ class Plots:
 # --------------------------------------------------------------------- calibration figures
 def calibration_roll_rates(calibration, lang="en"):
     """The key monthly roll and cure rates of a history against the one-factor model at the fitted cycle index."""
-    from .calibration import KEY_MOVES
+    from ..workflows.calibration import KEY_MOVES
     table = calibration.monthly_roll_rates()
     months = np.arange(1, len(table) + 1)
     fig, axes = plt.subplots(2, 2, figsize=SLIDE_SIZE, sharex=True)
@@ -437,7 +437,7 @@ def calibration_roll_rates(calibration, lang="en"):
 
 def calibration_backtest(calibration, lang="en"):
     """The 90+ share of a history against the roll-rate projection (and the structural fit), hold-out shaded."""
-    from .calibration import backtest_errors
+    from ..workflows.calibration import backtest_errors
     table = calibration.backtest
     months = np.arange(len(table))
     fig, ax = plt.subplots(figsize=SLIDE_SIZE)

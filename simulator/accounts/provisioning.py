@@ -20,7 +20,7 @@ reference/domain-facts.md, "Provisioning and liquidity rules"; IFRS 9 5.5.
 """
 import numpy as np
 
-from .engine import layout as L
+from ..model.engine import layout as L
 from .ifrs9 import balance_by_stage, ecl_by_stage, split_balance
 
 CATEGORIES = ("normal", "special_mention", "substandard", "doubtful", "loss")

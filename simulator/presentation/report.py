@@ -10,7 +10,7 @@ Pages, in order (section ids in brackets, recorded in the PDF's keywords):
    with actions] and, for several runs on common random numbers, what each adds
    to the first [``differences``];
 3. appendix: every headline metric [``appendix_metrics``; a metric added to
-   :data:`simulator.metrics.HEADLINE_METRICS` appears here without new code], each
+   :data:`simulator.accounts.metrics.HEADLINE_METRICS` appears here without new code], each
    scenario as run [``appendix_scenario``, as many pages as its YAML needs] and
    the run metadata [``appendix_metadata``: seed, paths, loans, versions].
 """
@@ -24,16 +24,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 
-from . import __version__
-from .comparison import MARKER as COMPARISON_MARKER
-from .comparison import compare_runs, unpaired_reasons
-from .errors import InputError
+from ..version import __version__
+from ..workflows.comparison import MARKER as COMPARISON_MARKER
+from ..workflows.comparison import compare_runs, unpaired_reasons
+from ..inputs.errors import InputError
 from .labels import metric_label, text
-from .metrics import HEADLINE_METRICS, format_value, metric_kind
+from ..accounts.metrics import HEADLINE_METRICS, format_value, metric_kind
 from .plots import FIGURES, action_effects, has_funding, house_style, median_of, worst_of
-from .results import load_results
-from .scenario import ROLL_RATE_COLUMNS
-from .weighted import MARKER as WEIGHTED_MARKER
+from ..workflows.results import load_results
+from ..inputs.scenario import ROLL_RATE_COLUMNS
+from ..workflows.weighted import MARKER as WEIGHTED_MARKER
 
 PAGE_SIZE = (11.69, 8.27)
 """A4 landscape, inches."""
@@ -149,7 +149,7 @@ READINGS = {"overdue_rates": ("overdue", "theme_overdue", reading_overdue),
             "loss_distribution": ("losses", "theme_losses", reading_losses),
             "provisions": ("provisions", "theme_provisions", reading_provisions),
             "liquidity": ("liquidity", "theme_liquidity", reading_liquidity)}
-"""Figure name (:data:`simulator.plots.FIGURES`) -> (section id, heading, reading)."""
+"""Figure name (:data:`simulator.presentation.plots.FIGURES`) -> (section id, heading, reading)."""
 
 
 # --------------------------------------------------------------------- pages
@@ -359,7 +359,7 @@ def calibration_pages(calibration, lang="en"):
     its bootstrap intervals, the structural fit's moments, and the calibration figures (call inside ``house_style``).
     """
     from .plots import calibration_backtest, calibration_cycle, calibration_roll_rates
-    from .structural_fit import not_identified
+    from ..workflows.structural_fit import not_identified
 
     summary = calibration.summary()
     history, cycle = summary["history"], summary["credit_cycle"]

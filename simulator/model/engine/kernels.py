@@ -4,7 +4,7 @@ Both kernels run in parallel over paths (``prange``). Within a path, loans are
 visited in book order and each loan's months in time order with the loan's
 state in local variables, so a path's sums are always added in the same order:
 the result is bit-for-bit the same for any thread count and any chunking of
-paths. Random numbers come from :mod:`simulator.engine.rng`, counter
+paths. Random numbers come from :mod:`simulator.model.engine.rng`, counter
 ``(loan, month, block, path)``: the structural model uses one Philox call per
 loan-month (words: employment, willingness, the two 12-bit income-shock indices,
 prepayment) and a second one (block 1) only when it needs more: a collections
@@ -13,7 +13,7 @@ employment (word 3). Kernels only compute: arguments are arrays and
 scalars, outputs are written into ``out`` (zeroed by the caller), and nothing
 is allocated per loan-month.
 
-Shared conventions (see :mod:`simulator.engine.layout` for ``out``):
+Shared conventions (see :mod:`simulator.model.engine.layout` for ``out``):
 
 * ``B`` scheduled principal, ``A`` arrears (missed instalments plus penalty
   interest at ``APR (1 + uplift) / 12`` a month), ``n`` remaining instalments,
@@ -88,7 +88,7 @@ def _charge_off(out, p, m, amount, recovery_rate, recovery_months, history, born
     each of the last ``lifetime_months`` of them (12 for the 12-month window) gets
     the amount discounted back to it at the loan's original monthly rate (its
     effective interest rate, kept for modified loans): the realised forward losses
-    from which :mod:`simulator.ifrs9` estimates expected credit loss. Months in
+    from which :mod:`simulator.accounts.ifrs9` estimates expected credit loss. Months in
     which the loan was restructured go to the restructured forward losses only.
     """
     out[p, m, CHARGEOFF] += amount
@@ -206,7 +206,7 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
     2. income: ``P *= income_growth[p, m] * permanent_shock[k1]``; income is
        ``P * transitory_shock[k2]`` when employed, else ``replacement_rate * P``
        (``k1``, ``k2``: 12-bit draws; the shocks are mean-one tables, see
-       :mod:`simulator.engine.shocks`);
+       :mod:`simulator.model.engine.shocks`);
     3. payment: cash on hand ``c = savings + income - essential_share[s] P - other_debt``.
        A willing borrower (current: with probability ``1 - missed_when_able``, the
        payment friction plus strategic default; in state d: ``willingness[d]``) pays instalment plus arrears if ``c`` covers
@@ -225,7 +225,7 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
     chargeoff_state : int
     replace_closed : bool
     segment ... original_savings : arrays (n_loans,)
-        The :class:`~simulator.portfolio.LoanBook` columns.
+        The :class:`~simulator.model.portfolio.LoanBook` columns.
     birth_month : int32 array (n_loans,)
         Month the loan is written (0: the opening book); the slot is empty before.
     risk_scale : float array (n_loans,)
@@ -273,7 +273,7 @@ def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
         income, scheduled principal, arrears, remaining term.
     panel : float array (n_recorded, n_months + 1, PANEL_COLUMNS), NaN-filled
         Loan-month history of path 0's first ``n_recorded`` slots (``n_recorded = 0``:
-        none), the input of :func:`simulator.calibration.engine_history`. Per slot
+        none), the input of :func:`simulator.workflows.calibration.engine_history`. Per slot
         and month: ``PANEL_STATE``/``PANEL_BALANCE``, the month-end state (0-6, 7
         charged off, 8 closed) and balance of the loan live at the start of the
         month; ``PANEL_NEW_STATE``/``PANEL_NEW_BALANCE``, a loan written in the slot

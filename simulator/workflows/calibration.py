@@ -1,8 +1,8 @@
 """Calibration of the behaviour models to a lender's loan history: ``simulate calibrate``.
 
-The data flow: a history (:mod:`simulator.history`) gives roll-rate matrices,
-their intervals and the credit cycle (:mod:`simulator.rollrates`) and the
-structural fit (:mod:`simulator.structural_fit`); this module puts them
+The data flow: a history (:mod:`simulator.inputs.history`) gives roll-rate matrices,
+their intervals and the credit cycle (:mod:`simulator.workflows.rollrates`) and the
+structural fit (:mod:`simulator.workflows.structural_fit`); this module puts them
 together (:func:`calibrate`, :class:`Calibration`) and adds
 
 * :func:`one_factor_matrices`: the one-factor link on the scenario's terms, which
@@ -20,16 +20,16 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .engine import layout as L
-from .engine.kernels import (PANEL_BALANCE, PANEL_COLUMNS, PANEL_NEW_BALANCE, PANEL_NEW_STATE, PANEL_STATE,
+from ..model.engine import layout as L
+from ..model.engine.kernels import (PANEL_BALANCE, PANEL_COLUMNS, PANEL_NEW_BALANCE, PANEL_NEW_STATE, PANEL_STATE,
                              ROLL_ORDER)
-from .engine.simulate import (engine_months, roll_order_thresholds, roll_rate_arguments, settle_borrowers,
+from ..model.engine.simulate import (engine_months, roll_order_thresholds, roll_rate_arguments, settle_borrowers,
                               structural_arguments)
-from .errors import InputError
-from .macro import macro_paths
-from .portfolio import build_book, originations, with_new_lending
+from ..inputs.errors import InputError
+from ..model.macro import macro_paths
+from ..model.portfolio import build_book, originations, with_new_lending
 from .results import json_number
-from .scenario import ROLL_RATE_COLUMNS
+from ..inputs.scenario import ROLL_RATE_COLUMNS
 from .structural_fit import PARAMETERS, fit_structural, history_moments, not_identified, on_history_economy
 
 FIRST_MONTH_LABEL = "2023-01"
@@ -56,7 +56,7 @@ def engine_history(scenario, seed, first_month=FIRST_MONTH_LABEL):
     -------
     history : pandas.DataFrame
         Columns ``loan_id, month, dpd_state, balance, segment`` (the format of
-        :func:`simulator.history.read_history`), sorted by loan and month.
+        :func:`simulator.inputs.history.read_history`), sorted by loan and month.
     macro : pandas.DataFrame
         Columns ``month, unemployment_pct, income_growth_pct, rate_pct``: path 0's
         realised economy.
@@ -73,10 +73,10 @@ def engine_history(scenario, seed, first_month=FIRST_MONTH_LABEL):
     out = np.zeros((1, n_engine + 1, L.N_METRICS))
     vintage = np.zeros((1, n_engine + 1, n_engine + 1))
     if scenario.behaviour.model == "structural":
-        from .engine.kernels import simulate_structural
+        from ..model.engine.kernels import simulate_structural
         simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, panel=panel), vintage, out)
     else:
-        from .engine.kernels import simulate_roll_rate
+        from ..model.engine.kernels import simulate_roll_rate
         simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, panel=panel), vintage, out)
     panel = panel[:, :n_months + 1]
     history = _panel_rows(panel, np.asarray(book.segment_names)[book.segment], _month_labels(first_month, n_months))
@@ -93,7 +93,7 @@ def _month_labels(first_month, n_months):
 
 
 def _panel_rows(panel, segment_names, labels):
-    """Rows of the history from the kernel's recorder (see :func:`simulator.engine.kernels.simulate_structural`).
+    """Rows of the history from the kernel's recorder (see :func:`simulator.model.engine.kernels.simulate_structural`).
 
     A loan written into slot ``i`` in month ``b`` has its first row at ``b`` (its
     state when written) and one row per later month until its exit; its id is
@@ -125,7 +125,7 @@ def _panel_rows(panel, segment_names, labels):
 def one_factor_matrices(long_run, rho, z, residual_sd=0.0):
     """Transition matrices of the one-factor link at cycle index values ``z`` (Belkin, Forest and Suchower 1998).
 
-    Cumulative probabilities over :data:`~simulator.engine.kernels.ROLL_ORDER`:
+    Cumulative probabilities over :data:`~simulator.model.engine.kernels.ROLL_ORDER`:
     ``Phi((Phi^-1(C_k) - sqrt(rho) z) / sqrt(1 - rho + rho s^2))``, ``C_k`` those of
     ``long_run`` (the average over a history whose index had unit variance).
     With ``s = 0`` this is the matrix given ``z`` exactly; with ``s`` the sd of the
@@ -143,7 +143,7 @@ def one_factor_matrices(long_run, rho, z, residual_sd=0.0):
     Parameters
     ----------
     long_run : float array (..., 7, 9)
-        Fractions, columns in :data:`~simulator.scenario.ROLL_RATE_COLUMNS` order.
+        Fractions, columns in :data:`~simulator.inputs.scenario.ROLL_RATE_COLUMNS` order.
     rho : float
     z : float or float array (n,)
     residual_sd : float
@@ -256,22 +256,22 @@ class Calibration:
 
     Attributes
     ----------
-    history : simulator.history.History
+    history : simulator.inputs.history.History
     macro : pandas.DataFrame or None
-    cohort, cohort_balance : simulator.rollrates.CohortEstimate
+    cohort, cohort_balance : simulator.workflows.rollrates.CohortEstimate
         Count- and balance-weighted matrices by segment.
-    pooled : simulator.rollrates.CohortEstimate
+    pooled : simulator.workflows.rollrates.CohortEstimate
         Count-weighted, all segments together.
-    intervals : simulator.rollrates.CohortIntervals
-    cycle : simulator.rollrates.CycleFit
-    satellite : simulator.rollrates.SatelliteFit or None
+    intervals : simulator.workflows.rollrates.CohortIntervals
+    cycle : simulator.workflows.rollrates.CycleFit
+    satellite : simulator.workflows.rollrates.SatelliteFit or None
         Cycle index on unemployment (the link a scenario uses); None without a macro series.
-    satellite_full : simulator.rollrates.SatelliteFit or None
+    satellite_full : simulator.workflows.rollrates.SatelliteFit or None
         The same with every macro column of the file (a diagnostic).
     backtest : pandas.DataFrame or None
         Per month: observed 90+ share, the roll-rate model's projection fitted on the
         months before the hold-out, the structural fit's simulation, ``in_sample``.
-    structural : simulator.structural_fit.StructuralFit or None
+    structural : simulator.workflows.structural_fit.StructuralFit or None
     base : Scenario or None
         The scenario the structural fit ran on (``--scenario``).
     base_path : Path or None
@@ -459,8 +459,8 @@ class Calibration:
             if self.structural is not None:
                 self.structural.moment_table.to_csv(directory / "moments.csv", index=False)
             if plots:
-                from .plots import write_calibration_figures
-                from .report import write_calibration_report
+                from ..presentation.plots import write_calibration_figures
+                from ..presentation.report import write_calibration_report
                 write_calibration_figures(self, directory / "plots", lang)
                 write_calibration_report(self, directory / "calibration_report.pdf", lang)
 
@@ -472,7 +472,7 @@ class Calibration:
 
         import yaml
 
-        from .scenario import load_scenario
+        from ..inputs.scenario import load_scenario
         data = {"extends": os.path.relpath(self.base_path, path.parent),
                 "name": f"{self.base.name}_calibrated",
                 "description": f"{self.base.name} with behaviour calibrated on {self.history.source}",
@@ -517,9 +517,9 @@ def calibrate(history_path, macro_path=None, scenario_path=None, holdout_months=
     Parameters
     ----------
     history_path : str or Path
-        Loan-month history (:func:`simulator.history.read_history`).
+        Loan-month history (:func:`simulator.inputs.history.read_history`).
     macro_path : str or Path, optional
-        Macro series (:func:`simulator.history.read_macro`); needed for the
+        Macro series (:func:`simulator.inputs.history.read_macro`); needed for the
         satellite model, the back-test and the structural fit.
     scenario_path : str or Path, optional
         Base scenario: its book and behaviour are the structural fit's starting
@@ -539,9 +539,9 @@ def calibrate(history_path, macro_path=None, scenario_path=None, holdout_months=
     -------
     Calibration
     """
-    from .history import extract_transitions, read_history, read_macro
+    from ..inputs.history import extract_transitions, read_history, read_macro
     from .rollrates import bootstrap_cohort, cohort_estimate, fit_credit_cycle, satellite_regression
-    from .scenario import load_scenario
+    from ..inputs.scenario import load_scenario
 
     say = progress or (lambda text: None)
     seconds = {}

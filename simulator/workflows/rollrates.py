@@ -2,20 +2,20 @@
 
 The flow follows the data:
 
-1. :func:`cohort_estimate` counts each month's moves (:class:`~simulator.history.Transitions`)
+1. :func:`cohort_estimate` counts each month's moves (:class:`~simulator.inputs.history.Transitions`)
    into monthly and pooled 7 x 9 transition matrices, by count or by balance;
 2. :func:`bootstrap_cohort` resamples loans for percentile intervals of every cell;
 3. :func:`fit_credit_cycle` reads the monthly cycle index ``z_t`` and the asset
    correlation ``rho`` off the monthly counts (Belkin, Forest and Suchower 1998);
 4. :func:`satellite_regression` regresses ``z_t`` on the macro series.
 
-:mod:`simulator.calibration` maps the estimates onto a scenario's keys.
+:mod:`simulator.workflows.calibration` maps the estimates onto a scenario's keys.
 
 :func:`simulate_roll_rate_history` goes the other way: a synthetic history from a
 known matrix and ``rho``, for the tests, the benchmark and sample data.
 
-Rows of a matrix are the live states (:data:`~simulator.scenario.DPD_STATE_KEYS`),
-columns :data:`~simulator.scenario.ROLL_RATE_COLUMNS`; probabilities are fractions
+Rows of a matrix are the live states (:data:`~simulator.inputs.scenario.DPD_STATE_KEYS`),
+columns :data:`~simulator.inputs.scenario.ROLL_RATE_COLUMNS`; probabilities are fractions
 here (the scenario writes percent). Monthly arrays are indexed by the month a move
 *ends* in (``0 .. n_months - 1``; month 0 has no moves), as the engine applies
 month ``t``'s cycle index to the move into month ``t``.
@@ -46,11 +46,11 @@ from numba import njit
 from scipy import optimize
 from scipy.special import ndtr, ndtri
 
-from .engine.kernels import ROLL_ORDER
-from .engine.simulate import roll_order_thresholds
-from .errors import InputError
-from .history import CHARGED_OFF, CLOSED, allowed_transitions, month_labels_of, year_month_period
-from .scenario import DPD_STATE_KEYS, ROLL_RATE_COLUMNS
+from ..model.engine.kernels import ROLL_ORDER
+from ..model.engine.simulate import roll_order_thresholds
+from ..inputs.errors import InputError
+from ..inputs.history import CHARGED_OFF, CLOSED, allowed_transitions, month_labels_of, year_month_period
+from ..inputs.scenario import DPD_STATE_KEYS, ROLL_RATE_COLUMNS
 
 N_LIVE = len(DPD_STATE_KEYS)
 N_OUTCOMES = len(ROLL_RATE_COLUMNS)
@@ -124,7 +124,7 @@ def cohort_estimate(transitions, weighting="count", by_segment=True):
     Parameters
     ----------
     transitions : Transitions
-        From :func:`simulator.history.extract_transitions`.
+        From :func:`simulator.inputs.history.extract_transitions`.
     weighting : {"count", "balance"}
         ``count``: each move counts 1. ``balance``: each move counts the loan's
         balance at the start of the month (the share of money that rolls).
@@ -352,7 +352,7 @@ def estimate_rho(monthly_counts, long_run_matrix):
     ----------
     monthly_counts : ndarray (n_months, n_rows, 9)
         Moves by month, from-row (live state, possibly of several segments) and
-        to-state (:data:`~simulator.scenario.ROLL_RATE_COLUMNS` order).
+        to-state (:data:`~simulator.inputs.scenario.ROLL_RATE_COLUMNS` order).
     long_run_matrix : ndarray (n_rows, 9)
         Fractions; NaN rows are skipped.
 
@@ -417,7 +417,7 @@ def estimate_cycle_index(monthly_counts, long_run_matrix, rho):
 
     Notes
     -----
-    Outcomes are ordered best to worst by :data:`~simulator.engine.kernels.ROLL_ORDER`.
+    Outcomes are ordered best to worst by :data:`~simulator.model.engine.kernels.ROLL_ORDER`.
     With ``C_ik`` the long-run cumulative probability of the ``k`` best outcomes from
     row ``i``, ``theta_ik = Phi^-1(C_ik)`` (the engine's thresholds with a unit-variance
     cycle), and given ``z`` the outcome ``k`` has probability
@@ -644,7 +644,7 @@ def satellite_regression(z, macro, extra_regressors=(), baseline_unemployment_pc
     z : ndarray (n_months,)
         :attr:`CycleFit.z`; months where it is NaN are left out.
     macro : pandas.DataFrame
-        :func:`simulator.history.read_macro` aligned with the history (row ``t`` is month ``t``).
+        :func:`simulator.inputs.history.read_macro` aligned with the history (row ``t`` is month ``t``).
     extra_regressors : sequence of str
         More columns of ``macro`` (``income_growth_pct``, ``rate_pct``), in pp.
     baseline_unemployment_pct : float, optional
@@ -669,7 +669,7 @@ def satellite_regression(z, macro, extra_regressors=(), baseline_unemployment_pc
     ``1 - l / (L + 1)`` and the small-sample factor ``n / (n - p)``. Months left
     out (NaN ``z``) are skipped, and the lags count the months that remain.
 
-    How the estimates map onto a scenario (:meth:`simulator.calibration.Calibration.roll_rate_block`):
+    How the estimates map onto a scenario (:meth:`simulator.workflows.calibration.Calibration.roll_rate_block`):
     the engine's cycle index is ``z = x + k (u - u_baseline)``, ``x`` an AR(1) of
     stationary sd ``sigma`` (``macro.cycle.volatility``) and persistence ``phi``
     (``macro.cycle.persistence``). So ``k`` is ``cycle_per_unemployment_pp``, the
@@ -725,7 +725,7 @@ def simulate_roll_rate_history(matrix, rho, n_loans, n_months, seed, z=None, per
     ----------
     matrix : array_like (7, 9) or (n_segments, 7, 9)
         Long-run transition matrices, fractions, rows summing to 1, only moves a
-        history may contain (:func:`simulator.history.allowed_transitions`).
+        history may contain (:func:`simulator.inputs.history.allowed_transitions`).
     rho : float
         Asset correlation, in [0, 1).
     n_loans : int

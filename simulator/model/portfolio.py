@@ -36,8 +36,8 @@ from scipy.special import ndtr
 
 from .engine.amortisation import (AMORTISATION_CODES, amortisation_codes, current_instalment,
                                   scheduled_principal_after)
-from .errors import InputError
-from .tables import cell_text, read_table
+from ..inputs.errors import InputError
+from ..inputs.tables import cell_text, read_table
 
 BOOK_STREAM = 1
 """Key of the seed sequence that generates a synthetic book (independent of the paths)."""
@@ -70,7 +70,7 @@ class LoanBook:
     arrears : float64 array, overdue amount ``A`` (missed instalments plus penalty interest)
     apr : float64 array, annual rate as a fraction
     remaining_term : int32 array
-    amortisation : int8 array, codes of :mod:`simulator.engine.amortisation`
+    amortisation : int8 array, codes of :mod:`simulator.model.engine.amortisation`
     dpd_state : int8 array, 0 = current, k = (30(k-1), 30k] days past due, k = 1..6
     income : float64 array, monthly permanent income
     savings : float64 array

@@ -4,7 +4,7 @@ A history is a lender's panel with one row per loan and month: the loan's
 delinquency state and balance at the end of that month. :func:`read_history`
 reads and checks it (every problem of the file is reported at once) and returns a
 :class:`History` of numpy arrays; :func:`extract_transitions` turns it into one
-record per loan-month move, the input of :mod:`simulator.rollrates`.
+record per loan-month move, the input of :mod:`simulator.workflows.rollrates`.
 
 History columns (CSV or Parquet, one row per loan and month):
 
@@ -109,7 +109,7 @@ class History:
     month : int64 array (n_rows,)
         Month index, ``0 .. n_months - 1`` from the earliest month of the file.
     state : int8 array (n_rows,)
-        State index into :data:`~simulator.scenario.ROLL_RATE_COLUMNS` (0-6 live,
+        State index into :data:`~simulator.inputs.scenario.ROLL_RATE_COLUMNS` (0-6 live,
         7 charged off, 8 closed).
     balance : float64 array (n_rows,)
         Outstanding balance at month end, currency.

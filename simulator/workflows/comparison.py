@@ -11,10 +11,10 @@ their variance ratio (the variance reduction that common random numbers buy).
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .metrics import HEADLINE_METRICS
+from ..inputs.errors import InputError
+from ..accounts.metrics import HEADLINE_METRICS
 from .results import resolve_seed, run, write_atomically
-from .scenario import Scenario, load_scenario
+from ..inputs.scenario import Scenario, load_scenario
 
 MARKER = "comparison.csv"
 
@@ -56,8 +56,8 @@ class Comparison:
     @property
     def plot(self):
         """Overlay figures of the compared runs: ``comparison.plot.overdue_rates()`` etc.
-        (see :class:`simulator.plots.Plots`)."""
-        from .plots import Plots
+        (see :class:`simulator.presentation.plots.Plots`)."""
+        from ..presentation.plots import Plots
         return Plots(self.members)
 
     @property
@@ -89,7 +89,7 @@ class Comparison:
                 member.mkdir(parents=True)
                 results.write_files(member, plots=False)
             if plots:
-                from .plots import write_figures
+                from ..presentation.plots import write_figures
                 write_figures(self.members, directory / "plots", lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
@@ -116,7 +116,7 @@ def unpaired_reasons(members):
 
 
 def compare_runs(members, allow_different=False):
-    """Compare existing runs (see :func:`simulator.results.load_results`); the first is the reference.
+    """Compare existing runs (see :func:`simulator.workflows.results.load_results`); the first is the reference.
 
     Runs are comparable on common random numbers only if they share the book,
     horizon, seed and path count (:func:`unpaired_reasons`); otherwise they are

@@ -10,14 +10,14 @@ Definitions (DESIGN 3.3 and 5; rates are fractions, money in book currency):
 * liquidity loss = scheduled instalments - cash collected from borrowers - recoveries;
 * M1 collection rate = 1 - (loans rolling from 1-30 to 31-60) / (loans in 1-30 at
   the start of the month); M1 cure rate = share of those back to current;
-* provisioning (:mod:`simulator.provisioning`), funding and liquidity
-  (:mod:`simulator.liquidity`), profit and capital (:mod:`simulator.profitability`).
+* provisioning (:mod:`simulator.accounts.provisioning`), funding and liquidity
+  (:mod:`simulator.accounts.liquidity`), profit and capital (:mod:`simulator.accounts.profitability`).
 """
 import warnings
 
 import numpy as np
 
-from .engine import layout as L
+from ..model.engine import layout as L
 from .liquidity import funding_paths
 from .profitability import profit_and_capital
 from .provisioning import provisioning_series

@@ -44,7 +44,7 @@ IFRS 9 Financial Instruments, 5.5.1-5.5.20 and B5.5.28-B5.5.44.
 """
 import numpy as np
 
-from .engine import layout as L
+from ..model.engine import layout as L
 
 TWELVE_MONTH, LIFETIME, RESTRUCTURED = "12m", "lifetime", "restructured"
 

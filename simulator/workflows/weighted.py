@@ -87,7 +87,7 @@ class WeightedEcl:
                 member_dir.mkdir(parents=True)
                 results.write_files(member_dir, plots, lang)
             if plots:
-                from .plots import house_style, save_figure, weighted_ecl_chart
+                from ..presentation.plots import house_style, save_figure, weighted_ecl_chart
                 with house_style(lang) as used:
                     save_figure(weighted_ecl_chart(self, used), directory / "plots" / "weighted_ecl")
 
@@ -101,7 +101,7 @@ def run_weighted(spec, scenarios, threads=None, progress=None):
     ----------
     spec : ScenarioSetSpec
     scenarios : list of Scenario
-        As returned by :func:`simulator.scenario.load_scenario_set`.
+        As returned by :func:`simulator.inputs.scenario.load_scenario_set`.
     """
     first = resolve_seed(scenarios[0])
     seed = first.run.seed

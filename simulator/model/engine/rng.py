@@ -11,7 +11,7 @@ Counter layout, 4 x 32 bits: ``(loan, month, block, path)``. One call gives four
 32-bit words; a kernel asks for ``block = 0, 1, ...`` as it needs more words in
 the same loan-month. The macro stream uses the reserved loan id
 :data:`MACRO_STREAM`; book generation uses numpy's own generator seeded from
-the same seed (see :mod:`simulator.portfolio`).
+the same seed (see :mod:`simulator.model.portfolio`).
 
 References
 ----------

@@ -17,14 +17,14 @@ import numba
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .engine.layout import METRIC_NAMES
-from .engine.simulate import check_fits, settle_borrowers, simulate_paths
-from .errors import InputError
-from .ifrs9 import ecl_rates, pd_term_structure
-from .metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk, vintage_curve
-from .portfolio import build_book, originations, with_new_lending
-from .scenario import ActionsSpec, Scenario, load_scenario
+from ..version import __version__
+from ..model.engine.layout import METRIC_NAMES
+from ..model.engine.simulate import check_fits, settle_borrowers, simulate_paths
+from ..inputs.errors import InputError
+from ..accounts.ifrs9 import ecl_rates, pd_term_structure
+from ..accounts.metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk, vintage_curve
+from ..model.portfolio import build_book, originations, with_new_lending
+from ..inputs.scenario import ActionsSpec, Scenario, load_scenario
 
 SEED_BITS = 32
 
@@ -90,7 +90,7 @@ class Results:
 
     @property
     def series(self):
-        """Per-path monthly series, ``{name: array (n_paths, n_months + 1)}`` (see :func:`simulator.metrics.path_series`)."""
+        """Per-path monthly series, ``{name: array (n_paths, n_months + 1)}`` (see :func:`simulator.accounts.metrics.path_series`)."""
         return self._series_and_outcomes[0]
 
     @cached_property
@@ -169,8 +169,8 @@ class Results:
 
     @property
     def plot(self):
-        """The house figures of this run: ``results.plot.overdue_rates()`` etc. (see :class:`simulator.plots.Plots`)."""
-        from .plots import Plots
+        """The house figures of this run: ``results.plot.overdue_rates()`` etc. (see :class:`simulator.presentation.plots.Plots`)."""
+        from ..presentation.plots import Plots
         return Plots([self])
 
     def save(self, out_dir, plots=True, lang="en"):
@@ -191,7 +191,7 @@ class Results:
                             **{f"central_{name}": level for name, level in self.central.items()}, **extra)
         (directory / "scenario.resolved.yaml").write_text(self.scenario.to_yaml(), encoding="utf-8")
         if plots:
-            from .plots import write_figures
+            from ..presentation.plots import write_figures
             write_figures([self], directory / "plots", lang)
         if self.counterfactual is not None:
             without = directory / "without_actions"
@@ -215,7 +215,7 @@ def load_results(directory):
                          "Give the directory that `simulate run --out` wrote.")
     import yaml
 
-    from .scenario import scenario_from_dict
+    from ..inputs.scenario import scenario_from_dict
     scenario = scenario_from_dict(yaml.safe_load((directory / "scenario.resolved.yaml").read_text(encoding="utf-8")),
                                   source=str(directory / "scenario.resolved.yaml"))
     summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))

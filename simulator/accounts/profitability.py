@@ -7,9 +7,9 @@ Per path and month (t = 1..H; month 0 carries the opening capital only):
   amount (IFRS 9 5.4.1(b)): ``sum_{stage<3} I_d + sum_{stage 3} I_d (1 - ECL_3 / balance_3)``
   with the Stage 3 coverage of the month before. Penalty interest is not
   recognised (it is rarely collected on loans that go on to default; prudent);
-* funding cost and operating cost from :mod:`simulator.liquidity`;
-* the provision charge from :mod:`simulator.provisioning`;
-* the cost of management actions (:func:`simulator.metrics.action_series`);
+* funding cost and operating cost from :mod:`simulator.accounts.liquidity`;
+* the provision charge from :mod:`simulator.accounts.provisioning`;
+* the cost of management actions (:func:`simulator.accounts.metrics.action_series`);
 * pre-tax profit = interest income - funding cost - operating cost - action cost - provision charge;
 * capital_t = capital_0 + cumulative profit (no tax, no dividends), capital_0 =
   ``opening_capital_pct`` of the opening book; risk-weighted assets = risk weight x
@@ -17,7 +17,7 @@ Per path and month (t = 1..H; month 0 carries the opening capital only):
 """
 import numpy as np
 
-from .engine import layout as L
+from ..model.engine import layout as L
 from .ifrs9 import stage_of_states
 
 

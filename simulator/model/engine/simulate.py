@@ -13,9 +13,9 @@ import numba
 import numpy as np
 from scipy.special import ndtri
 
-from ..errors import InputError
+from ...inputs.errors import InputError
 from ..macro import macro_paths
-from ..scenario import DPD_STATE_KEYS, ActionsSpec
+from ...inputs.scenario import DPD_STATE_KEYS, ActionsSpec
 from ..portfolio import LoanBook
 from .kernels import (EXTENSION, HOLIDAY, NEVER, PANEL_COLUMNS, RATE_CUT, ROLL_ORDER, SNAPSHOT_COLUMNS,
                       simulate_roll_rate, simulate_structural)

@@ -7,7 +7,7 @@ scalars replace), so ``adverse.yaml`` states only what differs from
 ``baseline.yaml``. Every key ending in ``_pct`` is written in percent (``5.2``
 means 5.2%); the code converts to fractions where it uses the value.
 
-Loading reports every problem of a file at once, as :class:`~simulator.errors.InputError`
+Loading reports every problem of a file at once, as :class:`~simulator.inputs.errors.InputError`
 messages of the form ``<file>: <field> must be <constraint>; got <value>. <fix>``.
 """
 from __future__ import annotations

@@ -1,16 +1,22 @@
 """Consumer-credit stress simulator.
 
+The package is layered; each layer imports only the layers before it:
+:mod:`.inputs` -> :mod:`.model` -> :mod:`.accounts` -> :mod:`.workflows` ->
+:mod:`.presentation` -> :mod:`.cli`. This root is the public API, on top of
+presentation (importing it registers the figures with the workflows).
+
 >>> import simulator
 >>> results = simulator.run("scenarios/severe.yaml", paths=100)   # doctest: +SKIP
 >>> results.headline_table()                                       # doctest: +SKIP
 >>> results.plot.overdue_rates()                                   # doctest: +SKIP
 >>> simulator.compare(["scenarios/baseline.yaml", "scenarios/severe.yaml"], paths=100).table  # doctest: +SKIP
 """
-from .version import __version__  # noqa: E402
+from . import presentation  # noqa: F401  (registers the figures with the workflows)
+from .inputs.errors import InputError
+from .inputs.scenario import Scenario, load_scenario
+from .version import __version__
+from .workflows.comparison import Comparison, compare
+from .workflows.results import Results, load_results, run
 
-from .workflows.comparison import Comparison, compare  # noqa: E402
-from .inputs.errors import InputError  # noqa: E402
-from .workflows.results import Results, run  # noqa: E402
-from .inputs.scenario import Scenario, load_scenario  # noqa: E402
-
-__all__ = ["Comparison", "InputError", "Results", "Scenario", "compare", "load_scenario", "run", "__version__"]
+__all__ = ["Comparison", "InputError", "Results", "Scenario", "compare", "load_results", "load_scenario", "run",
+           "__version__"]

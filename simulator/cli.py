@@ -10,9 +10,18 @@ from pathlib import Path
 
 import click
 
-from .inputs.errors import InputError
-from .presentation.labels import LANGUAGES
 from .accounts.metrics import format_value, metric_kind
+from .inputs.errors import InputError
+from .inputs.scenario import is_scenario_set, load_scenario, load_scenario_set
+from .presentation.labels import LANGUAGES
+from .presentation.report import write_report
+from .workflows.calibration import MARKER as CALIBRATION_MARKER
+from .workflows.calibration import calibrate
+from .workflows.comparison import MARKER as COMPARISON_MARKER
+from .workflows.comparison import compare, compare_runs
+from .workflows.results import check_out_dir, load_results, run
+from .workflows.weighted import MARKER as WEIGHTED_MARKER
+from .workflows.weighted import run_weighted
 
 PROGRESS_MIN_LOAN_MONTHS = 50_000_000
 """Runs at least this large (paths x loans x months) show a progress bar."""
@@ -25,7 +34,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 class InputErrorHandlingGroup(click.Group):
     """Turns :class:`InputError` into a clean message and exit code 2, and prints warnings as one line."""
-
     def invoke(self, ctx):
         warnings.showwarning = _show_warning
         try:
@@ -57,8 +65,6 @@ def validate(scenario_file):
     Example:
       simulate validate scenarios/adverse.yaml
     """
-    from .inputs.scenario import is_scenario_set, load_scenario, load_scenario_set
-
     if is_scenario_set(scenario_file):
         spec, scenarios = load_scenario_set(scenario_file)
         weights = ", ".join(f"{s.name} {w.weight_pct:g}%" for s, w in zip(scenarios, spec.weighted_scenarios))
@@ -106,9 +112,6 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, l
       simulate run scenarios/baseline.yaml
       simulate run scenarios/severe.yaml --paths 1000 --seed 7 --out runs/severe
     """
-    from .workflows.results import check_out_dir, run
-    from .inputs.scenario import load_scenario
-
     scenario = load_scenario(scenario_file)
     out_dir = check_out_dir(out_dir or Path("runs") / scenario.name)
     effective_paths = paths or scenario.run.paths
@@ -140,12 +143,8 @@ def ecl(set_file, out_dir, paths, seed, threads, no_plots, lang, quiet):
     Example:
       simulate ecl scenarios/ifrs9_weighted.yaml --paths 300
     """
-    from .workflows.results import check_out_dir
-    from .inputs.scenario import load_scenario_set
-    from .workflows.weighted import MARKER, run_weighted
-
     spec, scenarios = load_scenario_set(set_file)
-    out_dir = check_out_dir(out_dir or Path("runs") / spec.name, MARKER)
+    out_dir = check_out_dir(out_dir or Path("runs") / spec.name, WEIGHTED_MARKER)
     scenarios = [s.with_run(paths=paths, seed=seed) for s in scenarios]
     weighted = run_weighted(spec, scenarios, threads=threads)
     weighted.save(out_dir, plots=not no_plots, lang=lang)
@@ -176,10 +175,6 @@ def compare_command(inputs, out_dir, paths, seed, threads, no_plots, lang, quiet
       simulate compare scenarios/baseline.yaml scenarios/adverse.yaml scenarios/severe.yaml --paths 200
       simulate compare runs/baseline runs/severe
     """
-    from .workflows.comparison import MARKER, compare, compare_runs
-    from .workflows.results import check_out_dir, load_results
-    from .inputs.scenario import load_scenario
-
     if len(inputs) < 2:
         raise InputError(f"compare: needs at least two scenario files or run directories; got {len(inputs)}. "
                          "Name the reference first, then the others.")
@@ -198,7 +193,7 @@ def compare_command(inputs, out_dir, paths, seed, threads, no_plots, lang, quiet
         scenarios = [load_scenario(path).with_run(paths=paths, seed=seed) for path in inputs]
         names = [s.name for s in scenarios]
         comparison = None
-    out_dir = check_out_dir(out_dir or Path("runs") / ("compare-" + "-".join(names)), MARKER)
+    out_dir = check_out_dir(out_dir or Path("runs") / ("compare-" + "-".join(names)), COMPARISON_MARKER)
     if comparison is None:
         comparison = compare(scenarios, threads=threads)
     comparison.save(out_dir, plots=not no_plots, lang=lang)
@@ -236,8 +231,6 @@ def report_command(directories, out_path, lang, allow_different):
       simulate report runs/severe -o severe.pdf
       simulate report runs/compare-baseline-adverse-severe -o board.pdf --lang zh
     """
-    from .presentation.report import write_report
-
     sections = write_report(directories, out_path, lang=lang, allow_different=allow_different)
     click.echo(f"{out_path}: {len(sections)} pages ({', '.join(dict.fromkeys(sections))})")
 
@@ -279,10 +272,7 @@ def calibrate_command(history_file, macro_file, scenario_file, out_dir, holdout_
       simulate calibrate scenarios/sample_history.parquet --macro scenarios/sample_history_macro.csv \\
           --scenario scenarios/baseline.yaml --out runs/calibration
     """
-    from .workflows.calibration import MARKER, calibrate
-    from .workflows.results import check_out_dir
-
-    out_dir = check_out_dir(out_dir or Path("runs") / f"calibration-{history_file.stem}", MARKER)
+    out_dir = check_out_dir(out_dir or Path("runs") / f"calibration-{history_file.stem}", CALIBRATION_MARKER)
     if scenario_file is not None and macro_file is None:
         raise InputError("calibrate: --scenario needs --macro (the structural fit replays the history's economy). "
                          "Give the macro series of the history's months.")

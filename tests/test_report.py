@@ -13,7 +13,8 @@ from click.testing import CliRunner
 import simulator
 from simulator.cli import main
 from simulator.presentation.plots import house_style
-from simulator.presentation.report import build_pages, load_members
+from simulator.presentation.report import build_pages
+from simulator.workflows.comparison import load_members
 from simulator.inputs.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

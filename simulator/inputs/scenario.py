@@ -19,6 +19,7 @@ from typing import Annotated, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy.special import ndtr
 
 from .errors import InputError, must_be
 
@@ -930,7 +931,6 @@ def _check_originations(spec, scenario, source):
         problems.append(must_be(source, "actions.originations.end_month", f">= start_month ({spec.start_month})",
                                 spec.end_month, "End the originations after they start."))
     if spec.score_cutoff is not None:
-        from scipy.special import ndtr
         approval = {seg.name: float(ndtr((seg.score.mean - spec.score_cutoff) / max(seg.score.sd, 1e-9)))
                     for seg in scenario.portfolio.segments if mix.get(seg.name, 0) > 0}
         starved = sorted(name for name, rate in approval.items() if rate < MIN_APPROVAL_RATE)

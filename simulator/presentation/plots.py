@@ -34,7 +34,6 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from .labels import text  # noqa: E402
-from ..accounts.metrics import value_at_risk  # noqa: E402
 
 SLIDE_SIZE = (12.0, 5.6)
 """Figure size in inches: a 16:9 slide's content area, readable when projected."""
@@ -195,6 +194,11 @@ def overdue_rates(members, lang="en"):
     return _finish(fig, members, lang)
 
 
+def _var_99(results):
+    """The run's 99% VaR of the cumulative loss rate, as its summary reports it."""
+    return results.summary["metrics"]["loss_var_99"]["value"]
+
+
 def loss_distribution(members, lang="en"):
     """Distribution of the cumulative loss rate across paths per scenario, with the mean and 99% VaR marked."""
     fig, ax = plt.subplots(figsize=SLIDE_SIZE)
@@ -207,7 +211,7 @@ def loss_distribution(members, lang="en"):
         ax.hist(losses, bins=bins, color=colour, alpha=0.35 if len(members) > 1 else 0.7,
                 histtype="stepfilled", edgecolor=colour)
         ax.axvline(losses.mean(), color=colour, linewidth=2)
-        ax.axvline(value_at_risk(losses, 0.99), color=colour, linestyle="--", linewidth=1.5)
+        ax.axvline(_var_99(results), color=colour, linestyle="--", linewidth=1.5)
     extra = [Line2D([], [], color="0.2", linewidth=2, label=text("mean", lang)),
              Line2D([], [], color="0.2", linestyle="--", label=text("var99", lang))]
     handles = [Patch(color=scenario_colour(r.scenario.name), alpha=0.5, label=r.scenario.name) for r in members]
@@ -219,7 +223,7 @@ def loss_distribution(members, lang="en"):
     mean = float(np.mean(reference.headline["cumulative_loss_rate"]))
     if len(members) == 1:
         title = text("loss_title_one", lang, months=reference.scenario.run.horizon_months, mean=f"{mean:.2%}",
-                     var=f"{value_at_risk(reference.headline['cumulative_loss_rate'], 0.99):.2%}")
+                     var=f"{_var_99(reference):.2%}")
     else:
         worst = max(members[1:], key=lambda r: np.mean(r.headline["cumulative_loss_rate"]))
         title = text("loss_title_many", lang, scenario=worst.scenario.name, reference=reference.scenario.name,
@@ -358,6 +362,12 @@ def save_figure(fig, stem):
     plt.close(fig)
 
 
+def write_weighted_figure(weighted, directory, lang="en"):
+    """Write the probability-weighted ECL figure (:func:`weighted_ecl_chart`) into ``directory``."""
+    with house_style(lang) as lang:
+        save_figure(weighted_ecl_chart(weighted, lang), Path(directory) / "weighted_ecl")
+
+
 def write_figures(members, directory, lang="en"):
     """Write every figure of :data:`FIGURES` that applies to ``members`` into ``directory``, and for a single run
     with actions their effect."""
@@ -414,13 +424,17 @@ class Plots:
 
 
 # --------------------------------------------------------------------- calibration figures
-def calibration_roll_rates(calibration, lang="en"):
-    """The key monthly roll and cure rates of a history against the one-factor model at the fitted cycle index."""
-    from ..workflows.calibration import KEY_MOVES
-    table = calibration.monthly_roll_rates()
+def calibration_roll_rates(inputs, lang="en"):
+    """The key monthly roll and cure rates of a history against the one-factor model at the fitted cycle index.
+
+    ``inputs`` is :class:`simulator.workflows.calibration.CalibrationFigures`; its
+    ``roll_rates`` table has a ``<move>_observed`` and ``<move>_fitted`` column per move.
+    """
+    table = inputs.roll_rates
+    moves = [column[:-len("_observed")] for column in table.columns if column.endswith("_observed")]
     months = np.arange(1, len(table) + 1)
     fig, axes = plt.subplots(2, 2, figsize=SLIDE_SIZE, sharex=True)
-    for ax, name in zip(axes.flat, KEY_MOVES):
+    for ax, name in zip(axes.flat, moves):
         ax.plot(months, table[f"{name}_observed"], "o", color=SCENARIO_COLOURS["baseline"], markersize=4,
                 label=text("observed", lang))
         ax.plot(months, table[f"{name}_fitted"], color=SCENARIO_COLOURS["severe"], linewidth=2,
@@ -431,14 +445,13 @@ def calibration_roll_rates(calibration, lang="en"):
         ax.set_xlabel(text("month", lang))
     axes[0, 0].set_ylabel(text("monthly_rate", lang))
     axes[0, 0].legend(loc="best")
-    fig.suptitle(text("roll_rates_title", lang, rho=f"{calibration.cycle.rho:.2%}"))
-    return _finish_calibration(fig, calibration, lang)
+    fig.suptitle(text("roll_rates_title", lang, rho=f"{inputs.rho:.2%}"))
+    return _finish_calibration(fig, inputs, lang)
 
 
-def calibration_backtest(calibration, lang="en"):
+def calibration_backtest(inputs, lang="en"):
     """The 90+ share of a history against the roll-rate projection (and the structural fit), hold-out shaded."""
-    from ..workflows.calibration import backtest_errors
-    table = calibration.backtest
+    table = inputs.backtest
     months = np.arange(len(table))
     fig, ax = plt.subplots(figsize=SLIDE_SIZE)
     ax.plot(months, table["share_90p_observed"], "o-", color="black", markersize=4, linewidth=1,
@@ -451,50 +464,47 @@ def calibration_backtest(calibration, lang="en"):
     held_out = ~table["in_sample"].to_numpy()
     if held_out.any():
         ax.axvspan(months[held_out][0] - 0.5, months[-1] + 0.5, color="0.85", alpha=0.6, label=text("held_out", lang))
-    errors = backtest_errors(table, calibration.holdout_months)
+    errors = inputs.backtest_errors
     ax.set_title(text("backtest_title", lang, in_sample=f"{errors['roll_rate_in_sample_mean_abs_pp']:.2f}",
                       held_out=f"{errors.get('roll_rate_held_out_mean_abs_pp', float('nan')):.2f}",
-                      months=calibration.holdout_months))
+                      months=errors["holdout_months"]))
     _rate_axis(ax, lang, decimals=2)
     ax.set_ylabel(text("backtest_axis", lang))
     ax.legend(loc="best")
-    return _finish_calibration(fig, calibration, lang)
+    return _finish_calibration(fig, inputs, lang)
 
 
-def calibration_cycle(calibration, lang="en"):
+def calibration_cycle(inputs, lang="en"):
     """The monthly credit-cycle index with its error band and the satellite model's fit on unemployment."""
-    table = calibration.cycle_table()
+    table = inputs.cycle
     months = np.arange(len(table))
     fig, ax = plt.subplots(figsize=SLIDE_SIZE)
     ax.fill_between(months, table["z"] - 2 * table["z_se"], table["z"] + 2 * table["z_se"],
                     color=SCENARIO_COLOURS["baseline"], alpha=0.18, linewidth=0, label=text("cycle_band", lang))
     ax.plot(months, table["z"], "o-", color=SCENARIO_COLOURS["baseline"], markersize=4, label="z")
-    satellite = calibration.satellite
-    if satellite is not None:
+    if "z_fitted" in table:
         ax.plot(months, table["z_fitted"], color=SCENARIO_COLOURS["severe"], linewidth=2,
                 label=text("satellite_line", lang))
-        ax.set_title(text("cycle_title", lang, k=f"{satellite.cycle_per_unemployment_pp:.2f}",
-                          r2=f"{satellite.r_squared:.2f}"))
+        ax.set_title(text("cycle_title", lang, k=f"{inputs.satellite_slope:.2f}", r2=f"{inputs.satellite_r2:.2f}"))
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_xlabel(text("month", lang))
     ax.set_ylabel(text("cycle_axis", lang))
     ax.legend(loc="best")
-    return _finish_calibration(fig, calibration, lang)
+    return _finish_calibration(fig, inputs, lang)
 
 
-def _finish_calibration(fig, calibration, lang):
-    history = calibration.history
-    fig.text(0.01, 0.01, f"{history.source} | {history.month_labels[0]} - {history.month_labels[-1]} | "
-             f"{history.n_loans:,} loans | {date.today().isoformat()}", fontsize=8, color="0.4")
+def _finish_calibration(fig, inputs, lang):
+    fig.text(0.01, 0.01, f"{inputs.source} | {inputs.first_month} - {inputs.last_month} | "
+             f"{inputs.n_loans:,} loans | {date.today().isoformat()}", fontsize=8, color="0.4")
     fig.tight_layout(rect=(0, 0.04, 1, 0.95 if fig.get_suptitle() else 1.0))
     return fig
 
 
-def write_calibration_figures(calibration, directory, lang="en"):
+def write_calibration_figures(inputs, directory, lang="en"):
     """Write the calibration figures (the back-test and cycle index only when there is a macro series)."""
     with house_style(lang) as lang:
-        save_figure(calibration_roll_rates(calibration, lang), Path(directory) / "roll_rates_over_time")
-        if calibration.backtest is not None:
-            save_figure(calibration_backtest(calibration, lang), Path(directory) / "backtest_90p")
-        if np.isfinite(calibration.cycle.z).any():
-            save_figure(calibration_cycle(calibration, lang), Path(directory) / "cycle_index")
+        save_figure(calibration_roll_rates(inputs, lang), Path(directory) / "roll_rates_over_time")
+        if inputs.backtest is not None:
+            save_figure(calibration_backtest(inputs, lang), Path(directory) / "backtest_90p")
+        if inputs.cycle is not None:
+            save_figure(calibration_cycle(inputs, lang), Path(directory) / "cycle_index")

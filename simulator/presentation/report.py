@@ -24,16 +24,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 
-from ..version import __version__
-from ..workflows.comparison import MARKER as COMPARISON_MARKER
-from ..workflows.comparison import compare_runs, unpaired_reasons
-from ..inputs.errors import InputError
-from .labels import metric_label, text
 from ..accounts.metrics import HEADLINE_METRICS, format_value, metric_kind
-from .plots import FIGURES, action_effects, has_funding, house_style, median_of, worst_of
-from ..workflows.results import load_results
+from ..inputs.errors import InputError
 from ..inputs.scenario import ROLL_RATE_COLUMNS
-from ..workflows.weighted import MARKER as WEIGHTED_MARKER
+from ..version import __version__
+from ..workflows.comparison import compare_runs, load_members, unpaired_reasons
+from .labels import metric_label, text
+from .plots import (FIGURES, action_effects, calibration_backtest, calibration_cycle, calibration_roll_rates, has_funding,
+                    house_style, median_of, worst_of)
 
 PAGE_SIZE = (11.69, 8.27)
 """A4 landscape, inches."""
@@ -49,42 +47,6 @@ DIFFERENCE_METRICS = ("peak_overdue_rate_90p", "cumulative_loss_rate", "peak_pro
 YAML_LINES_PER_COLUMN = 62
 HEADER_WIDTH = 16
 """Table headers wrap at this many characters."""
-
-
-def load_members(directories):
-    """The runs in run, comparison or weighted-ECL directories, in the order given.
-
-    Raises
-    ------
-    InputError
-        If a directory is missing or is none of those.
-    """
-    members = []
-    for directory in map(Path, directories):
-        if not directory.is_dir():
-            raise InputError(f"{directory}: not found. Give directories written by `simulate run`, "
-                             "`simulate compare` or `simulate ecl`.")
-        if (directory / COMPARISON_MARKER).is_file() or (directory / WEIGHTED_MARKER).is_file():
-            runs = directory / "runs"
-            names = _member_order(directory)
-            members.extend(load_results(runs / name) for name in names)
-        elif (directory / "summary.json").is_file():
-            members.append(load_results(directory))
-        else:
-            raise InputError(f"{directory}: not a run, comparison or ECL directory (no summary.json, "
-                             f"{COMPARISON_MARKER} or {WEIGHTED_MARKER}). Give the directory a `simulate` command "
-                             "wrote with --out.")
-    return members
-
-
-def _member_order(directory):
-    """Scenario names of a comparison (reference first) or ECL directory, in the order they were run."""
-    if (directory / COMPARISON_MARKER).is_file():
-        import pandas as pd
-        return list(dict.fromkeys(pd.read_csv(directory / COMPARISON_MARKER)["scenario"]))
-    import json
-    summary = json.loads((directory / WEIGHTED_MARKER).read_text(encoding="utf-8"))
-    return [row["scenario"] for row in summary["scenarios"]]
 
 
 # --------------------------------------------------------------------- readings
@@ -354,14 +316,13 @@ def write_report(directories, out_path, lang="en", allow_different=False):
 
 
 # --------------------------------------------------------------------- the calibration report
-def calibration_pages(calibration, lang="en"):
+def calibration_pages(inputs, lang="en"):
     """Yield ``(section, figure)`` for the calibration report: a summary of the estimates, each segment's matrix with
     its bootstrap intervals, the structural fit's moments, and the calibration figures (call inside ``house_style``).
-    """
-    from .plots import calibration_backtest, calibration_cycle, calibration_roll_rates
-    from ..workflows.structural_fit import not_identified
 
-    summary = calibration.summary()
+    ``inputs`` is :class:`simulator.workflows.calibration.CalibrationFigures`.
+    """
+    summary = inputs.summary
     history, cycle = summary["history"], summary["credit_cycle"]
     rows = [[text("calibration_data", lang), f"{history['rows']:,} rows, {history['loans']:,} loans, "
              f"{history['months']} months ({history['first_month']} to {history['last_month']})"],
@@ -379,55 +340,53 @@ def calibration_pages(calibration, lang="en"):
         rows.append([text("backtest_row", lang), f"{errors['roll_rate_in_sample_mean_abs_pp']:.2f} pp / "
                      f"{errors.get('roll_rate_held_out_mean_abs_pp', float('nan')):.2f} pp "
                      f"({errors['holdout_months']} months held out)"])
-    if calibration.structural is not None:
-        fit = calibration.structural
-        flagged = not_identified(fit)
-        for name, value in fit.parameters_.items():
-            se = fit.se_[name]
-            rows.append([name, f"{value:.3f} (se {'unbounded' if not np.isfinite(se) else f'{se:.3f}'})"
-                         + (f" - {text('not_identified', lang)}" if name in flagged else "")])
+    if "structural" in summary:
+        fit = summary["structural"]
+        for name, value in fit["parameters"].items():
+            se = fit["se"][name]
+            rows.append([name, f"{value:.3f} (se {'unbounded' if se is None or not np.isfinite(se) else f'{se:.3f}'})"
+                         + (f" - {text('not_identified', lang)}" if name in fit["not_identified"] else "")])
     lines = tuple(summary["warnings"][:2])
     fig = _table_page(text("calibration_title", lang, source=history["source"]), ["", ""], rows, lines,
                       font_size=10, row_height=1.6)
     fig.axes[0].tables[0].auto_set_column_width([0, 1])
     yield "calibration_summary", fig
-    intervals = calibration.intervals
     header = [""] + list(ROLL_RATE_COLUMNS)
-    for g, segment in enumerate(calibration.cohort.group_names):
+    for g, segment in enumerate(inputs.segments):
         matrix_rows = []
         for k in range(7):
             cells = [ROLL_RATE_COLUMNS[k]]
             for j in range(9):
-                p = calibration.cohort.matrix[g, k, j]
-                lo, hi = intervals.lower[g, k, j], intervals.upper[g, k, j]
+                p = inputs.matrix[g, k, j]
+                lo, hi = inputs.lower[g, k, j], inputs.upper[g, k, j]
                 cells.append("-" if not np.isfinite(p) else f"{p:.1%}\n[{lo:.1%}, {hi:.1%}]" if p > 0 else "0")
             matrix_rows.append(cells)
         yield "calibration_matrix", _table_page(
-            text("matrix_title", lang, segment=segment, level=f"{intervals.level:.0%}"), header, matrix_rows,
+            text("matrix_title", lang, segment=segment, level=f"{inputs.level:.0%}"), header, matrix_rows,
             font_size=8, row_height=3.0)
-    if calibration.structural is not None:
-        table = calibration.structural.moment_table
+    if inputs.moments is not None:
+        table = inputs.moments
         moment_rows = [[row.moment, f"{row.observed:.4f}", f"{row.fitted:.4f}", f"{row.se:.4f}",
                         f"{row.gap_in_se:+.2f}", text("yes", lang) if row.matched else text("no", lang)]
                        for row in table.itertuples()]
         yield "calibration_moments", _table_page(
-            text("moments_title", lang, objective=f"{calibration.structural.objective:.1f}"),
+            text("moments_title", lang, objective=f"{inputs.objective:.1f}"),
             ["moment", text("observed", lang), "fitted", "se", "gap / se", "matched"], moment_rows, font_size=9)
-    yield "calibration_figure", _page(calibration_roll_rates(calibration, lang), text("figure_roll_rates", lang))
-    if np.isfinite(calibration.cycle.z).any():
-        yield "calibration_figure", _page(calibration_cycle(calibration, lang), text("figure_cycle", lang))
-    if calibration.backtest is not None:
-        yield "calibration_figure", _page(calibration_backtest(calibration, lang), text("figure_backtest", lang))
+    yield "calibration_figure", _page(calibration_roll_rates(inputs, lang), text("figure_roll_rates", lang))
+    if inputs.cycle is not None:
+        yield "calibration_figure", _page(calibration_cycle(inputs, lang), text("figure_cycle", lang))
+    if inputs.backtest is not None:
+        yield "calibration_figure", _page(calibration_backtest(inputs, lang), text("figure_backtest", lang))
 
 
-def write_calibration_report(calibration, path, lang="en"):
+def write_calibration_report(inputs, path, lang="en"):
     """Write the calibration report PDF to ``path`` (inside the calibration directory, which is written atomically);
     returns the sections in page order."""
     sections = []
     with house_style(lang) as used:
-        with PdfPages(path, metadata={"Title": text("calibration_title", used, source=calibration.history.source),
+        with PdfPages(path, metadata={"Title": text("calibration_title", used, source=inputs.source),
                                       "Author": f"consumer-credit-stress {__version__}"}) as pdf:
-            for section, fig in calibration_pages(calibration, used):
+            for section, fig in calibration_pages(inputs, used):
                 fig.text(0.97, 0.015, str(len(sections) + 1), ha="right", fontsize=9, color="0.4")
                 pdf.savefig(fig)
                 plt.close(fig)

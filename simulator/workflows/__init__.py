@@ -1,0 +1,12 @@
+"""Workflows: the jobs users run.
+
+Owns a run and its results and run directory (:mod:`.results`), scenario
+comparison on common random numbers (:mod:`.comparison`), probability-weighted
+ECL over a scenario set (:mod:`.weighted`) and calibration from a loan history
+(:mod:`.calibration`, with its estimators :mod:`.rollrates` and
+:mod:`.structural_fit`).
+
+May import: inputs, model, accounts. Imported by: presentation, the package
+root and the command line. Figures are reached through :mod:`.presenter`, where
+the presentation layer registers itself, never by importing it.
+"""

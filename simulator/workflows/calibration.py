@@ -12,24 +12,30 @@ together (:func:`calibrate`, :class:`Calibration`) and adds
   by the project's own engine from known parameters, for tests and the shipped
   sample.
 """
+import json
+import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from scipy import special
 
 from ..model.engine import layout as L
 from ..model.engine.kernels import (PANEL_BALANCE, PANEL_COLUMNS, PANEL_NEW_BALANCE, PANEL_NEW_STATE, PANEL_STATE,
-                             ROLL_ORDER)
+                                    ROLL_ORDER, simulate_roll_rate, simulate_structural)
 from ..model.engine.simulate import (engine_months, roll_order_thresholds, roll_rate_arguments, settle_borrowers,
                               structural_arguments)
 from ..inputs.errors import InputError
 from ..model.macro import macro_paths
 from ..model.portfolio import build_book, originations, with_new_lending
-from .results import json_number
-from ..inputs.scenario import ROLL_RATE_COLUMNS
+from ..inputs.history import extract_transitions, read_history, read_macro
+from ..inputs.scenario import ROLL_RATE_COLUMNS, load_scenario
+from .presenter import presenter
+from .results import json_number, write_atomically
+from .rollrates import bootstrap_cohort, cohort_estimate, fit_credit_cycle, satellite_regression
 from .structural_fit import PARAMETERS, fit_structural, history_moments, not_identified, on_history_economy
 
 FIRST_MONTH_LABEL = "2023-01"
@@ -73,10 +79,8 @@ def engine_history(scenario, seed, first_month=FIRST_MONTH_LABEL):
     out = np.zeros((1, n_engine + 1, L.N_METRICS))
     vintage = np.zeros((1, n_engine + 1, n_engine + 1))
     if scenario.behaviour.model == "structural":
-        from ..model.engine.kernels import simulate_structural
         simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, panel=panel), vintage, out)
     else:
-        from ..model.engine.kernels import simulate_roll_rate
         simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, panel=panel), vintage, out)
     panel = panel[:, :n_months + 1]
     history = _panel_rows(panel, np.asarray(book.segment_names)[book.segment], _month_labels(first_month, n_months))
@@ -429,16 +433,26 @@ class Calibration:
         summary["scenario_parameters"] = self.scenario_overrides()
         return summary
 
+    def figures(self):
+        """The tables and numbers of the calibration figures and report (:class:`CalibrationFigures`)."""
+        history, satellite, structural = self.history, self.satellite, self.structural
+        return CalibrationFigures(
+            summary=self.summary(), source=history.source, first_month=history.month_labels[0],
+            last_month=history.month_labels[-1], n_loans=history.n_loans, segments=list(self.cohort.group_names),
+            matrix=self.cohort.matrix, lower=self.intervals.lower, upper=self.intervals.upper,
+            level=self.intervals.level, roll_rates=self.monthly_roll_rates(), rho=self.cycle.rho,
+            cycle=self.cycle_table() if np.isfinite(self.cycle.z).any() else None,
+            satellite_slope=None if satellite is None else satellite.cycle_per_unemployment_pp,
+            satellite_r2=None if satellite is None else satellite.r_squared,
+            backtest=self.backtest,
+            backtest_errors=None if self.backtest is None else backtest_errors(self.backtest, self.holdout_months),
+            moments=None if structural is None else structural.moment_table,
+            objective=None if structural is None else structural.objective)
+
     def save(self, out_dir, plots=True, lang="en"):
         """Write the calibration directory atomically: ``calibration.json``, ``behaviour.yaml``, ``scenario.yaml``
         (with a base scenario), ``roll_rates.csv``, ``cycle_index.csv``, ``monthly_roll_rates.csv``,
         ``backtest.csv``, ``moments.csv``, the figures and ``calibration_report.pdf``."""
-        import json
-
-        import yaml
-
-        from .results import write_atomically
-
         def write(directory):
             (directory / MARKER).write_text(json.dumps(self.summary(), indent=2), encoding="utf-8")
             header = (f"# Calibrated on {self.history.source} ({self.history.month_labels[0]} to "
@@ -459,20 +473,12 @@ class Calibration:
             if self.structural is not None:
                 self.structural.moment_table.to_csv(directory / "moments.csv", index=False)
             if plots:
-                from ..presentation.plots import write_calibration_figures
-                from ..presentation.report import write_calibration_report
-                write_calibration_figures(self, directory / "plots", lang)
-                write_calibration_report(self, directory / "calibration_report.pdf", lang)
+                presenter("write_calibration_outputs")(self.figures(), directory, lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
 
     def write_scenario(self, path):
         """A scenario that extends the base scenario with the calibrated blocks; checked by loading it."""
-        import os
-
-        import yaml
-
-        from ..inputs.scenario import load_scenario
         data = {"extends": os.path.relpath(self.base_path, path.parent),
                 "name": f"{self.base.name}_calibrated",
                 "description": f"{self.base.name} with behaviour calibrated on {self.history.source}",
@@ -480,6 +486,57 @@ class Calibration:
         path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None),
                         encoding="utf-8")
         load_scenario(path)  # a scenario the calibration wrote must load; if not, that is a bug
+
+
+@dataclass(frozen=True)
+class CalibrationFigures:
+    """What the calibration figures and report draw, computed here so that the presentation layer computes nothing.
+
+    Attributes
+    ----------
+    summary : dict
+        The content of ``calibration.json`` (:meth:`Calibration.summary`).
+    source, first_month, last_month : str
+    n_loans : int
+        The history's identity, for the figures' footnotes.
+    segments : list of str
+    matrix, lower, upper : float arrays (n_segments, 7, 9)
+        Count-weighted roll-rate matrices and their bootstrap interval at ``level``.
+    level : float
+    roll_rates : pandas.DataFrame
+        :meth:`Calibration.monthly_roll_rates`.
+    rho : float
+    cycle : pandas.DataFrame or None
+        :meth:`Calibration.cycle_table`; None when the history shows no cycle index.
+    satellite_slope, satellite_r2 : float or None
+    backtest : pandas.DataFrame or None
+    backtest_errors : dict or None
+        :func:`backtest_errors` of the back-test.
+    moments : pandas.DataFrame or None
+        The structural fit's moment table.
+    objective : float or None
+        The structural fit's objective.
+    """
+
+    summary: dict
+    source: str
+    first_month: str
+    last_month: str
+    n_loans: int
+    segments: list
+    matrix: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    level: float
+    roll_rates: pd.DataFrame
+    rho: float
+    cycle: pd.DataFrame = None
+    satellite_slope: float = None
+    satellite_r2: float = None
+    backtest: pd.DataFrame = None
+    backtest_errors: dict = None
+    moments: pd.DataFrame = None
+    objective: float = None
 
 
 KEY_MOVES = {"current_to_1_30": (0, 1), "cure_1_30": (1, 0), "roll_1_30_to_31_60": (1, 2),
@@ -539,10 +596,6 @@ def calibrate(history_path, macro_path=None, scenario_path=None, holdout_months=
     -------
     Calibration
     """
-    from ..inputs.history import extract_transitions, read_history, read_macro
-    from .rollrates import bootstrap_cohort, cohort_estimate, fit_credit_cycle, satellite_regression
-    from ..inputs.scenario import load_scenario
-
     say = progress or (lambda text: None)
     seconds = {}
     clock = time.perf_counter()
@@ -603,8 +656,6 @@ def roll_rate_backtest(history, transitions, macro, holdout_months):
     (:func:`one_factor_matrices` at the satellite model's index, over its residual
     sd net of estimation noise; the long-run matrices where the history shows no cycle).
     """
-    from .rollrates import cohort_estimate, fit_credit_cycle, satellite_regression
-
     n_train = history.n_months - holdout_months
     train = _before(transitions, n_train) if holdout_months else transitions
     cohort = cohort_estimate(train, "count")

@@ -8,12 +8,17 @@ standard error of the paired per-path differences, the standard error the same
 difference would have with independent draws (``sqrt(se_a^2 + se_b^2)``), and
 their variance ratio (the variance reduction that common random numbers buy).
 """
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from ..inputs.errors import InputError
 from ..accounts.metrics import HEADLINE_METRICS
-from .results import resolve_seed, run, write_atomically
+from .presenter import presenter
+from .results import load_results, resolve_seed, run, write_atomically
+from .weighted import MARKER as WEIGHTED_MARKER
 from ..inputs.scenario import Scenario, load_scenario
 
 MARKER = "comparison.csv"
@@ -57,8 +62,7 @@ class Comparison:
     def plot(self):
         """Overlay figures of the compared runs: ``comparison.plot.overdue_rates()`` etc.
         (see :class:`simulator.presentation.plots.Plots`)."""
-        from ..presentation.plots import Plots
-        return Plots(self.members)
+        return presenter("figure_accessor")(self.members)
 
     @property
     def headline_means(self):
@@ -89,10 +93,43 @@ class Comparison:
                 member.mkdir(parents=True)
                 results.write_files(member, plots=False)
             if plots:
-                from ..presentation.plots import write_figures
-                write_figures(self.members, directory / "plots", lang)
+                presenter("write_run_figures")(self.members, directory / "plots", lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
+
+
+def load_members(directories):
+    """The runs in run, comparison or weighted-ECL directories, in the order given.
+
+    Raises
+    ------
+    InputError
+        If a directory is missing or is none of those.
+    """
+    members = []
+    for directory in map(Path, directories):
+        if not directory.is_dir():
+            raise InputError(f"{directory}: not found. Give directories written by `simulate run`, "
+                             "`simulate compare` or `simulate ecl`.")
+        if (directory / MARKER).is_file() or (directory / WEIGHTED_MARKER).is_file():
+            runs = directory / "runs"
+            names = _member_order(directory)
+            members.extend(load_results(runs / name) for name in names)
+        elif (directory / "summary.json").is_file():
+            members.append(load_results(directory))
+        else:
+            raise InputError(f"{directory}: not a run, comparison or ECL directory (no summary.json, "
+                             f"{MARKER} or {WEIGHTED_MARKER}). Give the directory a `simulate` command "
+                             "wrote with --out.")
+    return members
+
+
+def _member_order(directory):
+    """Scenario names of a comparison (reference first) or ECL directory, in the order they were run."""
+    if (directory / MARKER).is_file():
+        return list(dict.fromkeys(pd.read_csv(directory / MARKER)["scenario"]))
+    summary = json.loads((directory / WEIGHTED_MARKER).read_text(encoding="utf-8"))
+    return [row["scenario"] for row in summary["scenarios"]]
 
 
 def unpaired_reasons(members):

@@ -16,15 +16,17 @@ from pathlib import Path
 import numba
 import numpy as np
 import pandas as pd
+import yaml
 
 from ..version import __version__
+from .presenter import presenter
 from ..model.engine.layout import METRIC_NAMES
 from ..model.engine.simulate import check_fits, settle_borrowers, simulate_paths
 from ..inputs.errors import InputError
 from ..accounts.ifrs9 import ecl_rates, pd_term_structure
 from ..accounts.metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk, vintage_curve
 from ..model.portfolio import build_book, originations, with_new_lending
-from ..inputs.scenario import ActionsSpec, Scenario, load_scenario
+from ..inputs.scenario import ActionsSpec, Scenario, load_scenario, scenario_from_dict
 
 SEED_BITS = 32
 
@@ -170,8 +172,7 @@ class Results:
     @property
     def plot(self):
         """The house figures of this run: ``results.plot.overdue_rates()`` etc. (see :class:`simulator.presentation.plots.Plots`)."""
-        from ..presentation.plots import Plots
-        return Plots([self])
+        return presenter("figure_accessor")([self])
 
     def save(self, out_dir, plots=True, lang="en"):
         """Write the run directory atomically (see :func:`write_atomically`); returns its path.
@@ -191,8 +192,7 @@ class Results:
                             **{f"central_{name}": level for name, level in self.central.items()}, **extra)
         (directory / "scenario.resolved.yaml").write_text(self.scenario.to_yaml(), encoding="utf-8")
         if plots:
-            from ..presentation.plots import write_figures
-            write_figures([self], directory / "plots", lang)
+            presenter("write_run_figures")([self], directory / "plots", lang)
         if self.counterfactual is not None:
             without = directory / "without_actions"
             without.mkdir()
@@ -213,9 +213,6 @@ def load_results(directory):
     if missing:
         raise InputError(f"{directory}: not a run directory (missing {', '.join(missing)}). "
                          "Give the directory that `simulate run --out` wrote.")
-    import yaml
-
-    from ..inputs.scenario import scenario_from_dict
     scenario = scenario_from_dict(yaml.safe_load((directory / "scenario.resolved.yaml").read_text(encoding="utf-8")),
                                   source=str(directory / "scenario.resolved.yaml"))
     summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))

@@ -17,6 +17,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from .presenter import presenter
 from .results import resolve_seed, run, write_atomically
 
 MARKER = "weighted_ecl.json"
@@ -87,9 +88,7 @@ class WeightedEcl:
                 member_dir.mkdir(parents=True)
                 results.write_files(member_dir, plots, lang)
             if plots:
-                from ..presentation.plots import house_style, save_figure, weighted_ecl_chart
-                with house_style(lang) as used:
-                    save_figure(weighted_ecl_chart(self, used), directory / "plots" / "weighted_ecl")
+                presenter("write_weighted_figure")(self, directory / "plots", lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
 

@@ -1,0 +1,147 @@
+"""The package's layers: imports only go downwards, never in a circle, never hidden inside a function.
+
+Every module of ``simulator/`` is parsed with :mod:`ast` (nothing is imported),
+each of its imports is resolved to a module of the package, and three rules are
+checked:
+
+1. a module imports only modules of its own layer or of a layer before it in
+   :data:`LAYERS`;
+2. the graph of imports between modules has no circle;
+3. imports sit at module level; only the optional heavy dependencies in
+   :data:`OPTIONAL_DEPENDENCIES` may be imported inside a function (so that the
+   package works without them).
+"""
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "simulator"
+
+LAYERS = ("version", "inputs", "model", "accounts", "workflows", "presentation", "api", "cli")
+"""The layers, bottom first; this is the one place their order is written. ``api`` is the package root
+(``simulator/__init__.py``), ``version`` the module that holds the version, ``cli`` the command line."""
+
+OPTIONAL_DEPENDENCIES = ("dask", "distributed")
+"""Third-party packages a function may import lazily (optional extras)."""
+
+
+def module_name(path):
+    """Dotted module name of a file of the package (``simulator.model.engine.kernels``)."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(module):
+    """The layer of a module of the package."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "api"
+    layer = parts[1]
+    assert layer in LAYERS, f"{module} is in no layer of {LAYERS}: put it in one (and add the layer here if new)"
+    return layer
+
+
+MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def is_package(module):
+    return MODULES[module].name == "__init__.py"
+
+
+def imported_modules(module):
+    """``(target module, line, at_module_level, top-level package name)`` for each import in ``module``."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    module_level = {id(node) for node in tree.body}
+    for node in tree.body:  # imports guarded at module level (try/if) still count as module level
+        if isinstance(node, (ast.Try, ast.If)):
+            module_level.update(id(child) for child in ast.walk(node))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found.append((alias.name, node.lineno, id(node) in module_level, alias.name.split(".")[0]))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".") if is_package(module) else module.split(".")[:-1]
+                base = base[:len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module
+            for alias in node.names:
+                candidate = f"{target}.{alias.name}"
+                resolved = candidate if candidate in MODULES else target
+                found.append((resolved, node.lineno, id(node) in module_level, target.split(".")[0]))
+    return found
+
+
+def package_imports(module):
+    return [(target, line) for target, line, _, top in imported_modules(module) if top == "simulator"]
+
+
+def test_layers_are_known():
+    assert {layer_of(module) for module in MODULES} <= set(LAYERS)
+    for layer in ("inputs", "model", "accounts", "workflows", "presentation"):
+        package = f"simulator.{layer}"
+        assert package in MODULES, f"{layer} has no __init__.py"
+        assert ast.get_docstring(ast.parse(MODULES[package].read_text(encoding="utf-8"))), \
+            f"{layer}/__init__.py needs a docstring saying what the layer owns and may import"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_only_go_down(module):
+    rank = LAYERS.index(layer_of(module))
+    upward = [f"{module}:{line} imports {target} ({layer_of(target)})" for target, line in package_imports(module)
+              if LAYERS.index(layer_of(target)) > rank]
+    assert not upward, "imports up a layer:\n" + "\n".join(upward)
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_imports_inside_functions(module):
+    hidden = [f"{module}:{line} imports {target} inside a function" for target, line, at_top, top
+              in imported_modules(module) if not at_top and top not in OPTIONAL_DEPENDENCIES]
+    assert not hidden, "\n".join(hidden)
+
+
+def find_cycle(graph):
+    """A list of modules forming a circle in ``graph`` (``{module: set of modules}``), or None."""
+    done, on_stack, stack = set(), set(), []
+
+    def visit(node):
+        stack.append(node)
+        on_stack.add(node)
+        for child in sorted(graph.get(node, ())):
+            if child in on_stack:
+                return stack[stack.index(child):] + [child]
+            if child not in done:
+                cycle = visit(child)
+                if cycle:
+                    return cycle
+        on_stack.discard(stack.pop())
+        done.add(node)
+        return None
+
+    for node in sorted(graph):
+        if node not in done:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_no_import_circles():
+    graph = {}
+    for module in MODULES:
+        targets = {target for target, _ in package_imports(module)}
+        # a package's __init__ runs before its modules: importing simulator.a.b imports simulator.a too, but that
+        # is Python's doing, not an import the module wrote, so only written imports are edges.
+        graph[module] = targets - {module}
+    cycle = find_cycle(graph)
+    assert cycle is None, "import circle: " + " -> ".join(cycle)
+
+
+def test_the_checks_can_fail():
+    """The checker finds a circle and an upward import when there is one (so the tests above are not vacuous)."""
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+    assert LAYERS.index(layer_of("simulator.presentation.plots")) > LAYERS.index(layer_of("simulator.workflows.x"))

@@ -60,8 +60,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, must_be
-from .tables import cell_text, read_table
 from .scenario import DPD_STATE_KEYS, ROLL_RATE_COLUMNS
+from .tables import cell_text, read_table
 
 CHARGED_OFF = ROLL_RATE_COLUMNS.index("charged_off")
 CLOSED = ROLL_RATE_COLUMNS.index("closed")

@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from .engine.amortisation import (AMORTISATION_CODES, amortisation_codes, current_instalment,
-                                  scheduled_principal_after)
 from ..inputs.errors import InputError
 from ..inputs.tables import cell_text, read_table
+from .engine.amortisation import (AMORTISATION_CODES, amortisation_codes, current_instalment,
+                                  scheduled_principal_after)
 
 BOOK_STREAM = 1
 """Key of the seed sequence that generates a synthetic book (independent of the paths)."""

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..inputs.errors import InputError
 from ..accounts.metrics import HEADLINE_METRICS
+from ..inputs.errors import InputError
+from ..inputs.scenario import Scenario, load_scenario
 from .presenter import presenter
 from .results import load_results, resolve_seed, run, write_atomically
 from .weighted import MARKER as WEIGHTED_MARKER
-from ..inputs.scenario import Scenario, load_scenario
 
 MARKER = "comparison.csv"
 

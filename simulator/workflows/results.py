@@ -18,15 +18,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..version import __version__
-from .presenter import presenter
-from ..model.engine.layout import METRIC_NAMES
-from ..model.engine.simulate import check_fits, settle_borrowers, simulate_paths
-from ..inputs.errors import InputError
 from ..accounts.ifrs9 import ecl_rates, pd_term_structure
 from ..accounts.metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk, vintage_curve
-from ..model.portfolio import build_book, originations, with_new_lending
+from ..inputs.errors import InputError
 from ..inputs.scenario import ActionsSpec, Scenario, load_scenario, scenario_from_dict
+from ..model.engine.layout import METRIC_NAMES
+from ..model.engine.simulate import check_fits, settle_borrowers, simulate_paths
+from ..model.portfolio import build_book, originations, with_new_lending
+from ..version import __version__
+from .presenter import presenter
 
 SEED_BITS = 32
 

@@ -46,11 +46,11 @@ from numba import njit
 from scipy import optimize
 from scipy.special import ndtr, ndtri
 
-from ..model.engine.kernels import ROLL_ORDER
-from ..model.engine.simulate import roll_order_thresholds
 from ..inputs.errors import InputError
 from ..inputs.history import CHARGED_OFF, CLOSED, allowed_transitions, month_labels_of, year_month_period
 from ..inputs.scenario import DPD_STATE_KEYS, ROLL_RATE_COLUMNS
+from ..model.engine.kernels import ROLL_ORDER
+from ..model.engine.simulate import roll_order_thresholds
 
 N_LIVE = len(DPD_STATE_KEYS)
 N_OUTCOMES = len(ROLL_RATE_COLUMNS)

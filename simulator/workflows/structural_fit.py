@@ -36,11 +36,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from ..inputs.errors import InputError
+from ..inputs.scenario import ActionsSpec, PathShock
 from ..model.engine import layout as L
 from ..model.engine.simulate import settle_borrowers, simulate_paths
-from ..inputs.errors import InputError
 from ..model.portfolio import build_book
-from ..inputs.scenario import ActionsSpec, PathShock
 
 MOMENT_NAMES = ("roll_current_to_1_30", "cure_1_30_to_current", "roll_1_30_to_31_60", "cure_31_60_to_current",
                 "roll_31_60_to_61_90", "cure_61_90_to_current", "roll_61_90_to_91_120", "share_90p",

@@ -55,3 +55,28 @@ def test_macro_paths_do_not_depend_on_how_paths_are_grouped():
     parts = np.vstack([macro_paths(macro, 4, np.arange(0, 3), 12).unemployment,
                        macro_paths(macro, 4, np.arange(3, 10), 12).unemployment])
     assert np.array_equal(whole, parts)
+
+
+def test_a_start_of_k_sds_shifts_every_month_by_the_decayed_start():
+    """``x_t(start=k) - x_t(start=0) = phi^t k sigma`` exactly: the recurrence is linear and the draws are shared."""
+    sigma, phi, k = 1.2, 0.85, 2.0
+    at_zero = cycle_factor(CycleSpec(volatility=sigma, persistence=phi), seed=3, path_ids=np.arange(50), n_months=24)
+    started = cycle_factor(CycleSpec(volatility=sigma, persistence=phi, start=k), seed=3, path_ids=np.arange(50),
+                           n_months=24)
+    np.testing.assert_allclose(started - at_zero, np.broadcast_to(phi ** np.arange(25) * k * sigma, at_zero.shape),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_a_stationary_start_has_the_long_run_variance_in_every_month():
+    """With ``start: stationary`` each ``x_t`` is N(0, sigma^2): the sample variance at months 0, 1, 12 and 36 is within
+    K_SE standard errors (``sigma^2 sqrt(2 / (n - 1))`` for a normal sample) of sigma^2, for several seeds."""
+    sigma, phi, n_paths = 1.3, 0.9, 8_000
+    se = sigma ** 2 * np.sqrt(2.0 / (n_paths - 1))
+    for seed in (0, 1, 2):
+        x = cycle_factor(CycleSpec(volatility=sigma, persistence=phi, start="stationary"), seed=seed,
+                         path_ids=np.arange(n_paths), n_months=36)
+        for t in (0, 1, 12, 36):
+            assert abs(x[:, t].var(ddof=1) - sigma ** 2) < K_SE * se, (seed, t, x[:, t].var(ddof=1))
+        # the default start (0) has variance sigma^2 (1 - phi^(2t)) instead: far from sigma^2 early on
+        assert abs(cycle_factor(CycleSpec(volatility=sigma, persistence=phi), seed=seed, path_ids=np.arange(n_paths),
+                                n_months=36)[:, 1].var(ddof=1) - sigma ** 2) > K_SE * se

@@ -457,3 +457,21 @@ def test_several_roll_rate_problems_reported_at_once(write_yaml, tiny_scenario_d
     assert any("matrices.default[0] must be non-negative percentages" in p for p in problems)
     assert any("matrices.prim must be named after a segment" in p for p in problems)
     assert any("matrices.prim must be 7 rows" in p for p in problems)
+
+
+@pytest.mark.parametrize("start", [-5, 0, 2.5, 5, "stationary"])
+def test_cycle_start_accepts_its_documented_values(write_yaml, tiny_scenario_dict, start):
+    data = copy.deepcopy(tiny_scenario_dict)
+    data.setdefault("macro", {}).setdefault("cycle", {})["start"] = start
+    scenario = load_scenario(write_yaml(data, "s.yaml"))
+    assert scenario.macro.cycle.start == start
+    assert load_scenario(write_yaml(yaml.safe_load(scenario.to_yaml()), "r.yaml")).macro.cycle.start == start
+
+
+@pytest.mark.parametrize("start", [-5.5, 9, float("nan"), float("inf"), "sideways", "0.5x"])
+def test_cycle_start_refuses_anything_else_in_one_line(write_yaml, tiny_scenario_dict, start):
+    data = copy.deepcopy(tiny_scenario_dict)
+    data.setdefault("macro", {}).setdefault("cycle", {})["start"] = start
+    problem = only_problem(write_yaml(data, "s.yaml"))
+    assert "macro.cycle.start must be 'stationary' or a number of standard deviations from -5 to 5" in problem
+    assert "Use 0 to start at today's conditions" in problem

@@ -198,9 +198,14 @@ Shock = Annotated[Union[StepShock, RampShock, HumpShock, PathShock], Field(discr
 
 
 class CycleSpec(Spec):
-    """The per-path AR(1) credit-cycle factor ``x``, in units of its stationary sd.
+    """The per-path AR(1) credit-cycle factor ``x`` (stationary sd ``sigma``).
 
-    ``x_t = phi x_{t-1} + sqrt(1 - phi^2) sigma eps_t`` with ``x_0 ~ N(0, sigma^2)``.
+    ``x_t = phi x_{t-1} + sqrt(1 - phi^2) sigma eps_t``. Where it starts is ``start``:
+    a number ``k`` starts every path at ``x_0 = k sigma`` (default 0: today's credit
+    conditions are those of the central path, which is what a stress projection from
+    an observed book assumes); ``stationary`` draws ``x_0 ~ N(0, sigma^2)``, so every
+    month's ``x_t`` has the long-run distribution (an unconditional, through-the-cycle
+    view, in which a roll-rate matrix is the cycle's average from month 1).
     A positive ``x`` is a worse economy: it adds ``unemployment_loading_pp * x`` to the
     unemployment path and subtracts ``income_growth_loading_pp * x`` from income growth.
     """
@@ -209,6 +214,9 @@ class CycleSpec(Spec):
     persistence: float = Field(0.9, ge=0, lt=1, description="monthly AR(1) coefficient phi")
     unemployment_loading_pp: float = Field(0.6, ge=0, le=10)
     income_growth_loading_pp: float = Field(1.5, ge=0, le=20)
+    start: Union[float, str] = Field(0.0, union_mode="left_to_right",
+                                     description="x_0 in stationary sds (-5 to 5), or 'stationary' "
+                                                 "(checked in _check_consistency, for one clear message)")
 
 
 class MacroSpec(Spec):
@@ -851,6 +859,12 @@ def _check_consistency(scenario, source):
     if portfolio.source == "tape" and not portfolio.tape:
         problems.append(must_be(source, "portfolio.tape", "a loan tape path when source is 'tape'", None,
                                 "Add 'tape: my_loans.csv' or set 'source: synthetic'."))
+    start = scenario.macro.cycle.start
+    if start != "stationary" and (isinstance(start, str) or not -5.0 <= start <= 5.0):
+        problems.append(must_be(source, "macro.cycle.start",
+                                "'stationary' or a number of standard deviations from -5 to 5", start,
+                                "Use 0 to start at today's conditions (the default), 2 to start two sds into a "
+                                "downturn, or 'stationary' to draw the start from the cycle's long-run distribution."))
     horizon = scenario.run.horizon_months
     for i, shock in enumerate(scenario.macro.shocks):
         where = f"macro.shocks[{i}]"

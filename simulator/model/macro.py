@@ -79,10 +79,14 @@ def central_path(macro, n_months):
 
 
 def cycle_factor(cycle, seed, path_ids, n_months):
-    """The AR(1) credit-cycle factor of each path, in units of its stationary sd.
+    """The AR(1) credit-cycle factor of each path (stationary sd ``sigma``).
 
-    ``x_0 = 0`` (today is known) and ``x_t = phi x_{t-1} + sigma sqrt(1 - phi^2) eps_t``,
-    so ``x_t`` tends to ``N(0, sigma^2)``; ``eps`` come from the path's macro stream.
+    ``x_t = phi x_{t-1} + sigma sqrt(1 - phi^2) eps_t`` for ``t >= 1``, so ``x_t`` tends
+    to ``N(0, sigma^2)``; ``eps`` come from the path's macro stream (month ``t``'s
+    normal drives ``eps_t``). The start follows ``cycle.start``: ``x_0 = k sigma`` for
+    a number ``k`` (0 by default: today is known), or ``x_0 = sigma eps_0`` for
+    ``stationary``, which makes every ``x_t ~ N(0, sigma^2)``. Month 0's normal is
+    otherwise unused, so the choice of start moves no other draw.
 
     Returns
     -------
@@ -94,6 +98,7 @@ def cycle_factor(cycle, seed, path_ids, n_months):
         return x
     eps = np.empty((len(path_ids), n_months + 1))
     macro_normals(seed, path_ids, n_months + 1, eps)
+    x[:, 0] = cycle.volatility * (eps[:, 0] if cycle.start == "stationary" else cycle.start)
     scale = cycle.volatility * np.sqrt(1.0 - cycle.persistence ** 2)
     for m in range(1, n_months + 1):
         x[:, m] = cycle.persistence * x[:, m - 1] + scale * eps[:, m]

@@ -127,6 +127,10 @@ class SegmentSpec(Spec):
         1.0, ge=0, le=5, description="segment unemployment rate / the scenario's unemployment rate")
 
 
+BOOK_SEED = 20261128
+"""Default ``portfolio.seed``: the book is an input, the same whatever ``run.seed`` a run uses."""
+
+
 class PortfolioSpec(Spec):
     """The loan book: a synthetic book built from segments, or a loan tape."""
 
@@ -135,6 +139,9 @@ class PortfolioSpec(Spec):
     n_loans: int = Field(20_000, ge=1, le=50_000_000, description="loans in a synthetic book")
     tape: Optional[str] = Field(None, description="loan tape (CSV or Parquet), relative to the scenario file")
     segments: list[SegmentSpec] = Field(min_length=1)
+    seed: int = Field(BOOK_SEED, ge=0, le=2**63 - 1,
+                      description="seed of the synthetic book, its settling run and the new loans' templates; "
+                                  "fixed, so that run.seed (--seed) moves only the Monte Carlo paths")
 
 
 # ------------------------------------------------------------------------- macro

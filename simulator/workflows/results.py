@@ -329,11 +329,12 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
     if n_loans is not None:
         check_fits(scenario, n_loans, source=scenario.name)
     started = time.perf_counter()
-    book = build_book(scenario, scenario.run.seed)
+    book_seed = scenario.portfolio.seed  # the book is an input: run.seed moves only the paths
+    book = build_book(scenario, book_seed)
     check_fits(scenario, book.n_loans, source=scenario.name)
     if scenario.portfolio.source == "synthetic":
-        book = settle_borrowers(scenario, book, scenario.run.seed)
-    lending = with_new_lending(book, originations(scenario, book.n_loans, scenario.run.seed))
+        book = settle_borrowers(scenario, book, book_seed)
+    lending = with_new_lending(book, originations(scenario, book.n_loans, book_seed))
     check_fits(scenario, lending.n_loans, source=scenario.name)
     aggregates, central, vintages = simulate_paths(scenario, lending, scenario.run.seed, progress=progress,
                                                    threads=threads)

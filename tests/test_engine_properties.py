@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simulator
+from simulator.model.engine import layout as L
 from simulator.model.engine.simulate import simulate_paths
 from simulator.model.portfolio import build_book
 from simulator.inputs.scenario import is_scenario_set, load_scenario
@@ -104,3 +105,17 @@ def test_a_run_that_does_not_fit_is_refused_up_front():
     scenario = small("baseline").with_run(paths=1_000_000, horizon_months=120)
     with pytest.raises(simulator.InputError, match=r"needs about \d+\.\d GiB; this machine can give it"):
         simulator.run(scenario)
+
+
+def test_peak_book_unemployment_rate_from_the_aggregates(stress_runs):
+    """The headline metric against its definition computed here from the raw aggregates; stress raises it."""
+    peaks = {}
+    for name, results in stress_runs.items():
+        aggregates = results.aggregates
+        live = aggregates[:, 1:, L.COUNT:L.COUNT + L.N_LIVE_STATES].sum(axis=2)
+        expected = (aggregates[:, 1:, L.UNEMPLOYED] / live).max(axis=1)
+        np.testing.assert_allclose(results.headline["peak_book_unemployment_rate"], expected, rtol=1e-12)
+        assert results.summary["metrics"]["peak_book_unemployment_rate"]["mean"] == pytest.approx(expected.mean())
+        peaks[name] = results.headline["peak_book_unemployment_rate"]
+    mean, se = paired_mean_and_se(peaks["baseline"], peaks["severe"])
+    assert mean > K_SE * se  # severe's +4pp unemployment hump shows among the borrowers

@@ -46,7 +46,7 @@ HEADLINE_METRICS = (
     "survival_horizon_months", "liquidity_breached", "min_liquidity_ratio", "liquidity_ratio_breached",
     "abs_trigger_hit", "cumulative_profit", "min_capital_ratio", "capital_floor_breached",
     "total_action_cost", "total_collection_cost", "total_restructuring_cost", "restructurings", "redefault_rate",
-    "new_vintage_ever_90p_rate_12m",
+    "new_vintage_ever_90p_rate_12m", "peak_book_unemployment_rate",
 )
 
 def metric_kind(name):
@@ -248,6 +248,7 @@ def headline_values(aggregates, series, per_path, vintages=None):
     values["total_restructuring_cost"] = series["restructuring_cost"].sum(axis=1)
     values["restructurings"] = series["restructurings"].sum(axis=1)
     values["redefault_rate"] = np.nan_to_num(series["redefault_rate"][:, -1])
+    values["peak_book_unemployment_rate"] = _peak(series["book_unemployment_rate"])
     if vintages is not None:
         curve = vintage_curve(aggregates, vintages)
         values[f"new_vintage_ever_90p_rate_{VINTAGE_MONTHS_ON_BOOK}m"] = (

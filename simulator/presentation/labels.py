@@ -175,6 +175,7 @@ METRIC_LABELS = {
     "cumulative_profit": ("cumulative profit", "累计利润"),
     "min_capital_ratio": ("lowest capital ratio", "资本充足率最低值"),
     "total_action_cost": ("cost of actions", "管理措施成本"),
+    "peak_book_unemployment_rate": ("peak unemployment among borrowers", "借款人失业率峰值"),
 }
 """Metric name -> (English, Chinese) label."""
 

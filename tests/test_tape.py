@@ -281,3 +281,35 @@ def test_bad_value_is_shown_as_plain_number(tape_scenario):
 def test_unreadable_csv_message_is_one_line(tape_scenario):
     scenario, _ = tape_scenario(bytes(range(256)) * 10)
     assert "\n" not in only_tape_problem(scenario)
+
+
+# ------------------------------------------------------------------ arrears
+def test_arrears_are_derived_from_the_scheduled_principal_alone(tape_scenario):
+    """Without an ``arrears`` column a loan ``d`` instalments behind owes ``d`` instalments of its scheduled principal
+    ``B``, and ``B + A`` is the balance. Checked against the annuity ``B r / (1 - (1 + r)^-n)`` written out here."""
+    frame = good_tape().assign(amortisation="equal_instalment")
+    book = build_book(tape_scenario(frame)[0], seed=1)
+    r = frame["annual_rate_pct"].to_numpy() / 1200.0
+    n = frame["remaining_term"].to_numpy()
+    months_behind = np.ceil(frame["dpd"].to_numpy() / 30.0)
+    annuity_factor = r / (1.0 - (1.0 + r) ** -n)
+    np.testing.assert_allclose(book.arrears, months_behind * annuity_factor * book.principal, rtol=1e-12)
+    np.testing.assert_allclose(book.principal + book.arrears, frame["balance"], rtol=1e-12)
+
+
+def test_an_arrears_column_is_taken_as_given(tape_scenario):
+    frame = good_tape().assign(arrears=[0.0, 90.0, 120.0, 700.0, 500.0, 0.0])
+    book = build_book(tape_scenario(frame)[0], seed=1)
+    np.testing.assert_array_equal(book.arrears, frame["arrears"])
+    np.testing.assert_allclose(book.principal, frame["balance"] - frame["arrears"], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("arrears, row, says", [
+    ([0.0, 90.0, 600.0, 700.0, 500.0, 0.0], 3, "at most the balance"),
+    ([5.0, 90.0, 120.0, 700.0, 500.0, 0.0], 1, "0 for a current loan"),
+    ([0.0, 0.0, 120.0, 700.0, 500.0, 0.0], 2, "above 0 for a delinquent loan"),
+    ([0.0, -1.0, 120.0, 700.0, 500.0, 0.0], 2, "a number >= 0"),
+])
+def test_inconsistent_arrears_are_refused_with_the_row(tape_scenario, arrears, row, says):
+    problem = only_tape_problem(tape_scenario(good_tape().assign(arrears=arrears))[0])
+    assert f"column 'arrears' must be {says}" in problem and f"in data row {row} " in problem, problem

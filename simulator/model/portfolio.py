@@ -55,7 +55,7 @@ SAVINGS_LOG_SD = 1.0
 """Dispersion (sd of log) of savings around the segment's ``savings_months``; assumed."""
 
 TAPE_REQUIRED = ("balance", "annual_rate_pct", "remaining_term", "dpd")
-TAPE_OPTIONAL = ("segment", "income", "savings", "other_debt", "amortisation", "score",
+TAPE_OPTIONAL = ("segment", "arrears", "income", "savings", "other_debt", "amortisation", "score",
                  "original_principal", "original_term", "loan_id")
 
 
@@ -141,6 +141,20 @@ def _arrears_for_state(dpd_state, principal, apr, remaining_term, amortisation):
     current_instalment(principal, apr / 12.0, np.maximum(remaining_term, 1).astype(np.int32),
                        amortisation, instalment)
     return dpd_state * instalment
+
+
+def _split_tape_balance(balance, dpd_state, apr, remaining_term, amortisation):
+    """Scheduled principal ``B`` and arrears ``A`` of tape loans given only their balance ``B + A``.
+
+    A loan ``d`` instalments behind owes ``A = d I(B)``, where ``I(B)`` is the
+    instalment on the scheduled principal alone. ``I`` is linear in ``B`` for every
+    amortisation type (``I = c B``, with ``c`` the instalment of a unit principal),
+    so ``B = balance / (1 + d c)`` and ``A = balance - B``.
+    """
+    per_unit = _arrears_for_state(np.ones(balance.shape[0], dtype=np.int8), np.ones(balance.shape[0]), apr,
+                                  remaining_term, amortisation)
+    principal = balance / (1.0 + dpd_state * per_unit)
+    return principal, balance - principal
 
 
 def _cap_to_affordability(principal, apr, term, income, instalment_share):
@@ -304,9 +318,13 @@ def read_tape(path, portfolio, unemployment0, seed):
                             per_segment(lambda s: (s.other_debt_dti_pct.min + s.other_debt_dti_pct.max) / 200.0)
                             * income)
     score = _column_or(frame, "score", per_segment(lambda s: s.score.mean))
-    arrears = np.minimum(_arrears_for_state(dpd_state, balance, apr, remaining_term, amortisation), balance)
+    if "arrears" in frame:
+        arrears = _writable(frame["arrears"], float)
+        principal = balance - arrears
+    else:
+        principal, arrears = _split_tape_balance(balance, dpd_state, apr, remaining_term, amortisation)
     return LoanBook(
-        segment=seg, principal=balance - arrears, arrears=arrears, apr=apr, remaining_term=remaining_term,
+        segment=seg, principal=principal, arrears=arrears, apr=apr, remaining_term=remaining_term,
         amortisation=amortisation, dpd_state=dpd_state, income=income, savings=savings, other_debt=other_debt,
         employed=employed, score=score,
         original_principal=_column_or(frame, "original_principal", balance),
@@ -423,6 +441,7 @@ def _check_tape_values(path, frame, segments):
         "annual_rate_pct": (0.0, 100.0, "a percentage in [0, 100]"),
         "remaining_term": (0.0, 600.0, "an integer number of months in [0, 600]"),
         "dpd": (0.0, 180.0, "days past due in [0, 180] (charged-off loans do not belong on the tape)"),
+        "arrears": (0.0, np.inf, "a number >= 0"),
         "income": (0.0, np.inf, "a number >= 0"),
         "savings": (0.0, np.inf, "a number >= 0"),
         "other_debt": (0.0, np.inf, "a number >= 0"),
@@ -442,6 +461,20 @@ def _check_tape_values(path, frame, segments):
             problems.append(f"{path}: column '{column}' must be {constraint}; got "
                             f"{cell_text(frame[column].iloc[rows[0]])} in data row {rows[0] + 1} "
                             f"({_rows_text(rows)}). Fix or remove those rows.")
+    if "arrears" in frame and not problems:
+        arrears, balance = frame["arrears"].to_numpy(float), frame["balance"].to_numpy(float)
+        delinquent = frame["dpd"].to_numpy(float) > 0
+        for bad, constraint, fix in (
+                (arrears > balance, "at most the balance (which includes the arrears)", "Check the two columns."),
+                (~delinquent & (arrears > 0), "0 for a current loan (dpd 0)",
+                 "Set the loan's dpd, or its arrears to 0."),
+                (delinquent & (arrears <= 0), "above 0 for a delinquent loan (dpd > 0)",
+                 "Give the overdue amount, or drop the column to derive it from dpd.")):
+            if bad.any():
+                rows = np.flatnonzero(bad)
+                problems.append(f"{path}: column 'arrears' must be {constraint}; got "
+                                f"{cell_text(frame['arrears'].iloc[rows[0]])} in data row {rows[0] + 1} "
+                                f"({_rows_text(rows)}). {fix}")
     fixes = {"segment": "Use the segment names of the scenario's portfolio.segments.",
              "amortisation": "Use equal_instalment, equal_principal or interest_first."}
     for column, valid in (("segment", list(segments)), ("amortisation", list(AMORTISATION_CODES))):

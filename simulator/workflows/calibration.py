@@ -23,8 +23,8 @@ from scipy import special
 from ..model.engine import layout as L
 from ..model.engine.kernels import (PANEL_BALANCE, PANEL_COLUMNS, PANEL_NEW_BALANCE, PANEL_NEW_STATE, PANEL_STATE,
                              ROLL_ORDER)
-from ..model.engine.simulate import (engine_months, roll_order_thresholds, roll_rate_arguments, settle_borrowers,
-                              structural_arguments)
+from ..model.engine.simulate import (engine_months, recorders_group, roll_order_thresholds, roll_rate_arguments,
+                              settle_borrowers, structural_arguments)
 from ..inputs.errors import InputError
 from ..model.macro import macro_paths
 from ..model.portfolio import build_book, originations, with_new_lending
@@ -72,12 +72,13 @@ def engine_history(scenario, seed, first_month=FIRST_MONTH_LABEL):
     panel = np.full((book.n_loans, n_engine + 1, PANEL_COLUMNS), np.nan)
     out = np.zeros((1, n_engine + 1, L.N_METRICS))
     vintage = np.zeros((1, n_engine + 1, n_engine + 1))
+    recorders = recorders_group(out, vintage, panel=panel)
     if scenario.behaviour.model == "structural":
         from ..model.engine.kernels import simulate_structural
-        simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, panel=panel), vintage, out)
+        simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, recorders))
     else:
         from ..model.engine.kernels import simulate_roll_rate
-        simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, panel=panel), vintage, out)
+        simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, recorders))
     panel = panel[:, :n_months + 1]
     history = _panel_rows(panel, np.asarray(book.segment_names)[book.segment], _month_labels(first_month, n_months))
     macro_frame = pd.DataFrame({"month": _month_labels(first_month, n_months),
@@ -93,7 +94,7 @@ def _month_labels(first_month, n_months):
 
 
 def _panel_rows(panel, segment_names, labels):
-    """Rows of the history from the kernel's recorder (see :func:`simulator.model.engine.kernels.simulate_structural`).
+    """Rows of the history from the kernel's recorder (``panel`` of :class:`simulator.model.engine.groups.Recorders`).
 
     A loan written into slot ``i`` in month ``b`` has its first row at ``b`` (its
     state when written) and one row per later month until its exit; its id is

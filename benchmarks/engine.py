@@ -35,10 +35,11 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 from numba import njit, prange  # noqa: E402
 
-from simulator.model.engine.layout import CHARGEOFF, COUNT, N_LIVE_STATES, BALANCE  # noqa: E402
+from simulator.model.engine.layout import CHARGEOFF, COUNT, N_LIVE_STATES, N_METRICS, BALANCE  # noqa: E402
 from simulator.model.engine.rng import philox4x32, seed_key, uniform32  # noqa: E402
 from simulator.model.engine.shocks import SHOCK_POINTS, equiprobable_lognormal  # noqa: E402
-from simulator.model.engine.simulate import engine_months, simulate_paths, structural_arguments  # noqa: E402
+from simulator.model.engine.simulate import (engine_months, recorders_group, simulate_paths,  # noqa: E402
+                                             structural_arguments)
 from simulator.model.macro import macro_paths  # noqa: E402
 from simulator.model.portfolio import build_book  # noqa: E402
 from simulator.inputs.scenario import load_scenario  # noqa: E402
@@ -99,10 +100,13 @@ def numpy_generator_floor(seed, n_paths, n_loans, n_months):
 
 
 def kernel_arguments(scenario, book, seed, n_paths):
-    """The structural kernel's inputs for paths 0..n_paths-1, built by the engine's own code."""
+    """The structural kernel's inputs for paths 0..n_paths-1, built by the engine's own code, with fresh recorders."""
     path_ids = np.arange(n_paths, dtype=np.int64)
-    macro = macro_paths(scenario.macro, seed, path_ids, engine_months(scenario))
-    return structural_arguments(scenario, book, seed, path_ids, macro)
+    n_months = engine_months(scenario)
+    macro = macro_paths(scenario.macro, seed, path_ids, n_months)
+    recorders = recorders_group(np.zeros((n_paths, n_months + 1, N_METRICS)),
+                                np.zeros((n_paths, n_months + 1, n_months + 1)))
+    return structural_arguments(scenario, book, seed, path_ids, macro, recorders)
 
 
 # --------------------------------------------------------------------------- timing

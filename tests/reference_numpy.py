@@ -274,25 +274,25 @@ def _births(m, birth_month):
     return np.flatnonzero(birth_month == m)
 
 
+# --------------------------------------------------------------------------- the kernels' argument groups
+LOSSES_FIELDS = "chargeoff_state penalty_uplift recovery_rate recovery_months lifetime_months"
+COLLECTIONS_FIELDS = "contact_rate cure_effect instalment_effect contact_capacity start"
+
+
+def _fields(group, names):
+    """The fields ``names`` (space-separated) of one of the kernels' argument groups, read by name."""
+    return [getattr(group, name) for name in names.split()]
+
+
 # --------------------------------------------------------------------------- structural model
-def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
-                         segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
-                         income, savings, other_debt, employed,
-                         original_principal, original_term, original_income, original_savings,
-                         birth_month, risk_scale,
-                         unemployment, separation, finding, income_growth,
-                         essential_share, replacement_rate, permanent_shock, transitory_shock,
-                         savings_target_months, missed_when_able, willingness,
-                         prepayment, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
-                         contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start,
-                         restructuring_start, on_job_loss, on_dpd_1_30, income_drop, take_probability, plan,
-                         plan_months, rate_cut, max_restructurings,
-                         snapshot_month=-1, snapshot=None, panel=None, vintage=None, draws="philox", rng=None):
+def structural_reference(run, book, economy, behaviour, losses, collections, restructuring, recorders,
+                         draws="philox", rng=None):
     """Structural borrower model in plain numpy: an independent re-implementation for tests and benchmarks.
 
     Takes the arguments of :func:`simulator.model.engine.kernels.simulate_structural`
-    except ``out`` and returns the aggregates instead (``vintage``, if given, is
-    filled as the kernel fills it). Paths and months are Python loops; within a
+    (the groups of :mod:`simulator.model.engine.groups`, read by field name) and
+    fills the recorders ``out``, ``vintage`` and ``snapshot`` as the kernel does;
+    returns ``recorders.out``. Paths and months are Python loops; within a
     month all live loans of the path are updated at once.
 
     The book holds the opening loans (``birth_month`` 0) and loans written later:
@@ -307,7 +307,7 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
     2. income: ``P *= income_growth[p, m] permanent_shock[k1]``; earned income is
        ``P transitory_shock[k2]`` when employed, else
        ``replacement_rate P``;
-    3. restructuring (from month ``restructuring_start``): a loan with fewer than
+    3. restructuring (from month ``restructuring.start``): a loan with fewer than
        ``max_restructurings`` plans so far and more than ``plan_months`` instalments
        left is eligible if its borrower lost the job this month (``on_job_loss``),
        it is 1-30 DPD (``on_dpd_1_30``) or earned income is below
@@ -326,7 +326,7 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
        a current borrower is willing if ``u1 >= missed_when_able risk_scale``; a delinquent one
        (state ``d``) is willing to pay everything if ``u1 < w_all`` and the instalment
        if ``u1 < w_instalment``, both ``willingness[d]`` unless collections contact
-       it (from month ``collections_start``, if ``u4 < contact_rate[d]`` and the
+       it (from month ``collections.start``, if ``u4 < contact_rate[d]`` and the
        path's contacts this month are below ``contact_capacity``, first come first
        served in book order), in which case ``w_all = w + (1 - w) cure_effect`` and
        ``w_instalment = w + (1 - w) instalment_effect``. Willing to pay everything
@@ -360,18 +360,14 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
 
     Parameters
     ----------
-    seed : int
-        Philox key (``draws="philox"``); seeds the generator if ``draws="numpy"``
-        and ``rng`` is not given.
-    path_ids : int array (n_paths,)
-        Global path numbers (the Philox counter's path word).
-    chargeoff_state, replace_closed, segment, ..., max_restructurings, snapshot_month, snapshot
-        As for :func:`simulator.model.engine.kernels.simulate_structural`.
-    panel : ignored
-        The kernel's loan-history recorder is checked against its own aggregates
-        (``tests/test_calibration.py``), not redone here.
-    vintage : float array (n_paths, n_months + 1, n_months + 1), optional
-        Zeroed; receives the vintage counts (see 10.).
+    run, book, economy, behaviour, losses, collections, restructuring, recorders
+        As for :func:`simulator.model.engine.kernels.simulate_structural`;
+        ``run.seed`` is the Philox key (``draws="philox"``) and seeds the
+        generator if ``draws="numpy"`` and ``rng`` is not given;
+        ``recorders.vintage`` receives the vintage counts (see 10.). The kernel's
+        loan-history recorder ``recorders.panel`` is ignored: it is checked
+        against the kernel's own aggregates (``tests/test_calibration.py``), not
+        redone here.
     draws : {"philox", "numpy"}
         ``"philox"``: the engine's words, counter ``(loan, month, block, path)``:
         from block 0, ``u0 = uniform32(w0)`` (employment), ``u1 = uniform32(w1)``
@@ -387,8 +383,27 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
     Returns
     -------
     numpy.ndarray of shape (n_paths, n_months + 1, N_METRICS)
-        ``n_months = unemployment.shape[1] - 1``; layout of :mod:`simulator.model.engine.layout`.
+        ``recorders.out``: ``n_months = unemployment.shape[1] - 1``; layout of
+        :mod:`simulator.model.engine.layout`.
     """
+    seed, path_ids, replace_closed = _fields(run, "seed path_ids replace_closed")
+    (segment, principal, arrears, apr, remaining_term, amortisation, dpd_state, income, savings, other_debt,
+     employed, original_principal, original_term, original_income, original_savings, birth_month,
+     risk_scale) = _fields(book, "segment principal arrears apr remaining_term amortisation dpd_state income savings "
+                           "other_debt employed original_principal original_term original_income original_savings "
+                           "birth_month risk_scale")
+    unemployment, separation, finding, income_growth = _fields(
+        economy, "unemployment separation finding income_growth")
+    (essential_share, replacement_rate, permanent_shock, transitory_shock, savings_target_months, missed_when_able,
+     willingness, prepayment) = _fields(behaviour, "essential_share replacement_rate permanent_shock transitory_shock "
+                                        "savings_target_months missed_when_able willingness prepayment")
+    chargeoff_state, penalty_uplift, recovery_rate, recovery_months, lifetime_months = _fields(losses, LOSSES_FIELDS)
+    contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start = _fields(
+        collections, COLLECTIONS_FIELDS)
+    (restructuring_start, on_job_loss, on_dpd_1_30, income_drop, take_probability, plan, plan_months, rate_cut,
+     max_restructurings) = _fields(restructuring, "start on_job_loss on_dpd_1_30 income_drop take_probability plan "
+                                   "plan_months rate_cut max_restructurings")
+    snapshot_month, snapshot, vintage, out = _fields(recorders, "snapshot_month snapshot vintage out")
     if draws not in ("philox", "numpy"):
         raise ValueError(f"draws must be 'philox' or 'numpy', got {draws!r}")
     if draws == "numpy" and rng is None:
@@ -397,7 +412,6 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
     n_paths = path_ids.shape[0]
     n_loans = np.asarray(segment).shape[0]
     n_months = unemployment.shape[1] - 1
-    out = np.zeros((n_paths, n_months + 1, N_METRICS))
     k0, k1 = seed_key_numpy(seed)
     essential_share = np.asarray(essential_share, dtype=float)
     willingness = np.asarray(willingness, dtype=float)
@@ -408,8 +422,6 @@ def structural_reference(seed, path_ids, chargeoff_state, replace_closed,
     original_savings = np.asarray(original_savings, dtype=float)
     contract_rate = np.asarray(apr, dtype=float) / 12.0
     birth_month = np.asarray(birth_month, dtype=np.int64)
-    if vintage is None:
-        vintage = np.zeros((n_paths, n_months + 1, n_months + 1))
     seg = np.asarray(segment, dtype=np.intp)
     template = dict(
         slot=np.arange(n_loans, dtype=np.intp), seg=seg, rate=contract_rate,
@@ -621,23 +633,18 @@ def roll_rate_cdf_numpy(thresholds, rho, z):
     return cdf
 
 
-def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
-                        segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
-                        original_principal, original_term, birth_month, risk_scale,
-                        thresholds, rho, cycle_z, penalty_uplift, recovery_rate, recovery_months,
-                        lifetime_months, contact_rate, cure_effect, instalment_effect, contact_capacity,
-                        collections_start, panel=None, vintage=None):
+def roll_rate_reference(run, book, economy, behaviour, losses, collections, recorders):
     """Roll-rate model in plain numpy: an independent re-implementation for tests and benchmarks.
 
     Takes the arguments of :func:`simulator.model.engine.kernels.simulate_roll_rate`
-    except ``out`` and returns the aggregates (``vintage``, if given, is filled as
-    the kernel fills it; ``panel`` is ignored). Each month a live loan in state
-    ``d`` of segment ``s`` draws ``u = uniform52(w0, w1)`` (Philox counter
+    (read by field name), fills ``recorders.out`` and ``recorders.vintage`` as the
+    kernel does and returns ``recorders.out`` (``recorders.panel`` is ignored).
+    Each month a live loan in state ``d`` of segment ``s`` draws ``u = uniform52(w0, w1)`` (Philox counter
     ``(loan, month, 0, path)``) and moves to the first outcome of
     :data:`ROLL_ORDER` whose conditional cumulative probability
     (:func:`roll_rate_cdf_numpy` at ``cycle_z[p, m]``) exceeds ``u``.
 
-    Collections (from month ``collections_start``): a delinquent loan is contacted
+    Collections (from month ``collections.start``): a delinquent loan is contacted
     if ``uniform32(w2) < contact_rate[d]`` and the path's contacts this month are
     below ``contact_capacity`` (first come first served in book order), whatever
     its draw. A contacted loan whose outcome is worse than ``d`` (a worse live
@@ -669,15 +676,22 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
     Returns
     -------
     numpy.ndarray of shape (n_paths, n_months + 1, N_METRICS)
-        ``n_months = cycle_z.shape[1] - 1``.
+        ``recorders.out``: ``n_months = cycle_z.shape[1] - 1``.
     """
+    seed, path_ids, replace_closed = _fields(run, "seed path_ids replace_closed")
+    (segment, principal, arrears, apr, remaining_term, amortisation, dpd_state, original_principal, original_term,
+     birth_month, risk_scale) = _fields(book, "segment principal arrears apr remaining_term amortisation dpd_state "
+                                        "original_principal original_term birth_month risk_scale")
+    (cycle_z,) = _fields(economy, "cycle_z")
+    thresholds, rho = _fields(behaviour, "thresholds rho")
+    chargeoff_state, penalty_uplift, recovery_rate, recovery_months, lifetime_months = _fields(losses, LOSSES_FIELDS)
+    contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start = _fields(
+        collections, COLLECTIONS_FIELDS)
+    vintage, out = _fields(recorders, "vintage out")
     path_ids = np.asarray(path_ids, dtype=np.int64)
     n_paths = path_ids.shape[0]
     n_loans = np.asarray(segment).shape[0]
     n_months = cycle_z.shape[1] - 1
-    out = np.zeros((n_paths, n_months + 1, N_METRICS))
-    if vintage is None:
-        vintage = np.zeros((n_paths, n_months + 1, n_months + 1))
     k0, k1 = seed_key_numpy(seed)
     original_principal = np.asarray(original_principal, dtype=float)
     original_term = np.asarray(original_term, dtype=np.int64)
@@ -791,15 +805,15 @@ def roll_rate_reference(seed, path_ids, chargeoff_state, replace_closed,
 
 
 # --------------------------------------------------------------------------- scenario -> inputs
-def _arguments(scenario, book, seed, path_ids):
-    """The kernel's positional arguments, built by the engine's own input code; only the kernel is redone here."""
+def _arguments(scenario, book, seed, path_ids, recorders):
+    """The kernel's arguments, built by the engine's own input code; only the kernel is redone here."""
     from simulator.model.engine.simulate import engine_months, roll_rate_arguments, structural_arguments
     from simulator.model.macro import macro_paths
 
     path_ids = np.asarray(path_ids, dtype=np.int64)
     macro = macro_paths(scenario.macro, seed, path_ids, engine_months(scenario))
     build = structural_arguments if scenario.behaviour.model == "structural" else roll_rate_arguments
-    return build(scenario, book, seed, path_ids, macro)
+    return build(scenario, book, seed, path_ids, macro, recorders)
 
 
 def reference_paths(scenario, book, seed, path_ids=None, draws="philox", rng=None):
@@ -816,19 +830,19 @@ def reference_paths(scenario, book, seed, path_ids=None, draws="philox", rng=Non
     aggregates : numpy.ndarray (n_paths, H + 1, N_METRICS)
     vintages : numpy.ndarray (n_paths, H + 1, H + 1)
     """
-    from simulator.model.engine.simulate import engine_months
+    from simulator.model.engine.simulate import engine_months, recorders_group
 
     if path_ids is None:
         path_ids = np.arange(scenario.run.paths, dtype=np.int64)
-    arguments = _arguments(scenario, book, seed, path_ids)
     n_engine = engine_months(scenario)
+    out = np.zeros((len(path_ids), n_engine + 1, N_METRICS))
     vintage = np.zeros((len(path_ids), n_engine + 1, n_engine + 1))
+    arguments = _arguments(scenario, book, seed, path_ids, recorders_group(out, vintage))
     if scenario.behaviour.model == "structural":
-        full = structural_reference(*arguments, vintage=vintage, draws=draws, rng=rng)
+        structural_reference(*arguments, draws=draws, rng=rng)
     elif draws != "philox":
         raise ValueError("the roll-rate reference only has draws='philox'")
     else:
-        full = roll_rate_reference(*arguments, vintage=vintage)
-    assert full.shape[1] == n_engine + 1
+        roll_rate_reference(*arguments)
     horizon = scenario.run.horizon_months + 1
-    return full[:, :horizon], vintage[:, :horizon, :horizon]
+    return out[:, :horizon], vintage[:, :horizon, :horizon]

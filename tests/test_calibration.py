@@ -65,6 +65,8 @@ def recorded(request):
     """An 800-loan, 12-month history of each model, and the same scenario run by :func:`simulator.run`."""
     scenario = load_scenario(SCENARIOS / request.param).with_loans(800).with_run(
         horizon_months=RECORDER_MONTHS, paths=1, seed=RECORDER_SEED)
+    # engine_history draws book and path from one seed; simulator.run draws the book from portfolio.seed
+    scenario = scenario.model_copy(update={"portfolio": scenario.portfolio.model_copy(update={"seed": RECORDER_SEED})})
     frame, macro = engine_history(scenario, RECORDER_SEED)
     history = history_from_frame(frame, request.param)  # raises on any impossible move or malformed panel
     results = simulator.run(scenario)

@@ -477,7 +477,7 @@ def test_roll_rate_nothing_live_beyond_chargeoff():
 def test_structural_snapshot_matches_reference():
     from simulator.model.engine.kernels import simulate_structural
     from simulator.model.engine.layout import N_METRICS as n_metrics
-    from simulator.model.engine.simulate import structural_arguments
+    from simulator.model.engine.simulate import recorders_group, structural_arguments
     from simulator.model.macro import macro_paths
 
     scenario = small_scenario()
@@ -485,13 +485,17 @@ def test_structural_snapshot_matches_reference():
     path_ids = np.arange(2, dtype=np.int64)
     macro = macro_paths(scenario.macro, 3, path_ids, scenario.run.horizon_months)
     month = scenario.run.horizon_months - 2
+
+    def recorders(snapshot):
+        out = np.zeros((2, scenario.run.horizon_months + 1, n_metrics))
+        vintage = np.zeros((2, scenario.run.horizon_months + 1, scenario.run.horizon_months + 1))
+        return recorders_group(out, vintage, month, snapshot)
+
     engine = np.full((book.n_loans, 7), np.nan)
-    out = np.zeros((2, scenario.run.horizon_months + 1, n_metrics))
-    vintage = np.zeros((2, scenario.run.horizon_months + 1, scenario.run.horizon_months + 1))
-    simulate_structural(*structural_arguments(scenario, book, 3, path_ids, macro, month, engine), vintage, out)
+    simulate_structural(*structural_arguments(scenario, book, 3, path_ids, macro, recorders(engine)))
     reference = np.full((book.n_loans, 7), np.nan)
     from tests.reference_numpy import structural_reference
-    structural_reference(*structural_arguments(scenario, book, 3, path_ids, macro, month, reference))
+    structural_reference(*structural_arguments(scenario, book, 3, path_ids, macro, recorders(reference)))
     np.testing.assert_array_equal(engine[:, [0, 1, 6]], reference[:, [0, 1, 6]])
     np.testing.assert_allclose(engine[:, 2:6], reference[:, 2:6], rtol=1e-9)
     assert set(np.unique(engine[:, 0])) <= set(range(7)) and engine[:, 1].min() == 0
@@ -628,7 +632,8 @@ def test_kernels_birth_months_and_risk_scale(model, balance_sheet, actions):
     reachable from a scenario, where originations turn replacement off).
     """
     from simulator.model.engine.kernels import simulate_roll_rate, simulate_structural
-    from simulator.model.engine.simulate import engine_months, roll_rate_arguments, structural_arguments
+    from simulator.model.engine.simulate import (engine_months, recorders_group, roll_rate_arguments,
+                                                 structural_arguments)
     from simulator.model.macro import macro_paths
     from tests.reference_numpy import roll_rate_reference, structural_reference
 
@@ -649,15 +654,18 @@ def test_kernels_birth_months_and_risk_scale(model, balance_sheet, actions):
                          else (simulate_roll_rate, roll_rate_arguments))
     reference = structural_reference if model == "structural" else roll_rate_reference
 
-    def engine(loans):
+    def simulate(implementation, loans):
+        """Aggregates and vintages of the kernel or of the reference on ``loans``."""
         out = np.zeros((N_PATHS, n_months + 1, N_METRICS))
         vintage = np.zeros((N_PATHS, n_months + 1, n_months + 1))
-        kernel(*arguments(scenario, loans, SEED, path_ids, macro), vintage, out)
+        implementation(*arguments(scenario, loans, SEED, path_ids, macro, recorders_group(out, vintage)))
         return out, vintage
 
+    def engine(loans):
+        return simulate(kernel, loans)
+
     out, vintage = engine(never)
-    ref_vintage = np.zeros_like(vintage)
-    ref = reference(*arguments(scenario, never, SEED, path_ids, macro), vintage=ref_vintage)
+    ref, ref_vintage = simulate(reference, never)
     for k, name in enumerate(METRIC_NAMES):
         if k in COUNT_METRICS:
             np.testing.assert_array_equal(ref[:, :, k], out[:, :, k], err_msg=f"metric {name}")

@@ -23,16 +23,16 @@ import pandas as pd
 import yaml
 from scipy import special
 
+from ..inputs.errors import InputError
+from ..inputs.history import extract_transitions, read_history, read_macro
+from ..inputs.scenario import ROLL_RATE_COLUMNS, load_scenario
 from ..model.engine import layout as L
 from ..model.engine.kernels import (PANEL_BALANCE, PANEL_COLUMNS, PANEL_NEW_BALANCE, PANEL_NEW_STATE, PANEL_STATE,
                                     ROLL_ORDER, simulate_roll_rate, simulate_structural)
-from ..model.engine.simulate import (engine_months, roll_order_thresholds, roll_rate_arguments, settle_borrowers,
-                              structural_arguments)
-from ..inputs.errors import InputError
+from ..model.engine.simulate import (engine_months, recorders_group, roll_order_thresholds, roll_rate_arguments,
+                                     settle_borrowers, structural_arguments)
 from ..model.macro import macro_paths
 from ..model.portfolio import build_book, originations, with_new_lending
-from ..inputs.history import extract_transitions, read_history, read_macro
-from ..inputs.scenario import ROLL_RATE_COLUMNS, load_scenario
 from .presenter import presenter
 from .results import json_number, write_atomically
 from .rollrates import bootstrap_cohort, cohort_estimate, fit_credit_cycle, satellite_regression
@@ -55,6 +55,10 @@ def engine_history(scenario, seed, first_month=FIRST_MONTH_LABEL):
     ----------
     scenario : Scenario
     seed : int
+        The history's seed, for its book (synthetic book, settling, new loans) and
+        its path alike: another seed is another lender's book and history. (A run,
+        :func:`simulator.workflows.results.run`, draws its book from
+        ``portfolio.seed`` instead; with ``portfolio.seed == seed`` the two agree.)
     first_month : str
         ``YYYY-MM`` label of month 0.
 
@@ -78,10 +82,11 @@ def engine_history(scenario, seed, first_month=FIRST_MONTH_LABEL):
     panel = np.full((book.n_loans, n_engine + 1, PANEL_COLUMNS), np.nan)
     out = np.zeros((1, n_engine + 1, L.N_METRICS))
     vintage = np.zeros((1, n_engine + 1, n_engine + 1))
+    recorders = recorders_group(out, vintage, panel=panel)
     if scenario.behaviour.model == "structural":
-        simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, panel=panel), vintage, out)
+        simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, recorders))
     else:
-        simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, panel=panel), vintage, out)
+        simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, recorders))
     panel = panel[:, :n_months + 1]
     history = _panel_rows(panel, np.asarray(book.segment_names)[book.segment], _month_labels(first_month, n_months))
     macro_frame = pd.DataFrame({"month": _month_labels(first_month, n_months),
@@ -97,7 +102,7 @@ def _month_labels(first_month, n_months):
 
 
 def _panel_rows(panel, segment_names, labels):
-    """Rows of the history from the kernel's recorder (see :func:`simulator.model.engine.kernels.simulate_structural`).
+    """Rows of the history from the kernel's recorder (``panel`` of :class:`simulator.model.engine.groups.Recorders`).
 
     A loan written into slot ``i`` in month ``b`` has its first row at ``b`` (its
     state when written) and one row per later month until its exit; its id is

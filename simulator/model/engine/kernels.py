@@ -9,9 +9,10 @@ paths. Random numbers come from :mod:`simulator.model.engine.rng`, counter
 loan-month (words: employment, willingness, the two 12-bit income-shock indices,
 prepayment) and a second one (block 1) only when it needs more: a collections
 contact (word 1), a restructuring take-up (word 2), a replacement borrower's
-employment (word 3). Kernels only compute: arguments are arrays and
-scalars, outputs are written into ``out`` (zeroed by the caller), and nothing
-is allocated per loan-month.
+employment (word 3). Kernels only compute: their arguments are a few named
+groups of arrays and scalars (:mod:`simulator.model.engine.groups`), outputs are
+written into the arrays of the ``recorders`` group (``out`` zeroed by the
+caller), and nothing is allocated per loan-month.
 
 Shared conventions (see :mod:`simulator.model.engine.layout` for ``out``):
 
@@ -19,10 +20,10 @@ Shared conventions (see :mod:`simulator.model.engine.layout` for ``out``):
   interest at ``APR (1 + uplift) / 12`` a month), ``n`` remaining instalments,
   ``d`` live delinquency state (0..6). The schedule advances every month whether
   or not the borrower pays: a missed instalment moves into ``A``.
-* A loan in state ``chargeoff_state`` (= charge-off DPD / 30) that misses again is
-  charged off: ``B + A`` is written off and ``recovery_rate`` of it comes back in
-  equal parts over the next ``recovery_months`` months (at once if 0).
-* Under the constant balance sheet (``replace_closed``) a loan that matures,
+* A loan in state ``losses.chargeoff_state`` (= charge-off DPD / 30) that misses again is
+  charged off: ``B + A`` is written off and ``losses.recovery_rate`` of it comes back in
+  equal parts over the next ``losses.recovery_months`` months (at once if 0).
+* Under the constant balance sheet (``run.replace_closed``) a loan that matures,
   prepays or is charged off is replaced at the end of the month by a new current
   loan from the slot's origination template; under run-off the slot stays empty.
 """
@@ -43,7 +44,7 @@ from .shocks import SHOCK_BITS
 SNAPSHOT_COLUMNS = 7
 PANEL_STATE, PANEL_BALANCE, PANEL_NEW_STATE, PANEL_NEW_BALANCE = range(4)
 PANEL_COLUMNS = 4
-"""Columns of the loan-history recorder ``panel`` (see :func:`simulate_structural`)."""
+"""Columns of the loan-history recorder ``panel`` (see :class:`~simulator.model.engine.groups.Recorders`)."""
 FIRST_90_STATE = 4
 """First live state beyond 90 DPD (91-120)."""
 RESTRUCTURED_FLAG = 8
@@ -126,7 +127,7 @@ def _new_loan(out, p, m, principal, term, monthly_rate):
 
 @njit(cache=True, inline="always")
 def _snapshot(snapshot, i, state, employed, savings, permanent_income, principal, arrears, remaining_term):
-    """One loan's row of the settling snapshot (columns as in :func:`simulate_structural`)."""
+    """One loan's row of the settling snapshot (columns as in :class:`~simulator.model.engine.groups.Recorders`)."""
     snapshot[i, 0] = state
     snapshot[i, 1] = 1.0 if employed else 0.0
     snapshot[i, 2] = savings
@@ -184,105 +185,80 @@ def _contacted(out, p, m, state, u_contact, contact_rate, contact_capacity):
 
 
 @njit(cache=True, parallel=True)
-def simulate_structural(seed, path_ids, chargeoff_state, replace_closed,
-                        segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
-                        income, savings, other_debt, employed,
-                        original_principal, original_term, original_income, original_savings,
-                        birth_month, risk_scale,
-                        unemployment, separation, finding, income_growth,
-                        essential_share, replacement_rate, permanent_shock, transitory_shock,
-                        savings_target_months, missed_when_able, willingness,
-                        prepayment, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
-                        contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start,
-                        restructuring_start, on_job_loss, on_dpd_1_30, income_drop, take_probability, plan,
-                        plan_months, rate_cut, max_restructurings,
-                        snapshot_month, snapshot, panel, vintage, out):
+def simulate_structural(run, book, economy, behaviour, losses, collections, restructuring, recorders):
     """Structural borrower model (DESIGN 3.2), one month at a time for every loan of every path.
 
     Each month, for each loan:
 
     1. employment: an employed borrower loses the job with probability
-       ``separation[p, m, s]``; an unemployed one finds a job with ``finding[p, m, s]``;
+       ``economy.separation[p, m, s]`` (times ``book.risk_scale``); an unemployed
+       one finds a job with ``economy.finding[p, m, s]``;
     2. income: ``P *= income_growth[p, m] * permanent_shock[k1]``; income is
        ``P * transitory_shock[k2]`` when employed, else ``replacement_rate * P``
        (``k1``, ``k2``: 12-bit draws; the shocks are mean-one tables, see
        :mod:`simulator.model.engine.shocks`);
-    3. payment: cash on hand ``c = savings + income - essential_share[s] P - other_debt``.
+    3. restructuring, from ``restructuring.start``: an eligible loan takes a plan
+       with ``take_probability`` (see :class:`~simulator.model.engine.groups.Restructuring`);
+    4. payment: cash on hand ``c = savings + income - essential_share[s] P - other_debt``.
        A willing borrower (current: with probability ``1 - missed_when_able``, the
-       payment friction plus strategic default; in state d: ``willingness[d]``) pays instalment plus arrears if ``c`` covers
+       payment friction plus strategic default; in state d: ``willingness[d]``, raised
+       for a borrower collections contact, see :class:`~simulator.model.engine.groups.Collections`)
+       pays instalment plus arrears if ``c`` covers
        them (cure to current), else the instalment alone if ``c`` covers it (stays in
        its bucket); otherwise the instalment is missed (one bucket worse);
-    4. savings: what is left, ``max(c - paid, 0)``, capped at
+    5. savings: what is left, ``max(c - paid, 0)``, capped at
        ``savings_target_months`` months of essential spending;
-    5. a current loan prepays in full with probability ``prepayment``;
-    6. amortisation, penalty interest, charge-off, recoveries, replacement.
+    6. a current loan prepays in full with probability ``prepayment``;
+    7. amortisation, penalty interest, charge-off, recoveries, replacement.
 
     Parameters
     ----------
-    seed : int
-    path_ids : int64 array (n_paths,)
-        Global path numbers (the random streams' keys); row ``k`` of ``out`` is path ``path_ids[k]``.
-    chargeoff_state : int
-    replace_closed : bool
-    segment ... original_savings : arrays (n_loans,)
-        The :class:`~simulator.model.portfolio.LoanBook` columns.
-    birth_month : int32 array (n_loans,)
-        Month the loan is written (0: the opening book); the slot is empty before.
-    risk_scale : float array (n_loans,)
-        Multiplies the borrower's job-loss probability and payment friction.
-    unemployment, separation, finding : float arrays (n_paths, n_months + 1, n_segments)
-        Segment unemployment rate and the monthly job-loss and job-finding
-        probabilities that track it. A replacement borrower is unemployed with the
-        segment's current rate, so the book's employment mix stays that of the
-        economy (like-for-like replacement).
-    income_growth : float array (n_paths, n_months + 1)
-        Monthly growth factor ``(1 + g)^(1/12)`` for annual income growth ``g``.
-    essential_share : float array (n_segments,)
-    permanent_shock, transitory_shock : float arrays (SHOCK_POINTS,)
-        Equiprobable mean-one income shock factors.
-    willingness : float array (7,)
-        Index 0 unused.
-    lifetime_months : int
-        Window of the lifetime forward losses (see :func:`_charge_off`).
-    contact_rate : float array (7,)
-        Collections: chance a delinquent account in each state is contacted a month.
-    cure_effect, instalment_effect : float
-        A contacted borrower's willingness ``w`` becomes ``w + (1 - w) effect`` for
-        paying in full and for paying the instalment.
-    contact_capacity : float
-        Contacts possible per path and month (``inf``: unlimited), first come first served.
-    collections_start, restructuring_start : int
-        First month of each action (:data:`NEVER` when off).
-    on_job_loss, on_dpd_1_30 : bool
-        Restructuring eligibility: a job lost this month; a loan 1-30 DPD.
-    income_drop : float
-        Also eligible when income this month is below ``(1 - income_drop) P`` (0: not used).
-    take_probability : float
-        Offer rate x take-up rate.
-    plan, plan_months, rate_cut : int, int, float
-        :data:`HOLIDAY` (no instalment for ``plan_months``, interest capitalised,
-        term extended), :data:`EXTENSION` (term + ``plan_months``) or :data:`RATE_CUT`
-        (rate x (1 - rate_cut)); the arrears are capitalised and the loan is current,
-        flagged restructured.
-    max_restructurings : int
-        Plans per loan at most.
-    snapshot_month : int
-        Month at which path 0's loans are recorded into ``snapshot`` (-1: never).
-    snapshot : float array (n_loans, SNAPSHOT_COLUMNS)
-        Per loan at ``snapshot_month``: state, employed (1/0), savings, permanent
-        income, scheduled principal, arrears, remaining term.
-    panel : float array (n_recorded, n_months + 1, PANEL_COLUMNS), NaN-filled
-        Loan-month history of path 0's first ``n_recorded`` slots (``n_recorded = 0``:
-        none), the input of :func:`simulator.workflows.calibration.engine_history`. Per slot
-        and month: ``PANEL_STATE``/``PANEL_BALANCE``, the month-end state (0-6, 7
-        charged off, 8 closed) and balance of the loan live at the start of the
-        month; ``PANEL_NEW_STATE``/``PANEL_NEW_BALANCE``, a loan written in the slot
-        that month (the opening book at month 0, originations, replacements).
-    vintage : float array (n_paths, n_months + 1, n_months + 1), zeroed
-        ``vintage[p, v, k]``: loans written in month v (v = 0: the opening book) that
-        first reach 90+ DPD, or are charged off, k months after being written.
-    out : float array (n_paths, n_months + 1, N_METRICS), zeroed.
+    run : :class:`~simulator.model.engine.groups.Run`
+        Seed, global path numbers, constant balance sheet or run-off.
+    book : :class:`~simulator.model.engine.groups.Book`
+        The loans and their borrowers.
+    economy : :class:`~simulator.model.engine.groups.Economy`
+        Unemployment, job-loss and job-finding rates, income growth per path and month.
+    behaviour : :class:`~simulator.model.engine.groups.Behaviour`
+        The borrowers' spending, income shocks, willingness to pay and prepayment.
+    losses : :class:`~simulator.model.engine.groups.Losses`
+        Penalty interest, charge-off state, recoveries, forward-loss window.
+    collections : :class:`~simulator.model.engine.groups.Collections`
+    restructuring : :class:`~simulator.model.engine.groups.Restructuring`
+        The management actions (``start = NEVER`` when off).
+    recorders : :class:`~simulator.model.engine.groups.Recorders`
+        The outputs, written in place: ``out`` (aggregates), ``vintage``, and path
+        0's ``snapshot`` at ``snapshot_month`` and loan history ``panel``.
     """
+    # Every field the prange loop uses is unpacked into a local first, so the loop below is the code it was
+    # before the groups. Inside the loop numba would reach a group's field through the tuple's memory on every
+    # access (measured 3-4 % slower) and would silently drop writes to an array reached that way (numba
+    # issue #5872).
+    seed, path_ids, replace_closed = run.seed, run.path_ids, run.replace_closed
+    segment, principal, arrears, apr = book.segment, book.principal, book.arrears, book.apr
+    remaining_term, amortisation, dpd_state = book.remaining_term, book.amortisation, book.dpd_state
+    income, savings, other_debt, employed = book.income, book.savings, book.other_debt, book.employed
+    original_principal, original_term = book.original_principal, book.original_term
+    original_income, original_savings = book.original_income, book.original_savings
+    birth_month, risk_scale = book.birth_month, book.risk_scale
+    unemployment, separation, finding = economy.unemployment, economy.separation, economy.finding
+    income_growth = economy.income_growth
+    essential_share, replacement_rate = behaviour.essential_share, behaviour.replacement_rate
+    permanent_shock, transitory_shock = behaviour.permanent_shock, behaviour.transitory_shock
+    savings_target_months, missed_when_able = behaviour.savings_target_months, behaviour.missed_when_able
+    willingness, prepayment = behaviour.willingness, behaviour.prepayment
+    chargeoff_state, penalty_uplift = losses.chargeoff_state, losses.penalty_uplift
+    recovery_rate, recovery_months = losses.recovery_rate, losses.recovery_months
+    lifetime_months = losses.lifetime_months
+    contact_rate, cure_effect, instalment_effect = (collections.contact_rate, collections.cure_effect,
+                                                    collections.instalment_effect)
+    contact_capacity, collections_start = collections.contact_capacity, collections.start
+    restructuring_start, max_restructurings = restructuring.start, restructuring.max_restructurings
+    on_job_loss, on_dpd_1_30 = restructuring.on_job_loss, restructuring.on_dpd_1_30
+    income_drop, take_probability = restructuring.income_drop, restructuring.take_probability
+    plan, plan_months, rate_cut = restructuring.plan, restructuring.plan_months, restructuring.rate_cut
+    snapshot_month, snapshot, panel = recorders.snapshot_month, recorders.snapshot, recorders.panel
+    vintage, out = recorders.vintage, recorders.out
     n_paths = path_ids.shape[0]
     n_loans = segment.shape[0]
     n_months = out.shape[1] - 1
@@ -455,32 +431,55 @@ def conditional_roll_cdf(thresholds, sqrt_rho, sqrt_one_minus_rho, z, cdf):
 
 
 @njit(cache=True, parallel=True)
-def simulate_roll_rate(seed, path_ids, chargeoff_state, replace_closed,
-                       segment, principal, arrears, apr, remaining_term, amortisation, dpd_state,
-                       original_principal, original_term, birth_month, risk_scale,
-                       thresholds, rho, cycle_z, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
-                       contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start,
-                       panel, vintage, out):
+def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recorders):
     """Roll-rate model: each month a loan moves by its segment's conditional transition row.
 
     The row of state ``d`` is the one-factor conditional distribution given the
-    path's cycle index ``cycle_z[p, m]`` (:func:`conditional_roll_cdf`); ``thresholds``
-    ``(n_segments, 7, 9)`` are ``Phi^-1`` of the base cumulative probabilities in
-    :data:`ROLL_ORDER`, scaled so that the base matrix is the average over the cycle.
+    path's cycle index ``economy.cycle_z[p, m]`` (:func:`conditional_roll_cdf`);
+    ``behaviour.thresholds`` ``(n_segments, 7, 9)`` are ``Phi^-1`` of the base
+    cumulative probabilities in :data:`ROLL_ORDER`, scaled so that the base matrix
+    is the average over the cycle.
     Cash follows the move: to current pays instalment and arrears; staying pays the
     instalment; a partial cure pays the instalment and the cured share of arrears;
     a worse state adds the instalment to arrears; closed repays everything early
     (prepayment); charged off writes off ``B + A``. Current loans close at maturity.
 
-    New loans (``birth_month``) start current; ``risk_scale`` below 1 sends that share
+    New loans (``book.birth_month``) start current; ``book.risk_scale`` below 1 sends that share
     of a current loan's moves into delinquency back to current (better underwriting).
-    ``vintage`` and ``panel`` as in :func:`simulate_structural`.
+    ``vintage`` and ``panel`` as in :func:`simulate_structural`
+    (the snapshot is not used).
 
     Collections: a delinquent loan about to roll worse (or be charged off) that is
     contacted (``contact_rate``, capacity as in the structural kernel) cures instead
     with probability ``cure_effect`` and stays (pays the instalment) with
     probability ``instalment_effect``.
+
+    Parameters
+    ----------
+    run : :class:`~simulator.model.engine.groups.Run`
+    book : :class:`~simulator.model.engine.groups.Book`
+        Only the loan columns are read (no borrowers).
+    economy : :class:`~simulator.model.engine.groups.RollRateEconomy`
+    behaviour : :class:`~simulator.model.engine.groups.RollRateBehaviour`
+    losses : :class:`~simulator.model.engine.groups.Losses`
+    collections : :class:`~simulator.model.engine.groups.Collections`
+    recorders : :class:`~simulator.model.engine.groups.Recorders`
     """
+    # Every field the prange loop uses is unpacked into a local first (see simulate_structural).
+    seed, path_ids, replace_closed = run.seed, run.path_ids, run.replace_closed
+    segment, principal, arrears, apr = book.segment, book.principal, book.arrears, book.apr
+    remaining_term, amortisation, dpd_state = book.remaining_term, book.amortisation, book.dpd_state
+    original_principal, original_term = book.original_principal, book.original_term
+    birth_month, risk_scale = book.birth_month, book.risk_scale
+    cycle_z = economy.cycle_z
+    thresholds, rho = behaviour.thresholds, behaviour.rho
+    chargeoff_state, penalty_uplift = losses.chargeoff_state, losses.penalty_uplift
+    recovery_rate, recovery_months = losses.recovery_rate, losses.recovery_months
+    lifetime_months = losses.lifetime_months
+    contact_rate, cure_effect, instalment_effect = (collections.contact_rate, collections.cure_effect,
+                                                    collections.instalment_effect)
+    contact_capacity, collections_start = collections.contact_capacity, collections.start
+    panel, vintage, out = recorders.panel, recorders.vintage, recorders.out
     n_paths = path_ids.shape[0]
     n_loans = segment.shape[0]
     n_months = out.shape[1] - 1

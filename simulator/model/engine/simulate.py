@@ -14,9 +14,11 @@ import numpy as np
 from scipy.special import ndtri
 
 from ...inputs.errors import InputError
-from ..macro import macro_paths
 from ...inputs.scenario import DPD_STATE_KEYS, ActionsSpec
+from ..macro import macro_paths
 from ..portfolio import LoanBook
+from .groups import (Behaviour, Book, Collections, Economy, Losses, Recorders, Restructuring, RollRateBehaviour,
+                     RollRateEconomy, Run)
 from .kernels import (EXTENSION, HOLIDAY, NEVER, PANEL_COLUMNS, RATE_CUT, ROLL_ORDER, SNAPSHOT_COLUMNS,
                       simulate_roll_rate, simulate_structural)
 from .layout import N_LIVE_STATES, N_METRICS
@@ -24,6 +26,9 @@ from .shocks import equiprobable_lognormal
 
 NO_PANEL = np.zeros((0, 0, PANEL_COLUMNS))
 """The kernels' loan-history recorder when no history is recorded."""
+
+NO_SNAPSHOT = np.zeros((0, SNAPSHOT_COLUMNS))
+"""The structural kernel's snapshot recorder when no snapshot is taken."""
 
 SETTLE_STREAM = 2
 """Key of the seed sequence that picks donors in :func:`settle_borrowers`."""
@@ -174,10 +179,11 @@ def simulate_paths(scenario, book, seed, progress=None, threads=None):
         central = {name: level[:n_months + 1] for name, level in macro.central.items()}
         out = np.zeros((len(path_ids), n_engine + 1, N_METRICS))
         vintage = np.zeros((len(path_ids), n_engine + 1, n_engine + 1))
+        recorders = recorders_group(out, vintage)
         if scenario.behaviour.model == "structural":
-            simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro), vintage, out)
+            simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, recorders))
         else:
-            simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro), vintage, out)
+            simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, recorders))
         aggregates[start:start + len(path_ids)] = out[:, :n_months + 1]
         vintages[start:start + len(path_ids)] = vintage[:, :n_months + 1, :n_months + 1]
         if progress is not None:
@@ -196,66 +202,123 @@ def engine_months(scenario):
     return scenario.run.horizon_months + scenario.provisioning.ifrs9.lifetime_months
 
 
-def _shared_kernel_args(scenario, book):
-    behaviour = scenario.behaviour
-    chargeoff_state = behaviour.chargeoff_dpd // 30
+def structural_arguments(scenario, book, seed, path_ids, macro, recorders):
+    """The arguments of :func:`simulate_structural` for a block of paths, in order.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    book : LoanBook
+    seed : int
+    path_ids : int64 array (n_paths,)
+    macro : MacroPaths
+        The block's macro paths (:func:`simulator.model.macro.macro_paths`).
+    recorders : Recorders
+        The outputs (:func:`recorders_group`).
+    """
+    return (run_group(scenario, seed, path_ids), book_group(book), economy_group(scenario, macro),
+            behaviour_group(scenario), losses_group(scenario), collections_group(scenario),
+            restructuring_group(scenario), recorders)
+
+
+def roll_rate_arguments(scenario, book, seed, path_ids, macro, recorders):
+    """The arguments of :func:`simulate_roll_rate` for a block of paths, in order (parameters as for
+    :func:`structural_arguments`)."""
+    return (run_group(scenario, seed, path_ids), book_group(book), roll_rate_economy_group(scenario, macro),
+            roll_rate_behaviour_group(scenario), losses_group(scenario), collections_group(scenario), recorders)
+
+
+def run_group(scenario, seed, path_ids):
+    """The paths to simulate and the balance sheet: replacement under the constant balance sheet, unless new
+    lending is modelled by originations."""
     replace_closed = scenario.run.balance_sheet == "constant" and scenario.actions.originations is None
-    loans = (book.segment, book.principal, book.arrears, book.apr, book.remaining_term, book.amortisation,
-             book.dpd_state)
-    return chargeoff_state, replace_closed, loans
+    return Run(seed=seed, path_ids=path_ids, replace_closed=replace_closed)
 
 
-def structural_arguments(scenario, book, seed, path_ids, macro, snapshot_month=-1, snapshot=None, panel=None):
-    """Positional arguments of :func:`simulate_structural` (all but ``vintage`` and ``out``) for a block of paths;
-    ``snapshot`` and ``panel`` are the optional recorders."""
-    behaviour = scenario.behaviour
-    spec = behaviour.structural
-    segments = scenario.portfolio.segments
-    sensitivity = np.array([s.unemployment_sensitivity for s in segments])
+def book_group(book):
+    """The kernels' view of a :class:`~simulator.model.portfolio.LoanBook`: its columns, the same arrays."""
+    return Book(**{name: getattr(book, name) for name in Book._fields})
+
+
+def economy_group(scenario, macro):
+    """The structural model's economy: segment labour-market rates (:func:`labour_market_rates`) and monthly
+    income growth factors."""
+    spec = scenario.behaviour.structural
+    sensitivity = np.array([s.unemployment_sensitivity for s in scenario.portfolio.segments])
     unemployment, separation, finding = labour_market_rates(
         macro.unemployment, sensitivity, scenario.macro.baseline.unemployment_pct / 100.0,
         spec.job_finding_pct / 100.0, spec.job_finding_elasticity)
-    permanent_sd = spec.permanent_income_sd_pct / 100.0 / np.sqrt(12.0)
     income_growth = (1.0 + macro.income_growth) ** (1.0 / 12.0)
-    chargeoff_state, replace_closed, loans = _shared_kernel_args(scenario, book)
-    return (seed, path_ids, chargeoff_state, replace_closed, *loans,
-            book.income, book.savings, book.other_debt, book.employed,
-            book.original_principal, book.original_term, book.original_income, book.original_savings,
-            book.birth_month, book.risk_scale,
-            unemployment, separation, finding, income_growth,
-            np.array([s.essential_spending_pct / 100.0 for s in segments]),
-            spec.replacement_rate_pct / 100.0, equiprobable_lognormal(permanent_sd),
-            equiprobable_lognormal(spec.transitory_income_sd_pct / 100.0),
-            spec.savings_target_months, (spec.strategic_default_pct + spec.payment_friction_pct) / 100.0,
-            np.array(spec.willingness.by_state(current=1.0)),
-            behaviour.prepayment_pct / 100.0, behaviour.penalty_rate_uplift_pct / 100.0,
-            behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months,
-            scenario.provisioning.ifrs9.lifetime_months,
-            *collections_arguments(scenario), *restructuring_arguments(scenario),
-            snapshot_month, snapshot if snapshot is not None else np.zeros((0, SNAPSHOT_COLUMNS)),
-            NO_PANEL if panel is None else panel)
+    return Economy(unemployment=unemployment, separation=separation, finding=finding, income_growth=income_growth)
 
 
-def collections_arguments(scenario):
-    """Kernel arguments of the collections action: contact rates by state, effects, capacity, start month."""
+def roll_rate_economy_group(scenario, macro):
+    """The roll-rate model's economy: the cycle index (:func:`roll_rate_cycle_index`)."""
+    return RollRateEconomy(cycle_z=roll_rate_cycle_index(scenario, macro))
+
+
+def behaviour_group(scenario):
+    """The structural model's borrowers, the scenario's percentages as fractions."""
+    behaviour = scenario.behaviour
+    spec = behaviour.structural
+    permanent_sd = spec.permanent_income_sd_pct / 100.0 / np.sqrt(12.0)
+    return Behaviour(
+        essential_share=np.array([s.essential_spending_pct / 100.0 for s in scenario.portfolio.segments]),
+        replacement_rate=spec.replacement_rate_pct / 100.0,
+        permanent_shock=equiprobable_lognormal(permanent_sd),
+        transitory_shock=equiprobable_lognormal(spec.transitory_income_sd_pct / 100.0),
+        savings_target_months=spec.savings_target_months,
+        missed_when_able=(spec.strategic_default_pct + spec.payment_friction_pct) / 100.0,
+        willingness=np.array(spec.willingness.by_state(current=1.0)),
+        prepayment=behaviour.prepayment_pct / 100.0)
+
+
+def roll_rate_behaviour_group(scenario):
+    """The roll-rate model's transitions: one-factor thresholds (:func:`roll_rate_thresholds`) and correlation."""
+    return RollRateBehaviour(thresholds=roll_rate_thresholds(scenario),
+                             rho=scenario.behaviour.roll_rate.asset_correlation_pct / 100.0)
+
+
+def losses_group(scenario):
+    """Penalty interest, charge-off, recoveries and the forward-loss window, shared by both models."""
+    behaviour = scenario.behaviour
+    return Losses(chargeoff_state=behaviour.chargeoff_dpd // 30,
+                  penalty_uplift=behaviour.penalty_rate_uplift_pct / 100.0,
+                  recovery_rate=behaviour.recovery.rate_pct / 100.0, recovery_months=behaviour.recovery.months,
+                  lifetime_months=scenario.provisioning.ifrs9.lifetime_months)
+
+
+def collections_group(scenario):
+    """The collections action: contact rates by state, effects, capacity, start month (off: :data:`NEVER`)."""
     spec = scenario.actions.collections
     if spec is None or spec.start_month > scenario.run.horizon_months:
-        return np.zeros(N_LIVE_STATES), 0.0, 0.0, np.inf, NEVER
+        return Collections(contact_rate=np.zeros(N_LIVE_STATES), cure_effect=0.0, instalment_effect=0.0,
+                           contact_capacity=np.inf, start=NEVER)
     capacity = np.inf if spec.capacity_accounts_per_month is None else float(spec.capacity_accounts_per_month)
-    return (np.array(spec.contact_pct.by_state()), spec.cure_effect_pct / 100.0,
-            spec.instalment_effect_pct / 100.0, capacity, spec.start_month)
+    return Collections(contact_rate=np.array(spec.contact_pct.by_state()), cure_effect=spec.cure_effect_pct / 100.0,
+                       instalment_effect=spec.instalment_effect_pct / 100.0, contact_capacity=capacity,
+                       start=spec.start_month)
 
 
-def restructuring_arguments(scenario):
-    """Kernel arguments of the restructuring action (see :func:`simulate_structural`)."""
+def restructuring_group(scenario):
+    """The restructuring action (off: starts :data:`NEVER`)."""
     spec = scenario.actions.restructuring
     if spec is None or spec.start_month > scenario.run.horizon_months:
-        return NEVER, False, False, 0.0, 0.0, HOLIDAY, 1, 0.0, 0
-    plan = {"holiday": HOLIDAY, "extension": EXTENSION, "rate_cut": RATE_CUT}[spec.plan]
-    return (spec.start_month, spec.on_job_loss, spec.on_dpd_1_30,
-            0.0 if spec.income_drop_pct is None else spec.income_drop_pct / 100.0,
-            spec.offer_pct / 100.0 * spec.take_up_pct / 100.0, plan, spec.months, spec.rate_cut_pct / 100.0,
-            spec.max_per_loan)
+        return Restructuring(start=NEVER, on_job_loss=False, on_dpd_1_30=False, income_drop=0.0,
+                             take_probability=0.0, plan=HOLIDAY, plan_months=1, rate_cut=0.0, max_restructurings=0)
+    return Restructuring(
+        start=spec.start_month, on_job_loss=spec.on_job_loss, on_dpd_1_30=spec.on_dpd_1_30,
+        income_drop=0.0 if spec.income_drop_pct is None else spec.income_drop_pct / 100.0,
+        take_probability=spec.offer_pct / 100.0 * spec.take_up_pct / 100.0,
+        plan={"holiday": HOLIDAY, "extension": EXTENSION, "rate_cut": RATE_CUT}[spec.plan], plan_months=spec.months,
+        rate_cut=spec.rate_cut_pct / 100.0, max_restructurings=spec.max_per_loan)
+
+
+def recorders_group(out, vintage, snapshot_month=-1, snapshot=None, panel=None):
+    """The kernels' outputs: ``out`` and ``vintage`` (zeroed by the caller), and optionally path 0's
+    ``snapshot`` at ``snapshot_month`` (structural) and loan history ``panel`` (NaN-filled by the caller)."""
+    return Recorders(snapshot_month=snapshot_month, snapshot=NO_SNAPSHOT if snapshot is None else snapshot,
+                     panel=NO_PANEL if panel is None else panel, vintage=vintage, out=out)
 
 
 def roll_rate_cycle_index(scenario, macro):
@@ -264,20 +327,6 @@ def roll_rate_cycle_index(scenario, macro):
     shift = spec.cycle_per_unemployment_pp * (macro.central["unemployment"]
                                               - scenario.macro.baseline.unemployment_pct)
     return macro.cycle + shift[None, :]
-
-
-def roll_rate_arguments(scenario, book, seed, path_ids, macro, panel=None):
-    """Positional arguments of :func:`simulate_roll_rate` (all but ``vintage`` and ``out``) for a block of paths;
-    ``panel`` is the optional loan-history recorder."""
-    behaviour = scenario.behaviour
-    chargeoff_state, replace_closed, loans = _shared_kernel_args(scenario, book)
-    return (seed, path_ids, chargeoff_state, replace_closed, *loans,
-            book.original_principal, book.original_term, book.birth_month, book.risk_scale,
-            roll_rate_thresholds(scenario), behaviour.roll_rate.asset_correlation_pct / 100.0,
-            roll_rate_cycle_index(scenario, macro), behaviour.penalty_rate_uplift_pct / 100.0,
-            behaviour.recovery.rate_pct / 100.0, behaviour.recovery.months,
-            scenario.provisioning.ifrs9.lifetime_months, *collections_arguments(scenario),
-            NO_PANEL if panel is None else panel)
 
 
 SETTLE_MONTHS = 24
@@ -314,8 +363,8 @@ def settle_borrowers(scenario, book, seed):
     out = np.zeros((1, SETTLE_MONTHS + 1, N_METRICS))
     vintage = np.zeros((1, SETTLE_MONTHS + 1, SETTLE_MONTHS + 1))
     macro = macro_paths(quiet, seed, path_ids, SETTLE_MONTHS)
-    simulate_structural(*structural_arguments(calm, book, seed, path_ids, macro, SETTLE_MONTHS, snapshot),
-                        vintage, out)
+    simulate_structural(*structural_arguments(calm, book, seed, path_ids, macro,
+                                              recorders_group(out, vintage, SETTLE_MONTHS, snapshot)))
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, SETTLE_STREAM])))
     donor = np.arange(book.n_loans)
     settled_state = snapshot[:, 0]

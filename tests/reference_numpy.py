@@ -39,7 +39,8 @@ from scipy.special import ndtr
 
 from simulator.model.engine.amortisation import EQUAL_INSTALMENT, EQUAL_PRINCIPAL
 from simulator.model.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, CONTACTS, COUNT,
-                                     FORWARD_DEFAULT_12M, FORWARD_DEFAULT_LIFE, FORWARD_LOSS_12M, FORWARD_LOSS_LIFE,
+                                     FORWARD_CURED_LIFE, FORWARD_DEFAULT_12M, FORWARD_DEFAULT_LIFE, FORWARD_EAD_LIFE,
+                                     FORWARD_LOSS_12M, FORWARD_LOSS_AT_DEFAULT_LIFE, FORWARD_LOSS_LIFE,
                                      INTEREST_DUE, M1_CURED, M1_ROLLED, M1_START, N_LIVE_STATES, N_METRICS,
                                      N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID, RECOVERY, REDEFAULTS,
                                      RESTRUCTURED_BALANCE, RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT,
@@ -183,36 +184,10 @@ def _first_come(candidates, capacity):
     return chosen
 
 
-def _charge_off(out_p, m, amounts, recovery_rate, recovery_months, slots, rates, history, born, lifetime_months,
-                restructured_history=None):
-    """Write off ``amounts`` in month ``m``; spread ``recovery_rate`` of them over the next months.
-
-    Each charged-off loan's amount is also credited, discounted at its original
-    monthly rate (the effective interest rate, also for modified loans), to the
-    months it was live (since ``born``) within the last ``lifetime_months`` (and 12)
-    months, by the state it was in then: months in which it was restructured
-    (``restructured_history``) to the restructured forward losses (lifetime) only,
-    the others to the general ones.
-    """
+def _charge_off(out_p, m, amounts, recovery_rate, recovery_months):
+    """Write off ``amounts`` in month ``m``; spread ``recovery_rate`` of them over the next months."""
     if amounts.size == 0:
         return
-    for back in range(1, lifetime_months + 1):
-        alive = m - back >= born[slots]
-        if not alive.any():
-            break
-        states = history[slots[alive], m - back]
-        discounted = amounts[alive] * (1.0 + rates[alive]) ** (-back)
-        row = out_p[m - back]
-        flagged = (restructured_history[slots[alive], m - back] if restructured_history is not None
-                   else np.zeros(states.shape[0], bool))
-        np.add.at(row, RESTRUCTURED_FORWARD_LOSS + states[flagged], discounted[flagged])
-        np.add.at(row, RESTRUCTURED_FORWARD_DEFAULT + states[flagged], 1.0)
-        plain = ~flagged
-        np.add.at(row, FORWARD_LOSS_LIFE + states[plain], discounted[plain])
-        np.add.at(row, FORWARD_DEFAULT_LIFE + states[plain], 1.0)
-        if back <= 12:
-            np.add.at(row, FORWARD_LOSS_12M + states[plain], discounted[plain])
-            np.add.at(row, FORWARD_DEFAULT_12M + states[plain], 1.0)
     total = amounts.sum()
     out_p[m, CHARGEOFF] += total
     out_p[m, CHARGEOFF_COUNT] += amounts.size
@@ -222,6 +197,71 @@ def _charge_off(out_p, m, amounts, recovery_rate, recovery_months, slots, rates,
     else:
         last = min(m + recovery_months, n_months)
         out_p[m + 1:last + 1, RECOVERY] += recovery_rate * total / recovery_months
+
+
+class _Defaults:
+    """IFRS 9 default episodes of a path's loan slots, and the forward metrics they feed.
+
+    A slot's episode starts in the first month its state is at or beyond
+    ``default_state`` or it is charged off (exposure: the balance then, or the amount
+    written off); it ends at charge-off (loss: the amount written off) or, without
+    loss, when the loan is current again or closes. When it ends, each earlier month
+    ``t`` the loan was live (since it was written) with the default month ``e`` at
+    most ``lifetime_months`` ahead gets, by the state the loan was in at ``t``: the
+    loss discounted over ``m - t`` months at the loan's rate and one default (12-month
+    metrics too if ``e - t <= 12``); lifetime only: the exposure, the loss discounted
+    to ``e``, one cure if it ended without loss. Restructured months feed only the
+    restructured loss and default counts. (Written from the IFRS 9 rules in
+    ``simulator/accounts/ifrs9.py``'s docstring, not from the kernel.)
+    """
+
+    def __init__(self, n_loans, default_state, lifetime_months, rates, history, born, restructured_history=None):
+        self.month = np.full(n_loans, -1, dtype=np.int64)
+        self.exposure = np.zeros(n_loans)
+        self.default_state, self.lifetime_months = default_state, lifetime_months
+        self.rates, self.history, self.born, self.restructured_history = rates, history, born, restructured_history
+
+    def written(self, slots, m, d, balance):
+        """Loans written in month ``m`` (the opening book at 0) start in default if their state is."""
+        self.month[slots] = np.where(d >= self.default_state, m, -1)
+        self.exposure[slots] = balance
+
+    def month_end(self, out_p, m, slots, d, balance, charged_off, written_off, closed):
+        """Start and end the episodes of the live ``slots`` at the end of month ``m``."""
+        starts = (self.month[slots] < 0) & ((d >= self.default_state) | charged_off)
+        self.month[slots[starts]] = m
+        self.exposure[slots[starts]] = np.where(charged_off, written_off, balance)[starts]
+        ends = (self.month[slots] >= 0) & (charged_off | closed | (d == 0))
+        ended = slots[ends]
+        if ended.size:
+            self._credit(out_p, m, ended, np.where(charged_off, written_off, 0.0)[ends], ~charged_off[ends])
+            self.month[ended] = -1
+
+    def _credit(self, out_p, m, slots, loss, cured):
+        e = self.month[slots]
+        rates = self.rates[slots]
+        first = np.maximum(self.born[slots], e - self.lifetime_months)
+        at_default = loss * (1.0 + rates) ** -(m - e).astype(float)
+        exposure = self.exposure[slots]
+        for back in range(1, m - int(first.min()) + 1):
+            t = m - back
+            take = t >= first
+            states = self.history[slots[take], t]
+            discounted = loss[take] * (1.0 + rates[take]) ** (-back)
+            row = out_p[t]
+            flagged = (self.restructured_history[slots[take], t] if self.restructured_history is not None
+                       else np.zeros(states.shape[0], bool))
+            np.add.at(row, RESTRUCTURED_FORWARD_LOSS + states[flagged], discounted[flagged])
+            np.add.at(row, RESTRUCTURED_FORWARD_DEFAULT + states[flagged], 1.0)
+            plain = ~flagged
+            np.add.at(row, FORWARD_LOSS_LIFE + states[plain], discounted[plain])
+            np.add.at(row, FORWARD_DEFAULT_LIFE + states[plain], 1.0)
+            np.add.at(row, FORWARD_EAD_LIFE + states[plain], exposure[take][plain])
+            np.add.at(row, FORWARD_LOSS_AT_DEFAULT_LIFE + states[plain], at_default[take][plain])
+            np.add.at(row, FORWARD_CURED_LIFE + states[plain], cured[take][plain].astype(float))
+            within = plain & (e[take] - t <= 12)
+            np.add.at(row, FORWARD_LOSS_12M + states[within], discounted[within])
+            np.add.at(row, FORWARD_DEFAULT_12M + states[within], 1.0)
 
 
 def _count_flows(row, start, end):
@@ -275,7 +315,7 @@ def _births(m, birth_month):
 
 
 # --------------------------------------------------------------------------- the kernels' argument groups
-LOSSES_FIELDS = "chargeoff_state penalty_uplift recovery_rate recovery_months lifetime_months"
+LOSSES_FIELDS = "chargeoff_state penalty_uplift recovery_rate recovery_months lifetime_months default_state"
 COLLECTIONS_FIELDS = "contact_rate cure_effect instalment_effect contact_capacity start"
 
 
@@ -397,7 +437,8 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
     (essential_share, replacement_rate, permanent_shock, transitory_shock, savings_target_months, missed_when_able,
      willingness, prepayment) = _fields(behaviour, "essential_share replacement_rate permanent_shock transitory_shock "
                                         "savings_target_months missed_when_able willingness prepayment")
-    chargeoff_state, penalty_uplift, recovery_rate, recovery_months, lifetime_months = _fields(losses, LOSSES_FIELDS)
+    (chargeoff_state, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
+     default_state) = _fields(losses, LOSSES_FIELDS)
     contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start = _fields(
         collections, COLLECTIONS_FIELDS)
     (restructuring_start, on_job_loss, on_dpd_1_30, income_drop, take_probability, plan, plan_months, rate_cut,
@@ -442,9 +483,12 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
         restructured_history = np.zeros((n_loans, n_months + 1), dtype=bool)
         born = birth_month.copy()
         ever_90 = np.zeros(n_loans, dtype=bool)
+        defaults = _Defaults(n_loans, default_state, lifetime_months, contract_rate, history, born,
+                             restructured_history)
         st = _pick(template, np.flatnonzero(birth_month == 0))
         _record(out_p[0], st["d"], st["b"] + st["a"], st["emp"], st["restructured"])
         history[st["slot"], 0] = st["d"]
+        defaults.written(st["slot"], 0, st["d"], st["b"] + st["a"])
         _first_90(vintage[p], 0, st["slot"], st["d"], born, ever_90)
 
         def write_new_loans(st, m):
@@ -458,6 +502,7 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
             _record(out_p[m], new["d"], new["b"] + new["a"], new["emp"], new["restructured"])
             history[slots, m] = new["d"]
             restructured_history[slots, m] = False
+            defaults.written(slots, m, new["d"], new["b"] + new["a"])
             _first_90(vintage[p], m, slots, new["d"], born, ever_90)
             return _merge(st, new)
 
@@ -566,9 +611,8 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
             prepaid = ~charged_off & (d == 0) & (n > 0) & (u_prepay < prepayment)
             matured = ~charged_off & ~prepaid & (d == 0) & (n <= 0)
             _count_flows(row, start, np.where(charged_off, CHARGED_OFF, np.where(prepaid | matured, CLOSED, d)))
-            _charge_off(out_p, m, (b + a)[charged_off], recovery_rate, recovery_months, st["slot"][charged_off],
-                        contract_rate[st["slot"][charged_off]], history, born, lifetime_months,
-                        restructured_history)
+            _charge_off(out_p, m, (b + a)[charged_off], recovery_rate, recovery_months)
+            defaults.month_end(out_p, m, st["slot"], d, b + a, charged_off, b + a, prepaid | matured)
             _first_90(vintage[p], m, st["slot"][charged_off], np.full(np.count_nonzero(charged_off), FIRST_90_STATE),
                       born, ever_90)
             row[REDEFAULTS] += np.count_nonzero(charged_off & restructured)
@@ -684,7 +728,8 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
                                         "original_principal original_term birth_month risk_scale")
     (cycle_z,) = _fields(economy, "cycle_z")
     thresholds, rho = _fields(behaviour, "thresholds rho")
-    chargeoff_state, penalty_uplift, recovery_rate, recovery_months, lifetime_months = _fields(losses, LOSSES_FIELDS)
+    (chargeoff_state, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
+     default_state) = _fields(losses, LOSSES_FIELDS)
     contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start = _fields(
         collections, COLLECTIONS_FIELDS)
     vintage, out = _fields(recorders, "vintage out")
@@ -712,9 +757,11 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
         history = np.zeros((n_loans, n_months + 1), dtype=np.intp)
         born = birth_month.copy()
         ever_90 = np.zeros(n_loans, dtype=bool)
+        defaults = _Defaults(n_loans, default_state, lifetime_months, rate, history, born)
         st = _pick(template, np.flatnonzero(birth_month == 0))
         _record(out_p[0], st["d"], st["b"] + st["a"])
         history[st["slot"], 0] = st["d"]
+        defaults.written(st["slot"], 0, st["d"], st["b"] + st["a"])
         _first_90(vintage[p], 0, st["slot"], st["d"], born, ever_90)
 
         def write_new_loans(st, m):
@@ -727,6 +774,7 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
             out_p[m, NEW_LOANS] += slots.size
             _record(out_p[m], new["d"], new["b"] + new["a"])
             history[slots, m] = new["d"]
+            defaults.written(slots, m, new["d"], new["b"] + new["a"])
             _first_90(vintage[p], m, slots, new["d"], born, ever_90)
             return _merge(st, new)
 
@@ -768,9 +816,8 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
             worse = ~prepaid & ~charged_off & ~better
             row[COLLECTED] += (due + a)[prepaid].sum()
             row[PREPAID] += b[prepaid].sum()
-            _charge_off(out_p, m, (b + a + due)[charged_off], recovery_rate, recovery_months,
-                        st["slot"][charged_off], rate[st["slot"][charged_off]], history, born,
-                        lifetime_months)
+            _charge_off(out_p, m, (b + a + due)[charged_off], recovery_rate, recovery_months)
+            written_off = b + a + due
             _first_90(vintage[p], m, st["slot"][charged_off], np.full(np.count_nonzero(charged_off), FIRST_90_STATE),
                       born, ever_90)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -780,6 +827,7 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
             d = np.where(better | worse, target, d)
             matured = ~prepaid & ~charged_off & (d == 0) & (n <= 0)
             _count_flows(row, start, np.where(charged_off, CHARGED_OFF, np.where(prepaid | matured, CLOSED, d)))
+            defaults.month_end(out_p, m, st["slot"], d, b + a, charged_off, written_off, prepaid | matured)
             closed = prepaid | charged_off | matured
             st.update(b=b, a=a, n=n, d=d)
             if replace_closed:

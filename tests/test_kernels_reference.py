@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from simulator.model.engine import rng as engine_rng
-from simulator.model.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, CONTACTS, COUNT, FORWARD_LOSS_12M, M1_CURED,
+from simulator.model.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, CONTACTS, COUNT, FORWARD_CURED_LIFE,
+                                           FORWARD_DEFAULT_12M, FORWARD_EAD_LIFE, FORWARD_LOSS_12M, M1_CURED,
                                      M1_ROLLED, M1_START, METRIC_NAMES, N_LIVE_STATES, N_METRICS, N_OUTCOMES,
                                      NEW_LENDING, NEW_LOANS, PREPAID, RECOVERY, REDEFAULTS, RESTRUCTURED_BALANCE,
                                      RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, TRANSITION,
@@ -244,7 +245,8 @@ def test_structural_constant_balance_sheet():
     run = kernel_and_reference(scenario)
     assert_agree(run)
     kernel, book = run.kernel, run.book
-    assert_exercised(kernel, CHARGEOFF_COUNT, RECOVERY, PREPAID, NEW_LENDING, M1_CURED, M1_ROLLED, UNEMPLOYED)
+    assert_exercised(kernel, CHARGEOFF_COUNT, RECOVERY, PREPAID, NEW_LENDING, M1_CURED, M1_ROLLED, UNEMPLOYED,
+                     FORWARD_DEFAULT_12M, FORWARD_CURED_LIFE, FORWARD_EAD_LIFE + 4)
     # constant balance sheet: every slot holds exactly one live loan every month
     np.testing.assert_array_equal(kernel[:, :, COUNT:COUNT + N_LIVE_STATES].sum(axis=2), book.n_loans)
 
@@ -432,7 +434,8 @@ def test_roll_rate(changes):
     run = kernel_and_reference(scenario)
     assert_agree(run)
     kernel = run.kernel
-    assert_exercised(kernel, CHARGEOFF_COUNT, PREPAID, M1_CURED, M1_ROLLED)
+    assert_exercised(kernel, CHARGEOFF_COUNT, PREPAID, M1_CURED, M1_ROLLED, FORWARD_DEFAULT_12M, FORWARD_CURED_LIFE,
+                     FORWARD_EAD_LIFE + 4)
 
 
 @pytest.mark.parametrize("capacity, changes", [

@@ -475,3 +475,26 @@ def test_cycle_start_refuses_anything_else_in_one_line(write_yaml, tiny_scenario
     problem = only_problem(write_yaml(data, "s.yaml"))
     assert "macro.cycle.start must be 'stationary' or a number of standard deviations from -5 to 5" in problem
     assert "Use 0 to start at today's conditions" in problem
+
+
+@pytest.mark.parametrize("ifrs9, chargeoff, says", [
+    ({"default_after_dpd": 180}, 180, "provisioning.ifrs9.default_after_dpd must be below behaviour.chargeoff_dpd (180)"),
+    ({"default_after_dpd": 90}, 90, "provisioning.ifrs9.default_after_dpd must be below behaviour.chargeoff_dpd (90)"),
+    ({"default_after_dpd": 60, "stage3_after_dpd": 90}, 180,
+     "provisioning.ifrs9.stage3_after_dpd must be at most default_after_dpd (60)"),
+    ({"default_after_dpd": 30, "stage2_after_dpd": 30, "stage3_after_dpd": None}, 180,
+     "provisioning.ifrs9.stage3_after_dpd must be greater than stage2_after_dpd (30)"),
+])
+def test_inconsistent_default_definitions_are_refused(write_yaml, tiny_scenario_dict, ifrs9, chargeoff, says):
+    data = copy.deepcopy(tiny_scenario_dict)
+    data["provisioning"]["ifrs9"].update(ifrs9)
+    data["behaviour"]["chargeoff_dpd"] = chargeoff
+    problems = problems_of(write_yaml(data, "s.yaml"))  # charge-off at 90 also refuses the book's 91+ loans
+    assert any(says in problem for problem in problems), problems
+
+
+def test_default_definition_defaults_to_90_and_stage_3_follows_it(write_yaml, tiny_scenario_dict):
+    data = copy.deepcopy(tiny_scenario_dict)
+    data["provisioning"]["ifrs9"].pop("stage3_after_dpd", None)
+    ifrs9 = load_scenario(write_yaml(data, "s.yaml")).provisioning.ifrs9
+    assert (ifrs9.default_after_dpd, ifrs9.stage3_after_dpd, ifrs9.stage3_dpd) == (90, None, 90)

@@ -1,29 +1,39 @@
-"""IFRS 9 expected credit loss, estimated from the losses the simulated book goes on to realise.
+"""IFRS 9 expected credit loss, estimated from the defaults the simulated book goes on to have and what they lose.
 
 Method (IFRS 9 5.5; DESIGN 3.5):
 
+* **Default** is the IFRS 9 default event, not charge-off: a loan defaults when its
+  days past due first exceed ``default_after_dpd`` (90 by default, the rebuttable
+  presumption of B5.5.37) or when it is charged off. A default ends when the loan
+  is charged off (its loss: the balance written off), or without loss when the loan
+  is current again or closes (a cure); a later default is a new event.
 * **Staging** by days past due: Stage 2 beyond ``stage2_after_dpd`` (backstop 30)
-  or on restructuring, Stage 3 (credit-impaired) beyond ``stage3_after_dpd`` (90, or
-  an NPL trigger such as 60). Stage 1 carries 12-month ECL, Stages 2 and 3
-  lifetime ECL. Restructured loans have their own forward losses (they re-default
-  more often), so their ECL rates are estimated on them alone.
-* **PD, EAD and discounting from the simulation.** Whenever a loan is charged off,
-  the kernel credits the balance written off (its exposure at default: principal
-  plus arrears, including the interest and penalty interest accrued on the way),
-  discounted at the loan's own contractual monthly rate (its effective interest
-  rate), to every earlier month in which that same loan was live, by the
-  delinquency state it was in then: within 12 months for the 12-month window, within
-  ``lifetime_months`` for the lifetime window. The engine runs ``lifetime_months``
-  past the horizon so every reported month has its full window. Pooled over paths,
+  or on restructuring, Stage 3 (credit-impaired) from the default definition (or
+  an earlier ``stage3_after_dpd``, a lender's NPL trigger such as 60). Stage 1
+  carries 12-month ECL, Stages 2 and 3 lifetime ECL. Restructured loans have their
+  own forward losses (they re-default more often), so their ECL rates are
+  estimated on them alone.
+* **PD, LGD, EAD and discounting from the simulation.** When a default ends, the
+  kernel (:func:`simulator.model.engine.kernels._resolve_default`) credits it to
+  every earlier month of that loan whose window holds the default event: the
+  12-month window when the default falls within the next 12 months, the lifetime
+  window within ``lifetime_months`` (a loan already in default counts in both). The
+  credit is the amount eventually written off (principal plus arrears, with the
+  interest and penalty interest accrued on the way; 0 for a cure), discounted to
+  the month at the loan's own contractual monthly rate (its effective interest
+  rate), however long after the window the charge-off comes. The engine runs past
+  the horizon by the lifetime window plus the time a default takes to resolve
+  (:func:`simulator.model.engine.simulate.engine_months`). Pooled over paths,
 
-  ``ECL rate_w(t, d) = LGD x sum_p forward_loss_w(p, t, d) / sum_p balance(p, t, d)``
+  ``ECL rate_w(t, d) = LGD_rec x sum_p forward_loss_w(p, t, d) / sum_p balance(p, t, d)``
 
   is the scenario's expected discounted loss per unit of exposure of a loan in
-  state ``d`` at month ``t``: the expectation a PD model conditioned on the DPD state
-  would give if it were calibrated to this scenario. The matching PD term
-  structure (share of loans in state d charged off within the window) is reported
-  with it.
-* **LGD** is one minus the present value at charge-off of the recoveries:
+  state ``d`` at month ``t``: what a PD x LGD x EAD model conditioned on the DPD
+  state would give if it were calibrated to this scenario. Its parts are reported
+  with it: the default PD term structure (share of loans in state d that default
+  within the window), the LGD of those defaults (loss discounted to the default
+  month over the exposure at default, times ``LGD_rec``) and their cure rate.
+* ``LGD_rec`` is one minus the present value at charge-off of the recoveries:
   ``1 - R (1/M) sum_{j=1..M} (1 + r)^-j`` for a recovery rate ``R`` paid evenly over
   ``M`` months (``1 - R`` for a debt sale), ``r`` the book's monthly rate.
 * Each path's ECL stock is ``sum_d balance(p, t, d) x rate_{w(d)}(t, d)``; its spread
@@ -58,7 +68,7 @@ def stage_of_states(ifrs9):
     states = np.arange(L.N_LIVE_STATES)
     stage = np.ones(L.N_LIVE_STATES, dtype=int)
     stage[states >= ifrs9.stage2_after_dpd // 30 + 1] = 2
-    stage[states >= ifrs9.stage3_after_dpd // 30 + 1] = 3
+    stage[states >= ifrs9.stage3_dpd // 30 + 1] = 3
     return stage
 
 
@@ -96,7 +106,7 @@ def split_balance(aggregates):
 
 
 def forward_rates(aggregates):
-    """Discounted forward charge-offs per unit of balance, ``(n_months + 1, 7)`` arrays.
+    """Discounted losses of the defaults within each window per unit of balance, ``(n_months + 1, 7)`` arrays.
 
     ``12m`` and ``lifetime`` for loans not restructured, ``restructured`` (lifetime)
     for restructured loans.
@@ -108,13 +118,32 @@ def forward_rates(aggregates):
 
 
 def pd_term_structure(aggregates):
-    """Share of loans in each state charged off within the window, ``(n_months + 1, 7)`` arrays (keys as
-    :func:`forward_rates`)."""
+    """Default PDs: share of loans in each state that default within the window (or are in default),
+    ``(n_months + 1, 7)`` arrays (keys as :func:`forward_rates`)."""
     count = _by_state(aggregates, L.COUNT)
     restructured = _by_state(aggregates, L.RESTRUCTURED_COUNT)
     return {TWELVE_MONTH: _pooled_ratio(_by_state(aggregates, L.FORWARD_DEFAULT_12M), count - restructured),
             LIFETIME: _pooled_ratio(_by_state(aggregates, L.FORWARD_DEFAULT_LIFE), count - restructured),
             RESTRUCTURED: _pooled_ratio(_by_state(aggregates, L.RESTRUCTURED_FORWARD_DEFAULT), restructured)}
+
+
+def lgd_rates(aggregates, scenario):
+    """LGD of the defaults within the lifetime window of loans in each state, ``(n_months + 1, 7)``.
+
+    ``LGD_rec x sum_p loss_at_default / sum_p exposure_at_default``: the charge-offs
+    (0 for cures) discounted to the month of default over the balances at default,
+    times the recovery part (:func:`loss_given_default`); 0 where no default was seen.
+    """
+    recovery = scenario.behaviour.recovery
+    lgd = loss_given_default(recovery.rate_pct / 100.0, recovery.months, book_monthly_rate(aggregates))
+    return lgd * _pooled_ratio(_by_state(aggregates, L.FORWARD_LOSS_AT_DEFAULT_LIFE),
+                               _by_state(aggregates, L.FORWARD_EAD_LIFE))
+
+
+def cure_rates(aggregates):
+    """Share of the defaults within the lifetime window of loans in each state that end without loss (cured to
+    current, or closed), ``(n_months + 1, 7)``; 0 where no default was seen."""
+    return _pooled_ratio(_by_state(aggregates, L.FORWARD_CURED_LIFE), _by_state(aggregates, L.FORWARD_DEFAULT_LIFE))
 
 
 def ecl_rates(aggregates, scenario):

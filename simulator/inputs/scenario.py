@@ -318,13 +318,28 @@ DpdThreshold = Literal[0, 30, 60, 90, 120, 150, 180]
 
 
 class Ifrs9Spec(Spec):
-    """IFRS 9 staging: Stage 2 beyond a DPD backstop (or on restructuring), Stage 3 beyond the default DPD."""
+    """IFRS 9: the default definition, staging (Stage 2 beyond a DPD backstop or on restructuring, Stage 3 when
+    credit-impaired) and the lifetime window.
 
+    A loan defaults when its days past due first exceed ``default_after_dpd`` (90: the
+    rebuttable presumption of IFRS 9 B5.5.37), or when it is charged off. Stage 3
+    follows the default definition unless ``stage3_after_dpd`` sets an earlier
+    trigger (a lender's NPL rule such as 60).
+    """
+
+    default_after_dpd: DpdThreshold = Field(90, description="a loan defaults when days past due exceed this "
+                                                            "(IFRS 9 B5.5.37: 90 at the latest); below the "
+                                                            "charge-off DPD")
     stage2_after_dpd: DpdThreshold = Field(30, description="Stage 2 when days past due exceed this (backstop 30)")
-    stage3_after_dpd: DpdThreshold = Field(90, description="Stage 3 (credit-impaired) when days past due exceed "
-                                                          "this (90, or the lender's NPL trigger such as 60)")
+    stage3_after_dpd: Optional[DpdThreshold] = Field(None, description="Stage 3 (credit-impaired) when days past due "
+                                                     "exceed this; default: default_after_dpd; at most that")
     lifetime_months: int = Field(24, ge=12, le=60, description="window of lifetime ECL for Stages 2-3, months; "
                                  "the engine simulates this far beyond the horizon")
+
+    @property
+    def stage3_dpd(self):
+        """The Stage 3 threshold in force: ``stage3_after_dpd``, else the default definition."""
+        return self.default_after_dpd if self.stage3_after_dpd is None else self.stage3_after_dpd
 
 
 class FiveCategoryRatesSpec(Spec):
@@ -895,7 +910,7 @@ def _check_consistency(scenario, source):
                                     "buckets or raise chargeoff_dpd."))
     if behaviour.model == "roll_rate":
         problems.extend(_check_roll_rates(behaviour.roll_rate, names, source))
-    problems.extend(_check_provisioning(scenario.provisioning, source))
+    problems.extend(_check_provisioning(scenario.provisioning, source, scenario.behaviour.chargeoff_dpd))
     problems.extend(_check_actions(scenario, source))
     liability_names = [liability.name for liability in scenario.funding.liabilities]
     duplicates = sorted({n for n in liability_names if liability_names.count(n) > 1})
@@ -966,12 +981,23 @@ def _check_originations(spec, scenario, source):
     return problems
 
 
-def _check_provisioning(spec, source):
+def _check_provisioning(spec, source, chargeoff_dpd):
     problems = []
-    if spec.ifrs9.stage3_after_dpd <= spec.ifrs9.stage2_after_dpd:
+    ifrs9 = spec.ifrs9
+    if ifrs9.default_after_dpd >= chargeoff_dpd:
+        problems.append(must_be(source, "provisioning.ifrs9.default_after_dpd",
+                                f"below behaviour.chargeoff_dpd ({chargeoff_dpd})", ifrs9.default_after_dpd,
+                                f"A loan defaults before it is charged off: lower it below {chargeoff_dpd} (IFRS 9 "
+                                "presumes default at 90 DPD at the latest) or charge off later."))
+    if ifrs9.stage3_after_dpd is not None and ifrs9.stage3_after_dpd > ifrs9.default_after_dpd:
         problems.append(must_be(source, "provisioning.ifrs9.stage3_after_dpd",
-                                f"greater than stage2_after_dpd ({spec.ifrs9.stage2_after_dpd})",
-                                spec.ifrs9.stage3_after_dpd, "Stage 3 must start after Stage 2."))
+                                f"at most default_after_dpd ({ifrs9.default_after_dpd})", ifrs9.stage3_after_dpd,
+                                "A loan in default is credit-impaired (IFRS 9 Appendix A): drop stage3_after_dpd "
+                                "to follow the default definition, or lower it to an earlier NPL trigger."))
+    if ifrs9.stage3_dpd <= ifrs9.stage2_after_dpd:
+        problems.append(must_be(source, "provisioning.ifrs9.stage3_after_dpd",
+                                f"greater than stage2_after_dpd ({ifrs9.stage2_after_dpd})",
+                                ifrs9.stage3_dpd, "Stage 3 must start after Stage 2."))
     thresholds = spec.five_category.thresholds()
     if any(b <= a for a, b in zip(thresholds, thresholds[1:])):
         problems.append(must_be(source, "provisioning.five_category", "thresholds in increasing order "

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..accounts.ifrs9 import ecl_rates, pd_term_structure
+from ..accounts.ifrs9 import cure_rates, ecl_rates, lgd_rates, pd_term_structure
 from ..accounts.metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk, vintage_curve
 from ..inputs.errors import InputError
 from ..inputs.scenario import ActionsSpec, Scenario, load_scenario, scenario_from_dict
@@ -152,9 +152,12 @@ class Results:
         scenario_level = {f"macro_{variable}_central": level / 100.0 for variable, level in self.central.items()}
         pds = pd_term_structure(self.aggregates)
         rates, restructured_rates = ecl_rates(self.aggregates, self.scenario)
+        lgds, cures = lgd_rates(self.aggregates, self.scenario), cure_rates(self.aggregates)
         for state in range(rates.shape[1]):
             scenario_level[f"pd_12m_state_{state}"] = pds["12m"][:, state]
             scenario_level[f"pd_lifetime_state_{state}"] = pds["lifetime"][:, state]
+            scenario_level[f"lgd_state_{state}"] = lgds[:, state]
+            scenario_level[f"cure_after_default_state_{state}"] = cures[:, state]
             scenario_level[f"ecl_rate_state_{state}"] = rates[:, state]
             if self.scenario.actions.restructuring is not None:
                 scenario_level[f"pd_lifetime_restructured_state_{state}"] = pds["restructured"][:, state]

@@ -157,7 +157,8 @@ class RollRateBehaviour(namedtuple("RollRateBehaviour", ["thresholds", "rho"])):
 
 
 class Losses(namedtuple("Losses", [
-        "chargeoff_state", "penalty_uplift", "recovery_rate", "recovery_months", "lifetime_months"])):
+        "chargeoff_state", "penalty_uplift", "recovery_rate", "recovery_months", "lifetime_months",
+        "default_state"])):
     """How arrears and losses are booked (both models).
 
     Attributes
@@ -172,8 +173,12 @@ class Losses(namedtuple("Losses", [
         ``recovery_months`` months (inside the engine months; at once if 0).
     recovery_months : int
     lifetime_months : int
-        Window of the lifetime forward losses credited back to a charged-off
-        loan's earlier months (:func:`simulator.model.engine.kernels._charge_off`).
+        Window of the lifetime forward losses: a default event this many months
+        ahead or nearer counts for a month
+        (:func:`simulator.model.engine.kernels._resolve_default`).
+    default_state : int
+        First live state in default (IFRS 9): ``default_after_dpd // 30 + 1``
+        (4, 91-120 DPD, for the presumption of B5.5.37); at most ``chargeoff_state``.
     """
     __slots__ = ()
 

@@ -33,8 +33,9 @@ import numpy as np
 from numba import njit, prange
 
 from .amortisation import instalment_split, level_payment
-from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, CONTACTS, COUNT, FORWARD_DEFAULT_12M,
-                     FORWARD_DEFAULT_LIFE, FORWARD_LOSS_12M, FORWARD_LOSS_LIFE, INTEREST_DUE, M1_CURED, M1_ROLLED,
+from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, CONTACTS, COUNT, FORWARD_CURED_LIFE,
+                     FORWARD_DEFAULT_12M, FORWARD_DEFAULT_LIFE, FORWARD_EAD_LIFE, FORWARD_LOSS_12M,
+                     FORWARD_LOSS_AT_DEFAULT_LIFE, FORWARD_LOSS_LIFE, INTEREST_DUE, M1_CURED, M1_ROLLED,
                      M1_START, N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID, RECOVERY, REDEFAULTS, RESTRUCTURED_BALANCE,
                      RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT, RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS,
                      SCHEDULED, TRANSITION, UNEMPLOYED)
@@ -82,16 +83,9 @@ def _record_state(out, p, m, state, balance, employed, restructured, history):
 
 
 @njit(cache=True, inline="always")
-def _charge_off(out, p, m, amount, recovery_rate, recovery_months, history, born, monthly_rate, lifetime_months):
-    """Write off ``amount`` in month ``m``, book its recoveries, and credit it to the loan's earlier months.
-
-    The loan was live at the end of months ``born .. m - 1`` in states ``history[...]``;
-    each of the last ``lifetime_months`` of them (12 for the 12-month window) gets
-    the amount discounted back to it at the loan's original monthly rate (its
-    effective interest rate, kept for modified loans): the realised forward losses
-    from which :mod:`simulator.accounts.ifrs9` estimates expected credit loss. Months in
-    which the loan was restructured go to the restructured forward losses only.
-    """
+def _charge_off(out, p, m, amount, recovery_rate, recovery_months):
+    """Write off ``amount`` in month ``m`` and book its recoveries (``recovery_rate`` of it, in equal parts over the
+    next ``recovery_months`` months within the engine's months, or at once if 0)."""
     out[p, m, CHARGEOFF] += amount
     out[p, m, CHARGEOFF_COUNT] += 1.0
     n_months = out.shape[1] - 1
@@ -101,20 +95,50 @@ def _charge_off(out, p, m, amount, recovery_rate, recovery_months, history, born
         part = recovery_rate * amount / recovery_months
         for k in range(m + 1, min(m + recovery_months, n_months) + 1):
             out[p, k, RECOVERY] += part
-    discount = 1.0
+
+
+@njit(cache=True, inline="always")
+def _resolve_default(out, p, m, default_month, loss, exposure, cured, history, born, monthly_rate, lifetime_months):
+    """Credit a loan's default, which ends in month ``m``, to every earlier month whose ECL it belongs to.
+
+    The loan defaulted in month ``e = default_month`` (its delinquency first went
+    beyond the default DPD, or it was charged off) with exposure ``exposure``, and the
+    default ends in month ``m``: charged off (``loss`` the amount written off) or,
+    ``cured``, without loss (``loss = 0``: the loan is current again, or closed). The loan was
+    live at the end of months ``born .. m - 1`` in states ``history[...]``. A month
+    ``t`` before the default counts it when the default event falls within its
+    window (``e - t <= 12`` for 12-month ECL, ``<= lifetime_months`` for lifetime
+    ECL, IFRS 9 5.5.3-5.5.5); a month already in default (``t >= e``) counts it in
+    both. Each such month gets the loss discounted to it at the loan's original
+    monthly rate (its effective interest rate, kept for modified loans), however long
+    after the window the charge-off comes, and one default; for the lifetime window
+    also the exposure at default, the loss discounted to the default month and, if
+    it ended without loss, one cure. Months in which the loan was restructured
+    count in the restructured forward losses and defaults only.
+    :mod:`simulator.accounts.ifrs9` turns these into PD, LGD and ECL rates.
+    """
     step = 1.0 / (1.0 + monthly_rate)
-    for back in range(1, min(m - born, lifetime_months) + 1):
+    at_default = loss
+    for _ in range(m - default_month):
+        at_default *= step
+    discount = 1.0
+    first = max(born, default_month - lifetime_months)
+    for t in range(m - 1, first - 1, -1):
         discount *= step
-        state = history[m - back]
+        state = history[t]
         if state >= RESTRUCTURED_FLAG:
-            out[p, m - back, RESTRUCTURED_FORWARD_LOSS + state - RESTRUCTURED_FLAG] += amount * discount
-            out[p, m - back, RESTRUCTURED_FORWARD_DEFAULT + state - RESTRUCTURED_FLAG] += 1.0
+            out[p, t, RESTRUCTURED_FORWARD_LOSS + state - RESTRUCTURED_FLAG] += loss * discount
+            out[p, t, RESTRUCTURED_FORWARD_DEFAULT + state - RESTRUCTURED_FLAG] += 1.0
             continue
-        out[p, m - back, FORWARD_LOSS_LIFE + state] += amount * discount
-        out[p, m - back, FORWARD_DEFAULT_LIFE + state] += 1.0
-        if back <= 12:
-            out[p, m - back, FORWARD_LOSS_12M + state] += amount * discount
-            out[p, m - back, FORWARD_DEFAULT_12M + state] += 1.0
+        out[p, t, FORWARD_LOSS_LIFE + state] += loss * discount
+        out[p, t, FORWARD_DEFAULT_LIFE + state] += 1.0
+        out[p, t, FORWARD_EAD_LIFE + state] += exposure
+        out[p, t, FORWARD_LOSS_AT_DEFAULT_LIFE + state] += at_default
+        if cured:
+            out[p, t, FORWARD_CURED_LIFE + state] += 1.0
+        if default_month - t <= 12:
+            out[p, t, FORWARD_LOSS_12M + state] += loss * discount
+            out[p, t, FORWARD_DEFAULT_12M + state] += 1.0
 
 
 @njit(cache=True, inline="always")
@@ -249,7 +273,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
     willingness, prepayment = behaviour.willingness, behaviour.prepayment
     chargeoff_state, penalty_uplift = losses.chargeoff_state, losses.penalty_uplift
     recovery_rate, recovery_months = losses.recovery_rate, losses.recovery_months
-    lifetime_months = losses.lifetime_months
+    lifetime_months, default_state = losses.lifetime_months, losses.default_state
     contact_rate, cure_effect, instalment_effect = (collections.contact_rate, collections.cure_effect,
                                                     collections.instalment_effect)
     contact_capacity, collections_start = collections.contact_capacity, collections.start
@@ -287,6 +311,8 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
             sav = savings[i]
             debt = other_debt[i]
             annuity = level_payment(b, rate, n)
+            default_month = born if d >= default_state else -1
+            exposure = b + a
             if born > 0:
                 out[p, born, NEW_LENDING] += b
                 out[p, born, NEW_LOANS] += 1.0
@@ -376,9 +402,10 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                 else:
                     n -= 1
                 outcome = d
+                written_off = 0.0
                 if d > chargeoff_state:
-                    _charge_off(out, p, m, b + a, recovery_rate, recovery_months, history, born, apr[i] / 12.0,
-                                lifetime_months)
+                    written_off = b + a
+                    _charge_off(out, p, m, written_off, recovery_rate, recovery_months)
                     if restructured:
                         out[p, m, REDEFAULTS] += 1.0
                     outcome = CHARGED_OFF
@@ -388,6 +415,13 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                 elif d == 0 and n <= 0:
                     outcome = CLOSED
                 _count_flows(out, p, m, start, outcome)
+                if default_month < 0 and (d >= default_state or outcome == CHARGED_OFF):
+                    default_month = m
+                    exposure = written_off if outcome == CHARGED_OFF else b + a
+                if default_month >= 0 and (outcome >= CHARGED_OFF or d == 0):
+                    _resolve_default(out, p, m, default_month, written_off, exposure, outcome != CHARGED_OFF, history,
+                                     born, apr[i] / 12.0, lifetime_months)
+                    default_month = -1
                 if i < n_recorded:
                     _panel_exit(panel, i, m, outcome, b + a)
                 if outcome == CHARGED_OFF:
@@ -475,7 +509,7 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
     thresholds, rho = behaviour.thresholds, behaviour.rho
     chargeoff_state, penalty_uplift = losses.chargeoff_state, losses.penalty_uplift
     recovery_rate, recovery_months = losses.recovery_rate, losses.recovery_months
-    lifetime_months = losses.lifetime_months
+    lifetime_months, default_state = losses.lifetime_months, losses.default_state
     contact_rate, cure_effect, instalment_effect = (collections.contact_rate, collections.cure_effect,
                                                     collections.instalment_effect)
     contact_capacity, collections_start = collections.contact_capacity, collections.start
@@ -508,6 +542,8 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
             n = remaining_term[i]
             d = dpd_state[i]
             annuity = level_payment(b, rate, n)
+            default_month = born if d >= default_state else -1
+            exposure = b + a
             if born > 0:
                 out[p, born, NEW_LENDING] += b
                 out[p, born, NEW_LOANS] += 1.0
@@ -544,12 +580,13 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
                 b -= part
                 n -= 1
                 outcome = target
+                written_off = 0.0
                 if target == CLOSED:
                     out[p, m, COLLECTED] += due_now + a
                     out[p, m, PREPAID] += b
                 elif target == CHARGED_OFF or target > chargeoff_state:
-                    _charge_off(out, p, m, b + a + due_now, recovery_rate, recovery_months, history, born, rate,
-                                lifetime_months)
+                    written_off = b + a + due_now
+                    _charge_off(out, p, m, written_off, recovery_rate, recovery_months)
                     outcome = CHARGED_OFF
                 elif target <= d:
                     cured = a if target == 0 else a * (d - target) / d
@@ -562,6 +599,13 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
                 if outcome == 0 and n <= 0:
                     outcome = CLOSED
                 _count_flows(out, p, m, start, outcome)
+                if default_month < 0 and (d >= default_state or outcome == CHARGED_OFF):
+                    default_month = m
+                    exposure = written_off if outcome == CHARGED_OFF else b + a
+                if default_month >= 0 and (outcome >= CHARGED_OFF or d == 0):
+                    _resolve_default(out, p, m, default_month, written_off, exposure, outcome != CHARGED_OFF, history,
+                                     born, apr[i] / 12.0, lifetime_months)
+                    default_month = -1
                 if i < n_recorded:
                     _panel_exit(panel, i, m, outcome, b + a)
                 if outcome == CHARGED_OFF:

@@ -44,23 +44,32 @@ N_OUTCOMES = N_LIVE_STATES + 2
 TRANSITION = INTEREST_DUE + N_LIVE_STATES
 """``TRANSITION + N_OUTCOMES * k + j``: loans going from live state k (start of month) to outcome j."""
 FORWARD_LOSS_12M = TRANSITION + N_LIVE_STATES * N_OUTCOMES
-"""``FORWARD_LOSS_12M + k``: balances that loans (not restructured) in live state k at the end of this
-month go on to have charged off within 12 months, each discounted to this month at the loan's own rate."""
+"""``FORWARD_LOSS_12M + k``: the losses from default events within the next 12 months of loans (not
+restructured) in live state k at the end of this month: each such loan's charge-off, whenever it comes,
+discounted to this month at the loan's own rate (0 for a default that cures). A loan already in default
+counts its current default (see :func:`simulator.model.engine.kernels._resolve_default`)."""
 FORWARD_LOSS_LIFE = FORWARD_LOSS_12M + N_LIVE_STATES
-"""``FORWARD_LOSS_LIFE + k``: the same within the lifetime window (see ``lifetime_months``)."""
+"""``FORWARD_LOSS_LIFE + k``: the same for default events within the lifetime window (``lifetime_months``)."""
 FORWARD_DEFAULT_12M = FORWARD_LOSS_LIFE + N_LIVE_STATES
-"""``FORWARD_DEFAULT_12M + k``: number of loans in state k at the end of this month charged off within 12 months."""
+"""``FORWARD_DEFAULT_12M + k``: number of loans in state k at the end of this month that default within 12 months
+(or are in default)."""
 FORWARD_DEFAULT_LIFE = FORWARD_DEFAULT_12M + N_LIVE_STATES
 """``FORWARD_DEFAULT_LIFE + k``: the same within the lifetime window."""
-RESTRUCTURED_BALANCE = FORWARD_DEFAULT_LIFE + N_LIVE_STATES
+FORWARD_EAD_LIFE = FORWARD_DEFAULT_LIFE + N_LIVE_STATES
+"""``FORWARD_EAD_LIFE + k``: the exposure at default (balance in the month of default) of those defaults."""
+FORWARD_LOSS_AT_DEFAULT_LIFE = FORWARD_EAD_LIFE + N_LIVE_STATES
+"""``FORWARD_LOSS_AT_DEFAULT_LIFE + k``: their charge-offs discounted to the month of default (LGD's numerator)."""
+FORWARD_CURED_LIFE = FORWARD_LOSS_AT_DEFAULT_LIFE + N_LIVE_STATES
+"""``FORWARD_CURED_LIFE + k``: how many of those defaults ended without loss (cured to current, or closed)."""
+RESTRUCTURED_BALANCE = FORWARD_CURED_LIFE + N_LIVE_STATES
 """``RESTRUCTURED_BALANCE + k``: balance of restructured loans in live state k, end of month (included in BALANCE)."""
 RESTRUCTURED_COUNT = RESTRUCTURED_BALANCE + N_LIVE_STATES
 """``RESTRUCTURED_COUNT + k``: number of restructured loans in live state k (included in COUNT)."""
 RESTRUCTURED_FORWARD_LOSS = RESTRUCTURED_COUNT + N_LIVE_STATES
-"""``RESTRUCTURED_FORWARD_LOSS + k``: the lifetime forward losses of loans restructured in that month
+"""``RESTRUCTURED_FORWARD_LOSS + k``: the lifetime forward losses (from defaults) of loans restructured in that month
 (kept apart: the ``FORWARD_*`` metrics cover loans that were not restructured)."""
 RESTRUCTURED_FORWARD_DEFAULT = RESTRUCTURED_FORWARD_LOSS + N_LIVE_STATES
-"""``RESTRUCTURED_FORWARD_DEFAULT + k``: the same as counts."""
+"""``RESTRUCTURED_FORWARD_DEFAULT + k``: the same as counts of defaults."""
 CONTACTS = RESTRUCTURED_FORWARD_DEFAULT + N_LIVE_STATES
 """Collection contacts made in the month."""
 RESTRUCTURINGS = CONTACTS + 1
@@ -79,7 +88,8 @@ METRIC_NAMES = (
     + [f"interest_due_state_{k}" for k in range(N_LIVE_STATES)]
     + [f"transition_{k}_{j}" for k in range(N_LIVE_STATES) for j in range(N_OUTCOMES)]
     + [f"{name}_state_{k}" for name in ("forward_loss_12m", "forward_loss_life", "forward_default_12m",
-                                        "forward_default_life", "restructured_balance", "restructured_count",
+                                        "forward_default_life", "forward_ead_life", "forward_loss_at_default_life",
+                                        "forward_cured_life", "restructured_balance", "restructured_count",
                                         "restructured_forward_loss", "restructured_forward_default")
        for k in range(N_LIVE_STATES)]
     + ["contacts", "restructurings", "redefaults", "new_loans"])

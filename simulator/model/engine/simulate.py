@@ -58,7 +58,7 @@ def check_fits(scenario, n_loans, source="run"):
     """Refuse, before any work, a run whose aggregates would not fit in memory."""
     run = scenario.run
     need = estimate_bytes(run.paths, run.horizon_months, n_loans, run.chunk_paths, len(scenario.portfolio.segments),
-                          scenario.provisioning.ifrs9.lifetime_months)
+                          engine_months(scenario) - run.horizon_months)
     have = available_bytes() * MEMORY_FRACTION
     if need > have:
         raise InputError(f"{source}: a run of {run.paths} paths x {run.horizon_months} months x {n_loans} loans "
@@ -191,15 +191,26 @@ def simulate_paths(scenario, book, seed, progress=None, threads=None):
     return aggregates, central, vintages
 
 
-def engine_months(scenario):
-    """Months the engine simulates: the horizon plus the lifetime-ECL window.
+RESOLUTION_SLACK_MONTHS = 6
+"""Months the engine runs beyond the fastest road from default to charge-off (see :func:`engine_months`)."""
 
-    Expected credit losses at month t need the losses the book realises after t, so
-    the engine runs ``provisioning.ifrs9.lifetime_months`` past the horizon (on the
-    scenario's macro path continued, its last shock levels held) and reports months
-    0..H only.
+
+def engine_months(scenario):
+    """Months the engine simulates: the horizon, the lifetime-ECL window and the time a default takes to resolve.
+
+    The ECL of month t counts the defaults of the next ``lifetime_months`` (12 for
+    Stage 1) and whatever each goes on to lose, so the engine runs past the horizon
+    H (on the scenario's macro path continued, its last shock levels held) by the
+    window plus the months from default to charge-off: at least
+    ``chargeoff_dpd / 30 - default_after_dpd / 30`` (the loan misses every month),
+    plus :data:`RESOLUTION_SLACK_MONTHS` for defaults that linger (a borrower who
+    pays the instalment but not the arrears stays in the bucket). Recoveries after
+    charge-off need no simulated months: their present value enters through the LGD
+    (:func:`simulator.accounts.ifrs9.loss_given_default`). Months 0..H are reported.
     """
-    return scenario.run.horizon_months + scenario.provisioning.ifrs9.lifetime_months
+    ifrs9 = scenario.provisioning.ifrs9
+    default_to_chargeoff = scenario.behaviour.chargeoff_dpd // 30 - ifrs9.default_after_dpd // 30
+    return scenario.run.horizon_months + ifrs9.lifetime_months + default_to_chargeoff + RESOLUTION_SLACK_MONTHS
 
 
 def structural_arguments(scenario, book, seed, path_ids, macro, recorders):
@@ -285,7 +296,8 @@ def losses_group(scenario):
     return Losses(chargeoff_state=behaviour.chargeoff_dpd // 30,
                   penalty_uplift=behaviour.penalty_rate_uplift_pct / 100.0,
                   recovery_rate=behaviour.recovery.rate_pct / 100.0, recovery_months=behaviour.recovery.months,
-                  lifetime_months=scenario.provisioning.ifrs9.lifetime_months)
+                  lifetime_months=scenario.provisioning.ifrs9.lifetime_months,
+                  default_state=scenario.provisioning.ifrs9.default_after_dpd // 30 + 1)
 
 
 def collections_group(scenario):

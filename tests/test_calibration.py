@@ -302,6 +302,7 @@ def test_fill_empty_rows_uses_the_pooled_row_or_a_placeholder():
 
     data = yaml.safe_load((SCENARIOS / "baseline.yaml").read_text(encoding="utf-8"))
     data["behaviour"]["model"] = "roll_rate"
+    data["behaviour"].pop("prepayment_pct")  # the structural model's rate; refused under the roll-rate model
     data["behaviour"]["roll_rate"] = {"asset_correlation_pct": 3.0, "cycle_per_unemployment_pp": 0.2,
                                       "matrices": {**filled, "subprime": filled["near_prime"]}}
     scenario = scenario_from_dict(data, "filled.yaml")

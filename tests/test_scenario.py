@@ -53,6 +53,7 @@ def only_problem(path, source=None):
 
 def with_roll_rate(data, matrices):
     data["behaviour"]["model"] = "roll_rate"
+    data["behaviour"].pop("prepayment_pct", None)  # the structural model's; refused under the roll-rate model
     data["behaviour"]["roll_rate"] = {"asset_correlation_pct": 8, "matrices": matrices}
     return data
 
@@ -390,6 +391,7 @@ def test_roll_rate_example_shape(tiny_scenario_dict, write_yaml):
 
 def test_roll_rate_model_needs_roll_rate_block(write_yaml, tiny_scenario_dict):
     tiny_scenario_dict["behaviour"]["model"] = "roll_rate"
+    tiny_scenario_dict["behaviour"].pop("prepayment_pct", None)
     path = write_yaml(tiny_scenario_dict)
     assert only_problem(path) == (
         f"{path}: behaviour.roll_rate must be a roll_rate block when behaviour.model is 'roll_rate'; got None. "
@@ -498,3 +500,17 @@ def test_default_definition_defaults_to_90_and_stage_3_follows_it(write_yaml, ti
     data["provisioning"]["ifrs9"].pop("stage3_after_dpd", None)
     ifrs9 = load_scenario(write_yaml(data, "s.yaml")).provisioning.ifrs9
     assert (ifrs9.default_after_dpd, ifrs9.stage3_after_dpd, ifrs9.stage3_dpd) == (90, None, 90)
+
+
+def test_prepayment_is_refused_under_the_roll_rate_model_and_defaults_under_the_structural(write_yaml,
+                                                                                          tiny_scenario_dict):
+    roll_rate = load_scenario(SCENARIOS / "roll_rate_example.yaml")
+    assert roll_rate.behaviour.prepayment_pct is None
+    data = yaml.safe_load(roll_rate.to_yaml())
+    data["behaviour"]["prepayment_pct"] = 2.0
+    problem = only_problem(write_yaml(data, "r.yaml"))
+    assert "behaviour.prepayment_pct must be absent under the roll-rate model; got 2.0" in problem
+    assert "matrices' 'closed' column" in problem
+    structural = copy.deepcopy(tiny_scenario_dict)
+    structural["behaviour"].pop("prepayment_pct")
+    assert load_scenario(write_yaml(structural, "s.yaml")).behaviour.prepayment_pct == 1.0

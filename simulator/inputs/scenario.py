@@ -300,17 +300,33 @@ class RollRateSpec(Spec):
     matrices: dict[str, list[list[float]]]
 
 
+STRUCTURAL_PREPAYMENT_PCT = 1.0
+"""Default monthly prepayment rate of current loans in the structural model, percent."""
+
+
 class BehaviourSpec(Spec):
     """Borrower behaviour: which model, and what both models share."""
 
     model: Literal["structural", "roll_rate"] = "structural"
     chargeoff_dpd: Literal[90, 120, 150, 180] = Field(180, description="days past due at which loans are charged off")
-    prepayment_pct: float = Field(1.0, ge=0, le=100, description="monthly prepayment rate of current loans")
+    prepayment_pct: Optional[float] = Field(None, ge=0, le=100,
+                                            description="monthly prepayment rate of current loans (structural "
+                                                        "model; 1.0 when not given); the roll-rate model has "
+                                                        "prepayment in its matrices' closed column")
     penalty_rate_uplift_pct: float = Field(50.0, ge=0, le=500,
                                            description="overdue amounts accrue at APR x (1 + uplift)")
     recovery: RecoverySpec = RecoverySpec()
     structural: StructuralSpec = StructuralSpec()
     roll_rate: Optional[RollRateSpec] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _structural_prepayment_default(cls, data):
+        """The structural model prepays 1% a month unless told otherwise; the roll-rate model has no such key."""
+        if isinstance(data, dict) and data.get("model", "structural") == "structural" \
+                and data.get("prepayment_pct") is None:
+            data = {**data, "prepayment_pct": STRUCTURAL_PREPAYMENT_PCT}
+        return data
 
 
 DpdThreshold = Literal[0, 30, 60, 90, 120, 150, 180]
@@ -881,6 +897,12 @@ def _check_consistency(scenario, source):
     if portfolio.source == "tape" and not portfolio.tape:
         problems.append(must_be(source, "portfolio.tape", "a loan tape path when source is 'tape'", None,
                                 "Add 'tape: my_loans.csv' or set 'source: synthetic'."))
+    behaviour = scenario.behaviour
+    if behaviour.model == "roll_rate" and behaviour.prepayment_pct is not None:
+        problems.append(must_be(source, "behaviour.prepayment_pct", "absent under the roll-rate model",
+                                behaviour.prepayment_pct,
+                                "The roll-rate model's prepayment is the matrices' 'closed' column; remove the key "
+                                "(or set it to null if it comes from a file this one extends)."))
     start = scenario.macro.cycle.start
     if start != "stationary" and (isinstance(start, str) or not -5.0 <= start <= 5.0):
         problems.append(must_be(source, "macro.cycle.start",

@@ -337,7 +337,8 @@ class Calibration:
     def behaviour_block(self):
         """The ``behaviour`` block: the roll-rate model as estimated (``model: roll_rate``) and the structural fit."""
         roll_rate, _ = self.roll_rate_block()
-        block = {"model": "roll_rate", "roll_rate": roll_rate}
+        # null: an inherited structural prepayment rate does not apply (the matrices' closed column is prepayment)
+        block = {"model": "roll_rate", "prepayment_pct": None, "roll_rate": roll_rate}
         structural = self.structural_block()
         if structural is not None:
             block["structural"] = structural

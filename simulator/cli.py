@@ -14,7 +14,7 @@ from .accounts.metrics import format_value, metric_kind
 from .inputs.errors import InputError
 from .inputs.scenario import is_scenario_set, load_scenario, load_scenario_set
 from .presentation.labels import LANGUAGES
-from .presentation.report import write_report
+from .presentation.report import rho_text, write_report
 from .workflows.calibration import MARKER as CALIBRATION_MARKER
 from .workflows.calibration import calibrate
 from .workflows.comparison import MARKER as COMPARISON_MARKER
@@ -291,9 +291,7 @@ def format_calibration(summary):
     lines = [f"history {history['source']}: {history['rows']:,} rows, {history['loans']:,} loans, "
              f"{history['months']} months ({history['first_month']} to {history['last_month']}), "
              f"segments {', '.join(history['segments'])}"]
-    rho = cycle["rho"]
-    lines.append("asset correlation rho: " + ("n/a" if rho is None else
-                 f"{rho:.2%} (interval {cycle['rho_interval'][0]:.2%} to {cycle['rho_interval'][1]:.2%})"))
+    lines.append("asset correlation rho: " + rho_text(cycle))
     if "satellite" in summary:
         fit = summary["satellite"]
         lines.append(f"satellite: z = {fit['coefficients']['intercept']:.3f} + "

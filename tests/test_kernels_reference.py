@@ -100,7 +100,7 @@ def segments_within_chargeoff(chargeoff_dpd, all_current=False):
 
 
 def roll_rate_scenario(**changes):
-    changes = {"behaviour.model": "roll_rate",
+    changes = {"behaviour.model": "roll_rate", "behaviour.prepayment_pct": None,
                "behaviour.roll_rate": {"asset_correlation_pct": 10, "cycle_per_unemployment_pp": 0.5,
                                        "matrices": {"default": ROLL_RATE_MATRIX}},
                **changes}

@@ -24,10 +24,24 @@ class InputError(Exception):
         super().__init__("\n".join(self.problems))
 
 
+EXCERPT_CHARACTERS = 80
+"""A value quoted in a message is cut to this many characters (a huge value must not flood the terminal)."""
+
+
+def excerpt(value, limit=EXCERPT_CHARACTERS):
+    """``str(value)`` cut to ``limit`` characters, with an ellipsis and the full length when cut.
+
+    >>> excerpt("x" * 100, limit=10)
+    'xxxxxxxxx... (100 characters)'
+    """
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit - 1]}... ({len(text):,} characters)"
+
+
 def must_be(source, field, constraint, got, fix):
-    """Format one problem in the house style.
+    """Format one problem in the house style; the value is quoted as its ``repr``, cut by :func:`excerpt`.
 
     >>> must_be("s.yaml", "run.paths", "an integer >= 1", 0, "Use at least 1 path.")
     's.yaml: run.paths must be an integer >= 1; got 0. Use at least 1 path.'
     """
-    return f"{source}: {field} must be {constraint}; got {got!r}. {fix}"
+    return f"{source}: {field} must be {constraint}; got {excerpt(repr(got))}. {fix}"

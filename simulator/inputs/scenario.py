@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.special import ndtr
 
-from .errors import InputError, must_be
+from .errors import InputError, excerpt, must_be
 
 DPD_STATE_KEYS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90",
                   "dpd_91_120", "dpd_121_150", "dpd_151_180")
@@ -31,10 +31,16 @@ N_LIVE_STATES = len(DPD_STATE_KEYS)
 ROLL_RATE_COLUMNS = DPD_STATE_KEYS + ("charged_off", "closed")
 
 
+MAX_MONTH = 1200
+"""Months in a scenario (start, end, peak, hold, decay) are at most this (100 years)."""
+MAX_MONEY = 1e12
+"""Amounts in a scenario (a median loan or income, a cost) are at most this, in the book's currency."""
+
+
 class Spec(BaseModel):
     """Base of every scenario section: unknown keys refused, instances frozen, no booleans as numbers."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -63,15 +69,15 @@ class RunSpec(Spec):
                                 description="integer seed; drawn and stored when absent")
     balance_sheet: Literal["constant", "runoff"] = Field(
         "constant", description="'constant' replaces closed loans like for like; 'runoff' lets the book amortise")
-    chunk_paths: int = Field(32, ge=1, description="paths simulated per engine call (memory/progress only)")
-    threads: Optional[int] = Field(None, ge=1, description="engine threads; all cores when absent")
+    chunk_paths: int = Field(32, ge=1, le=1_000_000, description="paths simulated per engine call (memory/progress only)")
+    threads: Optional[int] = Field(None, ge=1, le=4096, description="engine threads; all cores when absent")
 
 
 # --------------------------------------------------------------------- portfolio
 class LogNormalSpec(Spec):
     """A log-normal distribution given by its median and the sd of its log."""
 
-    median: float = Field(gt=0, description="median, in currency units")
+    median: float = Field(gt=0, le=MAX_MONEY, description="median, in currency units")
     sigma: float = Field(0.5, ge=0, le=3, description="standard deviation of the log")
 
 
@@ -161,9 +167,9 @@ class StepShock(Spec):
 
     shape: Literal["step"]
     variable: MacroVariable
-    size_pp: float = Field(description="change in percentage points")
-    start_month: int = Field(1, ge=1)
-    end_month: Optional[int] = Field(None, ge=1)
+    size_pp: float = Field(ge=-100, le=100, description="change in percentage points")
+    start_month: int = Field(1, ge=1, le=MAX_MONTH)
+    end_month: Optional[int] = Field(None, ge=1, le=MAX_MONTH)
 
 
 class RampShock(Spec):
@@ -171,9 +177,9 @@ class RampShock(Spec):
 
     shape: Literal["ramp"]
     variable: MacroVariable
-    size_pp: float
-    start_month: int = Field(1, ge=1)
-    end_month: int = Field(ge=1)
+    size_pp: float = Field(ge=-100, le=100, description="change in percentage points")
+    start_month: int = Field(1, ge=1, le=MAX_MONTH)
+    end_month: int = Field(ge=1, le=MAX_MONTH)
 
 
 class HumpShock(Spec):
@@ -181,11 +187,11 @@ class HumpShock(Spec):
 
     shape: Literal["hump"]
     variable: MacroVariable
-    size_pp: float
-    start_month: int = Field(1, ge=1)
-    peak_month: int = Field(ge=1)
-    hold_months: int = Field(0, ge=0)
-    decay_months: int = Field(12, ge=0)
+    size_pp: float = Field(ge=-100, le=100, description="change in percentage points")
+    start_month: int = Field(1, ge=1, le=MAX_MONTH)
+    peak_month: int = Field(ge=1, le=MAX_MONTH)
+    hold_months: int = Field(0, ge=0, le=MAX_MONTH)
+    decay_months: int = Field(12, ge=0, le=MAX_MONTH)
 
 
 class PathShock(Spec):
@@ -198,7 +204,7 @@ class PathShock(Spec):
     shape: Literal["path"]
     variable: MacroVariable
     frequency: Literal["monthly", "quarterly"] = "quarterly"
-    levels_pct: list[float] = Field(min_length=1)
+    levels_pct: list[Annotated[float, Field(ge=-100, le=100)]] = Field(min_length=1)
 
 
 Shock = Annotated[Union[StepShock, RampShock, HumpShock, PathShock], Field(discriminator="shape")]
@@ -221,7 +227,7 @@ class CycleSpec(Spec):
     persistence: float = Field(0.9, ge=0, lt=1, description="monthly AR(1) coefficient phi")
     unemployment_loading_pp: float = Field(0.6, ge=0, le=10)
     income_growth_loading_pp: float = Field(1.5, ge=0, le=20)
-    start: Union[float, str] = Field(0.0, union_mode="left_to_right",
+    start: Union[Annotated[float, Field(allow_inf_nan=True)], str] = Field(0.0, union_mode="left_to_right",
                                      description="x_0 in stationary sds (-5 to 5), or 'stationary' "
                                                  "(checked in _check_consistency, for one clear message)")
 
@@ -297,7 +303,7 @@ class RollRateSpec(Spec):
     asset_correlation_pct: float = Field(5.0, ge=0, lt=100, description="rho of the one-factor link")
     cycle_per_unemployment_pp: float = Field(0.5, ge=0, le=10,
                                              description="cycle shift (in sd) per pp of unemployment above baseline")
-    matrices: dict[str, list[list[float]]]
+    matrices: dict[str, list[list[Annotated[float, Field(ge=-1e6, le=1e6)]]]]
 
 
 STRUCTURAL_PREPAYMENT_PCT = 1.0
@@ -401,7 +407,7 @@ class ProvisioningSpec(Spec):
 class StressSpec(Spec):
     """A funding stress on one liability from ``from_month`` on."""
 
-    from_month: int = Field(1, ge=1)
+    from_month: int = Field(1, ge=1, le=MAX_MONTH)
     rollover_pct: Optional[float] = Field(None, ge=0, le=100, description="rollover rate under stress, percent")
     spread_add_pct: float = Field(0.0, ge=-10, le=50, description="added to the spread, percentage points")
 
@@ -461,9 +467,9 @@ class CollectionsSpec(Spec):
     cure_effect_pct: float = Field(30.0, ge=0, le=100, description="effect of a contact on paying in full, percent")
     instalment_effect_pct: float = Field(30.0, ge=0, le=100,
                                          description="effect of a contact on paying the instalment, percent")
-    capacity_accounts_per_month: Optional[int] = Field(None, ge=0, description="contacts the team can make a month")
-    cost_per_contact: float = Field(15.0, ge=0, description="cost of one contact, book currency")
-    start_month: int = Field(1, ge=1)
+    capacity_accounts_per_month: Optional[int] = Field(None, ge=0, le=10**12, description="contacts the team can make a month")
+    cost_per_contact: float = Field(15.0, ge=0, le=MAX_MONEY, description="cost of one contact, book currency")
+    start_month: int = Field(1, ge=1, le=MAX_MONTH)
 
 
 class RestructuringSpec(Spec):
@@ -489,8 +495,8 @@ class RestructuringSpec(Spec):
     months: int = Field(3, ge=1, le=36, description="holiday length or term extension, months")
     rate_cut_pct: float = Field(0.0, ge=0, le=100, description="rate reduction of a rate_cut plan, percent")
     max_per_loan: int = Field(1, ge=1, le=10)
-    cost_per_restructuring: float = Field(50.0, ge=0, description="cost of setting up one plan, book currency")
-    start_month: int = Field(1, ge=1)
+    cost_per_restructuring: float = Field(50.0, ge=0, le=MAX_MONEY, description="cost of setting up one plan, book currency")
+    start_month: int = Field(1, ge=1, le=MAX_MONTH)
 
 
 MIN_APPROVAL_RATE = 0.01
@@ -511,12 +517,12 @@ class OriginationsSpec(Spec):
     """
 
     volume_pct: float = Field(ge=0, le=100, description="new loans a month, percent of the opening loan count")
-    segment_mix_pct: Optional[dict[str, float]] = None
+    segment_mix_pct: Optional[dict[str, Annotated[float, Field(ge=0, le=100)]]] = None
     score_cutoff: Optional[float] = Field(None, ge=300, le=900, description="a minimum applicant score on the "
                                           "scores' 300-900 scale")
     pd_improvement_pct: float = Field(0.0, ge=0, lt=100, description="cut in new vintages' default drivers, percent")
-    start_month: int = Field(1, ge=1)
-    end_month: Optional[int] = Field(None, ge=1)
+    start_month: int = Field(1, ge=1, le=MAX_MONTH)
+    end_month: Optional[int] = Field(None, ge=1, le=MAX_MONTH)
 
 
 class ActionsSpec(Spec):
@@ -563,8 +569,58 @@ class Scenario(Spec):
 
 
 # ----------------------------------------------------------------------- loading
+MAX_SCENARIO_BYTES = 1_000_000
+"""A scenario file is a few KB; larger files are refused before they are parsed."""
+MAX_NESTING = 50
+"""Deepest nesting of mappings and lists a scenario file may have (the schema needs 6)."""
+MAX_NODES = 100_000
+"""Most values a scenario file may hold once its aliases are expanded (a shipped scenario holds about 400)."""
+
+
+class ScenarioTooLarge(yaml.YAMLError):
+    """A scenario file beyond :data:`MAX_NESTING` or :data:`MAX_NODES` (the parser stops there)."""
+
+    def __init__(self, message, mark):
+        super().__init__(message)
+        self.problem, self.problem_mark = message, mark
+
+
 class ScenarioLoader(yaml.SafeLoader):
-    """Safe YAML loader that refuses duplicate keys (a subclass: the global SafeLoader is untouched)."""
+    """Safe YAML loader that refuses duplicate keys, deep nesting and alias bombs.
+
+    A subclass: the global ``SafeLoader`` is untouched. Nesting is counted while the
+    document is composed (before Python's recursion limit could be hit); the number
+    of values with every alias expanded is counted on the composed graph, whose
+    aliases are shared nodes, so a "billion laughs" file is refused in
+    milliseconds without ever being expanded.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise ScenarioTooLarge(f"nesting deeper than {MAX_NESTING} levels", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _expanded_size(node, sizes):
+    """Values under ``node`` with every alias expanded, memoised by node (aliases are shared nodes)."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(item, sizes) for item in node.value)
+    else:
+        size = 1
+    sizes[id(node)] = min(size, MAX_NODES + 1)
+    return sizes[id(node)]
 
 
 def _construct_mapping(loader, node, deep=False):
@@ -582,22 +638,48 @@ def _construct_mapping(loader, node, deep=False):
 ScenarioLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _parse_yaml(text):
+    """The document in ``text`` (None if empty), refusing documents beyond the limits."""
+    loader = ScenarioLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_NODES:
+            raise ScenarioTooLarge(f"more than {MAX_NODES:,} values once its aliases are expanded "
+                                   "(an alias bomb?)", node.start_mark)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def _read_yaml(path):
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_SCENARIO_BYTES:
+            raise InputError(f"{path}: is {size:,} bytes; a scenario file may have at most {MAX_SCENARIO_BYTES:,} "
+                             "(a scenario is a few KB). Check you gave the scenario, not a data file; loan tapes "
+                             "go in portfolio.tape.")
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: file not found. Check the path and the working directory.") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read ({exc}). Check it is a UTF-8 text file you can read.") from None
+        raise InputError(f"{path}: cannot be read ({excerpt(exc)}). Check it is a UTF-8 text file you can read.") \
+            from None
     try:
-        data = yaml.load(text, Loader=ScenarioLoader)
+        data = _parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         problem = exc.problem or exc.context or "invalid YAML"
-        raise InputError(f"{path}: YAML syntax error at {where}: {problem}. Fix the file's syntax there.") from None
+        raise InputError(f"{path}: YAML syntax error at {where}: {excerpt(problem)}. Fix the file's syntax there.") \
+            from None
+    except ScenarioTooLarge as exc:
+        mark = exc.problem_mark
+        raise InputError(f"{path}: refused at line {mark.line + 1}, column {mark.column + 1}: {exc.problem}. "
+                         "A scenario needs neither; write the values out.") from None
     except yaml.YAMLError as exc:
-        raise InputError(f"{path}: YAML syntax error: {exc}. Fix the file's syntax.") from None
+        raise InputError(f"{path}: YAML syntax error: {excerpt(exc)}. Fix the file's syntax.") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

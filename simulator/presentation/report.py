@@ -316,6 +316,16 @@ def write_report(directories, out_path, lang="en", allow_different=False):
 
 
 # --------------------------------------------------------------------- the calibration report
+def rho_text(cycle, decimals=2):
+    """The asset correlation of ``calibration.json``'s ``credit_cycle`` block with its interval, as text."""
+    rho, (lower, upper) = cycle["rho"], cycle["rho_interval"]
+    if rho is None:
+        return "n/a"
+    interval = ("no interval (no bootstrap)" if lower is None or upper is None
+                else f"{cycle['level']:.0%} interval {lower:.{decimals}%} to {upper:.{decimals}%}")
+    return f"{rho:.{decimals}%} ({interval})"
+
+
 def calibration_pages(inputs, lang="en"):
     """Yield ``(section, figure)`` for the calibration report: a summary of the estimates, each segment's matrix with
     its bootstrap intervals, the structural fit's moments, and the calibration figures (call inside ``house_style``).
@@ -327,9 +337,7 @@ def calibration_pages(inputs, lang="en"):
     rows = [[text("calibration_data", lang), f"{history['rows']:,} rows, {history['loans']:,} loans, "
              f"{history['months']} months ({history['first_month']} to {history['last_month']})"],
             ["segments", ", ".join(history["segments"])],
-            ["rho", "n/a" if cycle["rho"] is None else
-             f"{cycle['rho']:.3%} ({cycle['level']:.0%}: {cycle['rho_interval'][0]:.3%} to "
-             f"{cycle['rho_interval'][1]:.3%})"]]
+            ["rho", rho_text(cycle, decimals=3)]]
     if "satellite" in summary:
         fit = summary["satellite"]
         rows.append(["cycle_per_unemployment_pp", f"{fit['coefficients']['unemployment_gap_pp']:.3f} (HAC se "
@@ -359,7 +367,8 @@ def calibration_pages(inputs, lang="en"):
             for j in range(9):
                 p = inputs.matrix[g, k, j]
                 lo, hi = inputs.lower[g, k, j], inputs.upper[g, k, j]
-                cells.append("-" if not np.isfinite(p) else f"{p:.1%}\n[{lo:.1%}, {hi:.1%}]" if p > 0 else "0")
+                interval = f"\n[{lo:.1%}, {hi:.1%}]" if np.isfinite(lo) and np.isfinite(hi) else ""
+                cells.append("-" if not np.isfinite(p) else f"{p:.1%}{interval}" if p > 0 else "0")
             matrix_rows.append(cells)
         yield "calibration_matrix", _table_page(
             text("matrix_title", lang, segment=segment, level=f"{inputs.level:.0%}"), header, matrix_rows,

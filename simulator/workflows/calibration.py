@@ -12,7 +12,6 @@ together (:func:`calibrate`, :class:`Calibration`) and adds
   by the project's own engine from known parameters, for tests and the shipped
   sample.
 """
-import json
 import os
 import time
 from dataclasses import dataclass, replace
@@ -34,7 +33,7 @@ from ..model.engine.simulate import (engine_months, recorders_group, roll_order_
 from ..model.macro import macro_paths
 from ..model.portfolio import build_book, originations, with_new_lending
 from .presenter import presenter
-from .results import json_number, write_atomically
+from .results import json_number, write_atomically, write_json
 from .rollrates import bootstrap_cohort, cohort_estimate, fit_credit_cycle, satellite_regression
 from .structural_fit import PARAMETERS, fit_structural, history_moments, not_identified, on_history_economy
 
@@ -460,7 +459,7 @@ class Calibration:
         (with a base scenario), ``roll_rates.csv``, ``cycle_index.csv``, ``monthly_roll_rates.csv``,
         ``backtest.csv``, ``moments.csv``, the figures and ``calibration_report.pdf``."""
         def write(directory):
-            (directory / MARKER).write_text(json.dumps(self.summary(), indent=2), encoding="utf-8")
+            write_json(directory / MARKER, self.summary())
             header = (f"# Calibrated on {self.history.source} ({self.history.month_labels[0]} to "
                       f"{self.history.month_labels[-1]}) by simulate calibrate; see calibration.json.\n"
                       "# Use it with `extends:` or paste it into a scenario. model: roll_rate uses the estimated "

@@ -186,7 +186,7 @@ class Results:
 
     def write_files(self, directory, plots=True, lang="en"):
         """Write the run directory's files into the existing ``directory`` (not atomic; see :meth:`save`)."""
-        (directory / "summary.json").write_text(json.dumps(self.summary, indent=2), encoding="utf-8")
+        write_json(directory / "summary.json", self.summary)
         self.timeseries.to_csv(directory / "timeseries.csv", index=False)
         self.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
         extra = {} if self.vintages is None else {"vintages": self.vintages}
@@ -234,6 +234,14 @@ def json_number(value):
     """A float for JSON; ``None`` (null) where the statistic does not exist (NaN) or is unbounded (infinite)."""
     value = float(value)
     return value if np.isfinite(value) else None
+
+
+def write_json(path, data):
+    """Write ``data`` as strict JSON (RFC 8259: no NaN or Infinity; :func:`json_number` turns those into null).
+
+    A non-finite number reaching here is a bug and raises ``ValueError``.
+    """
+    Path(path).write_text(json.dumps(data, indent=2, allow_nan=False), encoding="utf-8")
 
 
 def check_out_dir(out_dir, marker="summary.json"):

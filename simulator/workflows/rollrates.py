@@ -227,12 +227,15 @@ def bootstrap_cohort(transitions, n_replicates=200, level=0.95, seed=0, weightin
     """
     group_names, cell = _group_cells(transitions, by_segment)
     shape = (len(group_names), N_LIVE, N_OUTCOMES)
+    lower, upper, se = (np.full(shape, np.nan) for _ in range(3))
+    if n_replicates == 0:  # no bootstrap asked for: no intervals
+        return CohortIntervals(lower=lower, upper=upper, se=se, replicates=np.empty((0,) + shape), level=level,
+                               seed=seed)
     replicates = np.empty((n_replicates, np.prod(shape)))
     for first, counts in _bootstrap_counts(cell, transitions.loan, _move_weights(transitions, weighting),
                                            replicates.shape[1], transitions.n_loans, n_replicates, seed):
         replicates[first:first + counts.shape[0]] = counts
     replicates = _row_fractions(replicates.reshape((n_replicates,) + shape))
-    lower, upper, se = (np.full(shape, np.nan) for _ in range(3))
     visited = np.isfinite(replicates).any(axis=(0, -1))
     lower[visited], upper[visited] = np.nanquantile(replicates[:, visited], [(1 - level) / 2, (1 + level) / 2],
                                                     axis=0, method="weibull")

@@ -12,13 +12,12 @@ scenario (common random numbers) and the differences come from the economy.
   ``sum_s w_s E[ECL_s(t)]``.
 * Each scenario's contribution ``w_s ECL_s(0)`` and its share of the total.
 """
-import json
 
 import numpy as np
 import pandas as pd
 
 from .presenter import presenter
-from .results import resolve_seed, run, write_atomically
+from .results import resolve_seed, run, write_atomically, write_json
 
 MARKER = "weighted_ecl.json"
 
@@ -81,7 +80,7 @@ class WeightedEcl:
         """Write ``weighted_ecl.json``, ``weighted_ecl.csv``, each scenario's run directory and a figure
         (labels in ``lang``)."""
         def write(directory):
-            (directory / MARKER).write_text(json.dumps(self.summary(), indent=2), encoding="utf-8")
+            write_json(directory / MARKER, self.summary())
             self.timeseries.to_csv(directory / "weighted_ecl.csv", index=False)
             for results in self.members:
                 member_dir = directory / "runs" / results.scenario.name

@@ -1,0 +1,144 @@
+"""Hostile and careless input: non-finite numbers, resource bombs, strict JSON out, documented option values.
+
+Each class of problem is refused with the house message (file, field, what was
+expected, what was found, a fix), exit code 2 and no traceback; resource limits
+are checked in time and memory (``tracemalloc``), not only in outcome.
+"""
+import copy
+import json
+import time
+import tracemalloc
+
+import pytest
+from click.testing import CliRunner
+
+import simulator
+from simulator.cli import main
+from simulator.inputs.errors import EXCERPT_CHARACTERS, InputError
+from simulator.inputs.scenario import MAX_NESTING, MAX_SCENARIO_BYTES, load_scenario
+from tests.assertions import assert_clean_errors
+
+SCENARIOS = "scenarios"
+MEMORY_LIMIT = 200 * 2 ** 20
+TIME_LIMIT_SECONDS = 2.0
+
+
+def refused_quickly(path):
+    """Load ``path``; it must raise InputError within the time limit (timed alone) and the memory limit (traced
+    in a second load, since tracing slows Python several-fold). Returns the messages."""
+    started = time.perf_counter()
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    seconds = time.perf_counter() - started
+    assert seconds < TIME_LIMIT_SECONDS, seconds
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError):
+            load_scenario(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < MEMORY_LIMIT, peak
+    for problem in info.value.problems:
+        assert len(problem) < 400, problem  # quotes an excerpt, never the expansion
+    return info.value.problems
+
+
+def billion_laughs(levels=9):
+    text = "a: &a ['lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol']\n"
+    previous = "a"
+    for level in range(1, levels + 1):
+        name = f"n{level}"
+        text += f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]\n"
+        previous = name
+    return text + f"portfolio: *{previous}\n"
+
+
+def test_an_alias_bomb_is_refused_without_expanding_it(write_yaml):
+    problems = refused_quickly(write_yaml(billion_laughs()))
+    assert "values once its aliases are expanded" in problems[0]
+
+
+def test_deep_nesting_is_refused_without_a_recursion_error(write_yaml):
+    problems = refused_quickly(write_yaml("portfolio: " + "[" * 20_000 + "]" * 20_000 + "\n"))
+    assert f"nesting deeper than {MAX_NESTING} levels" in problems[0]
+
+
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "huge.yaml"
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("# " + "x" * (50 * 2 ** 20) + "\n")
+    problems = refused_quickly(path)
+    assert f"a scenario file may have at most {MAX_SCENARIO_BYTES:,}" in problems[0]
+
+
+def with_baseline(path):
+    """Make the scenario at ``path`` extend a copy of the shipped baseline beside it."""
+    base = path.parent / "base.yaml"
+    base.write_text(open(f"{SCENARIOS}/baseline.yaml", encoding="utf-8").read(), encoding="utf-8")
+    path.write_text("extends: base.yaml\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
+def test_a_modest_legitimate_use_of_anchors_still_loads(write_yaml):
+    path = with_baseline(write_yaml("portfolio:\n  n_loans: &same 200\nrun:\n  paths: *same\n"))
+    scenario = load_scenario(path)
+    assert scenario.portfolio.n_loans == scenario.run.paths == 200
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", "1e400", "-1.0e+400"])
+@pytest.mark.parametrize("field, template", [
+    ("macro.shocks[0].size_pp", "macro:\n  shocks:\n    - {{shape: step, variable: unemployment, size_pp: {v}}}\n"),
+    ("macro.baseline.unemployment_pct", "macro:\n  baseline: {{unemployment_pct: {v}}}\n"),
+    ("macro.cycle.volatility", "macro:\n  cycle: {{volatility: {v}}}\n"),
+    ("actions.collections.cost_per_contact",
+     "actions:\n  collections: {{contact_pct: {{dpd_1_30: 50}}, cost_per_contact: {v}}}\n"),
+])
+def test_non_finite_numbers_are_refused_in_every_kind_of_field(write_yaml, field, template, value):
+    problems = refused_quickly(with_baseline(write_yaml(template.format(v=value), "child.yaml")))
+    assert any(field in problem and "finite" in problem for problem in problems), problems
+
+
+def test_a_principal_median_must_be_finite_and_plausible(write_yaml, tiny_scenario_dict):
+    for value, says in ((float("inf"), "finite"), (1e15, "less than or equal to 1000000000000")):
+        data = copy.deepcopy(tiny_scenario_dict)
+        data["portfolio"]["segments"][0]["principal"]["median"] = value
+        problems = refused_quickly(write_yaml(data))
+        assert any("portfolio.segments[0].principal.median" in p and says in p for p in problems), problems
+
+
+def test_long_values_are_quoted_as_an_excerpt(write_yaml, tiny_scenario_dict):
+    data = copy.deepcopy(tiny_scenario_dict)
+    data["run"]["paths"] = "x" * 10_000
+    problems = refused_quickly(write_yaml(data))
+    assert any("(10,002 characters)" in p for p in problems), problems
+    assert all("x" * EXCERPT_CHARACTERS not in p for p in problems)
+
+
+def strict_json(path):
+    """Parse ``path`` refusing NaN and Infinity (RFC 8259)."""
+    def refuse(constant):
+        raise AssertionError(f"{path}: non-standard JSON constant {constant}")
+    return json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+
+
+def test_every_json_file_a_run_writes_is_strict(tmp_path, tiny_scenario_file):
+    out = simulator.run(tiny_scenario_file, paths=3).save(tmp_path / "run", plots=False)
+    summary = strict_json(out / "summary.json")
+    assert summary["metrics"]["cumulative_loss_rate"]["mean"] is not None
+
+
+def test_calibrate_without_bootstrap_works_and_writes_strict_json(tmp_path):
+    """``--bootstrap 0`` is documented as "no bootstrap": no intervals, everything else."""
+    result = CliRunner().invoke(main, ["calibrate", "scenarios/sample_history.parquet", "--macro",
+                                       "scenarios/sample_history_macro.csv", "--bootstrap", "0", "--out",
+                                       str(tmp_path / "cal"), "--quiet"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    summary = strict_json(tmp_path / "cal" / "calibration.json")
+    assert summary["credit_cycle"]["rho_interval"] == [None, None]
+    assert (tmp_path / "cal" / "calibration_report.pdf").is_file()
+
+
+def test_bad_scenarios_give_clean_errors_through_the_cli(write_yaml):
+    result = CliRunner().invoke(main, ["validate", str(write_yaml(billion_laughs()))])
+    assert_clean_errors(result, "aliases are expanded")

@@ -13,6 +13,7 @@ import click
 from .accounts.metrics import format_value, metric_kind
 from .inputs.errors import InputError
 from .inputs.scenario import is_scenario_set, load_scenario, load_scenario_set
+from .model.engine.simulate import engine_compiled
 from .presentation.labels import LANGUAGES
 from .presentation.report import rho_text, write_report
 from .workflows.calibration import MARKER as CALIBRATION_MARKER
@@ -25,6 +26,14 @@ from .workflows.weighted import run_weighted
 
 PROGRESS_MIN_LOAN_MONTHS = 50_000_000
 """Runs at least this large (paths x loans x months) show a progress bar."""
+
+
+def say_if_compiling(scenarios, quiet):
+    """Say once, on stderr, that the engine is being compiled when its kernel is not cached yet."""
+    models = {scenario.behaviour.model for scenario in scenarios}
+    if not quiet and not all(engine_compiled(model) for model in models):
+        click.echo("compiling the simulation engine (first run after installing, about 20 s; it is cached for "
+                   "later runs) ...", err=True)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -118,6 +127,7 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, l
     n_loans = loans or scenario.portfolio.n_loans
     work = effective_paths * n_loans * scenario.run.horizon_months
     show_progress = not quiet and work >= PROGRESS_MIN_LOAN_MONTHS and sys.stderr.isatty()
+    say_if_compiling([scenario], quiet)
     if show_progress:
         with click.progressbar(length=effective_paths, label="simulating paths", file=sys.stderr) as bar:
             results = run(scenario, paths=paths, seed=seed, loans=loans, threads=threads, progress=bar.update)
@@ -146,6 +156,7 @@ def ecl(set_file, out_dir, paths, seed, threads, no_plots, lang, quiet):
     spec, scenarios = load_scenario_set(set_file)
     out_dir = check_out_dir(out_dir or Path("runs") / spec.name, WEIGHTED_MARKER)
     scenarios = [s.with_run(paths=paths, seed=seed) for s in scenarios]
+    say_if_compiling(scenarios, quiet)
     weighted = run_weighted(spec, scenarios, threads=threads)
     weighted.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
@@ -195,6 +206,7 @@ def compare_command(inputs, out_dir, paths, seed, threads, no_plots, lang, quiet
         comparison = None
     out_dir = check_out_dir(out_dir or Path("runs") / ("compare-" + "-".join(names)), COMPARISON_MARKER)
     if comparison is None:
+        say_if_compiling(scenarios, quiet)
         comparison = compare(scenarios, threads=threads)
     comparison.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:

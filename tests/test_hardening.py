@@ -142,3 +142,37 @@ def test_calibrate_without_bootstrap_works_and_writes_strict_json(tmp_path):
 def test_bad_scenarios_give_clean_errors_through_the_cli(write_yaml):
     result = CliRunner().invoke(main, ["validate", str(write_yaml(billion_laughs()))])
     assert_clean_errors(result, "aliases are expanded")
+
+
+def test_a_scenario_set_given_to_run_and_a_scenario_given_to_ecl_say_which_command_fits():
+    runner = CliRunner()
+    assert_clean_errors(runner.invoke(main, ["run", "scenarios/ifrs9_weighted.yaml"]),
+                        "is a scenario set", "simulate ecl scenarios/ifrs9_weighted.yaml")
+    assert_clean_errors(runner.invoke(main, ["ecl", "scenarios/baseline.yaml"]),
+                        "is a scenario, not a scenario set", "simulate run scenarios/baseline.yaml")
+
+
+def test_the_board_pack_shows_source_folders_relative_or_by_name(tmp_path, monkeypatch):
+    from simulator.presentation.report import shown_path
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs" / "severe").mkdir(parents=True)
+    assert shown_path(tmp_path / "runs" / "severe") == "runs/severe"
+    assert shown_path("/somewhere/else/runs/baseline") == "baseline"
+
+
+def test_the_first_run_says_the_engine_is_compiling(monkeypatch, capsys, tiny_scenario_file):
+    import simulator.cli as cli
+    scenario = load_scenario(tiny_scenario_file)
+    monkeypatch.setattr(cli, "engine_compiled", lambda model: False)
+    cli.say_if_compiling([scenario], quiet=False)
+    assert "compiling the simulation engine" in capsys.readouterr().err
+    cli.say_if_compiling([scenario], quiet=True)
+    monkeypatch.setattr(cli, "engine_compiled", lambda model: True)
+    cli.say_if_compiling([scenario], quiet=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_the_engine_knows_when_its_kernels_are_cached(tiny_scenario_file):
+    from simulator.model.engine.simulate import engine_compiled
+    simulator.run(tiny_scenario_file, paths=1)  # compiles or loads the structural kernel, caching it
+    assert engine_compiled("structural") is True

@@ -748,6 +748,9 @@ def load_scenario(path):
     """
     path = Path(path)
     data = _load_raw(path, [])
+    if "weighted_scenarios" in data:
+        raise InputError(f"{path}: is a scenario set (it lists weighted_scenarios), not a scenario. Run it with "
+                         f"`simulate ecl {path}`, or run one of its scenarios with `simulate run`.")
     data.setdefault("name", path.stem)
     return scenario_from_dict(data, source=str(path))
 
@@ -797,6 +800,10 @@ def load_scenario_set(path):
     """
     path = Path(path)
     data = _read_yaml(path)
+    if "weighted_scenarios" not in data and ("portfolio" in data or "extends" in data):
+        raise InputError(f"{path}: is a scenario, not a scenario set (it has no weighted_scenarios). Run it with "
+                         f"`simulate run {path}`, or list it with weights in a set file (see "
+                         "scenarios/ifrs9_weighted.yaml).")
     data.setdefault("name", path.stem)
     try:
         spec = ScenarioSetSpec.model_validate(data)

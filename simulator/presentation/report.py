@@ -227,6 +227,16 @@ def scenario_pages(results, lang):
         yield _page(fig, text("appendix_scenario", lang, scenario=results.scenario.name), chart=False)
 
 
+def shown_path(path):
+    """``path`` as the reader should see it: relative to the working directory when it is below it, else its name
+    (a board pack must not print the absolute folders of the machine that built it)."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path.name
+
+
 def metadata_page(members, directories, lang):
     """Seed, paths, loans, horizon, model, run time and versions of each run."""
     rows = []
@@ -237,7 +247,7 @@ def metadata_page(members, directories, lang):
                      str(summary["horizon_months"]), summary["behaviour_model"], f"{summary['wall_seconds']:.1f} s",
                      versions])
     header = [text("scenario", lang), "seed", "paths", "loans", "months", "model", "run time", "versions"]
-    lines = ("sources: " + ", ".join(str(d) for d in directories),)
+    lines = ("sources: " + ", ".join(shown_path(d) for d in directories),)
     fig = _table_page(text("appendix_metadata", lang), header, rows, lines, font_size=8)
     fig.axes[0].tables[0].auto_set_column_width(list(range(len(header))))
     return fig

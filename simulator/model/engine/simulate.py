@@ -142,6 +142,20 @@ def roll_order_thresholds(matrix):
     return ndtri(np.where(cumulative <= PROBABILITY_ROUNDING, 0.0, cumulative))
 
 
+def engine_compiled(model):
+    """Whether the kernel of ``model`` (``structural`` or ``roll_rate``) is in numba's on-disk cache.
+
+    The first run after installing compiles it (about 20 s); later runs load it.
+    Reads numba's cache index (an internal of numba's ``FunctionCache``); if that
+    cannot be read, says ``True`` (the caller then just says nothing).
+    """
+    kernel = simulate_structural if model == "structural" else simulate_roll_rate
+    try:
+        return os.path.exists(kernel._cache._cache_file._index_path)
+    except AttributeError:
+        return True
+
+
 def simulate_paths(scenario, book, seed, progress=None, threads=None):
     """Run the scenario's behaviour model on ``book`` for every path.
 

@@ -313,3 +313,9 @@ def test_an_arrears_column_is_taken_as_given(tape_scenario):
 def test_inconsistent_arrears_are_refused_with_the_row(tape_scenario, arrears, row, says):
     problem = only_tape_problem(tape_scenario(good_tape().assign(arrears=arrears))[0])
     assert f"column 'arrears' must be {says}" in problem and f"in data row {row} " in problem, problem
+
+
+def test_duplicate_loan_ids_are_refused_with_the_rows(tape_scenario):
+    frame = good_tape().assign(loan_id=["a", "b", "c", "b", "e", "b"])
+    problem = only_tape_problem(tape_scenario(frame)[0])
+    assert "column 'loan_id' must be unique; got 'b' in data rows 2, 4, 6 (3 rows share an id" in problem, problem

@@ -475,6 +475,15 @@ def _check_tape_values(path, frame, segments):
                 problems.append(f"{path}: column 'arrears' must be {constraint}; got "
                                 f"{cell_text(frame['arrears'].iloc[rows[0]])} in data row {rows[0] + 1} "
                                 f"({_rows_text(rows)}). {fix}")
+    if "loan_id" in frame:
+        duplicated = frame["loan_id"].duplicated(keep=False).to_numpy()
+        if duplicated.any():
+            rows = np.flatnonzero(duplicated)
+            first = frame["loan_id"].iloc[rows[0]]
+            same = np.flatnonzero((frame["loan_id"] == first).to_numpy()) + 1
+            problems.append(f"{path}: column 'loan_id' must be unique; got {cell_text(first)} in data rows "
+                            f"{', '.join(map(str, same[:5]))} ({len(rows)} rows share an id with another). "
+                            "Remove the duplicated loans or give each loan its own id.")
     fixes = {"segment": "Use the segment names of the scenario's portfolio.segments.",
              "amortisation": "Use equal_instalment, equal_principal or interest_first."}
     for column, valid in (("segment", list(segments)), ("amortisation", list(AMORTISATION_CODES))):

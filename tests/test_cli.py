@@ -268,7 +268,7 @@ def test_run_bad_tape_leaves_no_directory(cli, write_yaml, tiny_scenario_dict, t
     tiny_scenario_dict["portfolio"].update(source="tape", tape="tape.csv")
     path = write_yaml(tiny_scenario_dict, "tape.yaml")
     result = cli("run", path, "--out", tmp_path / "runs" / "tape")
-    assert_clean_errors(result, "column 'balance' must be a number >= 0")
+    assert_clean_errors(result, "column 'balance' must be a finite number in [0, 1e+12]")
     assert not (tmp_path / "runs").exists() or siblings(tmp_path / "runs") == []
 
 

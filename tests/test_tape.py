@@ -164,7 +164,7 @@ def test_nan_balance_is_refused_with_its_row(tape_scenario):
     frame.loc[1, "balance"] = np.nan
     scenario, tape = tape_scenario(frame)
     problem = only_tape_problem(scenario)
-    assert problem.startswith(f"{tape}: column 'balance' must be a number >= 0; got ")
+    assert problem.startswith(f"{tape}: column 'balance' must be a finite number in [0, 1e+12]; got ")
     assert "in data row 2 " in problem
 
 
@@ -173,7 +173,7 @@ def test_negative_balance_is_refused_with_its_row(tape_scenario):
     frame.loc[2, "balance"] = -5.0
     scenario, tape = tape_scenario(frame)
     problem = only_tape_problem(scenario)
-    assert problem.startswith(f"{tape}: column 'balance' must be a number >= 0; got ")
+    assert problem.startswith(f"{tape}: column 'balance' must be a finite number in [0, 1e+12]; got ")
     assert "-5.0" in problem
     assert "in data row 3 " in problem and problem.endswith("Fix or remove those rows.")
 
@@ -183,7 +183,7 @@ def test_non_numeric_balance_is_refused(tape_scenario):
     frame.loc[0, "balance"] = "1,000"
     scenario, tape = tape_scenario(frame)
     assert only_tape_problem(scenario).startswith(
-        f"{tape}: column 'balance' must be a number >= 0; got '1,000' in data row 1 ")
+        f"{tape}: column 'balance' must be a finite number in [0, 1e+12]; got '1,000' in data row 1 ")
 
 
 def test_dpd_beyond_180_is_refused(tape_scenario):
@@ -308,7 +308,7 @@ def test_an_arrears_column_is_taken_as_given(tape_scenario):
     ([0.0, 90.0, 600.0, 700.0, 500.0, 0.0], 3, "at most the balance"),
     ([5.0, 90.0, 120.0, 700.0, 500.0, 0.0], 1, "0 for a current loan"),
     ([0.0, 0.0, 120.0, 700.0, 500.0, 0.0], 2, "above 0 for a delinquent loan"),
-    ([0.0, -1.0, 120.0, 700.0, 500.0, 0.0], 2, "a number >= 0"),
+    ([0.0, -1.0, 120.0, 700.0, 500.0, 0.0], 2, "a finite number in [0, 1e+12]"),
 ])
 def test_inconsistent_arrears_are_refused_with_the_row(tape_scenario, arrears, row, says):
     problem = only_tape_problem(tape_scenario(good_tape().assign(arrears=arrears))[0])
@@ -319,3 +319,11 @@ def test_duplicate_loan_ids_are_refused_with_the_rows(tape_scenario):
     frame = good_tape().assign(loan_id=["a", "b", "c", "b", "e", "b"])
     problem = only_tape_problem(tape_scenario(frame)[0])
     assert "column 'loan_id' must be unique; got 'b' in data rows 2, 4, 6 (3 rows share an id" in problem, problem
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), 1e400, 1e13])
+@pytest.mark.parametrize("column", ["balance", "income", "savings"])
+def test_non_finite_and_implausible_amounts_are_refused(tape_scenario, column, value):
+    frame = good_tape().assign(**{column: [1000.0, 2000.0, value, 3000.0, 800.0, 0.0]})
+    problem = only_tape_problem(tape_scenario(frame, "tape.parquet")[0])
+    assert f"column '{column}' must be a finite number in [0, 1e+12]" in problem and "data row 3" in problem, problem

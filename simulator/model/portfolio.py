@@ -35,6 +35,7 @@ import pandas as pd
 from scipy.special import ndtr
 
 from ..inputs.errors import InputError
+from ..inputs.scenario import MAX_MONEY
 from ..inputs.tables import cell_text, read_table
 from .engine.amortisation import (AMORTISATION_CODES, amortisation_codes, current_instalment,
                                   scheduled_principal_after)
@@ -437,23 +438,23 @@ def _check_tape_values(path, frame, segments):
     """All value problems of a tape: NaNs, negatives, ranges, unknown categories."""
     problems = []
     numeric_rules = {
-        "balance": (0.0, np.inf, "a number >= 0"),
+        "balance": (0.0, MAX_MONEY, f"a finite number in [0, {MAX_MONEY:.0e}]"),
         "annual_rate_pct": (0.0, 100.0, "a percentage in [0, 100]"),
         "remaining_term": (0.0, 600.0, "an integer number of months in [0, 600]"),
         "dpd": (0.0, 180.0, "days past due in [0, 180] (charged-off loans do not belong on the tape)"),
-        "arrears": (0.0, np.inf, "a number >= 0"),
-        "income": (0.0, np.inf, "a number >= 0"),
-        "savings": (0.0, np.inf, "a number >= 0"),
-        "other_debt": (0.0, np.inf, "a number >= 0"),
+        "arrears": (0.0, MAX_MONEY, f"a finite number in [0, {MAX_MONEY:.0e}]"),
+        "income": (0.0, MAX_MONEY, f"a finite number in [0, {MAX_MONEY:.0e}]"),
+        "savings": (0.0, MAX_MONEY, f"a finite number in [0, {MAX_MONEY:.0e}]"),
+        "other_debt": (0.0, MAX_MONEY, f"a finite number in [0, {MAX_MONEY:.0e}]"),
         "score": (0.0, 10_000.0, "a number in [0, 10000]"),
-        "original_principal": (0.0, np.inf, "a number >= 0"),
+        "original_principal": (0.0, MAX_MONEY, f"a finite number in [0, {MAX_MONEY:.0e}]"),
         "original_term": (1.0, 600.0, "an integer number of months in [1, 600]"),
     }
     for column, (low, high, constraint) in numeric_rules.items():
         if column not in frame:
             continue
         values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() | (values < low) | (values > high)
+        bad = values.isna() | ~np.isfinite(values) | (values < low) | (values > high)
         if column in ("remaining_term", "original_term"):
             bad |= values.notna() & (values != np.floor(values))
         if bad.any():

@@ -4,6 +4,7 @@ Each command is a thin wrapper over the library. Input problems
 (:class:`~simulator.inputs.errors.InputError`) are printed without a traceback and
 exit with code 2; anything else is a bug and keeps its traceback.
 """
+import contextlib
 import sys
 import warnings
 from pathlib import Path
@@ -12,7 +13,7 @@ import click
 
 from .accounts.metrics import format_value, metric_kind
 from .inputs.errors import InputError
-from .inputs.scenario import is_scenario_set, load_scenario, load_scenario_set
+from .inputs.scenario import ScenarioWarning, is_scenario_set, load_scenario, load_scenario_set
 from .model.engine.simulate import engine_compiled
 from .presentation.labels import LANGUAGES
 from .presentation.report import rho_text, write_report
@@ -26,6 +27,28 @@ from .workflows.weighted import run_weighted
 
 PROGRESS_MIN_LOAN_MONTHS = 50_000_000
 """Runs at least this large (paths x loans x months) show a progress bar."""
+
+
+strict_option = click.option("--strict", is_flag=True,
+                             help="Refuse a scenario with warnings (plausible mistakes) instead of running it.")
+
+
+@contextlib.contextmanager
+def warnings_policy(strict):
+    """Scenario warnings raised inside print as ``warning:`` lines; under ``--strict`` they become one input error
+    listing them all (exit 2)."""
+    if not strict:
+        yield
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScenarioWarning)
+        yield
+    found = [str(w.message) for w in caught if issubclass(w.category, ScenarioWarning)]
+    for other in caught:
+        if not issubclass(other.category, ScenarioWarning):
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    if found:
+        raise InputError([f"{message} (refused under --strict)" for message in found])
 
 
 def say_if_compiling(scenarios, quiet):
@@ -67,7 +90,8 @@ def main():
 
 @main.command()
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
-def validate(scenario_file):
+@strict_option
+def validate(scenario_file, strict):
     """Check SCENARIO_FILE (and everything it extends, or every scenario of a set) without running it.
 
     \b
@@ -75,11 +99,13 @@ def validate(scenario_file):
       simulate validate scenarios/adverse.yaml
     """
     if is_scenario_set(scenario_file):
-        spec, scenarios = load_scenario_set(scenario_file)
+        with warnings_policy(strict):
+            spec, scenarios = load_scenario_set(scenario_file)
         weights = ", ".join(f"{s.name} {w.weight_pct:g}%" for s, w in zip(scenarios, spec.weighted_scenarios))
         click.echo(f"{scenario_file}: ok (scenario set: {weights})")
         return
-    scenario = load_scenario(scenario_file)
+    with warnings_policy(strict):
+        scenario = load_scenario(scenario_file)
     run = scenario.run
     size = (f"{scenario.portfolio.n_loans} synthetic loans" if scenario.portfolio.source == "synthetic"
             else f"loan tape {scenario.portfolio.tape}")
@@ -92,7 +118,8 @@ lang_option = click.option("--lang", type=click.Choice(LANGUAGES), default="en",
 
 
 def run_options(function):
-    """The options every simulating command takes: --out, --paths, --seed, --threads, --no-plots, --lang, --quiet."""
+    """The options every simulating command takes: --out, --paths, --seed, --threads, --no-plots, --lang, --quiet,
+    --strict."""
     options = [
         click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
                      help="Directory to write (default: runs/<name>)."),
@@ -103,6 +130,7 @@ def run_options(function):
         click.option("--no-plots", is_flag=True, help="Skip the figures (PNG and SVG)."),
         lang_option,
         click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+        strict_option,
     ]
     for option in reversed(options):
         function = option(function)
@@ -113,7 +141,7 @@ def run_options(function):
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 @run_options
 @click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
-def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, lang, quiet):
+def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, lang, quiet, strict):
     """Simulate SCENARIO_FILE, write a run directory and print the headline table.
 
     \b
@@ -121,7 +149,8 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, l
       simulate run scenarios/baseline.yaml
       simulate run scenarios/severe.yaml --paths 1000 --seed 7 --out runs/severe
     """
-    scenario = load_scenario(scenario_file)
+    with warnings_policy(strict):
+        scenario = load_scenario(scenario_file)
     out_dir = check_out_dir(out_dir or Path("runs") / scenario.name)
     effective_paths = paths or scenario.run.paths
     n_loans = loans or scenario.portfolio.n_loans
@@ -142,7 +171,7 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, l
 @main.command()
 @click.argument("set_file", type=click.Path(dir_okay=False, path_type=Path))
 @run_options
-def ecl(set_file, out_dir, paths, seed, threads, no_plots, lang, quiet):
+def ecl(set_file, out_dir, paths, seed, threads, no_plots, lang, quiet, strict):
     """IFRS 9 probability-weighted ECL over the scenario set in SET_FILE.
 
     Every scenario runs on the same book with the same seed (common random
@@ -153,7 +182,8 @@ def ecl(set_file, out_dir, paths, seed, threads, no_plots, lang, quiet):
     Example:
       simulate ecl scenarios/ifrs9_weighted.yaml --paths 300
     """
-    spec, scenarios = load_scenario_set(set_file)
+    with warnings_policy(strict):
+        spec, scenarios = load_scenario_set(set_file)
     out_dir = check_out_dir(out_dir or Path("runs") / spec.name, WEIGHTED_MARKER)
     scenarios = [s.with_run(paths=paths, seed=seed) for s in scenarios]
     say_if_compiling(scenarios, quiet)
@@ -175,7 +205,7 @@ def ecl(set_file, out_dir, paths, seed, threads, no_plots, lang, quiet):
 @run_options
 @click.option("--allow-different", is_flag=True,
               help="Compare run directories even if their book, seed or paths differ (no common random numbers).")
-def compare_command(inputs, out_dir, paths, seed, threads, no_plots, lang, quiet, allow_different):
+def compare_command(inputs, out_dir, paths, seed, threads, no_plots, lang, quiet, strict, allow_different):
     """Compare scenarios to the first one on common random numbers.
 
     INPUTS are scenario files (run now on one book with one seed) or run
@@ -201,7 +231,8 @@ def compare_command(inputs, out_dir, paths, seed, threads, no_plots, lang, quiet
         comparison = compare_runs(members, allow_different=allow_different)
         names = [m.scenario.name for m in members]
     else:
-        scenarios = [load_scenario(path).with_run(paths=paths, seed=seed) for path in inputs]
+        with warnings_policy(strict):
+            scenarios = [load_scenario(path).with_run(paths=paths, seed=seed) for path in inputs]
         names = [s.name for s in scenarios]
         comparison = None
     out_dir = check_out_dir(out_dir or Path("runs") / ("compare-" + "-".join(names)), COMPARISON_MARKER)

@@ -5,9 +5,11 @@ expected, what was found, a fix), exit code 2 and no traceback; resource limits
 are checked in time and memory (``tracemalloc``), not only in outcome.
 """
 import copy
+import glob
 import json
 import time
 import tracemalloc
+import warnings
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +17,8 @@ from click.testing import CliRunner
 import simulator
 from simulator.cli import main
 from simulator.inputs.errors import EXCERPT_CHARACTERS, InputError
-from simulator.inputs.scenario import MAX_NESTING, MAX_SCENARIO_BYTES, load_scenario
+from simulator.inputs.scenario import (MAX_NESTING, MAX_SCENARIO_BYTES, ScenarioWarning, is_scenario_set,
+                                      load_scenario)
 from tests.assertions import assert_clean_errors
 
 SCENARIOS = "scenarios"
@@ -176,3 +179,36 @@ def test_the_engine_knows_when_its_kernels_are_cached(tiny_scenario_file):
     from simulator.model.engine.simulate import engine_compiled
     simulator.run(tiny_scenario_file, paths=1)  # compiles or loads the structural kernel, caching it
     assert engine_compiled("structural") is True
+
+
+FRACTION_UNEMPLOYMENT = "macro:\n  baseline: {unemployment_pct: 0.052}\n"
+LONG_PATH = ("run:\n  horizon_months: 6\nmacro:\n  shocks:\n    - {shape: path, variable: unemployment, "
+             "frequency: quarterly, levels_pct: [6, 7, 8, 9]}\n")
+
+
+@pytest.mark.parametrize("text, says", [
+    (FRACTION_UNEMPLOYMENT, "macro.baseline.unemployment_pct is 0.052, which reads as 0.052% but looks like a "
+                            "fraction; keys ending in _pct are in percent: did you mean 5.2?"),
+    (LONG_PATH, "macro.shocks[0].levels_pct has 4 quarterly levels; a 6-month horizon uses the first 2, the other 2 "
+                "are ignored"),
+])
+def test_plausible_mistakes_warn_run_and_are_refused_under_strict(write_yaml, tmp_path, text, says):
+    path = with_baseline(write_yaml(text + "portfolio:\n  n_loans: 60\n", "child.yaml"))
+    runner = CliRunner()
+    out = tmp_path / "run"
+    result = runner.invoke(main, ["run", str(path), "--paths", "2", "--no-plots", "--quiet", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert f"warning: {path}: {says}" in result.stderr
+    assert any(says in warning for warning in strict_json(out / "summary.json")["warnings"])
+    strict = runner.invoke(main, ["run", str(path), "--strict", "--out", str(tmp_path / "refused")])
+    assert_clean_errors(strict, says, "(refused under --strict)")
+    assert not (tmp_path / "refused").exists()
+    assert_clean_errors(runner.invoke(main, ["validate", str(path), "--strict"]), says)
+
+
+def test_shipped_scenarios_have_no_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)
+        for path in sorted(glob.glob(f"{SCENARIOS}/*.yaml")):
+            if not is_scenario_set(path):
+                load_scenario(path)

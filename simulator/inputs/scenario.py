@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import typing
+import warnings
 from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
 
@@ -752,7 +753,10 @@ def load_scenario(path):
         raise InputError(f"{path}: is a scenario set (it lists weighted_scenarios), not a scenario. Run it with "
                          f"`simulate ecl {path}`, or run one of its scenarios with `simulate run`.")
     data.setdefault("name", path.stem)
-    return scenario_from_dict(data, source=str(path))
+    scenario = scenario_from_dict(data, source=str(path))
+    for message in scenario_warnings(scenario, path):
+        warnings.warn(ScenarioWarning(message), stacklevel=2)
+    return scenario
 
 
 class WeightedScenarioSpec(Spec):
@@ -776,6 +780,51 @@ class ScenarioSetSpec(Spec):
     description: str = ""
     weighted_scenarios: list[WeightedScenarioSpec] = Field(min_length=1)
     run: SetRunSpec = SetRunSpec()
+
+
+class ScenarioWarning(UserWarning):
+    """A plausible mistake in a valid scenario: the run goes ahead, the CLI prints it, ``--strict`` refuses it."""
+
+
+FRACTION_LOOKING_PCT = {
+    "macro.baseline.unemployment_pct": lambda s: [s.macro.baseline.unemployment_pct],
+    "portfolio.segments[*].apr_pct": lambda s: [seg.apr_pct.max for seg in s.portfolio.segments],
+    "portfolio.segments[*].essential_spending_pct": lambda s: [seg.essential_spending_pct
+                                                               for seg in s.portfolio.segments],
+    "portfolio.segments[*].max_total_dti_pct": lambda s: [seg.max_total_dti_pct for seg in s.portfolio.segments],
+    "behaviour.structural.job_finding_pct": lambda s: [s.behaviour.structural.job_finding_pct],
+    "behaviour.structural.replacement_rate_pct": lambda s: [s.behaviour.structural.replacement_rate_pct],
+    "behaviour.recovery.rate_pct": lambda s: [s.behaviour.recovery.rate_pct],
+}
+"""Percent keys for which a value strictly between 0 and 1 is implausible (an unemployment rate of 0.05%, an APR
+of 0.3%, ...): probably a fraction where percent was meant."""
+
+
+def scenario_warnings(scenario, source):
+    """Plausible mistakes in a valid scenario, as house-style messages (see :class:`ScenarioWarning`).
+
+    * a percent key of :data:`FRACTION_LOOKING_PCT` between 0 and 1: a fraction
+      where percent was meant;
+    * a macro ``path`` with more levels than the horizon uses (the tail is ignored).
+    """
+    found = []
+    for field, values_of in FRACTION_LOOKING_PCT.items():
+        for value in values_of(scenario):
+            if 0.0 < value < 1.0:
+                found.append(f"{source}: {field} is {value:g}, which reads as {value:g}% but looks like a fraction; "
+                             f"keys ending in _pct are in percent: did you mean {100 * value:g}?")
+                break
+    horizon = scenario.run.horizon_months
+    for i, shock in enumerate(scenario.macro.shocks):
+        if shock.shape != "path":
+            continue
+        step = 1 if shock.frequency == "monthly" else 3
+        used = -(-horizon // step)
+        if len(shock.levels_pct) > used:
+            found.append(f"{source}: macro.shocks[{i}].levels_pct has {len(shock.levels_pct)} {shock.frequency} "
+                         f"levels; a {horizon}-month horizon uses the first {used}, the other "
+                         f"{len(shock.levels_pct) - used} are ignored. Drop them or lengthen run.horizon_months.")
+    return found
 
 
 def is_scenario_set(path):

@@ -21,7 +21,7 @@ import yaml
 from ..accounts.ifrs9 import cure_rates, ecl_rates, lgd_rates, pd_term_structure
 from ..accounts.metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk, vintage_curve
 from ..inputs.errors import InputError
-from ..inputs.scenario import ActionsSpec, Scenario, load_scenario, scenario_from_dict
+from ..inputs.scenario import ActionsSpec, Scenario, load_scenario, scenario_from_dict, scenario_warnings
 from ..model.engine.layout import METRIC_NAMES
 from ..model.engine.simulate import check_fits, settle_borrowers, simulate_paths
 from ..model.portfolio import build_book, originations, with_new_lending
@@ -119,6 +119,7 @@ class Results:
             "opening_balance": float(self.series["book_balance"][0, 0]),
             "versions": versions(),
             "wall_seconds": round(self.wall_seconds, 3),
+            "warnings": scenario_warnings(self.scenario, self.scenario.name),
             "metrics": metrics,
             "provisioning": self._binding_rule(),
             "action_effects": self.action_effects,

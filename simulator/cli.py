@@ -5,6 +5,7 @@ Each command is a thin wrapper over the library. Input problems
 exit with code 2; anything else is a bug and keeps its traceback.
 """
 import contextlib
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import click
 
 from .accounts.metrics import format_value, metric_kind
-from .inputs.errors import InputError
+from .inputs.errors import InputError, Interrupted, OutputError
 from .inputs.scenario import ScenarioWarning, is_scenario_set, load_scenario, load_scenario_set
 from .model.engine.simulate import engine_compiled
 from .presentation.labels import LANGUAGES
@@ -64,16 +65,35 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     click.echo(f"warning: {message}", err=True)
 
 
+INTERRUPTED_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+"""Exit codes after a signal: 128 + its number, the shell's convention."""
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signum)
+
+
 class InputErrorHandlingGroup(click.Group):
-    """Turns :class:`InputError` into a clean message and exit code 2, and prints warnings as one line."""
+    """Clean endings: :class:`InputError` -> ``error:`` lines and exit 2; :class:`OutputError` -> one ``error:`` line
+    and exit 1; SIGINT, SIGTERM, SIGHUP -> ``interrupted`` and exit 130, 143, 129 (every temporary cleaned up by
+    the ``finally`` blocks the signal unwinds through). Warnings print as one line."""
+
     def invoke(self, ctx):
         warnings.showwarning = _show_warning
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _raise_interrupted)
         try:
             return super().invoke(ctx)
         except InputError as exc:
             for problem in exc.problems:
                 click.echo(f"error: {problem}", err=True)
             ctx.exit(2)
+        except OutputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+        except (KeyboardInterrupt, Interrupted) as exc:
+            click.echo("interrupted", err=True)
+            ctx.exit(INTERRUPTED_EXIT[getattr(exc, "signum", signal.SIGINT)])
 
 
 @click.group(cls=InputErrorHandlingGroup)

@@ -38,6 +38,25 @@ def excerpt(value, limit=EXCERPT_CHARACTERS):
     return text if len(text) <= limit else f"{text[:limit - 1]}... ({len(text):,} characters)"
 
 
+class OutputError(Exception):
+    """Output that could not be written (a full disk, a permission refused) while running: the CLI prints the
+    message and exits with code 1, nothing half-written is left behind."""
+
+
+class Interrupted(BaseException):
+    """A termination signal (SIGTERM, SIGHUP) raised as an exception, like ``KeyboardInterrupt`` for SIGINT, so
+    that every ``finally`` block cleans up. A ``BaseException``, so ``except Exception`` does not swallow it.
+
+    Parameters
+    ----------
+    signum : int
+    """
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
 def must_be(source, field, constraint, got, fix):
     """Format one problem in the house style; the value is quoted as its ``repr``, cut by :func:`excerpt`.
 

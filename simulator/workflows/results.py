@@ -8,6 +8,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import tempfile
 import time
 from functools import cached_property
@@ -20,7 +21,7 @@ import yaml
 
 from ..accounts.ifrs9 import cure_rates, ecl_rates, lgd_rates, pd_term_structure
 from ..accounts.metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk, vintage_curve
-from ..inputs.errors import InputError
+from ..inputs.errors import InputError, OutputError
 from ..inputs.scenario import ActionsSpec, Scenario, load_scenario, scenario_from_dict, scenario_warnings
 from ..model.engine.layout import METRIC_NAMES
 from ..model.engine.simulate import check_fits, settle_borrowers, simulate_paths
@@ -267,17 +268,30 @@ def check_out_dir(out_dir, marker="summary.json"):
     return out_dir
 
 
+CRITICAL_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+"""Signals held back while a finished directory is swapped into place (delivered right after)."""
+SWAP_ATTEMPTS = 3
+"""Times the final rename is retried when another run put a directory at ``--out`` in the meantime."""
+
+
 def write_atomically(out_dir, write, marker="summary.json"):
     """Fill ``out_dir`` through ``write(staging_dir)`` so that it appears whole or not at all.
 
     Everything is written to a temporary sibling that is renamed into place at the
-    end; an existing directory of ours is replaced only then, and a failure leaves
-    the previous one untouched and no half-written directory.
+    end; an existing directory of ours is replaced only then. Whatever happens (an
+    exception, a full disk, an interrupt: SIGINT, SIGTERM and SIGHUP arrive as
+    exceptions, see :class:`~simulator.inputs.errors.Interrupted`), every temporary
+    is removed and a previous directory at ``out_dir`` is left intact; the swap of
+    a finished directory into place runs with those signals held back, so it is
+    never cut in half. Two runs writing the same ``out_dir`` at once: the one that
+    finishes second replaces the first (each swap is atomic).
 
     Raises
     ------
     InputError
-        If ``out_dir`` exists and is not ours, or cannot be written.
+        If ``out_dir`` exists and is not ours, or cannot be created.
+    OutputError
+        If writing fails for lack of space or permission (nothing is left behind).
     """
     out_dir = check_out_dir(out_dir, marker)
     try:
@@ -286,18 +300,39 @@ def write_atomically(out_dir, write, marker="summary.json"):
     except OSError as exc:
         raise InputError(f"{out_dir}: cannot be written ({exc.strerror}). Choose a writable --out.") from None
     try:
-        write(staging)
-        if out_dir.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-            os.replace(out_dir, retired / "run")
-            os.replace(staging, out_dir)
-            shutil.rmtree(retired)
-        else:
-            os.replace(staging, out_dir)
+        try:
+            write(staging)
+        except OSError as exc:
+            raise OutputError(f"{out_dir}: could not be written ({exc.strerror or exc}); nothing was written. "
+                              "Free some space or choose another --out.") from None
+        _swap_into_place(staging, out_dir)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        shutil.rmtree(staging, ignore_errors=True)
     return out_dir
+
+
+def _swap_into_place(staging, out_dir):
+    """Rename ``staging`` to ``out_dir``, retiring a directory already there, with termination signals held."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, CRITICAL_SIGNALS)
+    try:
+        for attempt in range(SWAP_ATTEMPTS):
+            retired = None
+            try:
+                if out_dir.exists():
+                    retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+                    os.replace(out_dir, retired / "run")
+                os.replace(staging, out_dir)
+                return
+            except OSError:
+                if retired is not None and not out_dir.exists() and (retired / "run").exists():
+                    os.replace(retired / "run", out_dir)  # put the previous directory back
+                if attempt == SWAP_ATTEMPTS - 1:
+                    raise
+            finally:
+                if retired is not None:
+                    shutil.rmtree(retired, ignore_errors=True)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def versions():

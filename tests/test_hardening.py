@@ -212,3 +212,45 @@ def test_shipped_scenarios_have_no_warnings():
         for path in sorted(glob.glob(f"{SCENARIOS}/*.yaml")):
             if not is_scenario_set(path):
                 load_scenario(path)
+
+
+MAX_SEED = 2 ** 63 - 1
+
+
+@pytest.mark.parametrize("options", [
+    ["--paths", "1"], ["--seed", "0"], ["--seed", str(MAX_SEED)], ["--threads", "1"], ["--loans", "1"],
+    ["--lang", "zh"], ["--no-plots", "--strict"],
+], ids=lambda options: " ".join(options))
+def test_run_works_at_each_documented_boundary(tmp_path, tiny_scenario_file, options):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(tiny_scenario_file), "--out", str(out), "--quiet", *options])
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    strict_json(out / "summary.json")
+
+
+@pytest.mark.parametrize("command", [
+    ["compare", "scenarios/baseline.yaml", "scenarios/severe.yaml", "--paths", "1", "--seed", str(MAX_SEED),
+     "--no-plots"],
+    ["ecl", "scenarios/ifrs9_weighted.yaml", "--paths", "1", "--no-plots"],
+    ["calibrate", "scenarios/sample_history.parquet", "--macro", "scenarios/sample_history_macro.csv",
+     "--holdout-months", "0", "--bootstrap", "1", "--no-plots"],
+    ["calibrate", "scenarios/sample_history.parquet", "--macro", "scenarios/sample_history_macro.csv",
+     "--holdout-months", "31", "--bootstrap", "0", "--seed", str(MAX_SEED), "--no-plots"],
+], ids=["compare-1-path", "ecl-1-path", "calibrate-holdout-0", "calibrate-holdout-max"])
+def test_other_commands_work_at_their_documented_boundaries(tmp_path, tiny_scenario_file, command):
+    args = [a.format(tiny=tiny_scenario_file) for a in command] + ["--out", str(tmp_path / "out"), "--quiet"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, (result.stderr, result.exception)
+    for path in (tmp_path / "out").rglob("*.json"):
+        strict_json(path)
+
+
+@pytest.mark.parametrize("options, says", [
+    (["--paths", "0"], "--paths"), (["--seed", "-1"], "--seed"), (["--seed", str(MAX_SEED + 1)], "--seed"),
+    (["--threads", "0"], "--threads"), (["--loans", "0"], "--loans"), (["--lang", "fr"], "--lang"),
+])
+def test_run_refuses_values_just_beyond_each_boundary(tmp_path, tiny_scenario_file, options, says):
+    result = CliRunner().invoke(main, ["run", str(tiny_scenario_file), "--out", str(tmp_path / "run"), *options])
+    assert result.exit_code == 2 and says in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()

@@ -148,3 +148,17 @@ def test_the_command_line_ends_cleanly_on_a_signal(tmp_path, tiny_scenario_dict,
     assert stderr.strip().splitlines()[-1] == "interrupted" and "Traceback" not in stderr
     assert (out / "summary.json").read_text(encoding="utf-8") == '{"previous": true}'
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_while_the_command_starts_is_clean_too(signum, code):
+    """The console script catches signals from its first instruction, during the imports (nothing written yet)."""
+    process = subprocess.Popen([sys.executable, "-c", "import simulate_launcher, sys; sys.exit(simulate_launcher.main())",
+                                "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=Path(__file__).resolve().parents[1])
+    time.sleep(0.3)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    if process.returncode == 0:
+        pytest.skip("the command line started faster than the signal")  # nothing to check on this machine
+    assert process.returncode == code and stderr.strip() == "interrupted", (process.returncode, stderr)

@@ -545,3 +545,27 @@ def validation_curves(rows, k):
     fig.suptitle(f"The engine (dots) against the reference (line); the band is the reference \u00b1 {k:g} standard "
                  "errors of the measured figure")
     return fig
+
+
+def validation_gaps(rows, k):
+    """The same curves as :func:`validation_curves` as gaps in standard errors, ``(measured - reference) / se``,
+    all on one axes with the pass limits +- ``k``: where the levels chart shows agreement, this shows its size."""
+    fig, ax = plt.subplots(figsize=SLIDE_SIZE)
+    curves = [row.curve for row in rows if row.curve is not None]
+    for number, curve in enumerate(curves):
+        se = np.asarray(curve.se, dtype=float)
+        shown = se > 0
+        gap = (np.asarray(curve.measured) - np.asarray(curve.expected))[shown] / se[shown]
+        ax.plot(np.asarray(curve.x)[shown], gap, "o-", color=PALETTE[number % len(PALETTE)], markersize=2.5,
+                linewidth=0.8, label=curve.y_label)
+    for limit in (-k, k):
+        ax.axhline(limit, color=LIMIT_COLOUR, linestyle="--", linewidth=1.2)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_ylim(-1.2 * k, 1.2 * k)
+    ax.set_xlabel(curves[0].x_label)
+    ax.set_ylabel("(measured - reference) / se")
+    if curves[0].x_percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.legend(loc="lower left", fontsize=8, ncol=min(4, len(curves)))
+    fig.suptitle(f"The gap in standard errors; a figure passes inside the dashed lines (\u00b1{k:g} se)")
+    return fig

@@ -11,8 +11,9 @@ standard errors and tolerances are made, and how to add a check).
 PDF pages, with their section ids (recorded in the PDF's keywords):
 ``summary`` (one page per :data:`SUMMARY_ROWS_PER_PAGE` rows), then per check its
 id (e.g. ``markov_powers``) for its page of figures and, when its rows carry
-curves, a second page of charts (:func:`simulator.presentation.plots.validation_curves`),
-and ``method``. The report draws what the workflow measured; it computes nothing.
+curves, two pages of charts (measured against reference,
+:func:`simulator.presentation.plots.validation_curves`, and the gap in standard
+errors, :func:`simulator.presentation.plots.validation_gaps`), and ``method``. The report draws what the workflow measured; it computes nothing.
 """
 import os
 import tempfile
@@ -24,7 +25,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 from ..inputs.errors import InputError
 from ..version import __version__
-from .plots import house_style, validation_curves
+from .plots import house_style, validation_curves, validation_gaps
 from .report import _page, _table_page
 
 SUMMARY_ROWS_PER_PAGE = 24
@@ -83,7 +84,8 @@ METHOD = (
     "reference's density for a quantile). No tolerance is a loose constant. A check over months passes only if "
     "every month does; the row shows the last (or peak) month and its note the worst month's z = gap / se.",
     "With k = 5 a comparison fails by chance about once in 1.7 million; the checks pass for any seed "
-    "(--seed gives another one). The determinism check has no standard error: the figures must agree bit for bit, "
+    "(--seed gives another one). Judge the model on the full version: the quick one (--quick, what the test suite "
+    "runs) has standard errors 3 to 10 times larger and catches only gross errors. The determinism check has no standard error: the figures must agree bit for bit, "
     "and a run with another seed must not (else the comparison could not fail).",
     "Not yet in this report (planned): IFRS 9 ECL against its closed forms, and the baseline's stationarity. "
     "A check is one function in simulator/workflows/validation.py returning CheckResult rows, plus one line in "
@@ -183,6 +185,7 @@ def validation_pages(validation):
         yield check, check_page(rows, k)
         if any(row.curve is not None for row in rows):
             yield check, _page(validation_curves(rows, k), rows[0].component)
+            yield check, _page(validation_gaps(rows, k), rows[0].component)
     fig = plt.figure()
     y = 0.88
     for paragraph in METHOD + (_sizes(validation),):

@@ -17,7 +17,7 @@ fail):
    against the Markov chain's matrix powers ``p0 P^t`` (state shares and
    cumulative charge-off by month);
 2. :func:`check_vasicek`: the one-factor link's one-month default rate against
-   the Vasicek distribution (mean, sd, 99% and 99.9% quantiles);
+   the Vasicek distribution (mean, sd, 99% and 99.9% quantiles, the tail);
 3. :func:`check_labour_market`: the structural engine's share of borrowers out of
    work on a closed book against the scenario's unemployment path (the flow
    identity of :func:`~simulator.model.engine.simulate.labour_market_rates`);
@@ -476,15 +476,9 @@ def vasicek_results(default_rate, pd_, rho, n_loans, reference, k, setup=""):
     rows = []
     mean = default_rate.mean()
     se_mean = default_rate.std(ddof=1) / np.sqrt(n_paths)
-    shown = (cdf > 0.5) & (cdf < 1 - 3.0 / n_paths)  # from the median to where about 3 paths lie beyond
-    tail_x = lattice[shown]
-    tail_measured = np.array([(default_rate > x + 0.5 / n_loans).mean() for x in tail_x])
-    tail_expected = 1.0 - cdf[shown]
-    curve = Curve(tail_x, tail_measured, tail_expected, np.sqrt(tail_expected * (1 - tail_expected) / n_paths),
-                  "one-month default rate x", "P(default rate > x)", log_y=True, x_percent=True)
     rows.append(CheckResult(figure="mean default rate", measured=float(mean), expected=pd_, se=float(se_mean),
                             tolerance=float(k * se_mean), passed=bool(abs(mean - pd_) <= k * se_mean),
-                            note="E[D] = PD exactly; se = sd / sqrt(paths)", curve=curve, **common))
+                            note="E[D] = PD exactly; se = sd / sqrt(paths)", **common))
     centred = default_rate - mean
     variance = np.var(centred, ddof=1)
     se_variance = np.sqrt((np.mean(centred ** 4) - np.var(centred) ** 2) / n_paths)
@@ -507,6 +501,21 @@ def vasicek_results(default_rate, pd_, rho, n_loans, reference, k, setup=""):
             tolerance=float(k * se), passed=bool(abs(measured - expected) <= k * se),
             note=f"{n_paths - int(round(alpha * n_paths))} of {n_paths:,} paths beyond it; large-portfolio Vasicek "
                  f"quantile {vasicek_quantile(alpha, pd_, rho):.4%}; reference density {density:.3g}.", **common))
+    shown = (cdf > 0.5) & (cdf < 1 - 3.0 / n_paths)  # from the median to where about 3 paths lie beyond
+    tail_x, tail_expected = lattice[shown], 1.0 - cdf[shown]
+    ordered = np.sort(default_rate)
+    tail_measured = 1.0 - np.searchsorted(ordered, tail_x + 0.5 / n_loans, side="right") / n_paths
+    tail_se = np.sqrt(tail_expected * (1 - tail_expected) / n_paths)
+    passed, z = compare_to_reference(tail_measured, tail_expected, tail_se, k)
+    worst = int(np.argmax(np.abs(z)))
+    rows.append(CheckResult(
+        figure=f"P(default rate > x), x {tail_x[0]:.1%} to {tail_x[-1]:.1%}", measured=float(tail_measured[worst]),
+        expected=float(tail_expected[worst]), se=float(tail_se[worst]), tolerance=float(k * tail_se[worst]),
+        passed=bool(passed.all()),
+        note=f"every x of the lattice within {k:g} se (binomial over paths); shown at the worst, x = "
+             f"{tail_x[worst]:.2%}: z = {z[worst]:+.2f}",
+        curve=Curve(tail_x, tail_measured, tail_expected, tail_se, "one-month default rate x", "P(default rate > x)",
+                    log_y=True, x_percent=True), **common))
     return rows
 
 
@@ -646,8 +655,8 @@ def crn_results(table_row, reference_values, stress_values, k, names, setup=""):
         CheckResult(
             figure=f"mean cumulative loss rate, {stress} - {reference}", measured=difference, expected=0.0,
             se=se_paired, tolerance=k * se_paired, passed=bool(difference > k * se_paired),
-            note=f"must exceed k paired se; paired se {se_paired:.3g}, with independent draws it would be "
-                 f"{se_independent:.3g}", **common),
+            note=f"must exceed k paired se; paired se {se_paired:.4%}, with independent draws it would be "
+                 f"{se_independent:.4%}", **common),
         CheckResult(
             figure="variance reduction of the difference", measured=ratio, expected=1.0, se=se_ratio,
             tolerance=k * se_ratio, passed=bool(ratio - 1.0 > k * se_ratio), unit="number",
@@ -669,7 +678,7 @@ def check_common_random_numbers(settings):
     row = table[(table.scenario == names[1]) & (table.metric == "cumulative_loss_rate")].iloc[0]
     values = [m.headline["cumulative_loss_rate"] for m in comparison.members]
     return crn_results(row, values[0], values[1], settings.k, names,
-                       setup=f"{names[1]} against {names[0]} (simulate compare), {loans:,} loans x {paths} paths x "
+                       setup=f"{names[1]} against {names[0]} (simulate compare), {loans:,} loans x {paths:,} paths x "
                              f"{scenarios[0].run.horizon_months} months.")
 
 

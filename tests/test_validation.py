@@ -17,6 +17,7 @@ import simulator.workflows.validation as validation
 from simulator.cli import main
 from simulator.model.engine import layout as L
 from simulator.model.engine.simulate import simulate_paths
+from simulator.model.macro import cycle_factor
 from simulator.workflows.validation import (CHECKS, MARKOV_MATRIX, OPENING_MIX, CheckResult, check_labour_market,
                                             check_markov_powers, check_vasicek, compare_to_reference,
                                             determinism_result, flat_book, labour_market_results,
@@ -177,10 +178,17 @@ def test_vasicek_check_fails_against_a_wrong_correlation(settings):
                                   chunk_paths=2000)
     aggregates, *_ = simulate_paths(scenario, flat_book(np.zeros(n_loans, int)), 3)
     default_rate = aggregates[:, 1, L.CHARGEOFF_COUNT] / n_loans
-    right = vasicek_results(default_rate, pd_, 0.10, n_loans, vasicek_reference(pd_, 0.10, n_loans), K_SE)
-    assert all(row.passed for row in right)
-    wrong = vasicek_results(default_rate, pd_, 0.16, n_loans, vasicek_reference(pd_, 0.16, n_loans), K_SE)
-    assert {row.figure for row in wrong if not row.passed} >= {"sd of the default rate", "99.0% quantile"}
+    factor = cycle_factor(scenario.macro.cycle, 3, np.arange(n_paths), 1)[:, 1]
+    right = vasicek_results(default_rate, pd_, 0.10, n_loans, vasicek_reference(pd_, 0.10, n_loans), K_SE,
+                            factor=factor)
+    assert len(right) == 7 and all(row.passed for row in right)
+    wrong = vasicek_results(default_rate, pd_, 0.16, n_loans, vasicek_reference(pd_, 0.16, n_loans), K_SE,
+                            factor=factor)
+    assert {row.figure for row in wrong if not row.passed} >= {"sd of the default rate", "99.0% quantile",
+                                                                "variance of (D - p(Z)) / binomial sd"}
+    last_month = vasicek_results(default_rate, pd_, 0.10, n_loans, vasicek_reference(pd_, 0.10, n_loans), K_SE,
+                                 factor=np.zeros(n_paths))  # as if the link read month 0's factor
+    assert not last_month[-1].passed
     shifted = vasicek_results(default_rate, 0.055, 0.10, n_loans, vasicek_reference(0.055, 0.10, n_loans), K_SE)
     assert not shifted[0].passed  # the mean against a PD of 5.5%
 

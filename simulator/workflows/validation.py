@@ -17,7 +17,8 @@ fail):
    against the Markov chain's matrix powers ``p0 P^t`` (state shares and
    cumulative charge-off by month);
 2. :func:`check_vasicek`: the one-factor link's one-month default rate against
-   the Vasicek distribution (mean, sd, 99% and 99.9% quantiles, the tail);
+   the Vasicek distribution (mean, sd, 99% and 99.9% quantiles, the tail) and,
+   given each path's factor draw, against ``p(Z)`` with binomial noise;
 3. :func:`check_labour_market`: the structural engine's share of borrowers out of
    work on a closed book against the scenario's unemployment path (the flow
    identity of :func:`~simulator.model.engine.simulate.labour_market_rates`);
@@ -70,6 +71,7 @@ from ..inputs.errors import InputError
 from ..inputs.scenario import Scenario, load_scenario, scenario_from_dict
 from ..model.engine import layout as L
 from ..model.engine.simulate import simulate_paths
+from ..model.macro import cycle_factor
 from ..model.portfolio import LoanBook
 from .comparison import compare
 from .results import run, versions
@@ -455,12 +457,18 @@ def vasicek_reference(pd_, rho, n_loans):
     return {"pmf": vasicek_mixture_pmf(pd_, rho, n_loans), "mean": pd_, "variance": vasicek_variance(pd_, rho, n_loans)}
 
 
-def vasicek_results(default_rate, pd_, rho, n_loans, reference, k, setup=""):
-    """Mean, sd and quantiles of simulated default rates (one per path) against the reference distribution.
+def vasicek_results(default_rate, pd_, rho, n_loans, reference, k, setup="", factor=None):
+    """Mean, sd, quantiles and tail of simulated default rates (one per path) against the reference distribution;
+    given each path's factor draw ``factor`` (Z), also the link itself, conditionally on Z.
 
     Standard errors: the mean's ``sd / sqrt(N)``; the sd's by the delta method from the variance's
     ``sqrt((m4 - s^4) / N)``; a quantile's from the binomial count below it, ``sqrt(a (1 - a) / N) / f(q)``, with
-    ``f`` the reference's density at its quantile ``q`` (its pmf averaged over +-:data:`DENSITY_WINDOW`).
+    ``f`` the reference's density at its quantile ``q`` (its pmf averaged over +-:data:`DENSITY_WINDOW`); a tail
+    probability's binomial over paths. Given Z the default count of a path is ``Binomial(n, p(Z))``, so
+    ``mean(D - p(Z))`` has se ``sqrt(sum p (1 - p) / n) / N`` and the standardised residuals
+    ``(D - p(Z)) / sqrt(p (1 - p) / n)`` have variance 1 (loans independent given the factor). These two rows
+    test the link free of the sampling of Z, which moves the unconditional rows together (a seed whose draws of Z
+    have a low sd gives a low sd of D and a thin tail).
     """
     default_rate = np.asarray(default_rate, dtype=float)
     n_paths = len(default_rate)
@@ -488,7 +496,9 @@ def vasicek_results(default_rate, pd_, rho, n_loans, reference, k, setup=""):
         figure="sd of the default rate", measured=float(sd), expected=float(sd_expected), se=float(se_sd),
         tolerance=float(k * se_sd), passed=bool(abs(sd - sd_expected) <= k * se_sd),
         note=f"Var = Phi2(t, t; rho) - PD^2 + (PD - Phi2) / n; large-portfolio sd "
-             f"{np.sqrt(vasicek_variance(pd_, rho)):.4%}.", **common))
+             f"{np.sqrt(vasicek_variance(pd_, rho)):.4%}"
+             + ("" if factor is None else f"; these paths' draws of Z have sd {np.std(factor, ddof=1):.4f} "
+                f"(z = {(np.std(factor, ddof=1) - 1) * np.sqrt(2 * n_paths):+.2f} against N(0, 1))"), **common))
     window = max(1, int(round(DENSITY_WINDOW * n_loans)))
     for alpha in QUANTILE_LEVELS:
         j = int(np.searchsorted(cdf, alpha))
@@ -516,6 +526,25 @@ def vasicek_results(default_rate, pd_, rho, n_loans, reference, k, setup=""):
              f"{tail_x[worst]:.2%}: z = {z[worst]:+.2f}",
         curve=Curve(tail_x, tail_measured, tail_expected, tail_se, "one-month default rate x", "P(default rate > x)",
                     log_y=True, x_percent=True), **common))
+    if factor is not None:
+        conditional = vasicek_conditional_pd(np.asarray(factor, dtype=float), pd_, rho)
+        binomial_variance = conditional * (1 - conditional) / n_loans
+        se_conditional = np.sqrt(binomial_variance.sum()) / n_paths
+        gap = default_rate.mean() - conditional.mean()
+        rows.append(CheckResult(
+            figure="mean default rate given each path's Z", measured=float(default_rate.mean()),
+            expected=float(conditional.mean()), se=float(se_conditional), tolerance=float(k * se_conditional),
+            passed=bool(abs(gap) <= k * se_conditional),
+            note="reference: mean of p(Z) over the paths' own factor draws; se binomial given Z", **common))
+        standardised = (default_rate - conditional) / np.sqrt(binomial_variance)
+        spread = np.var(standardised, ddof=1)
+        se_spread = np.sqrt((np.mean((standardised - standardised.mean()) ** 4) - np.var(standardised) ** 2)
+                            / n_paths)
+        rows.append(CheckResult(
+            figure="variance of (D - p(Z)) / binomial sd", measured=float(spread), expected=1.0, se=float(se_spread),
+            tolerance=float(k * se_spread), passed=bool(abs(spread - 1.0) <= k * se_spread), unit="number",
+            note="1 if loans default independently given the factor; se from the residuals' fourth moment",
+            **common))
     return rows
 
 
@@ -530,8 +559,9 @@ def check_vasicek(settings):
     aggregates, *_ = simulate_paths(scenario, flat_book(np.zeros(n_loans, int)), settings.seed,
                                     threads=settings.threads)
     default_rate = aggregates[:, 1, L.CHARGEOFF_COUNT] / n_loans
+    factor = cycle_factor(scenario.macro.cycle, settings.seed, np.arange(n_paths), 1)[:, 1]  # the month's Z per path
     return vasicek_results(default_rate, VASICEK_PD, VASICEK_RHO, n_loans,
-                           vasicek_reference(VASICEK_PD, VASICEK_RHO, n_loans), settings.k,
+                           vasicek_reference(VASICEK_PD, VASICEK_RHO, n_loans), settings.k, factor=factor,
                            setup=f"{n_loans:,} loans x {n_paths:,} paths, one month, PD {VASICEK_PD:.0%} (current "
                                  f"-> charged off), rho {VASICEK_RHO:.0%}, cycle volatility 1 without persistence.")
 

@@ -524,8 +524,8 @@ def validation_curves(rows, k):
     fig, axes = plt.subplots(-(-len(curves) // columns), columns, figsize=SLIDE_SIZE, squeeze=False)
     for ax, curve in zip(axes.flat, curves):
         expected, band = np.asarray(curve.expected), k * np.asarray(curve.se)
-        ax.fill_between(curve.x, expected - band, expected + band, color=SCENARIO_COLOURS["severe"], alpha=0.15, linewidth=0,
-                        label=f"reference \u00b1 {k:g} se")
+        ax.fill_between(curve.x, expected - band, expected + band, color=SCENARIO_COLOURS["severe"], alpha=0.15,
+                        linewidth=0, label=f"reference \u00b1 {k:g} se")
         ax.plot(curve.x, expected, color=SCENARIO_COLOURS["severe"], linewidth=1.6, label="reference")
         ax.plot(curve.x, curve.measured, "o", color=SCENARIO_COLOURS["baseline"], markersize=2.5, label="measured")
         ax.set_title(curve.y_label, fontsize=10)

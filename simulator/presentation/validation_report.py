@@ -13,7 +13,8 @@ PDF pages, with their section ids (recorded in the PDF's keywords):
 id (e.g. ``markov_powers``) for its page of figures and, when its rows carry
 curves, two pages of charts (measured against reference,
 :func:`simulator.presentation.plots.validation_curves`, and the gap in standard
-errors, :func:`simulator.presentation.plots.validation_gaps`), and ``method``. The report draws what the workflow measured; it computes nothing.
+errors, :func:`simulator.presentation.plots.validation_gaps`), and ``method``.
+The report draws what the workflow measured; it computes nothing.
 """
 import os
 import tempfile
@@ -85,8 +86,9 @@ METHOD = (
     "every month does; the row shows the last (or peak) month and its note the worst month's z = gap / se.",
     "With k = 5 a comparison fails by chance about once in 1.7 million; the checks pass for any seed "
     "(--seed gives another one). Judge the model on the full version: the quick one (--quick, what the test suite "
-    "runs) has standard errors 3 to 10 times larger and catches only gross errors. The determinism check has no standard error: the figures must agree bit for bit, "
-    "and a run with another seed must not (else the comparison could not fail).",
+    "runs) has standard errors up to 20 times larger and catches only gross errors. The determinism check has no "
+    "standard error: the figures must agree bit for bit, and a run with another seed must not (else the "
+    "comparison could not fail).",
     "Not yet in this report (planned): IFRS 9 ECL against its closed forms, and the baseline's stationarity. "
     "A check is one function in simulator/workflows/validation.py returning CheckResult rows, plus one line in "
     "its CHECKS list; this report and its Markdown twin need no change.",
@@ -145,7 +147,7 @@ def check_page(rows, k):
     cells = [[textwrap.fill(row.figure, 30)] + _row_cells(row, digits=5) + [result_word(row),
                                                                            textwrap.fill(row.note, NOTE_WIDTH)]
              for row in rows]
-    fig = _table_page(first.component, header, cells, font_size=7, label_columns=1, row_height=1.0)
+    fig = _table_page(first.component, header, cells, font_size=8, label_columns=1, row_height=1.0)
     _text_block(fig, lines)
     ax = fig.axes[0]
     top = 0.86 - 0.032 * len(lines)

@@ -350,7 +350,8 @@ def vasicek_quantile(alpha, pd_, rho):
 
 
 def vasicek_cdf(x, pd_, rho):
-    """The large-portfolio Vasicek distribution ``P(L <= x) = Phi((sqrt(1-rho) Phi^-1(x) - Phi^-1(PD)) / sqrt(rho))``."""
+    """The large-portfolio Vasicek distribution, ``P(L <= x) = Phi((sqrt(1-rho) Phi^-1(x) - Phi^-1(PD)) /
+    sqrt(rho))``."""
     return stats.norm.cdf((np.sqrt(1.0 - rho) * stats.norm.ppf(x) - stats.norm.ppf(pd_)) / np.sqrt(rho))
 
 
@@ -479,7 +480,8 @@ def vasicek_results(default_rate, pd_, rho, n_loans, reference, k, setup="", fac
              "one-month default rate across paths follows the Vasicek distribution (mixed with the binomial noise "
              "of a finite book).")
     source = ("Vasicek: P(L <= x) = Phi((sqrt(1-rho) Phi^-1(x) - Phi^-1(PD)) / sqrt(rho)), mixed with "
-              f"Binomial(n={n_loans:,}, p(Z)) by quadrature (scipy)")
+              f"Binomial(n={n_loans:,}, p(Z)) by quadrature (scipy); given each path's factor draw Z, "
+              "Binomial(n, p(Z)) itself")
     common = dict(check=VASICEK[0], component=VASICEK[1], claim=claim, reference=source, k=k, setup=setup)
     rows = []
     mean = default_rate.mean()
@@ -636,6 +638,9 @@ def check_labour_market(settings):
     horizon = settings.pick(full=36, quick=8)
     levels = unemployment_path(horizon)
     out_of_work = int(round(UNEMPLOYMENT_BASE_PCT / 100 * n_loans))
+    if not math.isclose(out_of_work, UNEMPLOYMENT_BASE_PCT / 100 * n_loans):
+        raise ValueError(f"check_labour_market: {n_loans} loans cannot start exactly {UNEMPLOYMENT_BASE_PCT}% out of "
+                         "work; use a multiple of 2,500")
     employed = np.arange(n_loans) >= out_of_work
     scenario = labour_market_scenario(horizon, n_paths, levels)
     aggregates, *_ = simulate_paths(scenario, flat_book(np.zeros(n_loans, int), employed=employed), settings.seed,
@@ -696,7 +701,8 @@ def crn_results(table_row, reference_values, stress_values, k, names, setup=""):
 
 
 def check_common_random_numbers(settings):
-    """The stress scenario against the baseline on common random numbers (:func:`simulator.workflows.comparison.compare`)."""
+    """The stress scenario against the baseline on common random numbers
+    (:func:`simulator.workflows.comparison.compare`)."""
     loans = settings.pick(full=20_000, quick=2_000)
     paths = settings.pick(full=1_000, quick=500)
     horizon = settings.pick(full=36, quick=12)

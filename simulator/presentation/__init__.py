@@ -1,7 +1,8 @@
-"""Presentation: figures, the board pack and the calibration report, labels and fonts.
+"""Presentation: figures, the board pack, the calibration and validation reports, labels and fonts.
 
 Owns the house style (:mod:`.plots`), the PDF board pack and calibration report
-(:mod:`.report`) and every label in English and Chinese (:mod:`.labels`, the font
+(:mod:`.report`), the model validation report and its Markdown twin
+(:mod:`.validation_report`) and every label in English and Chinese (:mod:`.labels`, the font
 in ``fonts/``). It draws what it is given (runs, comparisons and the tables a
 workflow prepared) and computes no model quantity.
 

@@ -14,7 +14,8 @@ Droid Sans Fallback shipped in ``simulator/fonts`` (the GB 2312 characters,
 Apache 2.0). If neither can be loaded the figures fall back to English with a
 warning rather than draw boxes.
 
-Only this module and :mod:`simulator.presentation.report` import matplotlib; the Agg
+Only this module and the report modules (:mod:`simulator.presentation.report`,
+:mod:`simulator.presentation.validation_report`) import matplotlib; the Agg
 backend is used so figures work on machines without a screen.
 """
 import warnings
@@ -508,3 +509,63 @@ def write_calibration_figures(inputs, directory, lang="en"):
             save_figure(calibration_backtest(inputs, lang), Path(directory) / "backtest_90p")
         if inputs.cycle is not None:
             save_figure(calibration_cycle(inputs, lang), Path(directory) / "cycle_index")
+
+
+# --------------------------------------------------------------------- validation figures
+def validation_curves(rows, k):
+    """One panel per validation row that has a curve: the measured figure (dots) against its reference (line) and
+    the band reference +- ``k`` standard errors.
+
+    ``rows`` are :class:`simulator.workflows.validation.CheckResult` of one check; the figure is titled with their
+    component.
+    """
+    curves = [row.curve for row in rows if row.curve is not None]
+    columns = 1 if len(curves) == 1 else 2 if len(curves) <= 4 else 4
+    fig, axes = plt.subplots(-(-len(curves) // columns), columns, figsize=SLIDE_SIZE, squeeze=False)
+    for ax, curve in zip(axes.flat, curves):
+        expected, band = np.asarray(curve.expected), k * np.asarray(curve.se)
+        ax.fill_between(curve.x, expected - band, expected + band, color=SCENARIO_COLOURS["severe"], alpha=0.15,
+                        linewidth=0, label=f"reference \u00b1 {k:g} se")
+        ax.plot(curve.x, expected, color=SCENARIO_COLOURS["severe"], linewidth=1.6, label="reference")
+        ax.plot(curve.x, curve.measured, "o", color=SCENARIO_COLOURS["baseline"], markersize=2.5, label="measured")
+        ax.set_title(curve.y_label, fontsize=10)
+        ax.set_xlabel(curve.x_label, fontsize=9)
+        ax.tick_params(labelsize=8)
+        if curve.log_y:
+            ax.set_yscale("log")
+            shown = np.concatenate([expected[expected > 0], np.asarray(curve.measured)[np.asarray(curve.measured) > 0]])
+            ax.set_ylim(bottom=0.3 * shown.min())
+        else:
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        if curve.x_percent:
+            ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    for ax in list(axes.flat)[len(curves):]:
+        ax.axis("off")
+    axes.flat[0].legend(loc="best", fontsize=8)
+    fig.suptitle(f"The engine (dots) against the reference (line); the band is the reference \u00b1 {k:g} standard "
+                 "errors of the measured figure")
+    return fig
+
+
+def validation_gaps(rows, k):
+    """The same curves as :func:`validation_curves` as gaps in standard errors, ``(measured - reference) / se``,
+    all on one axes with the pass limits +- ``k``: where the levels chart shows agreement, this shows its size."""
+    fig, ax = plt.subplots(figsize=SLIDE_SIZE)
+    curves = [row.curve for row in rows if row.curve is not None]
+    for number, curve in enumerate(curves):
+        se = np.asarray(curve.se, dtype=float)
+        shown = se > 0
+        gap = (np.asarray(curve.measured) - np.asarray(curve.expected))[shown] / se[shown]
+        ax.plot(np.asarray(curve.x)[shown], gap, "o-", color=PALETTE[number % len(PALETTE)], markersize=2.5,
+                linewidth=0.8, label=curve.y_label)
+    for limit in (-k, k):
+        ax.axhline(limit, color=LIMIT_COLOUR, linestyle="--", linewidth=1.2)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_ylim(-1.2 * k, 1.2 * k)
+    ax.set_xlabel(curves[0].x_label)
+    ax.set_ylabel("(measured - reference) / se")
+    if curves[0].x_percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.legend(loc="lower left", fontsize=8, ncol=min(4, len(curves)))
+    fig.suptitle(f"The gap in standard errors; a figure passes inside the dashed lines (\u00b1{k:g} se)")
+    return fig

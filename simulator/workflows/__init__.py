@@ -2,9 +2,10 @@
 
 Owns a run and its results and run directory (:mod:`.results`), scenario
 comparison on common random numbers (:mod:`.comparison`), probability-weighted
-ECL over a scenario set (:mod:`.weighted`) and calibration from a loan history
+ECL over a scenario set (:mod:`.weighted`), calibration from a loan history
 (:mod:`.calibration`, with its estimators :mod:`.rollrates` and
-:mod:`.structural_fit`).
+:mod:`.structural_fit`) and the model's own checks against independent
+references (:mod:`.validation`).
 
 May import: inputs, model, accounts. Imported by: presentation, the package
 root and the command line. Figures are reached through :mod:`.presenter`, where

@@ -29,6 +29,7 @@ from simulator.model.engine import layout as L
 from simulator.model.engine.simulate import settle_borrowers, simulate_paths
 from simulator.model.portfolio import LoanBook, build_book
 from simulator.inputs.scenario import Ifrs9Spec, load_scenario, scenario_from_dict
+from simulator.workflows.validation import ROLL_THROUGH, ROLL_THROUGH_MISS_PCT, roll_through_expected_loss
 from tests.test_roll_rate_closed_forms import MATRIX, flat_book
 
 K_SE = 5.0
@@ -92,24 +93,8 @@ def test_lifetime_ecl_matches_closed_form_with_amortising_ead():
 
 
 # ----------------------------------------------------------------------------- default at 90 DPD, closed form
-MISS_PCT = 1.5
-ROLL_THROUGH = ([[100 - MISS_PCT, MISS_PCT, 0, 0, 0, 0, 0, 0, 0]]
-                + [[100.0 if j == k + 1 else 0.0 for j in range(9)] for k in range(1, 7)])
-"""A first miss (1.5% a month) rolls through every bucket to charge-off: 1-30, 31-60, ..., 151-180, charged off."""
-
-
-def roll_through_expected_loss(q, r, window, months_to_event):
-    """Expected discounted loss per unit of balance of a current interest-only loan (rate r, no penalty uplift):
-    the first miss k months ahead has probability ``(1 - q)^(k - 1) q``; the arrears then grow as
-    ``B ((1 + r)^j - 1)``, so the charge-off 6 months after the first miss writes off ``B (1 + r)^7``, worth
-    ``B (1 + r)^(1 - k)`` today. The event (default, ``months_to_event = 3`` after the first miss; charge-off, 6)
-    must fall within ``window`` months."""
-    k = np.arange(1, window - months_to_event + 1)
-    return float(np.sum((1 - q) ** (k - 1) * q * (1 + r) ** (1 - k)))
-
-
 def test_default_at_90_dpd_matches_the_roll_through_closed_form():
-    q, r, paths = MISS_PCT / 100, 0.20 / 12, 200
+    q, r, paths = ROLL_THROUGH_MISS_PCT / 100, 0.20 / 12, 200
     scenario = roll_rate_runoff(ROLL_THROUGH, horizon=1, paths=paths, recovery_pct=0.0, penalty_pct=0, lifetime=24)
     book = with_amortisation(flat_book(np.zeros(2000, int), term=600), 2)  # interest only: B stays, no maturity
     aggregates, *_ = simulate_paths(scenario, book, 13)

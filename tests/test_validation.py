@@ -137,7 +137,8 @@ def test_negative_seed_is_a_usage_error(tmp_path):
 
 # ------------------------------------------------------------ statistical checks: any seed
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("check", [check_markov_powers, check_vasicek, check_labour_market])
+@pytest.mark.parametrize("check", [check_markov_powers, check_vasicek, check_labour_market,
+                                   validation.check_ifrs9_default])
 def test_statistical_checks_pass_for_any_seed(settings, check, seed):
     rows = check(replace(settings, seed=seed))
     assert all(row.passed for row in rows), [(row.figure, row.note) for row in rows if not row.passed]
@@ -246,3 +247,18 @@ def test_determinism_check_fails_on_one_differing_value_or_a_seed_that_moves_not
     row = determinism_result("m", "w", first, nudged, other)
     assert not row.passed and row.measured == 1.0
     assert not determinism_result("m", "w", first, first, first).passed
+
+
+def test_ifrs9_check_fails_against_the_charge_off_definition(settings):
+    """The IFRS 9 rows pass on the engine and fail when the engine is compared with the old, charge-off-based
+    closed form (which it no longer follows), or with a reference a tenth off."""
+    rows = validation.check_ifrs9_default(settings)
+    assert all(row.passed for row in rows) and len(rows) == 2
+    per_path = {12: np.full(20, rows[0].measured), 24: np.full(20, rows[1].measured)}
+    q, r = validation.ROLL_THROUGH_MISS_PCT / 100.0, 0.20 / 12
+    noisy = {w: v + np.linspace(-1e-4, 1e-4, 20) for w, v in per_path.items()}
+    assert all(row.passed for row in validation.ifrs9_results(noisy, q, r, K_SE))
+    old = {12: np.full(20, validation.roll_through_expected_loss(q, r, 12, 6)) + np.linspace(-1e-4, 1e-4, 20)}
+    assert not validation.ifrs9_results(old, q, r, K_SE)[0].passed
+    off = {12: noisy[12] * 1.1}
+    assert not validation.ifrs9_results(off, q, r, K_SE)[0].passed

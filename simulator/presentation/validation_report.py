@@ -89,7 +89,6 @@ METHOD = (
     "runs) has standard errors up to 20 times larger and catches only gross errors. The determinism check has no "
     "standard error: the figures must agree bit for bit, and a run with another seed must not (else the "
     "comparison could not fail).",
-    "Not yet in this report (planned): IFRS 9 ECL against its closed forms, and the baseline's stationarity. "
     "A check is one function in simulator/workflows/validation.py returning CheckResult rows, plus one line in "
     "its CHECKS list; this report and its Markdown twin need no change.",
 )

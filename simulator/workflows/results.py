@@ -4,12 +4,14 @@ The run directory (DESIGN 5) is written atomically: everything goes to a
 temporary sibling that is renamed into place at the end, so an interrupted or
 failed run leaves no half-written directory.
 """
+import contextlib
 import json
 import os
 import secrets
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from functools import cached_property
 from pathlib import Path
@@ -311,10 +313,34 @@ def write_atomically(out_dir, write, marker="summary.json"):
     return out_dir
 
 
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGINT, SIGTERM and SIGHUP back inside the block and deliver them, with the handlers they had, after it.
+
+    Python runs signal handlers in the main thread whichever thread the operating
+    system hands the signal to, so the handlers themselves are swapped for one that
+    only records (a thread's signal mask would not do: another thread, numba's or
+    BLAS's, may receive the signal). Outside the main thread nothing can be swapped
+    and nothing is deferred.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: caught.append(signum))
+                for signum in CRITICAL_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in caught:
+            signal.raise_signal(signum)
+
+
 def _swap_into_place(staging, out_dir):
     """Rename ``staging`` to ``out_dir``, retiring a directory already there, with termination signals held."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, CRITICAL_SIGNALS)
-    try:
+    with _signals_deferred():
         for attempt in range(SWAP_ATTEMPTS):
             retired = None
             try:
@@ -331,8 +357,6 @@ def _swap_into_place(staging, out_dir):
             finally:
                 if retired is not None:
                     shutil.rmtree(retired, ignore_errors=True)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def versions():

@@ -26,7 +26,10 @@ fail):
    common random numbers, the paired standard error against the independent one
    (:class:`~simulator.workflows.comparison.Comparison`);
 5. :func:`check_determinism`: aggregates bit-identical across thread counts and
-   block sizes (pass/fail, no standard error).
+   block sizes (pass/fail, no standard error);
+6. :func:`check_ifrs9_default`: the IFRS 9 ECL (default at 90 DPD) of a book whose
+   first miss always rolls to charge-off against its closed form, 12-month and
+   lifetime.
 
 **Adding a check** is one function and one line. Write
 ``check_name(settings) -> list[CheckResult]``, using ``settings.pick(full=...,
@@ -51,8 +54,7 @@ The report, its Markdown twin, the command's exit code and
 ``tests/test_validation.py`` (which runs the quick version and asserts that every
 row of every registered check passes) pick it up with no other change; a test
 that hands the new comparison a broken reference belongs beside the others
-there. Two checks are planned that way: IFRS 9 ECL against its closed forms, and
-the baseline's stationarity.
+there (:func:`check_ifrs9_default` was added this way).
 """
 import math
 import time
@@ -258,11 +260,12 @@ def compare_to_reference(measured, expected, se, k):
 
 # ----------------------------------------------------------------------------------------- shared helpers
 def roll_rate_scenario(matrix, horizon, paths, volatility, persistence, rho_pct, chunk_paths=64, seed=1,
-                       lifetime_months=24):
+                       lifetime_months=24, penalty_pct=50.0, recovery_pct=9.4):
     """A run-off roll-rate scenario with one segment and one matrix (percent), for checks of the link and the chain.
 
     ``lifetime_months`` is the IFRS 9 window the engine runs past the horizon (12 at the least); checks that read
-    no provision set it to 12 to save time.
+    no provision set it to 12 to save time. ``penalty_pct`` (the penalty-rate uplift) and ``recovery_pct`` (paid
+    over 12 months) as in the scenario schema.
     """
     return scenario_from_dict({
         "name": "roll_rate_check",
@@ -272,8 +275,9 @@ def roll_rate_scenario(matrix, horizon, paths, volatility, persistence, rho_pct,
             "name": "all", "share_pct": 100, "principal": {"median": 1000}, "apr_pct": {"min": 20, "max": 20},
             "term_months": [36], "income": {"median": 5000}}]},
         "macro": {"cycle": {"volatility": volatility, "persistence": persistence}},
-        "behaviour": {"model": "roll_rate", "roll_rate": {"asset_correlation_pct": rho_pct,
-                                                          "matrices": {"default": matrix}}},
+        "behaviour": {"model": "roll_rate", "penalty_rate_uplift_pct": penalty_pct,
+                      "recovery": {"rate_pct": recovery_pct, "months": 12},
+                      "roll_rate": {"asset_correlation_pct": rho_pct, "matrices": {"default": matrix}}},
         "provisioning": {"ifrs9": {"lifetime_months": lifetime_months}},
     })
 
@@ -773,12 +777,78 @@ def check_determinism(settings):
 
 
 # ------------------------------------------------------------------------------------------ registry
+# ------------------------------------------------------------ 6. IFRS 9 default at 90 DPD vs closed form
+IFRS9 = ("ifrs9_closed_form", "IFRS 9 ECL (default at 90 DPD) vs closed form")
+ROLL_THROUGH_MISS_PCT = 1.5
+ROLL_THROUGH = ([[100 - ROLL_THROUGH_MISS_PCT, ROLL_THROUGH_MISS_PCT, 0, 0, 0, 0, 0, 0, 0]]
+                + [[100.0 if j == k + 1 else 0.0 for j in range(9)] for k in range(1, 7)])
+"""A first miss (1.5% a month) rolls through every bucket to charge-off: 1-30, 31-60, ..., 151-180, charged off."""
+MONTHS_FIRST_MISS_TO_DEFAULT = 3
+"""A first miss puts a loan 1-30 DPD; three more misses later it is 91-120 DPD, beyond the default definition."""
+MONTHS_FIRST_MISS_TO_CHARGEOFF = 6
+
+
+def roll_through_expected_loss(q, r, window, months_to_event):
+    """Expected discounted loss per unit of balance of a current interest-only loan of monthly rate ``r`` (no
+    penalty uplift, no recoveries) whose first miss rolls through to charge-off, counting the losses of the events
+    within ``window`` months.
+
+    The first miss ``k`` months ahead has probability ``(1 - q)^(k - 1) q``; the arrears then grow as
+    ``B ((1 + r)^j - 1)``, so the charge-off 6 months after the first miss writes off ``B (1 + r)^7``, worth
+    ``B (1 + r)^(1 - k)`` today. The event is the default (``months_to_event = 3`` after the first miss) or, as
+    before issue 11, the charge-off (6); it must fall within the window: ``k <= window - months_to_event``.
+    """
+    k = np.arange(1, window - months_to_event + 1)
+    return float(np.sum((1 - q) ** (k - 1) * q * (1 + r) ** (1 - k)))
+
+
+def ifrs9_results(per_path, q, r, k, setup=""):
+    """Rows comparing each window's per-path ECL rates of current loans (``{window: array (n_paths,)}``) with the
+    roll-through closed form; se from the spread over paths."""
+    rows = []
+    for window, values in per_path.items():
+        expected = roll_through_expected_loss(q, r, window, MONTHS_FIRST_MISS_TO_DEFAULT)
+        old = roll_through_expected_loss(q, r, window, MONTHS_FIRST_MISS_TO_CHARGEOFF)
+        measured = float(np.mean(values))
+        se = float(np.std(values, ddof=1) / np.sqrt(len(values)))
+        passed, z = compare_to_reference(measured, expected, se, k)
+        label = "12-month" if window == 12 else f"lifetime ({window} months)"
+        rows.append(CheckResult(
+            check=IFRS9[0], component=IFRS9[1], figure=f"{label} ECL rate of a current loan",
+            claim="the engine's ECL counts the defaults (beyond 90 DPD) within the window and whatever each goes "
+                  "on to lose, discounted at the effective interest rate",
+            reference=f"sum over first misses k <= {window - MONTHS_FIRST_MISS_TO_DEFAULT} months ahead of "
+                      "(1-q)^(k-1) q (1+r)^(1-k)",
+            measured=measured, expected=expected, se=se, k=k, tolerance=k * se, passed=bool(passed),
+            note=f"{float(z):+.2f} se; with charge-off as the event the closed form would be {old:.4%} "
+                 f"({1 - old / expected:.0%} lower)", setup=setup))
+    return rows
+
+
+def check_ifrs9_default(settings):
+    """The IFRS 9 ECL of a roll-through book (every first miss rolls to charge-off) against its closed form."""
+    q, r = ROLL_THROUGH_MISS_PCT / 100.0, 0.20 / 12
+    n_loans = settings.pick(full=5_000, quick=1_000)
+    n_paths = settings.pick(full=400, quick=20)
+    scenario = roll_rate_scenario(ROLL_THROUGH, 1, n_paths, volatility=0.0, persistence=0.5, rho_pct=10,
+                                  seed=settings.seed, penalty_pct=0.0, recovery_pct=0.0)
+    book = replace(flat_book(np.zeros(n_loans, int), term=600), amortisation=np.full(n_loans, 2, np.int8))
+    aggregates, *_ = simulate_paths(scenario, book, settings.seed, threads=settings.threads)
+    balance = aggregates[:, 0, L.BALANCE]
+    per_path = {12: aggregates[:, 0, L.FORWARD_LOSS_12M] / balance, 24: aggregates[:, 0, L.FORWARD_LOSS_LIFE] / balance}
+    return ifrs9_results(per_path, q, r, settings.k,
+                         setup=f"{n_loans:,} current interest-only loans x {n_paths} paths, 20% APR, monthly first "
+                               f"miss {ROLL_THROUGH_MISS_PCT}%, then a roll through every bucket to charge-off at "
+                               "180 DPD; no penalty uplift, no recoveries; se from the spread over paths.")
+
+
 CHECKS = [
     check_markov_powers,
     check_vasicek,
     check_labour_market,
     check_common_random_numbers,
     check_determinism,
+    check_ifrs9_default,
 ]
 """The checks, in report order: each ``check(settings) -> list[CheckResult]``. Add a check by appending its function."""
 

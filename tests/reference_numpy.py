@@ -350,8 +350,9 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
        book for good; a replacement is a new loan of month ``m`` (new lending, new
        loans, vintage ``m``);
     9. end-of-month stocks, also of restructured loans; at ``snapshot_month`` on
-       global path 0, each live loan's state, employment, savings, permanent
-       income, principal, arrears and remaining term are written to ``snapshot``
+       the block's first ``snapshot.shape[0]`` paths, each live loan's state,
+       employment, savings, permanent income, principal, arrears and remaining term
+       are written to ``snapshot[p]``
        (not for loans written in that month, which have not lived a month yet);
        the loans written in the month (``birth_month = m``) join the book;
     10. vintages: a loan whose end-of-month state (from the month it is written
@@ -605,9 +606,9 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
             history[st["slot"], m] = st["d"]
             restructured_history[st["slot"], m] = st["restructured"]
             _first_90(vintage[p], m, st["slot"], st["d"], born, ever_90)
-            if m == snapshot_month and path_ids[p] == 0:
+            if m == snapshot_month and p < snapshot.shape[0]:
                 for k, key in enumerate(("d", "emp", "sav", "perm", "b", "a", "n")):
-                    snapshot[st["slot"], k] = st[key]
+                    snapshot[p, st["slot"], k] = st[key]
             st = write_new_loans(st, m)
     return out
 

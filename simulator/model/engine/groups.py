@@ -235,12 +235,13 @@ class Recorders(namedtuple("Recorders", ["snapshot_month", "snapshot", "panel", 
     Attributes
     ----------
     snapshot_month : int
-        Structural only: month at which path 0's loans are recorded into
-        ``snapshot`` (-1: never).
-    snapshot : float array (n_loans, SNAPSHOT_COLUMNS)
-        Structural only: per loan at ``snapshot_month``, its state, employed
-        (1/0), savings, permanent income, scheduled principal, arrears, remaining
-        term.
+        Structural only: month at which the loans of the block's first
+        ``n_snapshots`` paths are recorded into ``snapshot`` (-1: never).
+    snapshot : float array (n_snapshots, n_loans, SNAPSHOT_COLUMNS)
+        Structural only: per path (row ``k`` is the block's path ``path_ids[k]``) and
+        loan at ``snapshot_month``, its state, employed (1/0), savings, permanent
+        income, scheduled principal, arrears, remaining term (``n_snapshots = 0``:
+        none).
     panel : float array (n_recorded, n_months + 1, PANEL_COLUMNS), NaN-filled
         Loan-month history of path 0's first ``n_recorded`` slots (``n_recorded = 0``:
         none), the input of :func:`simulator.workflows.calibration.engine_history`. Per slot

@@ -126,15 +126,16 @@ def _new_loan(out, p, m, principal, term, monthly_rate):
 
 
 @njit(cache=True, inline="always")
-def _snapshot(snapshot, i, state, employed, savings, permanent_income, principal, arrears, remaining_term):
-    """One loan's row of the settling snapshot (columns as in :class:`~simulator.model.engine.groups.Recorders`)."""
-    snapshot[i, 0] = state
-    snapshot[i, 1] = 1.0 if employed else 0.0
-    snapshot[i, 2] = savings
-    snapshot[i, 3] = permanent_income
-    snapshot[i, 4] = principal
-    snapshot[i, 5] = arrears
-    snapshot[i, 6] = remaining_term
+def _snapshot(snapshot, p, i, state, employed, savings, permanent_income, principal, arrears, remaining_term):
+    """Path ``p``'s row for loan ``i`` of the settling snapshot (columns as in
+    :class:`~simulator.model.engine.groups.Recorders`)."""
+    snapshot[p, i, 0] = state
+    snapshot[p, i, 1] = 1.0 if employed else 0.0
+    snapshot[p, i, 2] = savings
+    snapshot[p, i, 3] = permanent_income
+    snapshot[p, i, 4] = principal
+    snapshot[p, i, 5] = arrears
+    snapshot[p, i, 6] = remaining_term
 
 
 @njit(cache=True, inline="always")
@@ -227,8 +228,9 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
     restructuring : :class:`~simulator.model.engine.groups.Restructuring`
         The management actions (``start = NEVER`` when off).
     recorders : :class:`~simulator.model.engine.groups.Recorders`
-        The outputs, written in place: ``out`` (aggregates), ``vintage``, and path
-        0's ``snapshot`` at ``snapshot_month`` and loan history ``panel``.
+        The outputs, written in place: ``out`` (aggregates), ``vintage``, the
+        ``snapshot`` of the block's first ``snapshot.shape[0]`` paths at
+        ``snapshot_month``, and path 0's loan history ``panel``.
     """
     # Every field the prange loop uses is unpacked into a local first, so the loop below is the code it was
     # before the groups. Inside the loop numba would reach a group's field through the tuple's memory on every
@@ -262,6 +264,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
     n_paths = path_ids.shape[0]
     n_loans = segment.shape[0]
     n_months = out.shape[1] - 1
+    n_snapshots = snapshot.shape[0]
     k0, k1 = seed_key(seed)
     for p in prange(n_paths):
         path = np.uint64(path_ids[p])
@@ -411,8 +414,8 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                     ever_90 = False
                 _record_state(out, p, m, d, b + a, emp, restructured, history)
                 ever_90 = _first_90(vintage, p, born, m, d, ever_90)
-                if m == snapshot_month and path_ids[p] == 0:
-                    _snapshot(snapshot, i, d, emp, sav, perm, b, a, n)
+                if m == snapshot_month and p < n_snapshots:
+                    _snapshot(snapshot, p, i, d, emp, sav, perm, b, a, n)
 
 
 @njit(cache=True)

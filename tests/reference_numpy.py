@@ -40,10 +40,11 @@ from scipy.special import ndtr
 from simulator.model.engine.amortisation import EQUAL_INSTALMENT, EQUAL_PRINCIPAL
 from simulator.model.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, CONTACTS, COUNT,
                                      FORWARD_DEFAULT_12M, FORWARD_DEFAULT_LIFE, FORWARD_LOSS_12M, FORWARD_LOSS_LIFE,
-                                     INTEREST_DUE, M1_CURED, M1_ROLLED, M1_START, N_LIVE_STATES, N_METRICS,
-                                     N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID, RECOVERY, REDEFAULTS,
-                                     RESTRUCTURED_BALANCE, RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT,
-                                     RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, SCHEDULED, TRANSITION, UNEMPLOYED)
+                                     INTEREST_DUE, LABOUR_MARKET_UNEMPLOYED, M1_CURED, M1_ROLLED, M1_START,
+                                     N_LIVE_STATES, N_METRICS, N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID,
+                                     RECOVERY, REDEFAULTS, RESTRUCTURED_BALANCE, RESTRUCTURED_COUNT,
+                                     RESTRUCTURED_FORWARD_DEFAULT, RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS,
+                                     SCHEDULED, TRANSITION, UNEMPLOYED)
 
 # Philox4x32-10 constants (Salmon et al. 2011), written again on purpose.
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -150,10 +151,11 @@ def instalment_split_numpy(principal, monthly_rate, remaining_term, amortisation
 
 
 # --------------------------------------------------------------------------- shared helpers
-def _record(row, d, balance, employed=None, restructured=None):
+def _record(row, d, balance, employed=None, restructured=None, labour_market=None):
     """Add end-of-month stocks of the live loans to one ``(N_METRICS,)`` row.
 
-    Restructured loans (``restructured``) are also added to the restructured stocks.
+    Restructured loans (``restructured``) are also added to the restructured stocks;
+    ``labour_market`` is each loan's segment unemployment rate that month.
     """
     if d.size and d.max() >= N_LIVE_STATES:
         raise AssertionError("a live loan is beyond the last delinquency state")
@@ -161,6 +163,8 @@ def _record(row, d, balance, employed=None, restructured=None):
     row[COUNT:COUNT + N_LIVE_STATES] += np.bincount(d, minlength=N_LIVE_STATES)
     if employed is not None:
         row[UNEMPLOYED] += np.count_nonzero(~employed)
+    if labour_market is not None:
+        row[LABOUR_MARKET_UNEMPLOYED] += labour_market.sum()
     if restructured is not None and restructured.any():
         row[RESTRUCTURED_BALANCE:RESTRUCTURED_BALANCE + N_LIVE_STATES] += np.bincount(
             d[restructured], weights=balance[restructured], minlength=N_LIVE_STATES)
@@ -349,10 +353,10 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
        unemployed if ``u3 < unemployment[p, m, s]``, or, under run-off, leaves the
        book for good; a replacement is a new loan of month ``m`` (new lending, new
        loans, vintage ``m``);
-    9. end-of-month stocks, also of restructured loans; at ``snapshot_month`` on
-       the block's first ``snapshot.shape[0]`` paths, each live loan's state,
-       employment, savings, permanent income, principal, arrears and remaining term
-       are written to ``snapshot[p]``
+    9. end-of-month stocks, also of restructured loans, and each live loan's
+       segment unemployment rate; at ``snapshot_month`` on the block's first
+       ``snapshot.shape[0]`` paths, each live loan's state, employment, savings, permanent
+       income, principal, arrears and remaining term are written to ``snapshot``
        (not for loans written in that month, which have not lived a month yet);
        the loans written in the month (``birth_month = m``) join the book;
     10. vintages: a loan whose end-of-month state (from the month it is written
@@ -444,7 +448,7 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
         born = birth_month.copy()
         ever_90 = np.zeros(n_loans, dtype=bool)
         st = _pick(template, np.flatnonzero(birth_month == 0))
-        _record(out_p[0], st["d"], st["b"] + st["a"], st["emp"], st["restructured"])
+        _record(out_p[0], st["d"], st["b"] + st["a"], st["emp"], st["restructured"], unemployment[p, 0, st["seg"]])
         history[st["slot"], 0] = st["d"]
         _first_90(vintage[p], 0, st["slot"], st["d"], born, ever_90)
 
@@ -456,7 +460,8 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
             new = _pick(template, slots)
             out_p[m, NEW_LENDING] += new["b"].sum()
             out_p[m, NEW_LOANS] += slots.size
-            _record(out_p[m], new["d"], new["b"] + new["a"], new["emp"], new["restructured"])
+            _record(out_p[m], new["d"], new["b"] + new["a"], new["emp"], new["restructured"],
+                    unemployment[p, m, new["seg"]])
             history[slots, m] = new["d"]
             restructured_history[slots, m] = False
             _first_90(vintage[p], m, slots, new["d"], born, ever_90)
@@ -602,7 +607,7 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
             elif closed.any():
                 st = _keep(st, ~closed)
             # 9. end-of-month stocks, then the loans written this month join
-            _record(row, st["d"], st["b"] + st["a"], st["emp"], st["restructured"])
+            _record(row, st["d"], st["b"] + st["a"], st["emp"], st["restructured"], unemployment[p, m, st["seg"]])
             history[st["slot"], m] = st["d"]
             restructured_history[st["slot"], m] = st["restructured"]
             _first_90(vintage[p], m, st["slot"], st["d"], born, ever_90)

@@ -39,6 +39,7 @@ import pytest
 from simulator.accounts.metrics import BUCKETS, path_series
 from simulator.inputs.scenario import load_scenario
 from simulator.model.engine.simulate import settle_borrowers, simulate_paths
+from simulator.model.macro import macro_paths
 from simulator.model.portfolio import build_book, systematic_counts
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -98,6 +99,24 @@ def test_no_trend(book_means, name, statistic):
     mean, se = values.mean(), values.std(ddof=1) / np.sqrt(len(values))
     assert se > 0
     assert abs(mean) <= K_SE * se, f"{name}: {statistic} {mean:+.3e} is {mean / se:+.1f} standard errors from 0"
+
+
+def test_labour_market_rate_is_the_segments_rate_on_each_path():
+    """``labour_market_unemployment_rate`` against the segments' rates computed here from the macro paths: under
+    the constant balance sheet every slot keeps its segment, so it is the segment-share-weighted ``u_t x sensitivity``
+    of each path (a shock and the cycle make it differ by path and month); the book's rate sits above it."""
+    scenario = load_scenario(SCENARIOS / "severe.yaml").with_run(paths=6, horizon_months=12).with_loans(2000)
+    book = settle_borrowers(scenario, build_book(scenario, scenario.portfolio.seed), scenario.portfolio.seed)
+    aggregates, central, _ = simulate_paths(scenario, book, scenario.run.seed)
+    series, _ = path_series(aggregates, scenario, central)
+    macro = macro_paths(scenario.macro, scenario.run.seed, np.arange(6, dtype=np.int64),
+                        scenario.run.horizon_months + scenario.provisioning.ifrs9.lifetime_months)
+    shares = np.bincount(book.segment) / book.n_loans
+    sensitivity = np.array([s.unemployment_sensitivity for s in scenario.portfolio.segments])
+    expected = (np.clip(macro.unemployment[:, :13, None] * sensitivity, 1e-4, 0.95) * shares).sum(axis=2)
+    np.testing.assert_allclose(series["labour_market_unemployment_rate"], expected, rtol=1e-12)
+    assert np.ptp(expected[:, 6]) > 0 and np.ptp(expected[0]) > 0
+    assert series["book_unemployment_rate"][:, 1:].mean() > expected[:, 1:].mean()
 
 
 def test_opening_book_has_the_stated_mix_and_keeps_its_slots():

@@ -93,10 +93,12 @@ class Economy(namedtuple("Economy", ["unemployment", "separation", "finding", "i
     Attributes
     ----------
     unemployment, separation, finding : float arrays (n_paths, n_months + 1, n_segments)
-        Segment unemployment rate and the monthly job-loss and job-finding
-        probabilities that track it. A replacement borrower is unemployed with the
-        segment's current rate, so the book's employment mix stays that of the
-        economy (like-for-like replacement).
+        Segment unemployment rate (the labour-market rate the segment's borrowers
+        face) and the monthly job-loss and job-finding probabilities that track it.
+        A replacement borrower is unemployed with the segment's current rate (a new
+        borrower from the segment's population); every live loan adds its segment's
+        rate to the aggregate ``LABOUR_MARKET_UNEMPLOYED``. The book's own share of
+        unemployed borrowers is higher: their delinquent loans stay on the book longer.
     income_growth : float array (n_paths, n_months + 1)
         Monthly growth factor ``(1 + g)^(1/12)`` for annual income growth ``g``.
     """

@@ -34,10 +34,10 @@ from numba import njit, prange
 
 from .amortisation import instalment_split, level_payment
 from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, CONTACTS, COUNT, FORWARD_DEFAULT_12M,
-                     FORWARD_DEFAULT_LIFE, FORWARD_LOSS_12M, FORWARD_LOSS_LIFE, INTEREST_DUE, M1_CURED, M1_ROLLED,
-                     M1_START, N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID, RECOVERY, REDEFAULTS, RESTRUCTURED_BALANCE,
-                     RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT, RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS,
-                     SCHEDULED, TRANSITION, UNEMPLOYED)
+                     FORWARD_DEFAULT_LIFE, FORWARD_LOSS_12M, FORWARD_LOSS_LIFE, INTEREST_DUE, LABOUR_MARKET_UNEMPLOYED,
+                     M1_CURED, M1_ROLLED, M1_START, N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID, RECOVERY,
+                     REDEFAULTS, RESTRUCTURED_BALANCE, RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT,
+                     RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, SCHEDULED, TRANSITION, UNEMPLOYED)
 from .rng import norm_cdf, philox4x32, seed_key, uniform32, uniform52
 from .shocks import SHOCK_BITS
 
@@ -65,13 +65,16 @@ ROLL_ORDER = np.array([CLOSED, 0, 1, 2, 3, 4, 5, 6, CHARGED_OFF], dtype=np.int64
 
 
 @njit(cache=True, inline="always")
-def _record_state(out, p, m, state, balance, employed, restructured, history):
+def _record_state(out, p, m, state, balance, employed, restructured, history, labour_market_rate):
     """End-of-month stocks of one live loan (balance, count, unemployment, restructured).
 
-    ``history[m]`` keeps the state, plus :data:`RESTRUCTURED_FLAG` for a restructured loan.
+    ``labour_market_rate`` is the unemployment rate of the loan's segment on the path
+    that month (0 under the roll-rate model); ``history[m]`` keeps the state, plus
+    :data:`RESTRUCTURED_FLAG` for a restructured loan.
     """
     out[p, m, BALANCE + state] += balance
     out[p, m, COUNT + state] += 1.0
+    out[p, m, LABOUR_MARKET_UNEMPLOYED] += labour_market_rate
     history[m] = state
     if restructured:
         out[p, m, RESTRUCTURED_BALANCE + state] += balance
@@ -293,7 +296,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
             if born > 0:
                 out[p, born, NEW_LENDING] += b
                 out[p, born, NEW_LOANS] += 1.0
-            _record_state(out, p, born, d, b + a, emp, restructured, history)
+            _record_state(out, p, born, d, b + a, emp, restructured, history, unemployment[p, born, s])
             if i < n_recorded:
                 _panel_birth(panel, i, born, d, b + a)
             ever_90 = _first_90(vintage, p, born, born, d, False)
@@ -412,7 +415,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                     holiday = 0
                     born = m
                     ever_90 = False
-                _record_state(out, p, m, d, b + a, emp, restructured, history)
+                _record_state(out, p, m, d, b + a, emp, restructured, history, unemployment[p, m, s])
                 ever_90 = _first_90(vintage, p, born, m, d, ever_90)
                 if m == snapshot_month and p < n_snapshots:
                     _snapshot(snapshot, p, i, d, emp, sav, perm, b, a, n)
@@ -514,7 +517,7 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
             if born > 0:
                 out[p, born, NEW_LENDING] += b
                 out[p, born, NEW_LOANS] += 1.0
-            _record_state(out, p, born, d, b + a, True, False, history)
+            _record_state(out, p, born, d, b + a, True, False, history, 0.0)
             if i < n_recorded:
                 _panel_birth(panel, i, born, d, b + a)
             ever_90 = _first_90(vintage, p, born, born, d, False)
@@ -577,5 +580,5 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
                         _panel_birth(panel, i, m, d, b + a)
                     born = m
                     ever_90 = False
-                _record_state(out, p, m, d, b + a, True, False, history)
+                _record_state(out, p, m, d, b + a, True, False, history, 0.0)
                 ever_90 = _first_90(vintage, p, born, m, d, ever_90)

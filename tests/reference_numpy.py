@@ -41,10 +41,11 @@ from simulator.model.engine.amortisation import EQUAL_INSTALMENT, EQUAL_PRINCIPA
 from simulator.model.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, CONTACTS, COUNT,
                                      FORWARD_CURED_LIFE, FORWARD_DEFAULT_12M, FORWARD_DEFAULT_LIFE, FORWARD_EAD_LIFE,
                                      FORWARD_LOSS_12M, FORWARD_LOSS_AT_DEFAULT_LIFE, FORWARD_LOSS_LIFE,
-                                     INTEREST_DUE, M1_CURED, M1_ROLLED, M1_START, N_LIVE_STATES, N_METRICS,
-                                     N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID, RECOVERY, REDEFAULTS,
-                                     RESTRUCTURED_BALANCE, RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT,
-                                     RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, SCHEDULED, TRANSITION, UNEMPLOYED)
+                                     INTEREST_DUE, LABOUR_MARKET_UNEMPLOYED, M1_CURED, M1_ROLLED, M1_START,
+                                     N_LIVE_STATES, N_METRICS, N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID,
+                                     RECOVERY, REDEFAULTS, RESTRUCTURED_BALANCE, RESTRUCTURED_COUNT,
+                                     RESTRUCTURED_FORWARD_DEFAULT, RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS,
+                                     SCHEDULED, TRANSITION, UNEMPLOYED)
 
 # Philox4x32-10 constants (Salmon et al. 2011), written again on purpose.
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -151,10 +152,11 @@ def instalment_split_numpy(principal, monthly_rate, remaining_term, amortisation
 
 
 # --------------------------------------------------------------------------- shared helpers
-def _record(row, d, balance, employed=None, restructured=None):
+def _record(row, d, balance, employed=None, restructured=None, labour_market=None):
     """Add end-of-month stocks of the live loans to one ``(N_METRICS,)`` row.
 
-    Restructured loans (``restructured``) are also added to the restructured stocks.
+    Restructured loans (``restructured``) are also added to the restructured stocks;
+    ``labour_market`` is each loan's segment unemployment rate that month.
     """
     if d.size and d.max() >= N_LIVE_STATES:
         raise AssertionError("a live loan is beyond the last delinquency state")
@@ -162,6 +164,8 @@ def _record(row, d, balance, employed=None, restructured=None):
     row[COUNT:COUNT + N_LIVE_STATES] += np.bincount(d, minlength=N_LIVE_STATES)
     if employed is not None:
         row[UNEMPLOYED] += np.count_nonzero(~employed)
+    if labour_market is not None:
+        row[LABOUR_MARKET_UNEMPLOYED] += labour_market.sum()
     if restructured is not None and restructured.any():
         row[RESTRUCTURED_BALANCE:RESTRUCTURED_BALANCE + N_LIVE_STATES] += np.bincount(
             d[restructured], weights=balance[restructured], minlength=N_LIVE_STATES)
@@ -389,8 +393,9 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
        unemployed if ``u3 < unemployment[p, m, s]``, or, under run-off, leaves the
        book for good; a replacement is a new loan of month ``m`` (new lending, new
        loans, vintage ``m``);
-    9. end-of-month stocks, also of restructured loans; at ``snapshot_month`` on
-       global path 0, each live loan's state, employment, savings, permanent
+    9. end-of-month stocks, also of restructured loans, and each live loan's
+       segment unemployment rate; at ``snapshot_month`` on the block's first
+       ``snapshot.shape[0]`` paths, each live loan's state, employment, savings, permanent
        income, principal, arrears and remaining term are written to ``snapshot``
        (not for loans written in that month, which have not lived a month yet);
        the loans written in the month (``birth_month = m``) join the book;
@@ -486,7 +491,7 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
         defaults = _Defaults(n_loans, default_state, lifetime_months, contract_rate, history, born,
                              restructured_history)
         st = _pick(template, np.flatnonzero(birth_month == 0))
-        _record(out_p[0], st["d"], st["b"] + st["a"], st["emp"], st["restructured"])
+        _record(out_p[0], st["d"], st["b"] + st["a"], st["emp"], st["restructured"], unemployment[p, 0, st["seg"]])
         history[st["slot"], 0] = st["d"]
         defaults.written(st["slot"], 0, st["d"], st["b"] + st["a"])
         _first_90(vintage[p], 0, st["slot"], st["d"], born, ever_90)
@@ -499,7 +504,8 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
             new = _pick(template, slots)
             out_p[m, NEW_LENDING] += new["b"].sum()
             out_p[m, NEW_LOANS] += slots.size
-            _record(out_p[m], new["d"], new["b"] + new["a"], new["emp"], new["restructured"])
+            _record(out_p[m], new["d"], new["b"] + new["a"], new["emp"], new["restructured"],
+                    unemployment[p, m, new["seg"]])
             history[slots, m] = new["d"]
             restructured_history[slots, m] = False
             defaults.written(slots, m, new["d"], new["b"] + new["a"])
@@ -645,13 +651,13 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
             elif closed.any():
                 st = _keep(st, ~closed)
             # 9. end-of-month stocks, then the loans written this month join
-            _record(row, st["d"], st["b"] + st["a"], st["emp"], st["restructured"])
+            _record(row, st["d"], st["b"] + st["a"], st["emp"], st["restructured"], unemployment[p, m, st["seg"]])
             history[st["slot"], m] = st["d"]
             restructured_history[st["slot"], m] = st["restructured"]
             _first_90(vintage[p], m, st["slot"], st["d"], born, ever_90)
-            if m == snapshot_month and path_ids[p] == 0:
+            if m == snapshot_month and p < snapshot.shape[0]:
                 for k, key in enumerate(("d", "emp", "sav", "perm", "b", "a", "n")):
-                    snapshot[st["slot"], k] = st[key]
+                    snapshot[p, st["slot"], k] = st[key]
             st = write_new_loans(st, m)
     return out
 

@@ -494,14 +494,15 @@ def test_structural_snapshot_matches_reference():
         vintage = np.zeros((2, scenario.run.horizon_months + 1, scenario.run.horizon_months + 1))
         return recorders_group(out, vintage, month, snapshot)
 
-    engine = np.full((book.n_loans, 7), np.nan)
+    engine = np.full((2, book.n_loans, 7), np.nan)
     simulate_structural(*structural_arguments(scenario, book, 3, path_ids, macro, recorders(engine)))
-    reference = np.full((book.n_loans, 7), np.nan)
+    reference = np.full((2, book.n_loans, 7), np.nan)
     from tests.reference_numpy import structural_reference
     structural_reference(*structural_arguments(scenario, book, 3, path_ids, macro, recorders(reference)))
-    np.testing.assert_array_equal(engine[:, [0, 1, 6]], reference[:, [0, 1, 6]])
-    np.testing.assert_allclose(engine[:, 2:6], reference[:, 2:6], rtol=1e-9)
-    assert set(np.unique(engine[:, 0])) <= set(range(7)) and engine[:, 1].min() == 0
+    np.testing.assert_array_equal(engine[..., [0, 1, 6]], reference[..., [0, 1, 6]])
+    np.testing.assert_allclose(engine[..., 2:6], reference[..., 2:6], rtol=1e-9)
+    assert set(np.unique(engine[..., 0])) <= set(range(7)) and engine[..., 1].min() == 0
+    assert not np.array_equal(engine[0], engine[1])  # each path's own loans
 
 
 # --------------------------------------------------------------------------- new lending and vintages

@@ -10,6 +10,11 @@ Definitions (DESIGN 3.3 and 5; rates are fractions, money in book currency):
 * liquidity loss = scheduled instalments - cash collected from borrowers - recoveries;
 * M1 collection rate = 1 - (loans rolling from 1-30 to 31-60) / (loans in 1-30 at
   the start of the month); M1 cure rate = share of those back to current;
+* book unemployment rate = share of live loans whose borrower is out of work; the
+  labour-market unemployment rate = the live loans' average of their segment's rate
+  ``u_t x sensitivity`` on the path, what the book's borrowers would show if they
+  were a random draw from their segments' populations (structural model; both 0
+  under the roll-rate model);
 * provisioning (:mod:`simulator.accounts.provisioning`), funding and liquidity
   (:mod:`simulator.accounts.liquidity`), profit and capital (:mod:`simulator.accounts.profitability`).
 """
@@ -117,6 +122,7 @@ def path_series(aggregates, scenario, central):
     liquidity_loss[:, 0] = 0.0
     series["liquidity_loss"] = liquidity_loss
     series["book_unemployment_rate"] = _ratio(aggregates[:, :, L.UNEMPLOYED], book_count)
+    series["labour_market_unemployment_rate"] = _ratio(aggregates[:, :, L.LABOUR_MARKET_UNEMPLOYED], book_count)
     m1_start = aggregates[:, :, L.M1_START]
     series["m1_collection_rate"] = np.where(m1_start > 0, 1.0 - _ratio(aggregates[:, :, L.M1_ROLLED], m1_start),
                                             np.nan)

@@ -136,6 +136,22 @@ def segment_loan_counts(shares, n_loans):
     return counts
 
 
+def systematic_counts(fractions, n, u):
+    """Split ``n`` items by ``fractions`` with systematic rounding: each count is within 1 of
+    ``n x fraction`` and equal to it on average over the uniform ``u``.
+
+    The counts are the numbers of the points ``u, u + 1, ..., u + n - 1`` that fall in
+    each fraction's stretch of ``[0, n)``. A fixed rounding rule (largest remainder)
+    rounds a small share the same way in every book of the same size, which would
+    bias a state of a few loans by up to a loan.
+    """
+    edges = np.cumsum(np.asarray(fractions, dtype=float))
+    edges = n * edges / edges[-1]
+    below = np.clip(np.ceil(edges - u), 0, n).astype(np.int64)
+    below[-1] = n
+    return np.diff(np.concatenate([[0], below]))
+
+
 def _arrears_for_state(dpd_state, principal, apr, remaining_term, amortisation):
     """Overdue amount of a loan that has missed ``dpd_state`` instalments: that many current instalments."""
     instalment = np.empty(principal.shape[0])
@@ -172,7 +188,7 @@ def _cap_to_affordability(principal, apr, term, income, instalment_share):
     return np.minimum(principal, cap)
 
 
-def synthetic_book(portfolio, seed, unemployment0):
+def synthetic_book(portfolio, seed, unemployment0, prepayment=None):
     """Generate a synthetic book from the portfolio's segments, deterministically from ``seed``.
 
     Per borrower a latent quality ``q ~ N(0, 1)`` links the risk score
@@ -180,9 +196,18 @@ def synthetic_book(portfolio, seed, unemployment0):
     segment's range), the other-debt DTI (``Phi(-0.7 q + 0.71 e)`` across its range)
     and savings (log-normal around ``savings_months`` of essential spending, log-sd 1,
     shifted by ``q``), so a score cut-off selects safer borrowers. Loans are seasoned
-    uniformly over their term, the book's age mix under a constant balance sheet.
-    Delinquent loans start with their arrears; their borrowers' hidden state is set
-    by :func:`opening_distress`, so the book starts near the model's steady state.
+    over their term as a book under a constant balance sheet is in the long run: a
+    slot's loan is ``a`` months old with probability proportional to ``(1 - pi)^a``,
+    ``pi`` the monthly prepayment rate (:func:`seasoning`); uniform ages, right only
+    without prepayment, left a 36-month book's balance about 0.5% below its long-run
+    level, which it then took years to reach.
+    Each segment's delinquency states are its ``starting_dpd_pct`` mix to within a
+    loan (:func:`systematic_counts`, in random order): a draw of each loan's state
+    would put a 20,000-loan book's M1+ rate about 0.2 pp (one sd) away from the stated
+    mix, and the model would then move it back over the first months. Delinquent
+    loans start with their arrears; their borrowers' hidden state is set by
+    :func:`opening_distress` (and replaced by a settled one in
+    :func:`simulator.model.engine.simulate.settle_borrowers`).
 
     Parameters
     ----------
@@ -190,10 +215,14 @@ def synthetic_book(portfolio, seed, unemployment0):
     seed : int
     unemployment0 : float
         Today's unemployment rate (fraction), before segment sensitivity.
+    prepayment : sequence of float, optional
+        Each segment's monthly prepayment probability of a current loan (fraction; default 0:
+        uniform ages).
     """
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, BOOK_STREAM])))
     counts = segment_loan_counts([s.share_pct for s in portfolio.segments], portfolio.n_loans)
-    parts = [_segment_loans(spec, k, int(n), rng, unemployment0)
+    prepayment = np.zeros(len(portfolio.segments)) if prepayment is None else prepayment
+    parts = [_segment_loans(spec, k, int(n), rng, unemployment0, prepayment=prepayment[k])
              for k, (spec, n) in enumerate(zip(portfolio.segments, counts))]
     columns = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     return LoanBook(**columns, segment_names=tuple(s.name for s in portfolio.segments))
@@ -217,8 +246,26 @@ def opening_distress(dpd_state, unemployment, rng):
     return distressed, employed
 
 
-def _segment_loans(spec, index, n, rng, unemployment0, new=False):
-    """Loans of one segment: seasoned with the segment's delinquency mix, or ``new`` (age 0, current, employed)."""
+def seasoning(u, term, prepayment):
+    """Months paid of loans of ``term`` months, from uniforms ``u``: the long-run age of a slot's loan.
+
+    Under a constant balance sheet a slot's loan is replaced when it matures or
+    prepays, so its age ``a`` (0..term-1) has probability proportional to the chance
+    of surviving ``a`` months, ``(1 - prepayment)^a`` (delinquency's own extension and
+    charge-offs are left to the settling run). Inverse CDF of that truncated
+    geometric law; ``prepayment = 0`` gives uniform ages, ``floor(u term)``.
+    """
+    term = np.asarray(term, dtype=float)
+    if prepayment <= 0.0:
+        return np.floor(u * term).astype(np.int32)
+    q = 1.0 - prepayment
+    age = np.floor(np.log1p(-u * (1.0 - q ** term)) / np.log(q))
+    return np.clip(age, 0, term - 1).astype(np.int32)
+
+
+def _segment_loans(spec, index, n, rng, unemployment0, new=False, prepayment=0.0):
+    """Loans of one segment: seasoned with the segment's delinquency mix (ages by :func:`seasoning`), or ``new``
+    (age 0, current, employed)."""
     quality = rng.standard_normal(n)
     score = np.clip(spec.score.mean + spec.score.sd * quality, 300.0, 900.0)
     original_principal = spec.principal.median * np.exp(spec.principal.sigma * rng.standard_normal(n))
@@ -233,7 +280,7 @@ def _segment_loans(spec, index, n, rng, unemployment0, new=False):
     essential = spec.essential_spending_pct / 100.0 * income
     savings = spec.savings_months * essential * np.exp(
         SAVINGS_LOG_SD * (0.5 * quality + np.sqrt(0.75) * rng.standard_normal(n)) - 0.5 * SAVINGS_LOG_SD ** 2)
-    months_paid = np.zeros(n, np.int32) if new else np.floor(rng.random(n) * original_term).astype(np.int32)
+    months_paid = np.zeros(n, np.int32) if new else seasoning(rng.random(n), original_term, prepayment)
     amortisation = np.full(n, AMORTISATION_CODES[spec.amortisation], dtype=np.int8)
     principal = np.empty(n)
     scheduled_principal_after(original_principal, apr / 12.0, original_term, months_paid, amortisation, principal)
@@ -242,7 +289,8 @@ def _segment_loans(spec, index, n, rng, unemployment0, new=False):
         dpd_state = np.zeros(n, np.int8)
         distressed, employed = np.zeros(n, bool), np.ones(n, bool)
     else:
-        dpd_state = rng.choice(7, size=n, p=np.asarray(spec.starting_dpd_pct.as_fractions())).astype(np.int8)
+        counts = systematic_counts(spec.starting_dpd_pct.as_fractions(), n, rng.random())
+        dpd_state = rng.permutation(np.repeat(np.arange(7, dtype=np.int8), counts))
         u_segment = min(unemployment0 * spec.unemployment_sensitivity, 0.95)
         distressed, employed = opening_distress(dpd_state, u_segment, rng)
     return dict(
@@ -509,4 +557,14 @@ def build_book(scenario, seed):
     unemployment0 = scenario.macro.baseline.unemployment_pct / 100.0
     if scenario.portfolio.source == "tape":
         return read_tape(scenario.portfolio.tape, scenario.portfolio, unemployment0, seed)
-    return synthetic_book(scenario.portfolio, seed, unemployment0)
+    return synthetic_book(scenario.portfolio, seed, unemployment0, prepayment_rates(scenario))
+
+
+def prepayment_rates(scenario):
+    """Each segment's monthly prepayment probability of a current loan: ``behaviour.prepayment_pct`` (structural),
+    or the current row's closed column of its roll-rate matrix (roll-rate)."""
+    behaviour = scenario.behaviour
+    if behaviour.model == "structural":
+        return [behaviour.prepayment_pct / 100.0] * len(scenario.portfolio.segments)
+    matrices = behaviour.roll_rate.matrices
+    return [matrices.get(name, matrices.get("default"))[0][-1] / 100.0 for name in scenario.segment_names]

@@ -93,10 +93,12 @@ class Economy(namedtuple("Economy", ["unemployment", "separation", "finding", "i
     Attributes
     ----------
     unemployment, separation, finding : float arrays (n_paths, n_months + 1, n_segments)
-        Segment unemployment rate and the monthly job-loss and job-finding
-        probabilities that track it. A replacement borrower is unemployed with the
-        segment's current rate, so the book's employment mix stays that of the
-        economy (like-for-like replacement).
+        Segment unemployment rate (the labour-market rate the segment's borrowers
+        face) and the monthly job-loss and job-finding probabilities that track it.
+        A replacement borrower is unemployed with the segment's current rate (a new
+        borrower from the segment's population); every live loan adds its segment's
+        rate to the aggregate ``LABOUR_MARKET_UNEMPLOYED``. The book's own share of
+        unemployed borrowers is higher: their delinquent loans stay on the book longer.
     income_growth : float array (n_paths, n_months + 1)
         Monthly growth factor ``(1 + g)^(1/12)`` for annual income growth ``g``.
     """
@@ -240,12 +242,13 @@ class Recorders(namedtuple("Recorders", ["snapshot_month", "snapshot", "panel", 
     Attributes
     ----------
     snapshot_month : int
-        Structural only: month at which path 0's loans are recorded into
-        ``snapshot`` (-1: never).
-    snapshot : float array (n_loans, SNAPSHOT_COLUMNS)
-        Structural only: per loan at ``snapshot_month``, its state, employed
-        (1/0), savings, permanent income, scheduled principal, arrears, remaining
-        term.
+        Structural only: month at which the loans of the block's first
+        ``n_snapshots`` paths are recorded into ``snapshot`` (-1: never).
+    snapshot : float array (n_snapshots, n_loans, SNAPSHOT_COLUMNS)
+        Structural only: per path (row ``k`` is the block's path ``path_ids[k]``) and
+        loan at ``snapshot_month``, its state, employed (1/0), savings, permanent
+        income, scheduled principal, arrears, remaining term (``n_snapshots = 0``:
+        none).
     panel : float array (n_recorded, n_months + 1, PANEL_COLUMNS), NaN-filled
         Loan-month history of path 0's first ``n_recorded`` slots (``n_recorded = 0``:
         none), the input of :func:`simulator.workflows.calibration.engine_history`. Per slot

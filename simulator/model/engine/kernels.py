@@ -35,10 +35,10 @@ from numba import njit, prange
 from .amortisation import instalment_split, level_payment
 from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, CONTACTS, COUNT, FORWARD_CURED_LIFE,
                      FORWARD_DEFAULT_12M, FORWARD_DEFAULT_LIFE, FORWARD_EAD_LIFE, FORWARD_LOSS_12M,
-                     FORWARD_LOSS_AT_DEFAULT_LIFE, FORWARD_LOSS_LIFE, INTEREST_DUE, M1_CURED, M1_ROLLED,
-                     M1_START, N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID, RECOVERY, REDEFAULTS, RESTRUCTURED_BALANCE,
-                     RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT, RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS,
-                     SCHEDULED, TRANSITION, UNEMPLOYED)
+                     FORWARD_LOSS_AT_DEFAULT_LIFE, FORWARD_LOSS_LIFE, INTEREST_DUE, LABOUR_MARKET_UNEMPLOYED,
+                     M1_CURED, M1_ROLLED, M1_START, N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID, RECOVERY,
+                     REDEFAULTS, RESTRUCTURED_BALANCE, RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT,
+                     RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, SCHEDULED, TRANSITION, UNEMPLOYED)
 from .rng import norm_cdf, philox4x32, seed_key, uniform32, uniform52
 from .shocks import SHOCK_BITS
 
@@ -66,13 +66,16 @@ ROLL_ORDER = np.array([CLOSED, 0, 1, 2, 3, 4, 5, 6, CHARGED_OFF], dtype=np.int64
 
 
 @njit(cache=True, inline="always")
-def _record_state(out, p, m, state, balance, employed, restructured, history):
+def _record_state(out, p, m, state, balance, employed, restructured, history, labour_market_rate):
     """End-of-month stocks of one live loan (balance, count, unemployment, restructured).
 
-    ``history[m]`` keeps the state, plus :data:`RESTRUCTURED_FLAG` for a restructured loan.
+    ``labour_market_rate`` is the unemployment rate of the loan's segment on the path
+    that month (0 under the roll-rate model); ``history[m]`` keeps the state, plus
+    :data:`RESTRUCTURED_FLAG` for a restructured loan.
     """
     out[p, m, BALANCE + state] += balance
     out[p, m, COUNT + state] += 1.0
+    out[p, m, LABOUR_MARKET_UNEMPLOYED] += labour_market_rate
     history[m] = state
     if restructured:
         out[p, m, RESTRUCTURED_BALANCE + state] += balance
@@ -150,15 +153,16 @@ def _new_loan(out, p, m, principal, term, monthly_rate):
 
 
 @njit(cache=True, inline="always")
-def _snapshot(snapshot, i, state, employed, savings, permanent_income, principal, arrears, remaining_term):
-    """One loan's row of the settling snapshot (columns as in :class:`~simulator.model.engine.groups.Recorders`)."""
-    snapshot[i, 0] = state
-    snapshot[i, 1] = 1.0 if employed else 0.0
-    snapshot[i, 2] = savings
-    snapshot[i, 3] = permanent_income
-    snapshot[i, 4] = principal
-    snapshot[i, 5] = arrears
-    snapshot[i, 6] = remaining_term
+def _snapshot(snapshot, p, i, state, employed, savings, permanent_income, principal, arrears, remaining_term):
+    """Path ``p``'s row for loan ``i`` of the settling snapshot (columns as in
+    :class:`~simulator.model.engine.groups.Recorders`)."""
+    snapshot[p, i, 0] = state
+    snapshot[p, i, 1] = 1.0 if employed else 0.0
+    snapshot[p, i, 2] = savings
+    snapshot[p, i, 3] = permanent_income
+    snapshot[p, i, 4] = principal
+    snapshot[p, i, 5] = arrears
+    snapshot[p, i, 6] = remaining_term
 
 
 @njit(cache=True, inline="always")
@@ -251,8 +255,9 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
     restructuring : :class:`~simulator.model.engine.groups.Restructuring`
         The management actions (``start = NEVER`` when off).
     recorders : :class:`~simulator.model.engine.groups.Recorders`
-        The outputs, written in place: ``out`` (aggregates), ``vintage``, and path
-        0's ``snapshot`` at ``snapshot_month`` and loan history ``panel``.
+        The outputs, written in place: ``out`` (aggregates), ``vintage``, the
+        ``snapshot`` of the block's first ``snapshot.shape[0]`` paths at
+        ``snapshot_month``, and path 0's loan history ``panel``.
     """
     # Every field the prange loop uses is unpacked into a local first, so the loop below is the code it was
     # before the groups. Inside the loop numba would reach a group's field through the tuple's memory on every
@@ -286,6 +291,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
     n_paths = path_ids.shape[0]
     n_loans = segment.shape[0]
     n_months = out.shape[1] - 1
+    n_snapshots = snapshot.shape[0]
     k0, k1 = seed_key(seed)
     for p in prange(n_paths):
         path = np.uint64(path_ids[p])
@@ -316,7 +322,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
             if born > 0:
                 out[p, born, NEW_LENDING] += b
                 out[p, born, NEW_LOANS] += 1.0
-            _record_state(out, p, born, d, b + a, emp, restructured, history)
+            _record_state(out, p, born, d, b + a, emp, restructured, history, unemployment[p, born, s])
             if i < n_recorded:
                 _panel_birth(panel, i, born, d, b + a)
             ever_90 = _first_90(vintage, p, born, born, d, False)
@@ -443,10 +449,10 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                     holiday = 0
                     born = m
                     ever_90 = False
-                _record_state(out, p, m, d, b + a, emp, restructured, history)
+                _record_state(out, p, m, d, b + a, emp, restructured, history, unemployment[p, m, s])
                 ever_90 = _first_90(vintage, p, born, m, d, ever_90)
-                if m == snapshot_month and path_ids[p] == 0:
-                    _snapshot(snapshot, i, d, emp, sav, perm, b, a, n)
+                if m == snapshot_month and p < n_snapshots:
+                    _snapshot(snapshot, p, i, d, emp, sav, perm, b, a, n)
 
 
 @njit(cache=True)
@@ -547,7 +553,7 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
             if born > 0:
                 out[p, born, NEW_LENDING] += b
                 out[p, born, NEW_LOANS] += 1.0
-            _record_state(out, p, born, d, b + a, True, False, history)
+            _record_state(out, p, born, d, b + a, True, False, history, 0.0)
             if i < n_recorded:
                 _panel_birth(panel, i, born, d, b + a)
             ever_90 = _first_90(vintage, p, born, born, d, False)
@@ -618,5 +624,5 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
                         _panel_birth(panel, i, m, d, b + a)
                     born = m
                     ever_90 = False
-                _record_state(out, p, m, d, b + a, True, False, history)
+                _record_state(out, p, m, d, b + a, True, False, history, 0.0)
                 ever_90 = _first_90(vintage, p, born, m, d, ever_90)

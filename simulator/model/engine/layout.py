@@ -78,7 +78,12 @@ REDEFAULTS = RESTRUCTURINGS + 1
 """Restructured loans charged off in the month."""
 NEW_LOANS = REDEFAULTS + 1
 """Number of loans written in the month (replacements and originations); the size of that month's vintage."""
-N_METRICS = NEW_LOANS + 1
+LABOUR_MARKET_UNEMPLOYED = NEW_LOANS + 1
+"""Sum over the live loans, end of month, of their segment's labour-market unemployment rate
+``u_t x unemployment_sensitivity`` on the path (structural model): the unemployed borrowers the book would
+have if its borrowers were out of work at the rate their segment's population faces. Against
+:data:`UNEMPLOYED` it shows the selection of who stays on the book."""
+N_METRICS = LABOUR_MARKET_UNEMPLOYED + 1
 
 METRIC_NAMES = (
     [f"balance_state_{k}" for k in range(N_LIVE_STATES)]
@@ -92,6 +97,6 @@ METRIC_NAMES = (
                                         "forward_cured_life", "restructured_balance", "restructured_count",
                                         "restructured_forward_loss", "restructured_forward_default")
        for k in range(N_LIVE_STATES)]
-    + ["contacts", "restructurings", "redefaults", "new_loans"])
+    + ["contacts", "restructurings", "redefaults", "new_loans", "labour_market_unemployed"])
 assert len(METRIC_NAMES) == N_METRICS
 

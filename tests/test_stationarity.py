@@ -36,69 +36,43 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.accounts.metrics import BUCKETS, path_series
+from simulator.accounts.metrics import path_series
 from simulator.inputs.scenario import load_scenario
 from simulator.model.engine.simulate import settle_borrowers, simulate_paths
 from simulator.model.macro import macro_paths
 from simulator.model.portfolio import build_book, systematic_counts
+from simulator.workflows.validation import (STATIONARY_SERIES, stationarity_book_means, stationarity_results,
+                                            trend_statistics)
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 BOOKS = 40
 PATHS_PER_BOOK = 10
-FIRST, LAST = 1, 36
 K_SE = 3.0
-RATES = [f"overdue_rate_{bucket}{kind}" for bucket in BUCKETS for kind in ("", "_count")]
-SERIES = RATES + ["book_unemployment_rate", "book_balance_relative"]
-"""The overdue rates, the book's unemployment, and its balance relative to month 0 (the constant balance sheet
-keeps the number of loans; their balance must not trend either)."""
-
-
-def calm_baseline(book):
-    """The shipped baseline without the cycle, its ``book``-th book (0: the shipped one) and path seed."""
-    scenario = load_scenario(SCENARIOS / "baseline.yaml")
-    macro = scenario.macro.model_copy(update={"cycle": scenario.macro.cycle.model_copy(update={"volatility": 0.0})})
-    portfolio = scenario.portfolio.model_copy(update={"seed": scenario.portfolio.seed + book})
-    return scenario.model_copy(update={"macro": macro, "portfolio": portfolio}).with_run(
-        paths=PATHS_PER_BOOK, seed=scenario.run.seed + book)
-
-
-def trend_statistics(x):
-    """Per path: the OLS slope of ``x[:, FIRST..LAST]`` on the month, and ``x[:, FIRST] - x[:, LAST]``."""
-    months = np.arange(FIRST, LAST + 1)
-    centred = months - months.mean()
-    y = x[:, FIRST:LAST + 1]
-    return (y * centred).sum(axis=1) / (centred ** 2).sum(), y[:, 0] - y[:, -1]
-
-
-def per_book_means(books=BOOKS):
-    """For each series and statistic, the per-book means of the per-path statistics (``(books,)``)."""
-    means = {}
-    for book in range(books):
-        scenario = calm_baseline(book)
-        loans = settle_borrowers(scenario, build_book(scenario, scenario.portfolio.seed), scenario.portfolio.seed)
-        aggregates, central, _ = simulate_paths(scenario, loans, scenario.run.seed)
-        series, _ = path_series(aggregates, scenario, central)
-        series["book_balance_relative"] = series["book_balance"] / series["book_balance"][:, :1]
-        for name in SERIES:
-            slope, difference = trend_statistics(series[name])
-            means.setdefault((name, "slope"), []).append(slope.mean())
-            means.setdefault((name, "month 1 - month 36"), []).append(difference.mean())
-    return {key: np.array(values) for key, values in means.items()}
 
 
 @pytest.fixture(scope="module")
 def book_means():
-    return per_book_means()
+    return stationarity_book_means(load_scenario(SCENARIOS / "baseline.yaml"), BOOKS, PATHS_PER_BOOK)
 
 
 @pytest.mark.parametrize("statistic", ["slope", "month 1 - month 36"])
-@pytest.mark.parametrize("name", SERIES)
+@pytest.mark.parametrize("name", STATIONARY_SERIES)
 def test_no_trend(book_means, name, statistic):
     values = book_means[(name, statistic)]
     mean, se = values.mean(), values.std(ddof=1) / np.sqrt(len(values))
     assert se > 0
     assert abs(mean) <= K_SE * se, f"{name}: {statistic} {mean:+.3e} is {mean / se:+.1f} standard errors from 0"
+
+
+def test_the_trend_statistics_see_a_trend():
+    """A series rising 0.01 a month has slope 0.01 and month-1 minus month-36 difference -0.35 on every path."""
+    x = np.tile(0.01 * np.arange(40.0), (5, 1))
+    slope, difference = trend_statistics(x)
+    np.testing.assert_allclose(slope, 0.01)
+    np.testing.assert_allclose(difference, -0.35)
+    rows = stationarity_results({("rising", "slope"): np.array([0.01, 0.011, 0.009])}, K_SE)
+    assert not rows[0].passed
 
 
 def test_labour_market_rate_is_the_segments_rate_on_each_path():

@@ -29,7 +29,10 @@ fail):
    block sizes (pass/fail, no standard error);
 6. :func:`check_ifrs9_default`: the IFRS 9 ECL (default at 90 DPD) of a book whose
    first miss always rolls to charge-off against its closed form, 12-month and
-   lifetime.
+   lifetime;
+7. :func:`check_stationarity`: the baseline without the cycle has no trend in any
+   overdue rate, nor in the book's unemployment or balance (over independent books,
+   so the standard error includes each book's own noise).
 
 **Adding a check** is one function and one line. Write
 ``check_name(settings) -> list[CheckResult]``, using ``settings.pick(full=...,
@@ -72,9 +75,10 @@ from scipy import integrate, stats
 from ..inputs.errors import InputError
 from ..inputs.scenario import Scenario, load_scenario, scenario_from_dict
 from ..model.engine import layout as L
-from ..model.engine.simulate import simulate_paths
+from ..accounts.metrics import BUCKETS, path_series
+from ..model.engine.simulate import settle_borrowers, simulate_paths
 from ..model.macro import cycle_factor
-from ..model.portfolio import LoanBook
+from ..model.portfolio import LoanBook, build_book
 from .comparison import compare
 from .results import run, versions
 
@@ -842,6 +846,79 @@ def check_ifrs9_default(settings):
                                "180 DPD; no penalty uplift, no recoveries; se from the spread over paths.")
 
 
+# ------------------------------------------------------------------------ 7. baseline stationarity
+STATIONARITY = ("stationarity", "Baseline without the cycle is stationary")
+STATIONARY_FIRST, STATIONARY_LAST = 1, 36
+STATIONARY_SERIES = tuple(f"overdue_rate_{bucket}{kind}" for bucket in BUCKETS for kind in ("", "_count")) + (
+    "book_unemployment_rate", "book_balance_relative")
+"""The overdue rates (each bucket, by balance and by count), the book's unemployment, and its balance relative to
+month 0 (the constant balance sheet keeps the number of loans; their balance must not trend either)."""
+
+
+def calm_baseline(baseline, book, paths):
+    """``baseline`` without the cycle, its ``book``-th synthetic book (0: its own) and path seed, ``paths`` paths."""
+    macro = baseline.macro.model_copy(update={"cycle": baseline.macro.cycle.model_copy(update={"volatility": 0.0})})
+    portfolio = baseline.portfolio.model_copy(update={"seed": baseline.portfolio.seed + book})
+    return baseline.model_copy(update={"macro": macro, "portfolio": portfolio}).with_run(
+        paths=paths, seed=(baseline.run.seed or SEED) + book)
+
+
+def trend_statistics(x, first=STATIONARY_FIRST, last=STATIONARY_LAST):
+    """Per path: the OLS slope of ``x[:, first..last]`` on the month, and ``x[:, first] - x[:, last]``."""
+    months = np.arange(first, last + 1)
+    centred = months - months.mean()
+    y = x[:, first:last + 1]
+    return (y * centred).sum(axis=1) / (centred ** 2).sum(), y[:, 0] - y[:, -1]
+
+
+def stationarity_book_means(baseline, books, paths_per_book, threads=None):
+    """For each series of :data:`STATIONARY_SERIES` and statistic (``slope``, ``month 1 - month 36``), the per-book
+    means of the per-path statistics, ``{(series, statistic): array (books,)}``.
+
+    Books are independent draws (book 0 is the baseline's own), each settled and run
+    on its own paths, so the standard error of a statistic is the sd of its book
+    means over sqrt(books): that includes each book's own sampling noise, which a
+    test on one book at many paths would mistake for a trend.
+    """
+    means = {}
+    for book in range(books):
+        scenario = calm_baseline(baseline, book, paths_per_book)
+        seed = scenario.portfolio.seed
+        loans = settle_borrowers(scenario, build_book(scenario, seed), seed)
+        aggregates, central, _ = simulate_paths(scenario, loans, scenario.run.seed, threads=threads)
+        series, _ = path_series(aggregates, scenario, central)
+        series["book_balance_relative"] = series["book_balance"] / series["book_balance"][:, :1]
+        for name in STATIONARY_SERIES:
+            for statistic, values in zip(("slope", "month 1 - month 36"), trend_statistics(series[name])):
+                means.setdefault((name, statistic), []).append(values.mean())
+    return {key: np.array(values) for key, values in means.items()}
+
+
+def stationarity_results(book_means, k, setup=""):
+    """One row per statistic: ``|mean| <= k se`` with ``se = sd(book means) / sqrt(books)``."""
+    rows = []
+    for (name, statistic), values in book_means.items():
+        mean, se = float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
+        passed, z = compare_to_reference(mean, 0.0, se, k)
+        rows.append(CheckResult(
+            check=STATIONARITY[0], component=STATIONARITY[1], figure=f"{name}: {statistic}",
+            claim="with no shock and no cycle the book's rates do not trend (no start-up transient)",
+            reference="0 (the same economy every month)", measured=mean, expected=0.0, se=se, k=k,
+            tolerance=k * se, passed=bool(passed), note=f"{float(z):+.2f} se", setup=setup, unit="number"))
+    return rows
+
+
+def check_stationarity(settings):
+    """The baseline without the cycle: no overdue rate, nor the book's unemployment or balance, trends."""
+    books = settings.pick(full=40, quick=12)  # books, not paths, carry the error: keep a dozen even when quick
+    paths = settings.pick(full=10, quick=2)
+    means = stationarity_book_means(settings.baseline, books, paths, settings.threads)
+    return stationarity_results(means, settings.k,
+                                setup=f"{settings.baseline.name} with cycle volatility 0: {books} books (book 0 its "
+                                      f"own) x {paths} paths x {STATIONARY_LAST} months; per-path slope and month-1 "
+                                      "minus month-36 difference, averaged per book; se over books.")
+
+
 CHECKS = [
     check_markov_powers,
     check_vasicek,
@@ -849,6 +926,7 @@ CHECKS = [
     check_common_random_numbers,
     check_determinism,
     check_ifrs9_default,
+    check_stationarity,
 ]
 """The checks, in report order: each ``check(settings) -> list[CheckResult]``. Add a check by appending its function."""
 

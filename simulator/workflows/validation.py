@@ -889,9 +889,20 @@ def stationarity_book_means(baseline, books, paths_per_book, threads=None):
         series, _ = path_series(aggregates, scenario, central)
         series["book_balance_relative"] = series["book_balance"] / series["book_balance"][:, :1]
         for name in STATIONARY_SERIES:
-            for statistic, values in zip(("slope", "month 1 - month 36"), trend_statistics(series[name])):
+            for statistic, values in zip(("slope", "month 1 - 36"), trend_statistics(series[name])):
                 means.setdefault((name, statistic), []).append(values.mean())
     return {key: np.array(values) for key, values in means.items()}
+
+
+def _series_label(name):
+    """A short label of a stationarity series: ``overdue_rate_90p_count`` -> ``90+ rate, count``."""
+    if not name.startswith("overdue_rate_"):
+        return name.replace("_", " ")
+    bucket = name[len("overdue_rate_"):]
+    kind = "count" if bucket.endswith("_count") else "balance"
+    bucket = bucket.removesuffix("_count").replace("_", "-").replace("90p", "90+").replace("m1p", "M1+") \
+        .replace("m3p", "M3+")
+    return f"{bucket} rate, {kind}"
 
 
 def stationarity_results(book_means, k, setup=""):
@@ -901,7 +912,7 @@ def stationarity_results(book_means, k, setup=""):
         mean, se = float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
         passed, z = compare_to_reference(mean, 0.0, se, k)
         rows.append(CheckResult(
-            check=STATIONARITY[0], component=STATIONARITY[1], figure=f"{name}: {statistic}",
+            check=STATIONARITY[0], component=STATIONARITY[1], figure=f"{_series_label(name)}: {statistic}",
             claim="with no shock and no cycle the book's rates do not trend (no start-up transient)",
             reference="0 (the same economy every month)", measured=mean, expected=0.0, se=se, k=k,
             tolerance=k * se, passed=bool(passed), note=f"{float(z):+.2f} se", setup=setup, unit="number"))

@@ -297,14 +297,9 @@ def write_report(directories, out_path, lang="en", allow_different=False):
     comparison = None
     if len(members) > 1 and not (allow_different and unpaired_reasons(members)):
         comparison = compare_runs(members)  # refuses runs that do not share random numbers, saying why
-    try:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        handle, staging = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".pdf", dir=out_path.parent)
-        os.close(handle)
-    except OSError as exc:
-        raise InputError(f"{out_path}: cannot be written ({exc.strerror}). Choose a writable -o path.") from None
     sections = []
-    try:
+
+    def write_pdf(staging):
         with house_style(lang) as used:
             metadata = {"Title": text("report_title", used), "Author": f"consumer-credit-stress {__version__}",
                         "Subject": ", ".join(r.scenario.name for r in members)}
@@ -315,14 +310,36 @@ def write_report(directories, out_path, lang="en", allow_different=False):
                     plt.close(fig)
                     sections.append(section)
                 pdf.infodict()["Keywords"] = "sections: " + " ".join(sections)
+
+    write_file_atomically(out_path, write_pdf)
+    return sections
+
+
+def write_file_atomically(path, write):
+    """Write ``path`` through ``write(staging_path)``: a temporary sibling renamed into place with the mode a new
+    file would get, so a failure leaves no partial file.
+
+    Raises
+    ------
+    InputError
+        If the folder of ``path`` cannot be written.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+        os.close(handle)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be written ({exc.strerror}). Choose a writable -o path.") from None
+    try:
+        write(staging)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(staging, 0o666 & ~umask)
-        os.replace(staging, out_path)
+        os.replace(staging, path)
     finally:
         if os.path.exists(staging):
             os.remove(staging)
-    return sections
 
 
 # --------------------------------------------------------------------- the calibration report

@@ -17,7 +17,6 @@ errors, :func:`simulator.presentation.plots.validation_gaps`), and ``method``.
 The report draws what the workflow measured; it computes nothing.
 """
 import os
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from ..inputs.errors import InputError
 from ..version import __version__
 from .plots import house_style, validation_curves, validation_gaps
-from .report import _page, _table_page
+from .report import _page, _table_page, write_file_atomically
 
 SUMMARY_ROWS_PER_PAGE = 24
 NOTE_WIDTH = 62
@@ -281,21 +280,7 @@ def write_validation_report(validation, out_path):
                     sections.append(section)
                 pdf.infodict()["Keywords"] = "sections: " + " ".join(sections)
 
-    _write_atomically(out_path, write_pdf)
-    _write_atomically(out_path.with_suffix(".md"),
+    write_file_atomically(out_path, write_pdf)
+    write_file_atomically(out_path.with_suffix(".md"),
                       lambda staging: Path(staging).write_text(validation_markdown(validation), encoding="utf-8"))
     return sections
-
-
-def _write_atomically(path, write):
-    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    try:
-        write(staging)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o666 & ~umask)
-        os.replace(staging, path)
-    finally:
-        if os.path.exists(staging):
-            os.remove(staging)

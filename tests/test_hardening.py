@@ -17,6 +17,7 @@ from click.testing import CliRunner
 import simulator
 from simulator.cli import main
 from simulator.inputs.errors import EXCERPT_CHARACTERS, InputError
+from simulator.presentation.plots import shown_path
 from simulator.inputs.scenario import (MAX_NESTING, MAX_SCENARIO_BYTES, ScenarioWarning, is_scenario_set,
                                       load_scenario)
 from tests.assertions import assert_clean_errors
@@ -155,8 +156,7 @@ def test_a_scenario_set_given_to_run_and_a_scenario_given_to_ecl_say_which_comma
                         "is a scenario, not a scenario set", "simulate run scenarios/baseline.yaml")
 
 
-def test_the_board_pack_shows_source_folders_relative_or_by_name(tmp_path, monkeypatch):
-    from simulator.presentation.report import shown_path
+def test_reports_and_figures_show_sources_relative_or_by_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "runs" / "severe").mkdir(parents=True)
     assert shown_path(tmp_path / "runs" / "severe") == "runs/severe"

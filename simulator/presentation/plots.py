@@ -494,8 +494,18 @@ def calibration_cycle(inputs, lang="en"):
     return _finish_calibration(fig, inputs, lang)
 
 
+def shown_path(path):
+    """``path`` as the reader should see it: relative to the working directory when it is below it, else its name
+    (a board pack must not print the absolute folders of the machine that built it)."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path.name
+
+
 def _finish_calibration(fig, inputs, lang):
-    fig.text(0.01, 0.01, f"{inputs.source} | {inputs.first_month} - {inputs.last_month} | "
+    fig.text(0.01, 0.01, f"{shown_path(inputs.source)} | {inputs.first_month} - {inputs.last_month} | "
              f"{inputs.n_loans:,} loans | {date.today().isoformat()}", fontsize=8, color="0.4")
     fig.tight_layout(rect=(0, 0.04, 1, 0.95 if fig.get_suptitle() else 1.0))
     return fig

@@ -31,7 +31,7 @@ from ..version import __version__
 from ..workflows.comparison import compare_runs, load_members, unpaired_reasons
 from .labels import metric_label, text
 from .plots import (FIGURES, action_effects, calibration_backtest, calibration_cycle, calibration_roll_rates, has_funding,
-                    house_style, median_of, worst_of)
+                    house_style, median_of, shown_path, worst_of)
 
 PAGE_SIZE = (11.69, 8.27)
 """A4 landscape, inches."""
@@ -225,16 +225,6 @@ def scenario_pages(results, lang):
             chunk = lines[start + column * YAML_LINES_PER_COLUMN:start + (column + 1) * YAML_LINES_PER_COLUMN]
             fig.text(0.03 + 0.48 * column, 0.90, "\n".join(chunk), fontsize=6.5, family="monospace", va="top")
         yield _page(fig, text("appendix_scenario", lang, scenario=results.scenario.name), chart=False)
-
-
-def shown_path(path):
-    """``path`` as the reader should see it: relative to the working directory when it is below it, else its name
-    (a board pack must not print the absolute folders of the machine that built it)."""
-    path = Path(path).resolve()
-    try:
-        return str(path.relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return path.name
 
 
 def metadata_page(members, directories, lang):

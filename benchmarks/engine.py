@@ -151,8 +151,9 @@ def main(argv=None):
     bm_per_path = book.n_loans * simulated_months
     total_bm = bm_per_path * args.paths
     print(f"baseline scenario, structural model, constant balance sheet: {book.n_loans:,} loans x "
-          f"{args.paths} paths x {simulated_months} simulated months ({args.months} reported + the lifetime-ECL "
-          f"window) = {total_bm / 1e6:.1f} M borrower-months; "
+          f"{args.paths} paths x {simulated_months} simulated months ({args.months} reported + "
+          f"{simulated_months - args.months} of IFRS 9 look-ahead: the lifetime window and the time defaults take to "
+          f"resolve) = {total_bm / 1e6:.1f} M borrower-months; "
           f"numba {numba.__version__}, numpy {np.__version__}, {numba.config.NUMBA_NUM_THREADS} threads available")
 
     # warm-up: compile (or load from cache) everything outside the timings

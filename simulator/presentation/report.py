@@ -291,17 +291,28 @@ def write_report(directories, out_path, lang="en", allow_different=False):
 
     def write_pdf(staging):
         with house_style(lang) as used:
-            metadata = {"Title": text("report_title", used), "Author": f"consumer-credit-stress {__version__}",
-                        "Subject": ", ".join(r.scenario.name for r in members)}
-            with PdfPages(staging, metadata=metadata) as pdf:
-                for section, fig in build_pages(members, directories, used, comparison):
-                    fig.text(0.97, 0.015, str(len(sections) + 1), ha="right", fontsize=9, color="0.4")
-                    pdf.savefig(fig)
-                    plt.close(fig)
-                    sections.append(section)
-                pdf.infodict()["Keywords"] = "sections: " + " ".join(sections)
+            sections.extend(save_pages(staging, build_pages(members, directories, used, comparison),
+                                       title=text("report_title", used),
+                                       subject=", ".join(r.scenario.name for r in members)))
 
     write_file_atomically(out_path, write_pdf)
+    return sections
+
+
+def save_pages(path, pages, title, subject=None):
+    """Save ``(section, figure)`` pages as one PDF at ``path``: numbered, each figure released, the sections in
+    page order recorded in the PDF's keywords (``sections: ...``, what the tests read); returns the sections."""
+    metadata = {"Title": title, "Author": f"consumer-credit-stress {__version__}"}
+    if subject is not None:
+        metadata["Subject"] = subject
+    sections = []
+    with PdfPages(path, metadata=metadata) as pdf:
+        for section, fig in pages:
+            fig.text(0.97, 0.015, str(len(sections) + 1), ha="right", fontsize=9, color="0.4")
+            pdf.savefig(fig)
+            plt.close(fig)
+            sections.append(section)
+        pdf.infodict()["Keywords"] = "sections: " + " ".join(sections)
     return sections
 
 
@@ -408,14 +419,6 @@ def calibration_pages(inputs, lang="en"):
 def write_calibration_report(inputs, path, lang="en"):
     """Write the calibration report PDF to ``path`` (inside the calibration directory, which is written atomically);
     returns the sections in page order."""
-    sections = []
     with house_style(lang) as used:
-        with PdfPages(path, metadata={"Title": text("calibration_title", used, source=inputs.source),
-                                      "Author": f"consumer-credit-stress {__version__}"}) as pdf:
-            for section, fig in calibration_pages(inputs, used):
-                fig.text(0.97, 0.015, str(len(sections) + 1), ha="right", fontsize=9, color="0.4")
-                pdf.savefig(fig)
-                plt.close(fig)
-                sections.append(section)
-            pdf.infodict()["Keywords"] = "sections: " + " ".join(sections)
-    return sections
+        return save_pages(path, calibration_pages(inputs, used), title=text("calibration_title", used,
+                                                                              source=inputs.source))

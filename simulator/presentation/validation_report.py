@@ -21,12 +21,11 @@ import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from matplotlib.backends.backend_pdf import PdfPages
 
 from ..inputs.errors import InputError
 from ..version import __version__
 from .plots import house_style, validation_curves, validation_gaps
-from .report import _page, _table_page, write_file_atomically
+from .report import _page, _table_page, save_pages, write_file_atomically
 
 SUMMARY_ROWS_PER_PAGE = 24
 NOTE_WIDTH = 62
@@ -270,15 +269,8 @@ def write_validation_report(validation, out_path):
 
     def write_pdf(staging):
         with house_style("en"):
-            metadata = {"Title": "Model validation", "Author": f"consumer-credit-stress {__version__}",
-                        "Subject": f"{validation.settings.size} version, seed {validation.settings.seed}"}
-            with PdfPages(staging, metadata=metadata) as pdf:
-                for section, fig in validation_pages(validation):
-                    fig.text(0.97, 0.015, str(len(sections) + 1), ha="right", fontsize=9, color="0.4")
-                    pdf.savefig(fig)
-                    plt.close(fig)
-                    sections.append(section)
-                pdf.infodict()["Keywords"] = "sections: " + " ".join(sections)
+            sections.extend(save_pages(staging, validation_pages(validation), title="Model validation",
+                                       subject=f"{validation.settings.size} version, seed {validation.settings.seed}"))
 
     write_file_atomically(out_path, write_pdf)
     write_file_atomically(out_path.with_suffix(".md"),

@@ -7,6 +7,7 @@ exit with code 2; anything else is a bug and keeps its traceback.
 import contextlib
 import signal
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -139,6 +140,44 @@ lang_option = click.option("--lang", type=click.Choice(LANGUAGES), default="en",
                            help="Language of the figures' labels (zh: Chinese, drawn with a CJK font).")
 
 
+def parse_targets(context, parameter, values):
+    """``--target-se METRIC=SE`` options as ``{metric: se}`` (``None`` without any)."""
+    targets = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        try:
+            targets[name.strip()] = float(number)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not METRIC=SE; write e.g. cumulative_loss_rate=0.0005.") from None
+    return targets or None
+
+
+@contextlib.contextmanager
+def path_progress(n_paths):
+    """A progress bar on stderr of paths done, their rate and the time left; yields its callback
+    (``progress(n)`` after ``n`` more paths). Paths added under ``--target-se`` lengthen the bar."""
+    started = time.perf_counter()
+    with click.progressbar(length=n_paths, label="simulating paths", file=sys.stderr, show_pos=True,
+                           item_show_func=lambda rate: rate) as bar:
+        def progress(n):
+            if bar.pos + n > bar.length:
+                bar.length = bar.pos + n
+            done = bar.pos + n
+            bar.update(n, f"{done / max(time.perf_counter() - started, 1e-9):.1f} paths/s")
+        yield progress
+
+
+def format_targets(summary):
+    """Lines saying whether each ``--target-se`` was met, with the paths it took."""
+    report = summary["target_se"]
+    lines = [f"\nstandard-error targets ({summary['paths']} paths):"]
+    for name, entry in report["metrics"].items():
+        verdict = "met" if entry["met"] else f"NOT met: the cap of {report['max_paths']} paths was reached"
+        achieved = "n/a" if entry["se"] is None else f"{entry['se']:.6g}"
+        lines.append(f"  {name}: se {achieved} against a target of {entry['target']:.6g} ({verdict})")
+    return "\n".join(lines)
+
+
 def run_options(function):
     """The options every simulating command takes: --out, --paths, --seed, --threads, --no-plots, --lang, --quiet,
     --strict."""
@@ -163,13 +202,20 @@ def run_options(function):
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 @run_options
 @click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
-def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, lang, quiet, strict):
+@click.option("--target-se", "target_se", multiple=True, metavar="METRIC=SE", callback=parse_targets,
+              help="Add paths until METRIC's standard error is at most SE (e.g. cumulative_loss_rate=0.0005 or "
+                   "loss_var_999=0.002; repeat for several).")
+@click.option("--max-paths", type=click.IntRange(min=1),
+              help="The most paths --target-se may reach (default: 16 x --paths).")
+def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, lang, quiet, strict, target_se,
+                max_paths):
     """Simulate SCENARIO_FILE, write a run directory and print the headline table.
 
     \b
     Examples:
       simulate run scenarios/baseline.yaml
       simulate run scenarios/severe.yaml --paths 1000 --seed 7 --out runs/severe
+      simulate run scenarios/severe.yaml --paths 256 --target-se cumulative_loss_rate=0.0005
     """
     with warnings_policy(strict):
         scenario = load_scenario(scenario_file)
@@ -179,14 +225,17 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, l
     work = effective_paths * n_loans * scenario.run.horizon_months
     show_progress = not quiet and work >= PROGRESS_MIN_LOAN_MONTHS and sys.stderr.isatty()
     say_if_compiling([scenario], quiet)
+    options = dict(paths=paths, seed=seed, loans=loans, threads=threads, target_se=target_se, max_paths=max_paths)
     if show_progress:
-        with click.progressbar(length=effective_paths, label="simulating paths", file=sys.stderr) as bar:
-            results = run(scenario, paths=paths, seed=seed, loans=loans, threads=threads, progress=bar.update)
+        with path_progress(effective_paths) as progress:
+            results = run(scenario, progress=progress, **options)
     else:
-        results = run(scenario, paths=paths, seed=seed, loans=loans, threads=threads)
+        results = run(scenario, **options)
     results.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
         click.echo(format_headline(results))
+        if results.target_se is not None:
+            click.echo(format_targets(results.summary))
         click.echo(f"\nrun directory: {out_dir}")
 
 

@@ -29,6 +29,8 @@ from .provisioning import provisioning_series
 
 PERCENTILES = (5, 50, 95, 99)
 TAIL_LEVELS = (0.99, 0.999)
+TAIL_METRICS = ("loss_var_99", "loss_es_99", "loss_var_999", "loss_es_999")
+"""The tail figures of the cumulative loss rate in ``summary.json`` (:func:`tail_risk`)."""
 
 MONEY_METRICS = (
     "liquidity_shortfall", "min_liquidity_buffer", "peak_provision_requirement", "peak_ifrs9_ecl",
@@ -263,20 +265,37 @@ def headline_values(aggregates, series, per_path, vintages=None):
     return values
 
 
-def describe(values, axis=0):
-    """Mean, p05, p50, p95, p99 and the Monte Carlo standard error of the mean over paths.
+def describe(values, design=None):
+    """Mean, p05, p50, p95, p99 and the Monte Carlo standard error of the mean over paths (axis 0).
 
-    ``se = s / sqrt(N)`` with the sample standard deviation ``s`` (0 for one path).
-    NaNs (months without the quantity) are ignored.
+    Plain Monte Carlo (``design`` ``None``, or a design with one replicate per path
+    and no weights): ``se = s / sqrt(N)`` with the sample standard deviation ``s``
+    (0 for one path). Otherwise (:class:`simulator.model.sampling.PathDesign`) the
+    mean is the weighted (self-normalised) mean ``sum w f / sum w``, the percentiles
+    are importance-sampling quantiles (:func:`weighted_quantile`) and the
+    standard error is that of a ratio estimator over the ``G`` independent replicates
+    ``g`` (pairs, scrambles or paths) with ``Y_g = sum_{p in g} w_p f_p`` and
+    ``W_g = sum_{p in g} w_p``::
+
+        se^2 = sum_g (Y_g - mean W_g)^2 / (G (G - 1) Wbar^2),   Wbar = sum_g W_g / G
+
+    (Glasserman 2003, 4.1.1 and 4.6; it is ``s^2 / N`` for one unweighted path per
+    replicate). NaNs (months without the quantity) are ignored.
     """
     values = np.asarray(values, dtype=float)
-    n = np.sum(~np.isnan(values), axis=axis)
+    if design is not None and design.weights is None and design.n_replicates == values.shape[0]:
+        design = None  # plain Monte Carlo
+    n = np.sum(~np.isnan(values), axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.nanmean(values, axis=axis)
-        pct = np.nanpercentile(values, PERCENTILES, axis=axis)
-        sd = np.nanstd(values, axis=axis, ddof=1) if values.shape[axis] > 1 else np.zeros_like(mean)
-        se = np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), np.where(n == 1, 0.0, np.nan))
+        if design is None:
+            mean = np.nanmean(values, axis=0)
+            pct = np.nanpercentile(values, PERCENTILES, axis=0)
+            sd = np.nanstd(values, axis=0, ddof=1) if values.shape[0] > 1 else np.zeros_like(mean)
+            se = np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), np.where(n == 1, 0.0, np.nan))
+        else:
+            mean, se = replicate_mean(values, design)
+            pct = weighted_percentiles(values, PERCENTILES, design.weights)
     out = {"mean": mean}
     for p, v in zip(PERCENTILES, pct):
         out[f"p{p:02d}"] = v
@@ -284,19 +303,106 @@ def describe(values, axis=0):
     return out
 
 
-def value_at_risk(losses, level):
-    """Empirical VaR: the ``ceil(level N)``-th smallest loss."""
-    ordered = np.sort(np.asarray(losses, dtype=float))
+def path_weights(design, n_paths):
+    """Each path's weight under ``design`` (ones when it has none)."""
+    if design is None or design.weights is None:
+        return np.ones(n_paths)
+    return design.weights
+
+
+def replicate_mean(values, design):
+    """The weighted mean of ``values`` (paths on axis 0) and its standard error over ``design``'s replicates.
+
+    See :func:`describe` for the formulas. NaN values drop out of both sums.
+    """
+    w = path_weights(design, values.shape[0]).reshape((-1,) + (1,) * (values.ndim - 1))
+    present = ~np.isnan(values)
+    weighted = np.where(present, values, 0.0) * w
+    kept = present * w
+    n_groups = design.n_replicates
+    y = np.zeros((n_groups,) + values.shape[1:])
+    total = np.zeros_like(y)
+    np.add.at(y, design.replicates, weighted)
+    np.add.at(total, design.replicates, kept)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = y.sum(axis=0) / total.sum(axis=0)
+        groups = np.sum(total > 0, axis=0)
+        spread = np.sum(np.where(total > 0, y - mean * total, 0.0) ** 2, axis=0)
+        w_bar = total.sum(axis=0) / groups
+        se = np.where(groups > 1, np.sqrt(spread / (groups * (groups - 1.0))) / w_bar,
+                      np.where(groups == 1, 0.0, np.nan))
+    return mean, se
+
+
+def weighted_percentiles(values, percentiles, weights=None):
+    """Percentiles of each column of ``values`` (paths on axis 0) under path weights (:func:`weighted_quantile`).
+
+    NaN where a column has no value.
+
+    Returns
+    -------
+    numpy.ndarray (len(percentiles),) + values.shape[1:]
+    """
+    values = np.asarray(values, dtype=float)
+    flat = values.reshape(values.shape[0], -1)
+    weights = np.ones(values.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    levels = np.asarray(percentiles, dtype=float) / 100.0
+    out = np.full((len(levels), flat.shape[1]), np.nan)
+    for column in range(flat.shape[1]):
+        present = ~np.isnan(flat[:, column])
+        if present.any():
+            out[:, column] = [weighted_quantile(flat[present, column], level, weights[present])
+                              for level in levels]
+    return out.reshape((len(levels),) + values.shape[1:])
+
+
+def weighted_quantile(values, level, weights):
+    """The importance-sampling quantile of ``values`` with likelihood ratios ``weights`` (Glynn 1996).
+
+    Upper quantiles (``level >= 1/2``) invert the estimated tail
+    ``Fbar(x) = (1/N) sum_i w_i 1{v_i > x}``: the smallest ``x`` with
+    ``Fbar(x) <= 1 - level``; lower ones the estimated head
+    ``F(x) = (1/N) sum_i w_i 1{v_i <= x} >= level``. Each uses only the paths on its
+    own side, where importance sampling put them (self-normalising by ``sum w``
+    would bring in the weights' noise from the other side). With equal weights
+    both give the ``ceil(level N)``-th smallest value.
+    """
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    n = len(values)
+    if level >= 0.5:
+        k = np.searchsorted(-(cumulative[-1] - cumulative) / n, -(1.0 - level), side="left")
+    else:
+        k = np.searchsorted(cumulative / n, level, side="left")
+    return values[order[min(k, n - 1)]]
+
+
+def value_at_risk(losses, level, weights=None):
+    """Empirical VaR: the ``ceil(level N)``-th smallest loss; with importance weights, :func:`weighted_quantile`
+    (the same number for equal weights)."""
+    losses = np.asarray(losses, dtype=float)
+    if weights is not None:
+        return weighted_quantile(losses, level, np.asarray(weights, dtype=float))
+    ordered = np.sort(losses)
     k = int(np.ceil(level * len(ordered))) - 1
     return ordered[min(max(k, 0), len(ordered) - 1)]
 
 
-def expected_shortfall(losses, level):
-    """Expected shortfall: the average of the worst ``(1 - level) N`` losses (Acerbi-Tasche, 2002).
+def expected_shortfall(losses, level, weights=None):
+    """Expected shortfall: the average of the worst ``(1 - level)`` of the losses (Acerbi-Tasche, 2002).
 
-    The boundary observation gets its fractional weight, so ES >= VaR always.
+    ``ES = VaR + sum_i w_i (L_i - VaR)^+ / (N (1 - level))`` with the likelihood ratios
+    ``w_i`` (1 without importance sampling, where it is the average of the worst
+    ``(1 - level) N`` losses, the boundary loss taking its fractional weight), so
+    ES >= VaR always.
     """
-    ordered = np.sort(np.asarray(losses, dtype=float))[::-1]
+    losses = np.asarray(losses, dtype=float)
+    if weights is not None:
+        var = weighted_quantile(losses, level, np.asarray(weights, dtype=float))
+        if level >= 1.0:
+            return var
+        return var + np.sum(weights * np.maximum(losses - var, 0.0)) / (len(losses) * (1.0 - level))
+    ordered = np.sort(losses)[::-1]
     tail = (1.0 - level) * len(ordered)
     whole = int(np.floor(tail))
     total = ordered[:whole].sum()
@@ -307,20 +413,29 @@ def expected_shortfall(losses, level):
     return total / tail
 
 
-def tail_risk(losses, seed, n_boot=200):
+def tail_risk(losses, seed, design=None, n_boot=200):
     """VaR and ES of the losses at :data:`TAIL_LEVELS`, each with a bootstrap standard error.
 
-    The bootstrap resamples paths (``n_boot`` times) with a generator seeded from the
-    run's seed, so the reported errors are reproducible.
+    The bootstrap resamples the independent replicates of ``design`` (paths under
+    plain Monte Carlo, pairs or scrambles otherwise; each with its paths' weights)
+    ``n_boot`` times, with a generator seeded from the run's seed, so the reported
+    errors are reproducible.
     """
     losses = np.asarray(losses, dtype=float)
+    weights = None if design is None else design.weights
+    replicates = np.arange(len(losses)) if design is None else design.replicates
+    members = np.split(np.argsort(replicates, kind="stable"), np.cumsum(np.bincount(replicates))[:-1])
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 7])))
-    resamples = rng.integers(0, len(losses), size=(n_boot, len(losses)))
+    resamples = rng.integers(0, len(members), size=(n_boot, len(members)))
+    if all(len(group) == 1 for group in members):
+        paths = [np.concatenate(members)[idx] for idx in resamples]
+    else:
+        paths = [np.concatenate([members[g] for g in idx]) for idx in resamples]
     out = {}
     for level in TAIL_LEVELS:
         tag = f"{level * 100:g}".replace(".", "")
         for name, fn in (("var", value_at_risk), ("es", expected_shortfall)):
-            boot = np.array([fn(losses[idx], level) for idx in resamples])
-            out[f"loss_{name}_{tag}"] = {"value": float(fn(losses, level)),
-                                         "se": float(boot.std(ddof=1)) if len(losses) > 1 else 0.0}
+            boot = np.array([fn(losses[idx], level, None if weights is None else weights[idx]) for idx in paths])
+            out[f"loss_{name}_{tag}"] = {"value": float(fn(losses, level, weights)),
+                                         "se": float(boot.std(ddof=1)) if len(members) > 1 else 0.0}
     return out

@@ -72,6 +72,18 @@ class RunSpec(Spec):
         "constant", description="'constant' replaces closed loans like for like; 'runoff' lets the book amortise")
     chunk_paths: int = Field(32, ge=1, le=1_000_000, description="paths simulated per engine call (memory/progress only)")
     threads: Optional[int] = Field(None, ge=1, le=4096, description="engine threads; all cores when absent")
+    sampling: Literal["mc", "rqmc", "antithetic"] = Field(
+        "mc", description="how the paths' shared cycle draws are sampled: 'mc' independent, 'rqmc' scrambled "
+                          "Sobol points, 'antithetic' pairs (see the README's 'Variance reduction')")
+    rqmc_points: int = Field(64, ge=2, le=65536,
+                             description="Sobol points per independent scramble under 'rqmc', a power of 2; "
+                                         "paths must be a multiple")
+    tail_sampling: Literal["none", "importance"] = Field(
+        "none", description="'importance' shifts the cycle toward adverse paths and weights each path by its "
+                            "likelihood ratio (tail quantiles, breach probabilities)")
+    importance_shift: float = Field(2.0, ge=0, le=5,
+                                    description="shift of the cycle's loss-driving direction under 'importance', "
+                                                "in standard deviations")
 
 
 # --------------------------------------------------------------------- portfolio
@@ -1009,6 +1021,26 @@ def _field_info(loc, root):
     return field
 
 
+def sampling_problems(run, cycle, source):
+    """What is wrong with ``run``'s sampling settings for ``run.paths`` paths (checked again after ``--paths``)."""
+    problems = []
+    m = run.rqmc_points
+    if m & (m - 1):
+        problems.append(must_be(source, "run.rqmc_points", "a power of 2", m,
+                                f"Use {1 << (m.bit_length() - 1)} or {1 << m.bit_length()}."))
+    elif run.sampling == "rqmc" and (run.paths % m or run.paths < 2 * m):
+        problems.append(must_be(source, "run.paths", f"a multiple of run.rqmc_points ({m}), at least two scrambles",
+                                run.paths, f"Use {max(2, -(-run.paths // m)) * m} paths, or fewer rqmc_points."))
+    if run.sampling == "antithetic" and run.paths % 2:
+        problems.append(must_be(source, "run.paths", "even under antithetic sampling (paths come in pairs)",
+                                run.paths, f"Use {run.paths + 1} paths."))
+    if run.tail_sampling == "importance" and cycle.volatility == 0:
+        problems.append(must_be(source, "run.tail_sampling", "'none' when the cycle has no volatility",
+                                run.tail_sampling, "Set macro.cycle.volatility above 0 or drop tail_sampling: "
+                                                   "there is no adverse direction to sample more often."))
+    return problems
+
+
 def _check_consistency(scenario, source):
     """Cross-field rules pydantic's per-field checks cannot express."""
     problems = []
@@ -1047,6 +1079,7 @@ def _check_consistency(scenario, source):
                                 "'stationary' or a number of standard deviations from -5 to 5", start,
                                 "Use 0 to start at today's conditions (the default), 2 to start two sds into a "
                                 "downturn, or 'stationary' to draw the start from the cycle's long-run distribution."))
+    problems += sampling_problems(scenario.run, scenario.macro.cycle, source)
     horizon = scenario.run.horizon_months
     for i, shock in enumerate(scenario.macro.shocks):
         where = f"macro.shocks[{i}]"

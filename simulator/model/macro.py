@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine.rng import macro_normals
+from .sampling import cycle_innovations
 
 VARIABLES = ("unemployment", "income_growth", "policy_rate")
 MIN_UNEMPLOYMENT = 0.001
@@ -78,12 +78,13 @@ def central_path(macro, n_months):
     return paths
 
 
-def cycle_factor(cycle, seed, path_ids, n_months):
+def cycle_factor(cycle, seed, path_ids, n_months, run=None):
     """The AR(1) credit-cycle factor of each path (stationary sd ``sigma``).
 
     ``x_t = phi x_{t-1} + sigma sqrt(1 - phi^2) eps_t`` for ``t >= 1``, so ``x_t`` tends
-    to ``N(0, sigma^2)``; ``eps`` come from the path's macro stream (month ``t``'s
-    normal drives ``eps_t``). The start follows ``cycle.start``: ``x_0 = k sigma`` for
+    to ``N(0, sigma^2)``; ``eps`` are drawn as ``run.sampling`` says
+    (:func:`simulator.model.sampling.cycle_innovations`; plain Monte Carlo from the
+    path's macro stream when ``run`` is ``None``). The start follows ``cycle.start``: ``x_0 = k sigma`` for
     a number ``k`` (0 by default: today is known), or ``x_0 = sigma eps_0`` for
     ``stationary``, which makes every ``x_t ~ N(0, sigma^2)``. Month 0's normal is
     otherwise unused, so the choice of start moves no other draw.
@@ -96,8 +97,7 @@ def cycle_factor(cycle, seed, path_ids, n_months):
     x = np.zeros((len(path_ids), n_months + 1))
     if cycle.volatility == 0.0:
         return x
-    eps = np.empty((len(path_ids), n_months + 1))
-    macro_normals(seed, path_ids, n_months + 1, eps)
+    eps = cycle_innovations(run, cycle, seed, path_ids, n_months)
     x[:, 0] = cycle.volatility * (eps[:, 0] if cycle.start == "stationary" else cycle.start)
     scale = cycle.volatility * np.sqrt(1.0 - cycle.persistence ** 2)
     for m in range(1, n_months + 1):
@@ -125,15 +125,15 @@ class MacroPaths:
     central: dict
 
 
-def macro_paths(macro, seed, path_ids, n_months):
-    """Central path plus each path's stochastic deviation.
+def macro_paths(macro, seed, path_ids, n_months, run=None):
+    """Central path plus each path's stochastic deviation (the cycle drawn as ``run`` says, see :func:`cycle_factor`).
 
     Unemployment = central + ``unemployment_loading_pp * x`` (floored at 0.1%),
     income growth = central - ``income_growth_loading_pp * x``; the policy rate has
     no stochastic part.
     """
     central = central_path(macro, n_months)
-    x = cycle_factor(macro.cycle, seed, path_ids, n_months)
+    x = cycle_factor(macro.cycle, seed, path_ids, n_months, run)
     unemployment = np.maximum((central["unemployment"] + macro.cycle.unemployment_loading_pp * x) / 100.0,
                               MIN_UNEMPLOYMENT)
     income_growth = (central["income_growth"] - macro.cycle.income_growth_loading_pp * x) / 100.0

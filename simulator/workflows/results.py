@@ -22,12 +22,15 @@ import pandas as pd
 import yaml
 
 from ..accounts.ifrs9 import cure_rates, ecl_rates, lgd_rates, pd_term_structure
-from ..accounts.metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk, vintage_curve
-from ..inputs.errors import InputError, OutputError
-from ..inputs.scenario import ActionsSpec, Scenario, load_scenario, scenario_from_dict, scenario_warnings
+from ..accounts.metrics import (HEADLINE_METRICS, TAIL_METRICS, describe, headline_values, path_series, tail_risk,
+                               vintage_curve)
+from ..inputs.errors import InputError, OutputError, must_be
+from ..inputs.scenario import (ActionsSpec, Scenario, load_scenario, sampling_problems, scenario_from_dict,
+                               scenario_warnings)
 from ..model.engine.layout import METRIC_NAMES
-from ..model.engine.simulate import check_fits, settle_borrowers, simulate_paths
+from ..model.engine.simulate import check_fits, engine_months, settle_borrowers, simulate_paths
 from ..model.portfolio import build_book, originations, with_new_lending
+from ..model.sampling import path_design
 from ..version import __version__
 from .presenter import presenter
 
@@ -53,7 +56,8 @@ class Results:
     wall_seconds : float
     """
 
-    def __init__(self, scenario, aggregates, central, n_loans, wall_seconds, counterfactual=None, vintages=None):
+    def __init__(self, scenario, aggregates, central, n_loans, wall_seconds, counterfactual=None, vintages=None,
+                 target_se=None):
         self.scenario = scenario
         self.aggregates = aggregates
         self.central = central
@@ -61,6 +65,15 @@ class Results:
         self.wall_seconds = wall_seconds
         self.counterfactual = counterfactual
         self.vintages = vintages
+        self.target_se = target_se
+
+    def extended(self, more):
+        """These results followed by ``more``, the results of the next paths of the same run (same seed and
+        settings; ``more.scenario`` counts all the paths)."""
+        counterfactual = None if self.counterfactual is None else self.counterfactual.extended(more.counterfactual)
+        vintages = None if self.vintages is None else np.concatenate([self.vintages, more.vintages])
+        return Results(more.scenario, np.concatenate([self.aggregates, more.aggregates]), self.central, self.n_loans,
+                       self.wall_seconds, counterfactual, vintages, self.target_se)
 
     @cached_property
     def action_effects(self):
@@ -90,6 +103,12 @@ class Results:
         return self.scenario.run.seed
 
     @cached_property
+    def design(self):
+        """How the paths combine into estimates: weights and independent replicates
+        (:class:`simulator.model.sampling.PathDesign`, from the run's sampling settings)."""
+        return path_design(self.scenario.run, self.scenario.macro.cycle, self.seed, engine_months(self.scenario))
+
+    @cached_property
     def _series_and_outcomes(self):
         return path_series(self.aggregates, self.scenario, self.central)
 
@@ -107,9 +126,9 @@ class Results:
     def summary(self):
         """The content of ``summary.json``: run identity and headline statistics."""
         run = self.scenario.run
-        metrics = {name: {k: json_number(v) for k, v in describe(self.headline[name]).items()}
+        metrics = {name: {k: json_number(v) for k, v in describe(self.headline[name], self.design).items()}
                    for name in HEADLINE_METRICS if name in self.headline}
-        metrics.update(tail_risk(self.headline["cumulative_loss_rate"], self.seed))
+        metrics.update(tail_risk(self.headline["cumulative_loss_rate"], self.seed, self.design))
         return {
             "scenario": self.scenario.name,
             "seed": self.seed,
@@ -126,6 +145,11 @@ class Results:
             "metrics": metrics,
             "provisioning": self._binding_rule(),
             "action_effects": self.action_effects,
+            "sampling": {"sampling": run.sampling, "tail_sampling": run.tail_sampling,
+                         "replicates": self.design.n_replicates,
+                         **({"rqmc_points": run.rqmc_points} if run.sampling == "rqmc" else {}),
+                         **({"importance_shift": run.importance_shift} if run.tail_sampling == "importance" else {})},
+            "target_se": None if self.target_se is None else target_report(metrics, self.target_se),
         }
 
     def _binding_rule(self):
@@ -148,11 +172,11 @@ class Results:
         frames = []
         months = np.arange(self.scenario.run.horizon_months + 1)
         for name, values in self.series.items():
-            frames.append(pd.DataFrame({"month": months, "metric": name, **describe(values, axis=0)}))
+            frames.append(pd.DataFrame({"month": months, "metric": name, **describe(values, self.design)}))
         if self.vintages is not None:
             curve = vintage_curve(self.aggregates, self.vintages)
             frames.append(pd.DataFrame({"month": months, "metric": "new_vintage_ever_90p_rate_by_months_on_book",
-                                        **describe(curve, axis=0)}))
+                                        **describe(curve, self.design)}))
         scenario_level = {f"macro_{variable}_central": level / 100.0 for variable, level in self.central.items()}
         pds = pd_term_structure(self.aggregates)
         rates, restructured_rates = ecl_rates(self.aggregates, self.scenario)
@@ -371,7 +395,7 @@ def resolve_seed(scenario):
     return scenario.with_run(seed=secrets.randbits(SEED_BITS))
 
 
-def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None):
+def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None, target_se=None, max_paths=None):
     """Simulate a scenario and return its :class:`Results`.
 
     Parameters
@@ -383,6 +407,13 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
         the engine's thread count.
     progress : callable, optional
         Called with the number of paths finished after each block.
+    target_se : dict of str -> float, optional
+        Standard errors wanted for metrics of ``summary.json`` (a headline metric's
+        mean, or a tail figure such as ``loss_var_999``): the run starts with
+        ``paths`` paths and adds paths (:func:`paths_for_target`) until every target
+        is met or ``max_paths`` is reached; ``summary.json`` says which.
+    max_paths : int, optional
+        The cap on paths under ``target_se`` (default 16 x the first batch).
 
     Examples
     --------
@@ -396,26 +427,107 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
         raise InputError("--loans resizes a synthetic book; this scenario reads a loan tape. "
                          "Drop --loans or use a synthetic portfolio.")
     scenario = resolve_seed(scenario.with_run(paths=paths, seed=seed).with_loans(loans))
+    problems = sampling_problems(scenario.run, scenario.macro.cycle, scenario.name)
+    if problems:
+        raise InputError(problems)
+    max_paths = check_targets(scenario, target_se, max_paths)
     n_loans = scenario.portfolio.n_loans if scenario.portfolio.source == "synthetic" else None
     if n_loans is not None:
-        check_fits(scenario, n_loans, source=scenario.name)
+        check_fits(scenario.with_run(paths=max_paths), n_loans, source=scenario.name)
     started = time.perf_counter()
     book_seed = scenario.portfolio.seed  # the book is an input: run.seed moves only the paths
     book = build_book(scenario, book_seed)
-    check_fits(scenario, book.n_loans, source=scenario.name)
+    check_fits(scenario.with_run(paths=max_paths), book.n_loans, source=scenario.name)
     if scenario.portfolio.source == "synthetic":
         book = settle_borrowers(scenario, book, book_seed)
     lending = with_new_lending(book, originations(scenario, book.n_loans, book_seed))
-    check_fits(scenario, lending.n_loans, source=scenario.name)
-    aggregates, central, vintages = simulate_paths(scenario, lending, scenario.run.seed, progress=progress,
-                                                   threads=threads)
-    counterfactual = None
-    if has_actions(scenario):
-        plain = scenario.model_copy(update={"actions": ActionsSpec()})
-        plain_aggregates, _, plain_vintages = simulate_paths(plain, book, scenario.run.seed, threads=threads)
-        counterfactual = Results(plain, plain_aggregates, central, book.n_loans, 0.0, vintages=plain_vintages)
-    return Results(scenario, aggregates, central, book.n_loans, time.perf_counter() - started, counterfactual,
-                   vintages)
+    check_fits(scenario.with_run(paths=max_paths), lending.n_loans, source=scenario.name)
+    plain = scenario.model_copy(update={"actions": ActionsSpec()}) if has_actions(scenario) else None
+    results, first_path = None, 0
+    while True:
+        aggregates, central, vintages = simulate_paths(scenario, lending, scenario.run.seed, progress=progress,
+                                                       threads=threads, first_path=first_path)
+        counterfactual = None
+        if plain is not None:
+            plain = plain.with_run(paths=scenario.run.paths)
+            plain_aggregates, _, plain_vintages = simulate_paths(plain, book, scenario.run.seed, threads=threads,
+                                                                 first_path=first_path)
+            counterfactual = Results(plain, plain_aggregates, central, book.n_loans, 0.0, vintages=plain_vintages)
+        batch = Results(scenario, aggregates, central, book.n_loans, 0.0, counterfactual, vintages,
+                        None if not target_se else {"targets": dict(target_se), "max_paths": max_paths})
+        results = batch if results is None else results.extended(batch)
+        results.wall_seconds = time.perf_counter() - started
+        if not target_se:
+            return results
+        wanted = paths_for_target(results, max_paths)
+        if wanted <= scenario.run.paths:
+            return results
+        first_path, scenario = scenario.run.paths, scenario.with_run(paths=wanted)
+
+
+def check_targets(scenario, target_se, max_paths):
+    """Refuse unknown ``target_se`` metrics or targets that are not positive; the path cap (paths granularity kept).
+
+    Returns
+    -------
+    int
+        The most paths the run may reach (``run.paths`` without targets).
+    """
+    if not target_se:
+        return scenario.run.paths
+    known = sorted(set(HEADLINE_METRICS) | set(TAIL_METRICS))
+    problems = [must_be(scenario.name, f"--target-se {name}", "a metric of summary.json", name,
+                        f"Use one of: {', '.join(known)}.") for name in target_se if name not in known]
+    problems += [must_be(scenario.name, f"--target-se {name}", "a positive standard error", value,
+                         "Give the standard error in the metric's units (0.0005 is 0.05 percentage points).")
+                 for name, value in target_se.items() if not value > 0]
+    if problems:
+        raise InputError(problems)
+    cap = max_paths or 16 * scenario.run.paths
+    if cap < scenario.run.paths:
+        raise InputError(must_be(scenario.name, "--max-paths", f"at least the first batch ({scenario.run.paths})",
+                                 cap, "Raise --max-paths or lower --paths."))
+    return cap - cap % path_granularity(scenario.run)
+
+
+def path_granularity(run):
+    """Paths come in units of this many: a scramble under ``rqmc``, a pair under ``antithetic``, else one."""
+    return {"rqmc": run.rqmc_points, "antithetic": 2}.get(run.sampling, 1)
+
+
+TARGET_MARGIN = 1.1
+"""Paths added under a standard-error target aim 10% past the estimate of what is needed."""
+
+
+def paths_for_target(results, max_paths):
+    """Paths the run needs for every target: ``N (se / target)^2`` (errors fall as ``1 / sqrt(N)``), times
+    :data:`TARGET_MARGIN`, in whole units of :func:`path_granularity`, at most ``max_paths``; the current count if
+    every target is met."""
+    run = results.scenario.run
+    achieved = results.summary["target_se"]["metrics"]
+    if all(entry["met"] for entry in achieved.values()):
+        return run.paths
+    need = max((run.paths * (entry["se"] / entry["target"]) ** 2 * TARGET_MARGIN
+                for entry in achieved.values() if entry["se"] is not None), default=run.paths)
+    unit = path_granularity(run)
+    return int(min(max_paths, max(run.paths + unit, unit * np.ceil(need / unit))))
+
+
+def target_report(metrics, target_se):
+    """Each target's standard error achieved and whether it is met (``summary.json``'s ``target_se``).
+
+    Parameters
+    ----------
+    metrics : dict
+        ``summary.json``'s metrics.
+    target_se : dict
+        ``{"targets": {metric: target}, "max_paths": cap}``.
+    """
+    achieved = {name: {"target": target, "se": metrics[name]["se"],
+                       "met": metrics[name]["se"] is not None and metrics[name]["se"] <= target}
+                for name, target in target_se["targets"].items()}
+    return {"metrics": achieved, "max_paths": target_se["max_paths"],
+            "all_met": all(entry["met"] for entry in achieved.values())}
 
 
 def has_actions(scenario):

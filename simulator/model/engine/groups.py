@@ -28,7 +28,7 @@ rows, month 0 being the opening book), ``n_segments`` segments.
 from collections import namedtuple
 
 
-class Run(namedtuple("Run", ["seed", "path_ids", "replace_closed"])):
+class Run(namedtuple("Run", ["seed", "path_ids", "streams", "flips", "replace_closed"])):
     """Which paths to simulate, and the balance sheet.
 
     Attributes
@@ -38,6 +38,12 @@ class Run(namedtuple("Run", ["seed", "path_ids", "replace_closed"])):
     path_ids : int64 array (n_paths,)
         Global path numbers (the random streams' path word); row ``k`` of the
         recorders is path ``path_ids[k]``.
+    streams : int64 array (n_paths,)
+        The random streams' path word of each row: the path itself, or under
+        antithetic sampling its pair ``path // 2``.
+    flips : uint64 array (n_paths,)
+        ``MASK32`` for the second path of an antithetic pair, whose every word is
+        complemented (:func:`simulator.model.engine.rng.philox_words`), else 0.
     replace_closed : bool
         Constant balance sheet: a loan that matures, prepays or is charged off is
         replaced at the end of the month by a new current loan from its slot's

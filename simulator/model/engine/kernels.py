@@ -39,7 +39,7 @@ from .layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, COLLECTED, CONTACTS, C
                      M1_CURED, M1_ROLLED, M1_START, N_OUTCOMES, NEW_LENDING, NEW_LOANS, PENALTY, PREPAID, RECOVERY,
                      REDEFAULTS, RESTRUCTURED_BALANCE, RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_DEFAULT,
                      RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, SCHEDULED, TRANSITION, UNEMPLOYED)
-from .rng import norm_cdf, philox4x32, seed_key, uniform32, uniform52
+from .rng import norm_cdf, philox_words, seed_key, uniform32, uniform52
 from .shocks import SHOCK_BITS
 
 SNAPSHOT_COLUMNS = 7
@@ -263,7 +263,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
     # before the groups. Inside the loop numba would reach a group's field through the tuple's memory on every
     # access (measured 3-4 % slower) and would silently drop writes to an array reached that way (numba
     # issue #5872).
-    seed, path_ids, replace_closed = run.seed, run.path_ids, run.replace_closed
+    seed, path_ids, streams, flips, replace_closed = run.seed, run.path_ids, run.streams, run.flips, run.replace_closed
     segment, principal, arrears, apr = book.segment, book.principal, book.arrears, book.apr
     remaining_term, amortisation, dpd_state = book.remaining_term, book.amortisation, book.dpd_state
     income, savings, other_debt, employed = book.income, book.savings, book.other_debt, book.employed
@@ -294,7 +294,8 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
     n_snapshots = snapshot.shape[0]
     k0, k1 = seed_key(seed)
     for p in prange(n_paths):
-        path = np.uint64(path_ids[p])
+        path = np.uint64(streams[p])
+        flip = flips[p]
         n_recorded = panel.shape[0] if path_ids[p] == 0 else 0
         history = np.empty(n_months + 1, dtype=np.int64)
         for i in range(n_loans):
@@ -328,7 +329,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
             ever_90 = _first_90(vintage, p, born, born, d, False)
             loan = np.uint64(i)
             for m in range(born + 1, n_months + 1):
-                w0, w1, w2, w3 = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
+                w0, w1, w2, w3 = philox_words(loan, np.uint64(m), np.uint64(0), path, k0, k1, flip)
                 u_employment = uniform32(w0)
                 lost_job = False
                 if emp:
@@ -347,7 +348,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                         and n > (plan_months if plan == HOLIDAY else 0)
                         and ((on_job_loss and lost_job) or (on_dpd_1_30 and d == 1)
                              or (income_drop > 0.0 and earned < (1.0 - income_drop) * perm))):
-                    _, _, v2, _ = philox4x32(loan, np.uint64(m), np.uint64(1), path, k0, k1)
+                    _, _, v2, _ = philox_words(loan, np.uint64(m), np.uint64(1), path, k0, k1, flip)
                     if uniform32(v2) < take_probability:
                         b += a
                         a = 0.0
@@ -382,7 +383,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                 else:
                     pays_all, pays_instalment = willingness[d], willingness[d]
                     if m >= collections_start:
-                        _, v1, _, _ = philox4x32(loan, np.uint64(m), np.uint64(1), path, k0, k1)
+                        _, v1, _, _ = philox_words(loan, np.uint64(m), np.uint64(1), path, k0, k1, flip)
                         if _contacted(out, p, m, d, uniform32(v1), contact_rate, contact_capacity):
                             pays_all += (1.0 - pays_all) * cure_effect
                             pays_instalment += (1.0 - pays_instalment) * instalment_effect
@@ -440,7 +441,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                     b, a, n, d, annuity = _new_loan(out, p, m, original_principal[i], original_term[i], rate)
                     if i < n_recorded:
                         _panel_birth(panel, i, m, d, b + a)
-                    _, _, _, v3 = philox4x32(loan, np.uint64(m), np.uint64(1), path, k0, k1)
+                    _, _, _, v3 = philox_words(loan, np.uint64(m), np.uint64(1), path, k0, k1, flip)
                     emp = uniform32(v3) >= unemployment[p, m, s]
                     perm = original_income[i]
                     sav = original_savings[i]
@@ -506,7 +507,7 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
     recorders : :class:`~simulator.model.engine.groups.Recorders`
     """
     # Every field the prange loop uses is unpacked into a local first (see simulate_structural).
-    seed, path_ids, replace_closed = run.seed, run.path_ids, run.replace_closed
+    seed, path_ids, streams, flips, replace_closed = run.seed, run.path_ids, run.streams, run.flips, run.replace_closed
     segment, principal, arrears, apr = book.segment, book.principal, book.arrears, book.apr
     remaining_term, amortisation, dpd_state = book.remaining_term, book.amortisation, book.dpd_state
     original_principal, original_term = book.original_principal, book.original_term
@@ -529,7 +530,8 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
     sqrt_rho = math.sqrt(rho)
     sqrt_one_minus_rho = math.sqrt(1.0 - rho)
     for p in prange(n_paths):
-        path = np.uint64(path_ids[p])
+        path = np.uint64(streams[p])
+        flip = flips[p]
         n_recorded = panel.shape[0] if path_ids[p] == 0 else 0
         history = np.empty(n_months + 1, dtype=np.int64)
         cdf = np.empty((n_months + 1, n_segments, thresholds.shape[1], n_outcomes))
@@ -559,7 +561,7 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
             ever_90 = _first_90(vintage, p, born, born, d, False)
             loan = np.uint64(i)
             for m in range(born + 1, n_months + 1):
-                w0, w1, w2, w3 = philox4x32(loan, np.uint64(m), np.uint64(0), path, k0, k1)
+                w0, w1, w2, w3 = philox_words(loan, np.uint64(m), np.uint64(0), path, k0, k1, flip)
                 u = uniform52(w0, w1)
                 k = 0
                 while k < n_outcomes - 1 and u >= cdf[m, s, d, k]:

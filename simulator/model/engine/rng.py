@@ -58,6 +58,18 @@ def philox4x32(c0, c1, c2, c3, k0, k1):
 
 
 @njit(cache=True, inline="always")
+def philox_words(c0, c1, c2, c3, k0, k1, flip):
+    """:func:`philox4x32`'s four words, each XOR ``flip``: ``0`` keeps them, ``MASK32`` gives the antithetic words.
+
+    The complement ``2^32 - 1 - w`` of a word turns its uniform ``u`` into ``1 - u``
+    (:func:`uniform32`, :func:`uniform52`) and a ``b``-bit index ``i`` into
+    ``2^b - 1 - i``, the mirrored point of an equiprobable discretisation.
+    """
+    w0, w1, w2, w3 = philox4x32(c0, c1, c2, c3, k0, k1)
+    return w0 ^ flip, w1 ^ flip, w2 ^ flip, w3 ^ flip
+
+
+@njit(cache=True, inline="always")
 def seed_key(seed):
     """Split a 64-bit seed into the two 32-bit Philox key words."""
     s = np.uint64(seed)

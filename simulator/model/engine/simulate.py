@@ -22,6 +22,7 @@ from .groups import (Behaviour, Book, Collections, Economy, Losses, Recorders, R
 from .kernels import (EXTENSION, HOLIDAY, NEVER, PANEL_COLUMNS, RATE_CUT, ROLL_ORDER, SNAPSHOT_COLUMNS,
                       simulate_roll_rate, simulate_structural)
 from .layout import N_LIVE_STATES, N_METRICS
+from .rng import MASK32
 from .shocks import equiprobable_lognormal
 
 NO_PANEL = np.zeros((0, 0, PANEL_COLUMNS))
@@ -156,8 +157,8 @@ def engine_compiled(model):
         return True
 
 
-def simulate_paths(scenario, book, seed, progress=None, threads=None):
-    """Run the scenario's behaviour model on ``book`` for every path.
+def simulate_paths(scenario, book, seed, progress=None, threads=None, first_path=0):
+    """Run the scenario's behaviour model on ``book`` for paths ``first_path .. run.paths - 1``.
 
     Parameters
     ----------
@@ -168,10 +169,13 @@ def simulate_paths(scenario, book, seed, progress=None, threads=None):
         Called with the number of paths finished after each block.
     threads : int, optional
         Engine threads (default: the scenario's ``run.threads``, else all cores).
+    first_path : int
+        The first path to simulate (a run is extended by simulating only its new
+        paths; path ``p``'s numbers depend on ``p`` alone).
 
     Returns
     -------
-    aggregates : numpy.ndarray (n_paths, n_months + 1, N_METRICS)
+    aggregates : numpy.ndarray (run.paths - first_path, n_months + 1, N_METRICS)
     central : dict of str -> numpy.ndarray
         The scenario's central macro path (percent).
     vintages : numpy.ndarray (n_paths, n_months + 1, n_months + 1)
@@ -184,12 +188,12 @@ def simulate_paths(scenario, book, seed, progress=None, threads=None):
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     n_months = run.horizon_months
     n_engine = engine_months(scenario)
-    aggregates = np.zeros((run.paths, n_months + 1, N_METRICS))
-    vintages = np.zeros((run.paths, n_months + 1, n_months + 1))
+    aggregates = np.zeros((run.paths - first_path, n_months + 1, N_METRICS))
+    vintages = np.zeros((run.paths - first_path, n_months + 1, n_months + 1))
     central = None
-    for start in range(0, run.paths, run.chunk_paths):
+    for start in range(first_path, run.paths, run.chunk_paths):
         path_ids = np.arange(start, min(start + run.chunk_paths, run.paths), dtype=np.int64)
-        macro = macro_paths(scenario.macro, seed, path_ids, n_engine)
+        macro = macro_paths(scenario.macro, seed, path_ids, n_engine, run)
         central = {name: level[:n_months + 1] for name, level in macro.central.items()}
         out = np.zeros((len(path_ids), n_engine + 1, N_METRICS))
         vintage = np.zeros((len(path_ids), n_engine + 1, n_engine + 1))
@@ -198,8 +202,9 @@ def simulate_paths(scenario, book, seed, progress=None, threads=None):
             simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, recorders))
         else:
             simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, recorders))
-        aggregates[start:start + len(path_ids)] = out[:, :n_months + 1]
-        vintages[start:start + len(path_ids)] = vintage[:, :n_months + 1, :n_months + 1]
+        rows = slice(start - first_path, start - first_path + len(path_ids))
+        aggregates[rows] = out[:, :n_months + 1]
+        vintages[rows] = vintage[:, :n_months + 1, :n_months + 1]
         if progress is not None:
             progress(len(path_ids))
     return aggregates, central, vintages
@@ -254,10 +259,13 @@ def roll_rate_arguments(scenario, book, seed, path_ids, macro, recorders):
 
 
 def run_group(scenario, seed, path_ids):
-    """The paths to simulate and the balance sheet: replacement under the constant balance sheet, unless new
-    lending is modelled by originations."""
+    """The paths to simulate, their random streams (antithetic pairs share one, the second complemented) and the
+    balance sheet: replacement under the constant balance sheet, unless new lending is modelled by originations."""
     replace_closed = scenario.run.balance_sheet == "constant" and scenario.actions.originations is None
-    return Run(seed=seed, path_ids=path_ids, replace_closed=replace_closed)
+    antithetic = scenario.run.sampling == "antithetic"
+    streams = path_ids // 2 if antithetic else path_ids
+    flips = np.where(antithetic & (path_ids % 2 == 1), MASK32, np.uint64(0)).astype(np.uint64)
+    return Run(seed=seed, path_ids=path_ids, streams=streams, flips=flips, replace_closed=replace_closed)
 
 
 def book_group(book):
@@ -380,7 +388,7 @@ def settle_borrowers(scenario, book, seed):
     its delinquency states leaves its starting mix in the first months: a start-up
     transient that has nothing to do with the scenario. So the book is first run for
     :data:`SETTLE_MONTHS` months on :data:`SETTLE_PATHS` independent paths of the
-    baseline economy (no shocks, no cycle, no management actions): each slot then has
+    baseline economy (no shocks, no cycle, no management actions, plain sampling): each slot then has
     that many settled states, draws from its own long-run distribution (its loan,
     arrears, remaining term and borrower), and each slot opens in one of them
     (:func:`choose_settled_states`), chosen at random subject to the book keeping each
@@ -402,7 +410,7 @@ def settle_borrowers(scenario, book, seed):
     quiet = scenario.macro.model_copy(update={
         "shocks": [], "cycle": scenario.macro.cycle.model_copy(update={"volatility": 0.0})})
     calm = scenario.model_copy(update={"macro": quiet, "actions": ActionsSpec()}).with_run(
-        horizon_months=SETTLE_MONTHS, balance_sheet="constant")
+        horizon_months=SETTLE_MONTHS, balance_sheet="constant", sampling="mc", tail_sampling="none")
     n_paths = int(np.clip(SETTLE_DONORS // max(book.n_loans, 1), 1, SETTLE_PATHS))
     path_ids = np.arange(n_paths, dtype=np.int64)
     snapshot = np.full((n_paths, book.n_loans, SNAPSHOT_COLUMNS), np.nan)

@@ -1,0 +1,185 @@
+"""How the paths' shared draws are sampled: plain Monte Carlo, randomised QMC, antithetic pairs, importance sampling.
+
+All borrowers of a path share one set of draws, the innovations ``eps_0..eps_n`` of
+the credit-cycle factor (:func:`simulator.model.macro.cycle_factor`); they carry most
+of the variance of a book-level figure (87-91% of the mean loss's on the shipped
+books). Borrower-level draws always stay on the counter-based Philox streams
+(:mod:`simulator.model.engine.rng`). This module decides how the path-level
+innovations are drawn:
+
+``mc``
+    Independent standard normals from each path's Philox macro stream.
+``antithetic``
+    Paths ``2k`` and ``2k + 1`` share the normals of pair ``k``'s stream, with opposite
+    signs. Each pair is one independent replicate.
+``rqmc``
+    Scrambled Sobol points (Owen's nested uniform scrambling with a random digital
+    shift, :class:`scipy.stats.qmc.Sobol`), ``run.rqmc_points`` points per independent
+    scramble; path ``p`` is point ``p mod m`` of scramble ``p // m``. The points are
+    rotated (:func:`householder`) so that the first, best-distributed Sobol coordinate
+    lies along :func:`loss_direction`, the innovations' direction that moves the
+    average cycle over the horizon most. Each scramble is one independent
+    replicate: standard errors come from the spread between scrambles, never from
+    the points of one scramble as if they were independent.
+
+``tail_sampling: importance`` adds ``theta u`` to every path's innovations, with ``u``
+the unit :func:`loss_direction` and ``theta = run.importance_shift``, so that adverse
+cycles are sampled more often, and gives each path its likelihood ratio
+``w = phi(eps) / phi(eps - theta u) = exp(theta^2 / 2 - theta u . eps)``. Weighted
+statistics (:mod:`simulator.accounts.metrics`) then estimate the same quantities as
+plain Monte Carlo.
+
+Every path's draws are a pure function of ``(seed, path id, run settings)``, so any
+block size and worker count give the same bits.
+
+References
+----------
+Owen (1997), "Scrambled net variance for integrals of smooth functions", Annals of
+Statistics 25(4), 1541-1562. Glasserman (2003), *Monte Carlo Methods in Financial
+Engineering*, sections 4.2 (antithetic variates), 4.6 (importance sampling) and 5.5
+(randomised QMC). L'Ecuyer and Lemieux (2002), "Recent advances in randomized
+quasi-Monte Carlo methods" (error estimation from independent randomisations).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtri
+from scipy.stats import qmc
+
+from .engine.rng import macro_normals
+
+SOBOL_STREAM = 11
+"""Key of the seed sequence that scrambles the Sobol points (with the seed and the scramble number)."""
+
+UNIFORM_CLIP = 2.0 ** -53
+"""Sobol coordinates are kept in ``[2^-53, 1 - 2^-53]`` so that their normals are finite."""
+
+
+def loss_direction(cycle, horizon_months, n_months):
+    """Unit vector of the innovations ``eps_0..eps_n`` along which the horizon's average cycle moves most.
+
+    With ``x_t = phi x_{t-1} + sigma sqrt(1 - phi^2) eps_t`` the average
+    ``xbar = (1/H) sum_{t=1..H} x_t`` is linear in the innovations, with weights
+    ``a_j ∝ sum_{t=j..H} phi^(t-j) = (1 - phi^(H-j+1)) / (1 - phi)`` for ``1 <= j <= H``,
+    0 beyond the horizon, and for ``eps_0`` (used only by a stationary start, where
+    ``x_0 = sigma eps_0``) ``a_0 ∝ sum_{t=1..H} phi^t / sqrt(1 - phi^2)``. The
+    direction is ``a / |a|``.
+
+    Returns
+    -------
+    numpy.ndarray (n_months + 1,)
+    """
+    phi = cycle.persistence
+    a = np.zeros(n_months + 1)
+    j = np.arange(1, min(horizon_months, n_months) + 1)
+    a[j] = (1.0 - phi ** (horizon_months - j + 1)) / (1.0 - phi)
+    if cycle.start == "stationary":
+        a[0] = np.sum(phi ** np.arange(1, horizon_months + 1)) / np.sqrt(1.0 - phi ** 2)
+    return a / np.linalg.norm(a)
+
+
+def householder(z, u):
+    """Rotate standard normal rows ``z`` so that their first coordinate lies along the unit vector ``u``.
+
+    The reflection ``Q = I - 2 v v' / (v' v)`` with ``v = e_1 - u`` is orthogonal and
+    maps ``e_1`` to ``u``; ``Q z`` is again standard normal.
+    """
+    v = -u.copy()
+    v[0] += 1.0
+    norm2 = v @ v
+    if norm2 == 0.0:
+        return z
+    projection = (z * v).sum(axis=1)  # row by row, so a row's bits do not depend on the others (BLAS may block)
+    return z - np.outer(projection, v) * (2.0 / norm2)
+
+
+def sobol_normals(seed, scramble, n_points, dimension):
+    """All points of one scramble: ``n_points`` scrambled Sobol points as standard normals ``(n_points, dimension)``.
+
+    The scramble is keyed by ``(seed, SOBOL_STREAM, scramble)``.
+    """
+    generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, SOBOL_STREAM, scramble])))
+    points = qmc.Sobol(dimension, scramble=True, seed=generator).random_base2(int(np.log2(n_points)))
+    return ndtri(np.clip(points, UNIFORM_CLIP, 1.0 - UNIFORM_CLIP))
+
+
+def cycle_innovations(run, cycle, seed, path_ids, n_months):
+    """The cycle innovations ``eps[k, t]`` of paths ``path_ids`` (months 0..n_months) under ``run``'s sampling.
+
+    Parameters
+    ----------
+    run : RunSpec or None
+        ``sampling``, ``rqmc_points``, ``tail_sampling``, ``importance_shift`` and the horizon;
+        ``None`` is plain Monte Carlo.
+    cycle : CycleSpec
+    seed : int
+    path_ids : int64 array
+    n_months : int
+        Engine months; the draws cover months 0..n_months.
+
+    Returns
+    -------
+    numpy.ndarray (len(path_ids), n_months + 1)
+    """
+    path_ids = np.asarray(path_ids, dtype=np.int64)
+    sampling = "mc" if run is None else run.sampling
+    if sampling == "antithetic":
+        eps = np.empty((len(path_ids), n_months + 1))
+        macro_normals(seed, path_ids // 2, n_months + 1, eps)
+        eps[path_ids % 2 == 1] *= -1.0
+    elif sampling == "rqmc":
+        m = run.rqmc_points
+        eps = np.empty((len(path_ids), n_months + 1))
+        u = loss_direction(cycle, run.horizon_months, n_months)
+        for scramble in np.unique(path_ids // m):
+            rows = path_ids // m == scramble
+            points = sobol_normals(seed, int(scramble), m, n_months + 1)[path_ids[rows] % m]
+            eps[rows] = householder(points, u)
+    else:
+        eps = np.empty((len(path_ids), n_months + 1))
+        macro_normals(seed, path_ids, n_months + 1, eps)
+    if run is not None and run.tail_sampling == "importance":
+        eps += run.importance_shift * loss_direction(cycle, run.horizon_months, n_months)
+    return eps
+
+
+@dataclass(frozen=True)
+class PathDesign:
+    """How a run's paths combine into estimates: each path's weight and its independent replicate.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray (n_paths,) or None
+        Likelihood ratios under importance sampling; ``None`` when every path counts
+        the same.
+    replicates : numpy.ndarray (n_paths,) of int
+        The independent replicate each path belongs to: the path itself (``mc``), its
+        pair (``antithetic``) or its scramble (``rqmc``).
+    """
+
+    weights: object
+    replicates: np.ndarray
+
+    @property
+    def n_replicates(self):
+        return int(self.replicates.max()) + 1 if len(self.replicates) else 0
+
+
+def path_design(run, cycle, seed, n_engine_months):
+    """The :class:`PathDesign` of a run of ``run.paths`` paths.
+
+    The likelihood ratio of path ``p`` under importance sampling is
+    ``w_p = exp(theta^2 / 2 - theta u . eps_p)`` with the shifted innovations ``eps_p``
+    (:func:`cycle_innovations`); the product over the other, unshifted coordinates
+    cancels. The innovations are recomputed here (a few numbers per path).
+    """
+    path_ids = np.arange(run.paths, dtype=np.int64)
+    replicates = {"mc": path_ids, "antithetic": path_ids // 2,
+                  "rqmc": path_ids // run.rqmc_points}[run.sampling]
+    weights = None
+    if run.tail_sampling == "importance":
+        eps = cycle_innovations(run, cycle, seed, path_ids, n_engine_months)
+        theta = run.importance_shift
+        weights = np.exp(0.5 * theta ** 2 - theta * (eps @ loss_direction(cycle, run.horizon_months,
+                                                                           n_engine_months)))
+    return PathDesign(weights=weights, replicates=replicates)

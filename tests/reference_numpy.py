@@ -863,9 +863,10 @@ def _arguments(scenario, book, seed, path_ids, recorders):
     """The kernel's arguments, built by the engine's own input code; only the kernel is redone here."""
     from simulator.model.engine.simulate import engine_months, roll_rate_arguments, structural_arguments
     from simulator.model.macro import macro_paths
+    from simulator.model.sampling import resolve_sampling
 
     path_ids = np.asarray(path_ids, dtype=np.int64)
-    macro = macro_paths(scenario.macro, seed, path_ids, engine_months(scenario))
+    macro = macro_paths(scenario.macro, seed, path_ids, engine_months(scenario), resolve_sampling(scenario.run))
     build = structural_arguments if scenario.behaviour.model == "structural" else roll_rate_arguments
     return build(scenario, book, seed, path_ids, macro, recorders)
 

@@ -482,11 +482,12 @@ def test_structural_snapshot_matches_reference():
     from simulator.model.engine.layout import N_METRICS as n_metrics
     from simulator.model.engine.simulate import recorders_group, structural_arguments
     from simulator.model.macro import macro_paths
+    from simulator.model.sampling import resolve_sampling
 
     scenario = small_scenario()
     book = build_book(scenario, 3)
     path_ids = np.arange(2, dtype=np.int64)
-    macro = macro_paths(scenario.macro, 3, path_ids, scenario.run.horizon_months)
+    macro = macro_paths(scenario.macro, 3, path_ids, scenario.run.horizon_months, resolve_sampling(scenario.run))
     month = scenario.run.horizon_months - 2
 
     def recorders(snapshot):
@@ -639,6 +640,7 @@ def test_kernels_birth_months_and_risk_scale(model, balance_sheet, actions):
     from simulator.model.engine.simulate import (engine_months, recorders_group, roll_rate_arguments,
                                                  structural_arguments)
     from simulator.model.macro import macro_paths
+    from simulator.model.sampling import resolve_sampling
     from tests.reference_numpy import roll_rate_reference, structural_reference
 
     make = small_scenario if model == "structural" else roll_rate_scenario
@@ -653,7 +655,7 @@ def test_kernels_birth_months_and_risk_scale(model, balance_sheet, actions):
     never = replace(born, birth_month=np.where(np.arange(book.n_loans) < tail, born.birth_month,
                                                n_months + 1 + np.arange(book.n_loans) % 3).astype(np.int32))
     path_ids = np.arange(N_PATHS, dtype=np.int64)
-    macro = macro_paths(scenario.macro, SEED, path_ids, n_months)
+    macro = macro_paths(scenario.macro, SEED, path_ids, n_months, resolve_sampling(scenario.run))
     kernel, arguments = ((simulate_structural, structural_arguments) if model == "structural"
                          else (simulate_roll_rate, roll_rate_arguments))
     reference = structural_reference if model == "structural" else roll_rate_reference

@@ -38,8 +38,9 @@ import pytest
 
 from simulator.accounts.metrics import path_series
 from simulator.inputs.scenario import load_scenario
-from simulator.model.engine.simulate import settle_borrowers, simulate_paths
+from simulator.model.engine.simulate import engine_months, settle_borrowers, simulate_paths
 from simulator.model.macro import macro_paths
+from simulator.model.sampling import resolve_sampling
 from simulator.model.portfolio import build_book, systematic_counts
 from simulator.workflows.validation import (STATIONARY_SERIES, stationarity_book_means, stationarity_results,
                                             trend_statistics)
@@ -83,8 +84,8 @@ def test_labour_market_rate_is_the_segments_rate_on_each_path():
     book = settle_borrowers(scenario, build_book(scenario, scenario.portfolio.seed), scenario.portfolio.seed)
     aggregates, central, _ = simulate_paths(scenario, book, scenario.run.seed)
     series, _ = path_series(aggregates, scenario, central)
-    macro = macro_paths(scenario.macro, scenario.run.seed, np.arange(6, dtype=np.int64),
-                        scenario.run.horizon_months + scenario.provisioning.ifrs9.lifetime_months)
+    macro = macro_paths(scenario.macro, scenario.run.seed, np.arange(6, dtype=np.int64), engine_months(scenario),
+                        resolve_sampling(scenario.run))
     shares = np.bincount(book.segment) / book.n_loans
     sensitivity = np.array([s.unemployment_sensitivity for s in scenario.portfolio.segments])
     expected = (np.clip(macro.unemployment[:, :13, None] * sensitivity, 1e-4, 0.95) * shares).sum(axis=2)

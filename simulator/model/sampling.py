@@ -12,20 +12,29 @@ innovations are drawn:
 ``antithetic``
     Paths ``2k`` and ``2k + 1`` share the normals of pair ``k``'s stream, with opposite
     signs. Each pair is one independent replicate.
-``rqmc``
-    Scrambled Sobol points (Owen's nested uniform scrambling with a random digital
-    shift, :class:`scipy.stats.qmc.Sobol`), ``run.rqmc_points`` points per independent
-    scramble; path ``p`` is point ``p mod m`` of scramble ``p // m``. The points are
+``rqmc`` (the default)
+    Scrambled Sobol points (:class:`scipy.stats.qmc.Sobol`: a random linear matrix
+    scramble with a random digital shift), ``m = run.rqmc_points`` points per
+    independent scramble (:func:`resolve_sampling` picks ``m`` for ``auto``); path
+    ``p`` is point ``p mod m`` of scramble ``p // m`` (a last scramble may be partial:
+    its points are the first of the scrambled sequence, still each uniform). The points are
     rotated (:func:`householder`) so that the first, best-distributed Sobol coordinate
     lies along :func:`loss_direction`, the innovations' direction that moves the
     average cycle over the horizon most. Each scramble is one independent
     replicate: standard errors come from the spread between scrambles, never from
     the points of one scramble as if they were independent.
 
-``tail_sampling: importance`` adds ``theta u`` to every path's innovations, with ``u``
-the unit :func:`loss_direction` and ``theta = run.importance_shift``, so that adverse
-cycles are sampled more often, and gives each path its likelihood ratio
-``w = phi(eps) / phi(eps - theta u) = exp(theta^2 / 2 - theta u . eps)``. Weighted
+``tail_sampling: importance`` adds ``theta u`` to the innovations of every second
+replicate (odd paths, pairs or scrambles), with ``u`` the unit :func:`loss_direction`
+and ``theta = run.importance_shift``, so that half the paths sample adverse cycles,
+and weights every path by the balance heuristic of the two-component mixture
+(defensive importance sampling; Hesterberg 1995, Veach and Guibas 1995)::
+
+    w = phi(z) / (phi(z) / 2 + phi(z - theta) / 2) = 1 / (1/2 + exp(theta z - theta^2 / 2) / 2),  z = u . eps
+
+which is unbiased for the stratified half-and-half allocation and never exceeds 2,
+so means lose at most half their efficiency while the tail gains the shifted paths.
+An even and an odd replicate together form one independent replicate. Weighted
 statistics (:mod:`simulator.accounts.metrics`) then estimate the same quantities as
 plain Monte Carlo.
 
@@ -53,6 +62,21 @@ SOBOL_STREAM = 11
 
 UNIFORM_CLIP = 2.0 ** -53
 """Sobol coordinates are kept in ``[2^-53, 1 - 2^-53]`` so that their normals are finite."""
+
+
+AUTO_RQMC_POINTS = 32
+"""Points per scramble under ``rqmc_points: auto`` (measured best of 16-64 in ``benchmarks/variance.py``)."""
+MIN_SCRAMBLES = 8
+"""``auto`` uses fewer points per scramble when a run has fewer than this many scrambles of 32."""
+
+
+def resolve_sampling(run):
+    """``run`` with a concrete ``rqmc_points``: for ``auto``, 32, or the largest power of 2 giving at least
+    :data:`MIN_SCRAMBLES` scrambles (1 below 16 paths: one point per scramble, which is plain Monte Carlo)."""
+    if run.rqmc_points != "auto":
+        return run
+    points = max(1, min(AUTO_RQMC_POINTS, run.paths // MIN_SCRAMBLES))
+    return run.model_copy(update={"rqmc_points": 1 << (points.bit_length() - 1)})
 
 
 def loss_direction(cycle, horizon_months, n_months):
@@ -129,6 +153,8 @@ def cycle_innovations(run, cycle, seed, path_ids, n_months):
         eps[path_ids % 2 == 1] *= -1.0
     elif sampling == "rqmc":
         m = run.rqmc_points
+        if m == "auto":
+            raise ValueError("cycle_innovations: rqmc_points 'auto' must be resolved first (resolve_sampling)")
         eps = np.empty((len(path_ids), n_months + 1))
         u = loss_direction(cycle, run.horizon_months, n_months)
         for scramble in np.unique(path_ids // m):
@@ -139,8 +165,17 @@ def cycle_innovations(run, cycle, seed, path_ids, n_months):
         eps = np.empty((len(path_ids), n_months + 1))
         macro_normals(seed, path_ids, n_months + 1, eps)
     if run is not None and run.tail_sampling == "importance":
-        eps += run.importance_shift * loss_direction(cycle, run.horizon_months, n_months)
+        shifted = base_replicates(run, path_ids) % 2 == 1
+        eps[shifted] += run.importance_shift * loss_direction(cycle, run.horizon_months, n_months)
     return eps
+
+
+def base_replicates(run, path_ids):
+    """The independent replicate of each path before importance sampling pairs them: the path (``mc``), its
+    antithetic pair or its scramble (``rqmc_points`` resolved)."""
+    if run.sampling == "rqmc":
+        return path_ids // run.rqmc_points
+    return path_ids // 2 if run.sampling == "antithetic" else path_ids
 
 
 @dataclass(frozen=True)
@@ -168,18 +203,19 @@ class PathDesign:
 def path_design(run, cycle, seed, n_engine_months):
     """The :class:`PathDesign` of a run of ``run.paths`` paths.
 
-    The likelihood ratio of path ``p`` under importance sampling is
-    ``w_p = exp(theta^2 / 2 - theta u . eps_p)`` with the shifted innovations ``eps_p``
-    (:func:`cycle_innovations`); the product over the other, unshifted coordinates
-    cancels. The innovations are recomputed here (a few numbers per path).
+    Under importance sampling each path's weight is the mixture's balance heuristic
+    (module docstring) at ``z = u . eps_p``, the projection of its innovations
+    (:func:`cycle_innovations`, recomputed here: a few numbers per path) on the loss
+    direction; the other coordinates are drawn alike in both components and cancel.
     """
+    run = resolve_sampling(run)
     path_ids = np.arange(run.paths, dtype=np.int64)
-    replicates = {"mc": path_ids, "antithetic": path_ids // 2,
-                  "rqmc": path_ids // run.rqmc_points}[run.sampling]
+    replicates = base_replicates(run, path_ids)
     weights = None
     if run.tail_sampling == "importance":
         eps = cycle_innovations(run, cycle, seed, path_ids, n_engine_months)
         theta = run.importance_shift
-        weights = np.exp(0.5 * theta ** 2 - theta * (eps @ loss_direction(cycle, run.horizon_months,
-                                                                           n_engine_months)))
+        z = (eps * loss_direction(cycle, run.horizon_months, n_engine_months)).sum(axis=1)
+        weights = 1.0 / (0.5 + 0.5 * np.exp(theta * z - 0.5 * theta ** 2))
+        replicates = replicates // 2
     return PathDesign(weights=weights, replicates=replicates)

@@ -30,7 +30,7 @@ from ..inputs.scenario import (ActionsSpec, Scenario, load_scenario, sampling_pr
 from ..model.engine.layout import METRIC_NAMES
 from ..model.engine.simulate import check_fits, engine_months, settle_borrowers, simulate_paths
 from ..model.portfolio import build_book, originations, with_new_lending
-from ..model.sampling import path_design
+from ..model.sampling import path_design, resolve_sampling
 from ..version import __version__
 from .presenter import presenter
 
@@ -427,6 +427,7 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
         raise InputError("--loans resizes a synthetic book; this scenario reads a loan tape. "
                          "Drop --loans or use a synthetic portfolio.")
     scenario = resolve_seed(scenario.with_run(paths=paths, seed=seed).with_loans(loans))
+    scenario = scenario.model_copy(update={"run": resolve_sampling(scenario.run)})
     problems = sampling_problems(scenario.run, scenario.macro.cycle, scenario.name)
     if problems:
         raise InputError(problems)
@@ -491,7 +492,8 @@ def check_targets(scenario, target_se, max_paths):
 
 
 def path_granularity(run):
-    """Paths come in units of this many: a scramble under ``rqmc``, a pair under ``antithetic``, else one."""
+    """Paths come in units of this many: a scramble under ``rqmc`` (``rqmc_points`` resolved), a pair under
+    ``antithetic``, else one."""
     return {"rqmc": run.rqmc_points, "antithetic": 2}.get(run.sampling, 1)
 
 

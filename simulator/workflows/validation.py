@@ -274,7 +274,7 @@ def roll_rate_scenario(matrix, horizon, paths, volatility, persistence, rho_pct,
     return scenario_from_dict({
         "name": "roll_rate_check",
         "run": {"horizon_months": horizon, "paths": paths, "seed": seed, "balance_sheet": "runoff",
-                "chunk_paths": chunk_paths},
+                "chunk_paths": chunk_paths, "sampling": "mc"},
         "portfolio": {"n_loans": 10, "segments": [{
             "name": "all", "share_pct": 100, "principal": {"median": 1000}, "apr_pct": {"min": 20, "max": 20},
             "term_months": [36], "income": {"median": 5000}}]},
@@ -596,7 +596,8 @@ def labour_market_scenario(horizon, paths, levels_pct):
     ``levels_pct`` exactly (a monthly path shock, no cycle)."""
     return scenario_from_dict({
         "name": "labour_market_check",
-        "run": {"horizon_months": horizon, "paths": paths, "seed": 1, "balance_sheet": "runoff", "chunk_paths": 16},
+        "run": {"horizon_months": horizon, "paths": paths, "seed": 1, "balance_sheet": "runoff", "chunk_paths": 16,
+                "sampling": "mc"},
         "portfolio": {"n_loans": 10, "segments": [{
             "name": "all", "share_pct": 100, "principal": {"median": 1000}, "apr_pct": {"min": 20, "max": 20},
             "term_months": [36], "income": {"median": 5000}, "essential_spending_pct": 0,
@@ -714,7 +715,7 @@ def check_common_random_numbers(settings):
     loans = settings.pick(full=20_000, quick=2_000)
     paths = settings.pick(full=1_000, quick=500)
     horizon = settings.pick(full=36, quick=12)
-    scenarios = [s.with_loans(loans).with_run(horizon_months=min(horizon, s.run.horizon_months))
+    scenarios = [s.with_loans(loans).with_run(horizon_months=min(horizon, s.run.horizon_months), sampling="mc")
                  for s in (settings.baseline, settings.stress)]
     comparison = compare(scenarios, paths=paths, seed=settings.seed, threads=settings.threads)
     table = comparison.table
@@ -752,7 +753,8 @@ def check_determinism(settings):
     loans = settings.pick(full=5_000, quick=600)
     paths = settings.pick(full=23, quick=9)
     horizon = settings.pick(full=24, quick=8)
-    stress = settings.stress.with_loans(loans).with_run(paths=paths, horizon_months=horizon, seed=settings.seed)
+    stress = settings.stress.with_loans(loans).with_run(paths=paths, horizon_months=horizon, seed=settings.seed,
+                                                        sampling="mc")
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([settings.seed, 5])))
     roll_book = flat_book(rng.choice(len(OPENING_MIX), size=loans, p=OPENING_MIX))
     roll = roll_rate_scenario(MARKOV_MATRIX, horizon, paths, volatility=1.0, persistence=0.9, rho_pct=10,
@@ -860,7 +862,7 @@ def calm_baseline(baseline, book, paths):
     macro = baseline.macro.model_copy(update={"cycle": baseline.macro.cycle.model_copy(update={"volatility": 0.0})})
     portfolio = baseline.portfolio.model_copy(update={"seed": baseline.portfolio.seed + book})
     return baseline.model_copy(update={"macro": macro, "portfolio": portfolio}).with_run(
-        paths=paths, seed=(baseline.run.seed or SEED) + book)
+        paths=paths, seed=(baseline.run.seed or SEED) + book, sampling="mc")
 
 
 def trend_statistics(x, first=STATIONARY_FIRST, last=STATIONARY_LAST):

@@ -17,6 +17,7 @@ from ...inputs.errors import InputError
 from ...inputs.scenario import DPD_STATE_KEYS, ActionsSpec
 from ..macro import macro_paths
 from ..portfolio import LoanBook
+from ..sampling import resolve_sampling
 from .groups import (Behaviour, Book, Collections, Economy, Losses, Recorders, Restructuring, RollRateBehaviour,
                      RollRateEconomy, Run)
 from .kernels import (EXTENSION, HOLIDAY, NEVER, PANEL_COLUMNS, RATE_CUT, ROLL_ORDER, SNAPSHOT_COLUMNS,
@@ -183,7 +184,7 @@ def simulate_paths(scenario, book, seed, progress=None, threads=None, first_path
         later (``[p, v, k]``); entries with v + k > H come from the run past the
         horizon and are not reported.
     """
-    run = scenario.run
+    run = resolve_sampling(scenario.run)
     threads = threads or run.threads or numba.config.NUMBA_NUM_THREADS
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     n_months = run.horizon_months

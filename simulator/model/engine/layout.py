@@ -132,3 +132,10 @@ def segment_total(values, axis=-1):
     for part in values[1:]:
         total += part
     return total
+
+
+def with_segment_axis(aggregates):
+    """``aggregates`` with a segment axis: as they are if they have one, else the book as its only segment
+    (``(n_paths, n_months + 1, N_METRICS)`` -> ``(n_paths, n_months + 1, 1, N_METRICS)``)."""
+    aggregates = np.asarray(aggregates)
+    return aggregates if aggregates.ndim == 4 else aggregates[:, :, None, :]

@@ -18,7 +18,7 @@ from simulator.workflows.comparison import load_members
 from simulator.inputs.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-THEMES = ("overdue", "losses", "provisions", "liquidity", "actions")
+THEMES = ("overdue", "losses", "provisions", "liquidity", "segments", "actions")
 
 
 def small(name, seed=5):

@@ -322,6 +322,12 @@ def compare_command(inputs, out_dir, paths, seed, threads, no_plots, lang, quiet
             for row in rows.itertuples():
                 click.echo(f"  {row.scenario:20s} {name:28s} {_fmt3(row.difference, kind):>14s} "
                            f"(se {_fmt3(row.se_difference, kind)}; variance reduction x{row.variance_reduction:.0f})")
+        segments = comparison.segment_table
+        click.echo("cumulative loss rate by segment, difference (se):")
+        for row in segments[(segments.metric == "cumulative_loss_rate") & (segments.scenario != reference)
+                            & (segments.segment != "all")].itertuples():
+            click.echo(f"  {row.scenario:20s} {row.segment:28s} {_fmt3(row.difference, 'rate'):>14s} "
+                       f"(se {_fmt3(row.se_difference, 'rate')})")
         click.echo(f"\ncomparison directory: {out_dir}")
 
 

@@ -183,7 +183,7 @@ def test_summary_json_contract(run_dir, tiny_scenario_dict):
 def test_timeseries_and_paths_files(run_dir, tiny_scenario_dict):
     csv = pd.read_csv(run_dir / "timeseries.csv")
     parquet = pd.read_parquet(run_dir / "timeseries.parquet")
-    assert list(csv.columns) == ["month", "metric", *STATS]
+    assert list(csv.columns) == ["month", "metric", "segment", *STATS]
     assert sorted(csv["month"].unique()) == list(range(7))
     assert len(csv) == len(parquet)
     assert list(csv["metric"]) == list(parquet["metric"])
@@ -192,6 +192,7 @@ def test_timeseries_and_paths_files(run_dir, tiny_scenario_dict):
         assert npz["aggregates"].shape[:2] == (4, 7)
         assert npz["aggregates"].shape[2] == len(npz["metric_names"])
         assert int(npz["seed"]) == tiny_scenario_dict["run"]["seed"]
+        assert npz["segment_aggregates"].shape == (4, 7, len(npz["segment_names"]), len(npz["metric_names"]))
 
 
 def test_resolved_scenario_reproduces_the_run(cli, write_yaml, tiny_scenario_dict, tmp_path):

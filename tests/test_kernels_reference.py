@@ -19,7 +19,7 @@ from simulator.model.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, 
                                      M1_ROLLED, M1_START, METRIC_NAMES, N_LIVE_STATES, N_METRICS, N_OUTCOMES,
                                      NEW_LENDING, NEW_LOANS, PREPAID, RECOVERY, REDEFAULTS, RESTRUCTURED_BALANCE,
                                      RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, TRANSITION,
-                                     UNEMPLOYED)
+                                     UNEMPLOYED, book_aggregates)
 from simulator.model.engine.simulate import simulate_paths
 from simulator.model.portfolio import build_book, originations, with_new_lending
 from simulator.inputs.scenario import load_scenario, scenario_from_dict
@@ -490,13 +490,14 @@ def test_structural_snapshot_matches_reference():
     macro = macro_paths(scenario.macro, 3, path_ids, scenario.run.horizon_months, resolve_sampling(scenario.run))
     month = scenario.run.horizon_months - 2
 
-    def recorders(snapshot):
-        out = np.zeros((2, scenario.run.horizon_months + 1, n_metrics))
+    def recorders(snapshot, segments=()):
+        out = np.zeros((2, scenario.run.horizon_months + 1, *segments, n_metrics))
         vintage = np.zeros((2, scenario.run.horizon_months + 1, scenario.run.horizon_months + 1))
         return recorders_group(out, vintage, month, snapshot)
 
     engine = np.full((2, book.n_loans, 7), np.nan)
-    simulate_structural(*structural_arguments(scenario, book, 3, path_ids, macro, recorders(engine)))
+    simulate_structural(*structural_arguments(scenario, book, 3, path_ids, macro,
+                                              recorders(engine, (len(book.segment_names),))))
     reference = np.full((2, book.n_loans, 7), np.nan)
     from tests.reference_numpy import structural_reference
     structural_reference(*structural_arguments(scenario, book, 3, path_ids, macro, recorders(reference)))
@@ -661,11 +662,13 @@ def test_kernels_birth_months_and_risk_scale(model, balance_sheet, actions):
     reference = structural_reference if model == "structural" else roll_rate_reference
 
     def simulate(implementation, loans):
-        """Aggregates and vintages of the kernel or of the reference on ``loans``."""
-        out = np.zeros((N_PATHS, n_months + 1, N_METRICS))
+        """The book's aggregates and vintages of the kernel (summed over its segment axis) or of the reference
+        (book-level) on ``loans``."""
+        segments = (len(loans.segment_names),) if implementation is kernel else ()
+        out = np.zeros((N_PATHS, n_months + 1, *segments, N_METRICS))
         vintage = np.zeros((N_PATHS, n_months + 1, n_months + 1))
         implementation(*arguments(scenario, loans, SEED, path_ids, macro, recorders_group(out, vintage)))
-        return out, vintage
+        return (book_aggregates(out) if segments else out), vintage
 
     def engine(loans):
         return simulate(kernel, loans)

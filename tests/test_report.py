@@ -18,7 +18,7 @@ from simulator.workflows.comparison import load_members
 from simulator.inputs.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-THEMES = ("overdue", "losses", "provisions", "liquidity", "actions")
+THEMES = ("overdue", "losses", "provisions", "liquidity", "segments", "actions")
 
 
 def small(name, seed=5):
@@ -111,7 +111,8 @@ def test_report_in_chinese(comparison_dir, tmp_path):
 
 def test_comparison_directory_has_an_excel_workbook_with_one_sheet_per_table(comparison_dir):
     sheets = pd.read_excel(comparison_dir / "comparison.xlsx", sheet_name=None)
-    assert list(sheets) == ["differences", "headline means", "series baseline", "series severe_with_actions"]
+    assert list(sheets) == ["differences", "differences by segment", "headline means", "series baseline",
+                            "series severe_with_actions"]
     table = pd.read_csv(comparison_dir / "comparison.csv")
     pd.testing.assert_frame_equal(sheets["differences"], table, check_dtype=False)
 

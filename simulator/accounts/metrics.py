@@ -17,6 +17,14 @@ Definitions (DESIGN 3.3 and 5; rates are fractions, money in book currency):
   under the roll-rate model);
 * provisioning (:mod:`simulator.accounts.provisioning`), funding and liquidity
   (:mod:`simulator.accounts.liquidity`), profit and capital (:mod:`simulator.accounts.profitability`).
+
+By segment (:func:`segment_series`, :func:`segment_headline_values`): the same
+overdue rates, cumulative loss rate and IFRS 9 ECL of each portfolio segment's own
+loans, and its shares of the book's loss and provisions. The book's additive parts
+(bucket balances, live balance, cumulative net loss, opening balance, ECL) are the
+sums of the segments', added in segment order
+(:func:`~simulator.model.engine.layout.segment_total`), so a book rate is exactly
+the segments' summed numerators over their summed denominators.
 """
 import warnings
 
@@ -24,6 +32,7 @@ import numpy as np
 
 from ..model.engine import layout as L
 from .liquidity import funding_paths
+from .ifrs9 import segment_ecl_by_stage
 from .profitability import profit_and_capital
 from .provisioning import provisioning_series
 
@@ -86,12 +95,118 @@ def _ratio(num, den):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
-def path_series(aggregates, scenario, central):
-    """Per-path monthly series ``(n_paths, n_months + 1)`` and per-path funding outcomes ``(n_paths,)``.
+SEGMENT_BUCKETS = ("1_30", "31_90", "90p")
+"""The overdue buckets reported per segment."""
+
+SEGMENT_SERIES = tuple(f"overdue_rate_{bucket}" for bucket in SEGMENT_BUCKETS) + (
+    "cumulative_loss_rate", "cumulative_loss_contribution", "loss_share", "ifrs9_ecl", "provision_share")
+"""The monthly series reported per segment (:func:`segment_series`)."""
+
+SEGMENT_METRICS = tuple(f"{kind}_overdue_rate_{bucket}" for kind in ("peak", "final") for bucket in SEGMENT_BUCKETS) + (
+    "cumulative_loss_rate", "cumulative_loss_contribution", "loss_share", "peak_ifrs9_ecl", "provision_share")
+"""The headline metrics reported per segment (:func:`segment_headline_values`)."""
+
+
+def segment_parts(aggregates):
+    """The additive parts of the segment figures, per path, month and segment ``(n_paths, n_months + 1, n_segments)``.
+
+    ``balance`` and ``count`` of the live loans, ``balance_{bucket}`` and
+    ``count_{bucket}`` for each bucket of :data:`BUCKETS`, and ``net_loss``: the
+    charge-offs minus recoveries to date (cumulative over months). Aggregates without
+    a segment axis are one segment.
+    """
+    segments = L.with_segment_axis(aggregates)
+    balance = segments[..., L.BALANCE:L.BALANCE + L.N_LIVE_STATES]
+    count = segments[..., L.COUNT:L.COUNT + L.N_LIVE_STATES]
+    parts = {"balance": balance.sum(axis=3), "count": count.sum(axis=3)}
+    for name, (lo, hi) in BUCKETS.items():
+        parts[f"balance_{name}"] = balance[..., lo:hi].sum(axis=3)
+        parts[f"count_{name}"] = count[..., lo:hi].sum(axis=3)
+    parts["net_loss"] = np.cumsum(segments[..., L.CHARGEOFF] - segments[..., L.RECOVERY], axis=1)
+    return parts
+
+
+def segment_series(aggregates, scenario):
+    """Per-path monthly series of each segment, ``{name: array (n_paths, n_months + 1, n_segments)}``.
+
+    * ``overdue_rate_{1_30,31_90,90p}``: the segment's bucket balance / its live balance;
+    * ``cumulative_loss_rate``: its net loss to date / its opening balance;
+    * ``cumulative_loss_contribution``: its net loss to date / the book's opening
+      balance (the segments' contributions add up to the book's loss rate);
+    * ``loss_share``: its net loss to date / the book's (0 while the book has none);
+    * ``ifrs9_ecl``: its ECL stock, from its own rates
+      (:func:`simulator.accounts.ifrs9.segment_ecl_by_stage`);
+    * ``provision_share``: its ECL / the book's ECL.
 
     Parameters
     ----------
-    aggregates : array (n_paths, n_months + 1, N_METRICS)
+    aggregates : array (n_paths, n_months + 1, n_segments, N_METRICS)
+    scenario : Scenario
+    """
+    parts = segment_parts(aggregates)
+    ecl = segment_ecl_by_stage(aggregates, scenario).sum(axis=3)
+    book_opening = L.segment_total(parts["balance"][:, :1], axis=2)[:, :, None]
+    series = {f"overdue_rate_{bucket}": _ratio(parts[f"balance_{bucket}"], parts["balance"])
+              for bucket in SEGMENT_BUCKETS}
+    series["cumulative_loss_rate"] = _ratio(parts["net_loss"], parts["balance"][:, :1])
+    series["cumulative_loss_contribution"] = _ratio(parts["net_loss"], book_opening)
+    series["loss_share"] = _ratio(parts["net_loss"], L.segment_total(parts["net_loss"], axis=2)[:, :, None])
+    series["ifrs9_ecl"] = ecl
+    series["provision_share"] = _ratio(ecl, L.segment_total(ecl, axis=2)[:, :, None])
+    return series
+
+
+def segment_headline_values(by_segment, series):
+    """One value per path and segment for each metric of :data:`SEGMENT_METRICS`, the book's in a last column.
+
+    Peaks over months 1..H of the segment's own series; ``final_*``,
+    ``cumulative_loss_rate``, ``cumulative_loss_contribution`` and ``loss_share`` at the
+    horizon; ``provision_share`` is the segment's share of the book's ECL in the month
+    the book's ECL peaks on the path (the month the book's headline ``peak_ifrs9_ecl``
+    is read). The book's column is its own headline figure (shares 1).
+
+    Parameters
+    ----------
+    by_segment : dict
+        :func:`segment_series`.
+    series : dict
+        The book's series (:func:`path_series`).
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray (n_paths, n_segments + 1)
+    """
+    n_paths = series["book_balance"].shape[0]
+    book_ones = np.ones((n_paths, 1))
+    values = {}
+    for bucket in SEGMENT_BUCKETS:
+        rate = by_segment[f"overdue_rate_{bucket}"]
+        book = series[f"overdue_rate_{bucket}"]
+        values[f"peak_overdue_rate_{bucket}"] = np.column_stack([_peak(rate), _peak(book)])
+        values[f"final_overdue_rate_{bucket}"] = np.column_stack([rate[:, -1], book[:, -1]])
+    book_loss = series["cumulative_loss_rate"][:, -1]
+    values["cumulative_loss_rate"] = np.column_stack([by_segment["cumulative_loss_rate"][:, -1], book_loss])
+    values["cumulative_loss_contribution"] = np.column_stack(
+        [by_segment["cumulative_loss_contribution"][:, -1], book_loss])
+    values["loss_share"] = np.column_stack([by_segment["loss_share"][:, -1], book_ones])
+    values["peak_ifrs9_ecl"] = np.column_stack([_peak(by_segment["ifrs9_ecl"]), _peak(series["ifrs9_ecl"])])
+    peak_month = 1 + np.argmax(series["ifrs9_ecl"][:, 1:], axis=1)
+    values["provision_share"] = np.column_stack(
+        [by_segment["provision_share"][np.arange(n_paths), peak_month], book_ones])
+    return values
+
+
+def path_series(aggregates, scenario, central):
+    """Per-path monthly series ``(n_paths, n_months + 1)`` and per-path funding outcomes ``(n_paths,)``.
+
+    The balances, overdue balances and net losses of the book are the sums of the
+    segments' (:func:`segment_parts`); the IFRS 9 ECL is the sum of the segments'
+    (:func:`simulator.accounts.provisioning.provisioning_series`).
+
+    Parameters
+    ----------
+    aggregates : array (n_paths, n_months + 1, n_segments, N_METRICS)
+        The engine's aggregates per segment (or the book's alone, then one segment).
     scenario : Scenario
     central : dict
         Central macro path per variable, percent (the policy rate prices funding).
@@ -102,20 +217,21 @@ def path_series(aggregates, scenario, central):
     per_path : dict of str -> numpy.ndarray (n_paths,)
         ``survival_horizon_months``, ``liquidity_breached``, ``liquidity_ratio_breached``.
     """
-    balance = aggregates[:, :, L.BALANCE:L.BALANCE + L.N_LIVE_STATES]
-    count = aggregates[:, :, L.COUNT:L.COUNT + L.N_LIVE_STATES]
-    book_balance = balance.sum(axis=2)
-    book_count = count.sum(axis=2)
+    segments = L.with_segment_axis(aggregates)
+    book = {name: L.segment_total(part, axis=2) for name, part in segment_parts(segments).items()}
+    aggregates = L.book_aggregates(segments)
+    book_balance = book["balance"]
+    book_count = book["count"]
     opening = book_balance[:, :1]
     series = {"book_balance": book_balance, "book_count": book_count}
-    for name, (lo, hi) in BUCKETS.items():
-        series[f"overdue_rate_{name}"] = _ratio(balance[:, :, lo:hi].sum(axis=2), book_balance)
-        series[f"overdue_rate_{name}_count"] = _ratio(count[:, :, lo:hi].sum(axis=2), book_count)
+    for name in BUCKETS:
+        series[f"overdue_rate_{name}"] = _ratio(book[f"balance_{name}"], book_balance)
+        series[f"overdue_rate_{name}_count"] = _ratio(book[f"count_{name}"], book_count)
     chargeoff = aggregates[:, :, L.CHARGEOFF]
     recovery = aggregates[:, :, L.RECOVERY]
     series["chargeoff"] = chargeoff
     series["recovery"] = recovery
-    series["cumulative_loss_rate"] = _ratio(np.cumsum(chargeoff - recovery, axis=1), opening)
+    series["cumulative_loss_rate"] = _ratio(book["net_loss"], opening)
     series["scheduled_collections"] = aggregates[:, :, L.SCHEDULED]
     series["collected_cash"] = aggregates[:, :, L.COLLECTED] + recovery
     series["prepaid"] = aggregates[:, :, L.PREPAID]
@@ -131,7 +247,7 @@ def path_series(aggregates, scenario, central):
     series["m1_cure_rate"] = np.where(m1_start > 0, _ratio(aggregates[:, :, L.M1_CURED], m1_start), np.nan)
     series["m1_collection_rate"][:, 0] = np.nan
     series["m1_cure_rate"][:, 0] = np.nan
-    series.update(provisioning_series(aggregates, scenario))
+    series.update(provisioning_series(segments, scenario))
     series.update(action_series(aggregates, scenario))
     funding = funding_paths(
         inflows=series["collected_cash"] + series["prepaid"] - series["action_cost"], new_lending=series["new_lending"],
@@ -301,6 +417,33 @@ def describe(values, design=None):
         out[f"p{p:02d}"] = v
     out["se"] = se
     return out
+
+
+def paired_difference(values, reference, design=None):
+    """Mean difference ``values - reference`` over paths on common random numbers, with its standard errors.
+
+    Each path meets the same draws in both runs, so the difference's Monte Carlo
+    error is that of the per-path differences, ``se_difference = sd(d) / sqrt(N)``
+    (:func:`describe` of ``d = values - reference`` under the run's ``design``), usually far below the error
+    ``se_independent = sqrt(se_values^2 + se_reference^2)`` the same difference
+    would have with independent draws; ``variance_reduction`` is the ratio of the
+    squares (NaN where the paired error is 0). Paths where either is NaN are left out
+    of the difference.
+
+    Returns
+    -------
+    dict of str -> float or numpy.ndarray
+        ``mean`` (of ``values``), ``difference``, ``se_difference``, ``se_independent``,
+        ``variance_reduction``; arrays when the values have more axes than the paths'.
+    """
+    values, reference = np.asarray(values, dtype=float), np.asarray(reference, dtype=float)
+    difference = describe(values - reference, design)
+    own, base = describe(values, design), describe(reference, design)
+    se_independent = np.sqrt(own["se"] ** 2 + base["se"] ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reduction = np.where(difference["se"] > 0, se_independent ** 2 / difference["se"] ** 2, np.nan)
+    return {"mean": own["mean"], "difference": difference["mean"], "se_difference": difference["se"],
+            "se_independent": se_independent, "variance_reduction": reduction}
 
 
 def path_weights(design, n_paths):

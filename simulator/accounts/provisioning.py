@@ -21,7 +21,7 @@ reference/domain-facts.md, "Provisioning and liquidity rules"; IFRS 9 5.5.
 import numpy as np
 
 from ..model.engine import layout as L
-from .ifrs9 import balance_by_stage, ecl_by_stage, split_balance
+from .ifrs9 import balance_by_stage, segment_ecl_by_stage, split_balance
 
 CATEGORIES = ("normal", "special_mention", "substandard", "doubtful", "loss")
 NPL_CATEGORIES = (2, 3, 4)
@@ -46,7 +46,12 @@ def _ratio(num, den):
 
 
 def provisioning_series(aggregates, scenario):
-    """Per-path monthly provisioning series, each ``(n_paths, n_months + 1)``.
+    """Per-path monthly provisioning series of the book, each ``(n_paths, n_months + 1)``.
+
+    ``aggregates`` are the engine's per segment ``(n_paths, n_months + 1, n_segments, N_METRICS)``
+    (or the book's alone, then one segment). The IFRS 9 ECL is the sum of the
+    segments' (:func:`simulator.accounts.ifrs9.segment_ecl_by_stage`, added in segment order),
+    per stage and in total; everything else is the book's.
 
     Returns
     -------
@@ -60,6 +65,8 @@ def provisioning_series(aggregates, scenario):
         ``provision_charge``.
     """
     spec = scenario.provisioning.five_category
+    segment_ecl = segment_ecl_by_stage(aggregates, scenario)
+    aggregates = L.book_aggregates(L.with_segment_axis(aggregates))
     balance = aggregates[:, :, L.BALANCE:L.BALANCE + L.N_LIVE_STATES]
     plain, restructured = split_balance(aggregates)
     loans = balance.sum(axis=2)
@@ -67,12 +74,11 @@ def provisioning_series(aggregates, scenario):
     restructured_category = np.maximum(category, CATEGORIES.index(spec.restructured_category))
     rates = np.array([getattr(spec.rates_pct, name) for name in CATEGORIES]) / 100.0
     series = {}
-    ecl = ecl_by_stage(aggregates, scenario)
     stage_balance = balance_by_stage(aggregates, scenario)
     for k in range(3):
-        series[f"ecl_stage_{k + 1}"] = ecl[:, :, k]
+        series[f"ecl_stage_{k + 1}"] = L.segment_total(segment_ecl[:, :, :, k], axis=2)
         series[f"balance_stage_{k + 1}"] = stage_balance[:, :, k]
-    series["ifrs9_ecl"] = ecl.sum(axis=2)
+    series["ifrs9_ecl"] = L.segment_total(segment_ecl.sum(axis=3), axis=2)
     for index, name in enumerate(CATEGORIES):
         series[f"balance_{name}"] = (plain[:, :, category == index].sum(axis=2)
                                      + restructured[:, :, restructured_category == index].sum(axis=2))

@@ -34,7 +34,15 @@ TEXTS = {
     "without_actions": ("without actions", "不采取管理措施"),
     "footnote": ("scenario {scenarios} | seed {seed} | {paths} paths | {loans} loans | {date}",
                  "情景 {scenarios} | 随机种子 {seed} | 路径数 {paths} | 贷款笔数 {loans} | {date}"),
+    "loss_contribution_axis": ("contribution to the {months}-month net loss rate (mean)",
+                               "{months}个月累计净损失率的客群贡献（均值）"),
     # figure titles that state the finding
+    "segments_title": ("Results by segment: 90+ overdue rates and who carries the loss",
+                       "分客群结果：逾期90天以上比例与损失来源"),
+    "segment_overdue_title": ("90+ overdue rate: {segment} peaks at {peak} in {scenario} (median)",
+                              "逾期90天以上比例：{scenario}情景下{segment}峰值{peak}（中位数）"),
+    "segment_loss_title": ("{segment} carries {share} of the loss in {scenario}",
+                           "{scenario}情景下{segment}承担{share}的损失"),
     "overdue_title_one": ("90+ overdue rate peaks at {peak} in {scenario} (median path)",
                           "{scenario}情景下逾期90天以上比例峰值为{peak}（中位路径）"),
     "overdue_title_many": ("90+ overdue rate peaks at {peak} in {scenario}, against {reference_peak} in {reference}",
@@ -69,6 +77,7 @@ TEXTS = {
     "theme_losses": ("Credit losses", "信用损失"),
     "theme_provisions": ("Provisions", "拨备"),
     "theme_liquidity": ("Liquidity", "流动性"),
+    "theme_segments": ("Results by segment", "分客群结果"),
     "theme_actions": ("Management actions: {scenario}", "管理措施：{scenario}"),
     "theme_differences": ("What each scenario adds to {reference}", "各情景相对{reference}的变化"),
     "appendix_metrics": ("Appendix: every headline metric (mean over paths)", "附录：全部主要指标（路径均值）"),
@@ -77,6 +86,12 @@ TEXTS = {
     "not_present": ("n/a", "无"),
     "never": ("never", "未耗尽"),
     # two-line readings of the report's theme pages
+    "read_segments_loss": ("Shares of the loss in {scenario} (mean over paths, se): {shares}.",
+                           "{scenario}情景下各客群损失占比（路径均值，标准误）：{shares}。"),
+    "read_segments_provisions": ("Shares of the IFRS 9 ECL at its peak: {shares}; each segment's ECL uses its own "
+                                 "PD and LGD rates, and the book's is their sum.",
+                                 "IFRS 9预期信用损失峰值时各客群占比：{shares}；各客群使用自身的违约概率和违约损失率，"
+                                 "全账簿为其加总。"),
     "read_overdue": ("The 90+ overdue rate peaks at {peak} on the median path of {scenario} (5-95%: {low} to {high}).",
                      "{scenario}情景中位路径下逾期90天以上比例峰值为{peak}（5%-95%：{low}至{high}）。"),
     "read_overdue_m1": ("{share} of loans 1-30 days past due are collected before rolling to 31-60 days ({scenario}).",

@@ -318,6 +318,73 @@ def action_effects(results, lang="en"):
     return _finish(fig, [results], lang)
 
 
+SCENARIO_LINESTYLES = ("-", "--", ":", "-.")
+"""Line styles of the runs in the segment figure (colours there are the segments')."""
+
+
+def segment_colour(k):
+    """The colour of a book's ``k``-th segment (segments are drawn in :data:`PALETTE` order)."""
+    return PALETTE[k % len(PALETTE)]
+
+
+def _segment_statistic(results, segment, metric, statistic="mean"):
+    """A segment metric's statistic as the run's ``summary.json`` reports it (``by_segment``)."""
+    return results.summary["by_segment"][segment][metric][statistic]
+
+
+def segments(members, lang="en"):
+    """Overdue rate 90+ of each segment over time (median, and the 5-95% band for one run) and each segment's
+    contribution to the book's cumulative loss rate (means, stacked per scenario, labelled with its share)."""
+    months = _months(members)
+    fig, (overdue, losses) = plt.subplots(1, 2, figsize=SLIDE_SIZE, gridspec_kw={"width_ratios": (3, 2)})
+    for j, results in enumerate(members):
+        for k, segment in enumerate(results.segment_names):
+            values = results.segment_series["overdue_rate_90p"][:, :, k]
+            if len(members) == 1:
+                fan(overdue, months, values, segment_colour(k), segment)
+            else:
+                overdue.plot(months, np.median(values, axis=0), color=segment_colour(k),
+                             linestyle=SCENARIO_LINESTYLES[j % len(SCENARIO_LINESTYLES)], linewidth=2)
+    reference = members[0]
+    worst = worst_of(members, "peak_overdue_rate_90p")
+    top = max(worst.segment_names, key=lambda s: _segment_statistic(worst, s, "peak_overdue_rate_90p", "p50"))
+    overdue.set_title(text("segment_overdue_title", lang, segment=top, scenario=worst.scenario.name,
+                           peak=f"{_segment_statistic(worst, top, 'peak_overdue_rate_90p', 'p50'):.2%}"))
+    _rate_axis(overdue, lang)
+    overdue.set_ylabel(text("share_of_balance", lang))
+    handles = [Line2D([], [], color=segment_colour(k), linewidth=2.2, label=segment)
+               for k, segment in enumerate(reference.segment_names)]
+    if len(members) == 1:
+        handles.append(Patch(color="0.5", alpha=0.3, label=text("band", lang)))
+    else:
+        handles += [Line2D([], [], color="0.3", linestyle=SCENARIO_LINESTYLES[j % len(SCENARIO_LINESTYLES)],
+                           label=r.scenario.name) for j, r in enumerate(members)]
+    overdue.legend(handles=handles, loc="upper left", framealpha=0.9)
+    rows = np.arange(len(members))
+    for j, results in enumerate(members):
+        left = 0.0
+        for k, segment in enumerate(results.segment_names):
+            width = _segment_statistic(results, segment, "cumulative_loss_contribution")
+            share = _segment_statistic(results, segment, "loss_share")
+            losses.barh(j, width, left=left, color=segment_colour(k), height=0.6)
+            if share >= 0.08:
+                losses.text(left + width / 2, j, f"{share:.0%}", ha="center", va="center", color="white",
+                            fontsize=10, fontweight="bold")
+            left += width
+    losses.set_yticks(rows, [r.scenario.name for r in members])
+    pad = max(0.5, (3 - len(members)) / 2)
+    losses.set_ylim(len(members) - 1 + pad, -pad)  # first run on top; one bar does not fill the panel
+    losses.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    losses.set_xlabel(text("loss_contribution_axis", lang, months=reference.scenario.run.horizon_months))
+    losses.grid(axis="y", visible=False)
+    heaviest = max(members, key=lambda r: _segment_statistic(r, "all", "cumulative_loss_rate"))
+    carrier = max(heaviest.segment_names, key=lambda s: _segment_statistic(heaviest, s, "loss_share"))
+    losses.set_title(text("segment_loss_title", lang, segment=carrier, scenario=heaviest.scenario.name,
+                          share=f"{_segment_statistic(heaviest, carrier, 'loss_share'):.0%}"))
+    fig.suptitle(text("segments_title", lang))
+    return _finish(fig, members, lang)
+
+
 def has_funding(members):
     """True if the runs have liabilities, so their liquidity figures mean something."""
     return all(len(r.scenario.funding.liabilities) > 0 for r in members)
@@ -328,6 +395,7 @@ FIGURES = {
     "loss_distribution": (loss_distribution, lambda members: True),
     "provisions": (provisions, lambda members: True),
     "liquidity": (liquidity, has_funding),
+    "segments": (segments, lambda members: True),
 }
 """Figure name -> (function of a list of runs, whether it applies to them)."""
 
@@ -414,6 +482,10 @@ class Plots:
     def liquidity(self, lang="en"):
         """Liquidity buffer and survival horizon (see :func:`liquidity`)."""
         return self._draw(liquidity, lang)
+
+    def segments(self, lang="en"):
+        """Overdue rate 90+ and loss contributions by segment (see :func:`segments`)."""
+        return self._draw(segments, lang)
 
     def action_effects(self, lang="en"):
         """Overdue rates with and without the actions of a single run (see :func:`action_effects`)."""

@@ -6,7 +6,8 @@ Pages, in order (section ids in brackets, recorded in the PDF's keywords):
 2. one page per theme, each a house figure with a two-line reading computed from
    the numbers: overdue rates [``overdue``], credit losses [``losses``],
    provisions [``provisions``], liquidity [``liquidity``, when the runs have
-   liabilities], the effect of management actions [``actions``, one page per run
+   liabilities], results by segment [``segments``: 90+ overdue rates and shares of
+   the loss and provisions], the effect of management actions [``actions``, one page per run
    with actions] and, for several runs on common random numbers, what each adds
    to the first [``differences``];
 3. appendix: every headline metric [``appendix_metrics``; a metric added to
@@ -107,10 +108,27 @@ def reading_actions(results, lang):
                  currency=results.scenario.portfolio.currency))
 
 
+def reading_segments(members, lang):
+    heaviest = max(members, key=lambda r: _segment_mean(r, "all", "cumulative_loss_rate"))
+
+    def shares(metric):
+        stats = heaviest.summary["by_segment"]
+        return ", ".join(f"{segment} {stats[segment][metric]['mean']:.1%} ({stats[segment][metric]['se']:.1%})"
+                         for segment in heaviest.segment_names)
+
+    return (text("read_segments_loss", lang, scenario=heaviest.scenario.name, shares=shares("loss_share")),
+            text("read_segments_provisions", lang, shares=shares("provision_share")))
+
+
+def _segment_mean(results, segment, metric):
+    return results.summary["by_segment"][segment][metric]["mean"]
+
+
 READINGS = {"overdue_rates": ("overdue", "theme_overdue", reading_overdue),
             "loss_distribution": ("losses", "theme_losses", reading_losses),
             "provisions": ("provisions", "theme_provisions", reading_provisions),
-            "liquidity": ("liquidity", "theme_liquidity", reading_liquidity)}
+            "liquidity": ("liquidity", "theme_liquidity", reading_liquidity),
+            "segments": ("segments", "theme_segments", reading_segments)}
 """Figure name (:data:`simulator.presentation.plots.FIGURES`) -> (section id, heading, reading)."""
 
 

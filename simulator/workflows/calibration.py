@@ -79,7 +79,7 @@ def engine_history(scenario, seed, first_month=FIRST_MONTH_LABEL):
     path_ids = np.zeros(1, dtype=np.int64)
     macro = macro_paths(scenario.macro, seed, path_ids, n_engine)
     panel = np.full((book.n_loans, n_engine + 1, PANEL_COLUMNS), np.nan)
-    out = np.zeros((1, n_engine + 1, L.N_METRICS))
+    out = np.zeros((1, n_engine + 1, len(book.segment_names), L.N_METRICS))
     vintage = np.zeros((1, n_engine + 1, n_engine + 1))
     recorders = recorders_group(out, vintage, panel=panel)
     if scenario.behaviour.model == "structural":

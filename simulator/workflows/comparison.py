@@ -7,6 +7,8 @@ scenario's mean, its difference to the first scenario (the reference) with the
 standard error of the paired per-path differences, the standard error the same
 difference would have with independent draws (``sqrt(se_a^2 + se_b^2)``), and
 their variance ratio (the variance reduction that common random numbers buy).
+The same, per portfolio segment, for the segment metrics (:attr:`Comparison.segment_table`).
+All paired statistics come from :func:`simulator.accounts.metrics.paired_difference`.
 """
 import json
 from pathlib import Path
@@ -14,14 +16,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..accounts.metrics import HEADLINE_METRICS
+from ..accounts.metrics import HEADLINE_METRICS, SEGMENT_METRICS, paired_difference
 from ..inputs.errors import InputError
 from ..inputs.scenario import Scenario, load_scenario
 from .presenter import presenter
-from .results import load_results, resolve_seed, run, write_atomically
+from .results import BOOK, load_results, resolve_seed, run, write_atomically
 from .weighted import MARKER as WEIGHTED_MARKER
 
 MARKER = "comparison.csv"
+SEGMENT_TABLE = "comparison_by_segment.csv"
+"""The per-segment differences of a comparison directory."""
 
 
 class Comparison:
@@ -36,26 +40,62 @@ class Comparison:
         self.members = members
 
     @property
+    def design(self):
+        """The members' common :class:`~simulator.model.sampling.PathDesign` (the reference's): paired
+        differences need each path weighted alike in every member.
+
+        Raises
+        ------
+        InputError
+            If importance sampling gave the members' paths different weights (their cycles or horizons differ).
+        """
+        reference = self.members[0].design
+        for results in self.members[1:]:
+            weights = results.design.weights
+            if (weights is None) != (reference.weights is None) or (
+                    weights is not None and not np.array_equal(weights, reference.weights)):
+                raise InputError(f"{results.scenario.name}: its paths are weighted differently from "
+                                 f"{self.members[0].scenario.name}'s (importance sampling of another cycle or "
+                                 "horizon), so their differences cannot be paired. Compare them with "
+                                 "run.tail_sampling: none, or give them the same cycle and horizon.")
+        return reference
+
+    @property
     def table(self):
         """Long table: scenario, metric, mean, difference to the reference, its se, se with independent draws,
         and the variance reduction factor ``se_independent^2 / se_difference^2``."""
         reference = self.members[0]
         rows = []
-        n = reference.scenario.run.paths
         for results in self.members:
             for name in HEADLINE_METRICS:
                 mine, base = results.headline[name], reference.headline[name]
-                difference = mine - base
-                valid = ~np.isnan(difference)
-                if not valid.any():
+                if np.isnan(mine - base).all():
                     continue
-                se_paired = float(np.std(difference[valid], ddof=1) / np.sqrt(valid.sum())) if n > 1 else 0.0
-                se_independent = float(np.sqrt((np.nanvar(mine, ddof=1) + np.nanvar(base, ddof=1)) / valid.sum())
-                                       ) if n > 1 else 0.0
-                reduction = se_independent ** 2 / se_paired ** 2 if se_paired > 0 else np.nan
-                rows.append({"scenario": results.scenario.name, "metric": name, "mean": float(np.nanmean(mine)),
-                             "difference": float(np.mean(difference[valid])), "se_difference": se_paired,
-                             "se_independent": se_independent, "variance_reduction": reduction})
+                paired = paired_difference(mine, base, self.design)
+                rows.append({"scenario": results.scenario.name, "metric": name,
+                             **{key: float(value) for key, value in paired.items()}})
+        return pd.DataFrame(rows)
+
+    @property
+    def segment_table(self):
+        """Long table of the segment metrics (:data:`~simulator.accounts.metrics.SEGMENT_METRICS`): scenario,
+        segment (``all`` for the book), metric, mean, difference to the reference's same segment on the same
+        paths, its paired se, the se with independent draws and the variance reduction. Segments the reference
+        does not have are left out."""
+        reference = self.members[0]
+        labels = reference.segment_names + (BOOK,)
+        rows = []
+        for results in self.members:
+            mine_labels = results.segment_names + (BOOK,)
+            shared = [label for label in labels if label in mine_labels]
+            mine_columns = [mine_labels.index(label) for label in shared]
+            base_columns = [labels.index(label) for label in shared]
+            for name in SEGMENT_METRICS:
+                paired = paired_difference(results.segment_headline[name][:, mine_columns],
+                                           reference.segment_headline[name][:, base_columns], self.design)
+                for k, label in enumerate(shared):
+                    rows.append({"scenario": results.scenario.name, "segment": label, "metric": name,
+                                 **{key: float(value[k]) for key, value in paired.items()}})
         return pd.DataFrame(rows)
 
     @property
@@ -75,6 +115,7 @@ class Comparison:
         errors, the headline means side by side, and each scenario's monthly time series (mean and bands)."""
         with pd.ExcelWriter(path, engine="openpyxl") as workbook:
             self.table.to_excel(workbook, sheet_name="differences", index=False)
+            self.segment_table.to_excel(workbook, sheet_name="differences by segment", index=False)
             self.headline_means.to_excel(workbook, sheet_name="headline means")
             for results in self.members:
                 results.timeseries.to_excel(workbook, sheet_name=f"series {results.scenario.name}"[:31],
@@ -87,6 +128,7 @@ class Comparison:
             table = self.table
             table.to_csv(directory / MARKER, index=False)
             table.to_parquet(directory / "comparison.parquet", index=False)
+            self.segment_table.to_csv(directory / SEGMENT_TABLE, index=False)
             self.write_workbook(directory / "comparison.xlsx")
             for results in self.members:
                 member = directory / "runs" / results.scenario.name

@@ -22,19 +22,23 @@ import pandas as pd
 import yaml
 
 from ..accounts.ifrs9 import cure_rates, ecl_rates, lgd_rates, pd_term_structure
-from ..accounts.metrics import (HEADLINE_METRICS, TAIL_METRICS, describe, headline_values, path_series, tail_risk,
-                               vintage_curve)
+from ..accounts.metrics import (HEADLINE_METRICS, SEGMENT_METRICS, SEGMENT_SERIES, TAIL_METRICS, describe,
+                               headline_values, paired_difference, path_series, segment_headline_values,
+                               segment_series, tail_risk, vintage_curve)
 from ..inputs.errors import InputError, OutputError, must_be
 from ..inputs.scenario import (ActionsSpec, Scenario, load_scenario, sampling_problems, scenario_from_dict,
                                scenario_warnings)
-from ..model.engine.layout import METRIC_NAMES
-from ..model.engine.simulate import check_fits, engine_months, settle_borrowers, simulate_paths
+from ..model.engine.layout import METRIC_NAMES, book_aggregates, with_segment_axis
+from ..model.engine.simulate import check_fits, engine_months, settle_borrowers, simulate_segments
 from ..model.portfolio import build_book, originations, with_new_lending
 from ..model.sampling import path_design, resolve_sampling
 from ..version import __version__
 from .presenter import presenter
 
 SEED_BITS = 32
+
+BOOK = "all"
+"""The segment label of the book's rows (time series, ``summary.json``'s ``by_segment``, :meth:`Results.by_segment`)."""
 
 EFFECT_METRICS = ("peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p", "cumulative_loss_rate",
                   "new_vintage_ever_90p_rate_12m",
@@ -49,17 +53,21 @@ class Results:
     ----------
     scenario : Scenario
         The resolved scenario, with the concrete seed.
+    segment_aggregates : numpy.ndarray (n_paths, n_months + 1, n_segments, N_METRICS)
+        The engine's aggregates per segment of ``scenario.segment_names``.
     aggregates : numpy.ndarray (n_paths, n_months + 1, N_METRICS)
+        The book's: the sum of the segments' (:func:`~simulator.model.engine.layout.book_aggregates`).
     central : dict
         Central macro path per variable (percent).
     n_loans : int
     wall_seconds : float
     """
 
-    def __init__(self, scenario, aggregates, central, n_loans, wall_seconds, counterfactual=None, vintages=None,
-                 target_se=None):
+    def __init__(self, scenario, segment_aggregates, central, n_loans, wall_seconds, counterfactual=None,
+                 vintages=None, target_se=None):
         self.scenario = scenario
-        self.aggregates = aggregates
+        self.segment_aggregates = with_segment_axis(segment_aggregates)
+        self.aggregates = book_aggregates(self.segment_aggregates)
         self.central = central
         self.n_loans = n_loans
         self.wall_seconds = wall_seconds
@@ -72,8 +80,8 @@ class Results:
         settings; ``more.scenario`` counts all the paths)."""
         counterfactual = None if self.counterfactual is None else self.counterfactual.extended(more.counterfactual)
         vintages = None if self.vintages is None else np.concatenate([self.vintages, more.vintages])
-        return Results(more.scenario, np.concatenate([self.aggregates, more.aggregates]), self.central, self.n_loans,
-                       self.wall_seconds, counterfactual, vintages, self.target_se)
+        return Results(more.scenario, np.concatenate([self.segment_aggregates, more.segment_aggregates]), self.central,
+                       self.n_loans, self.wall_seconds, counterfactual, vintages, self.target_se)
 
     @cached_property
     def action_effects(self):
@@ -90,12 +98,11 @@ class Results:
         effects = {}
         for name in EFFECT_METRICS:
             with_actions, without = self.headline[name], self.counterfactual.headline[name]
-            difference = with_actions - without
-            n = len(difference)
+            paired = paired_difference(with_actions, without, self.design)
             effects[name] = {"with_actions": json_number(np.mean(with_actions)),
                              "without_actions": json_number(np.mean(without)),
-                             "difference": json_number(np.mean(difference)),
-                             "se": json_number(np.std(difference, ddof=1) / np.sqrt(n)) if n > 1 else 0.0}
+                             "difference": json_number(paired["difference"]),
+                             "se": json_number(paired["se_difference"])}
         return effects
 
     @property
@@ -110,7 +117,7 @@ class Results:
 
     @cached_property
     def _series_and_outcomes(self):
-        return path_series(self.aggregates, self.scenario, self.central)
+        return path_series(self.segment_aggregates, self.scenario, self.central)
 
     @property
     def series(self):
@@ -121,6 +128,55 @@ class Results:
     def headline(self):
         """Per-path headline values, ``{metric: array (n_paths,)}``."""
         return headline_values(self.aggregates, *self._series_and_outcomes, self.vintages)
+
+    @property
+    def segment_names(self):
+        """The portfolio's segments, in the order of the segment axis."""
+        return tuple(self.scenario.segment_names)
+
+    @cached_property
+    def segment_series(self):
+        """Per-path monthly series of each segment, ``{name: array (n_paths, n_months + 1, n_segments)}``
+        (see :func:`simulator.accounts.metrics.segment_series`)."""
+        return segment_series(self.segment_aggregates, self.scenario)
+
+    @cached_property
+    def segment_headline(self):
+        """Per-path headline values by segment, ``{metric: array (n_paths, n_segments + 1)}``, the book last
+        (see :func:`simulator.accounts.metrics.segment_headline_values`)."""
+        return segment_headline_values(self.segment_series, self.series)
+
+    @cached_property
+    def _segment_statistics(self):
+        """``{segment: {metric: {statistic: value}}}`` over paths, the book as :data:`BOOK`."""
+        labels = self.segment_names + (BOOK,)
+        table = {label: {} for label in labels}
+        for name in SEGMENT_METRICS:
+            stats = describe(self.segment_headline[name], self.design)
+            for k, label in enumerate(labels):
+                table[label][name] = {key: json_number(value[k]) for key, value in stats.items()}
+        return table
+
+    def by_segment(self, metric=None):
+        """Headline metrics by segment as a DataFrame: rows = segments (the book as ``all``), columns = statistics.
+
+        Parameters
+        ----------
+        metric : str, optional
+            One of :data:`~simulator.accounts.metrics.SEGMENT_METRICS`; without it, all of
+            them, rows indexed by (segment, metric).
+
+        Examples
+        --------
+        >>> results.by_segment("loss_share")[["mean", "se"]]   # doctest: +SKIP
+        """
+        if metric is not None and metric not in SEGMENT_METRICS:
+            raise InputError(f"by_segment: metric must be one of {', '.join(SEGMENT_METRICS)}; got {metric!r}.")
+        names = SEGMENT_METRICS if metric is None else (metric,)
+        rows = {(label, name): values[name] for label, values in self._segment_statistics.items() for name in names}
+        frame = pd.DataFrame(rows).T[["mean", "p05", "p50", "p95", "p99", "se"]].astype(float)
+        frame.index.names = ["segment", "metric"]
+        return frame.droplevel("metric") if metric is not None else frame
 
     @cached_property
     def summary(self):
@@ -145,6 +201,7 @@ class Results:
             "metrics": metrics,
             "provisioning": self._binding_rule(),
             "action_effects": self.action_effects,
+            "by_segment": self._segment_statistics,
             "sampling": {"sampling": run.sampling, "tail_sampling": run.tail_sampling,
                          "replicates": self.design.n_replicates,
                          **({"rqmc_points": run.rqmc_points} if run.sampling == "rqmc" else {}),
@@ -163,16 +220,23 @@ class Results:
 
     @cached_property
     def timeseries(self):
-        """Long table: one row per (month, metric) with mean, p05, p50, p95, p99 and se.
+        """Long table: one row per (month, metric, segment) with mean, p05, p50, p95, p99 and se.
 
         Per-path series get their statistics across paths; scenario-level quantities
         (the central macro path, the IFRS 9 PD term structure and ECL rates per DPD
         state) have one value per month, repeated in every statistic with se 0.
+        ``segment`` is ``all`` for the book; the series of
+        :data:`~simulator.accounts.metrics.SEGMENT_SERIES` also have one row per
+        portfolio segment.
         """
         frames = []
         months = np.arange(self.scenario.run.horizon_months + 1)
         for name, values in self.series.items():
             frames.append(pd.DataFrame({"month": months, "metric": name, **describe(values, self.design)}))
+        for name in SEGMENT_SERIES:
+            for k, segment in enumerate(self.segment_names):
+                frames.append(pd.DataFrame({"month": months, "metric": name, "segment": segment,
+                                            **describe(self.segment_series[name][:, :, k], self.design)}))
         if self.vintages is not None:
             curve = vintage_curve(self.aggregates, self.vintages)
             frames.append(pd.DataFrame({"month": months, "metric": "new_vintage_ever_90p_rate_by_months_on_book",
@@ -193,7 +257,9 @@ class Results:
         for name, value in scenario_level.items():
             frames.append(pd.DataFrame({"month": months, "metric": name, "mean": value, "p05": value, "p50": value,
                                         "p95": value, "p99": value, "se": 0.0}))
-        return pd.concat(frames, ignore_index=True)
+        table = pd.concat(frames, ignore_index=True)
+        table.insert(2, "segment", table.pop("segment").fillna(BOOK))
+        return table
 
     def headline_table(self):
         """Headline metrics as a DataFrame (rows = metrics, columns = statistics)."""
@@ -219,6 +285,7 @@ class Results:
         self.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
         extra = {} if self.vintages is None else {"vintages": self.vintages}
         np.savez_compressed(directory / "paths.npz", aggregates=self.aggregates,
+                            segment_aggregates=self.segment_aggregates, segment_names=np.array(self.segment_names),
                             metric_names=np.array(METRIC_NAMES), seed=np.array(self.seed),
                             **{f"central_{name}": level for name, level in self.central.items()}, **extra)
         (directory / "scenario.resolved.yaml").write_text(self.scenario.to_yaml(), encoding="utf-8")
@@ -248,11 +315,11 @@ def load_results(directory):
                                   source=str(directory / "scenario.resolved.yaml"))
     summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
     with np.load(directory / "paths.npz") as stored:
-        if list(stored["metric_names"]) != list(METRIC_NAMES):
+        if list(stored["metric_names"]) != list(METRIC_NAMES) or "segment_aggregates" not in stored.files:
             raise InputError(f"{directory}: written by another version of the simulator (its metrics differ). "
                              "Run the scenario again with this version.")
         central = {key[len("central_"):]: stored[key] for key in stored.files if key.startswith("central_")}
-        aggregates = stored["aggregates"]
+        aggregates = stored["segment_aggregates"]
         vintages = stored["vintages"] if "vintages" in stored.files else None
     counterfactual = load_results(directory / "without_actions") if (directory / "without_actions").is_dir() else None
     return Results(scenario, aggregates, central, summary["loans"], summary["wall_seconds"], counterfactual, vintages)
@@ -446,12 +513,12 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
     plain = scenario.model_copy(update={"actions": ActionsSpec()}) if has_actions(scenario) else None
     results, first_path = None, 0
     while True:
-        aggregates, central, vintages = simulate_paths(scenario, lending, scenario.run.seed, progress=progress,
+        aggregates, central, vintages = simulate_segments(scenario, lending, scenario.run.seed, progress=progress,
                                                        threads=threads, first_path=first_path)
         counterfactual = None
         if plain is not None:
             plain = plain.with_run(paths=scenario.run.paths)
-            plain_aggregates, _, plain_vintages = simulate_paths(plain, book, scenario.run.seed, threads=threads,
+            plain_aggregates, _, plain_vintages = simulate_segments(plain, book, scenario.run.seed, threads=threads,
                                                                  first_path=first_path)
             counterfactual = Results(plain, plain_aggregates, central, book.n_loans, 0.0, vintages=plain_vintages)
         batch = Results(scenario, aggregates, central, book.n_loans, 0.0, counterfactual, vintages,

@@ -265,7 +265,8 @@ class Recorders(namedtuple("Recorders", ["snapshot_month", "snapshot", "panel", 
     vintage : float array (n_paths, n_months + 1, n_months + 1), zeroed
         ``vintage[p, v, k]``: loans written in month v (v = 0: the opening book) that
         first reach 90+ DPD, or are charged off, k months after being written.
-    out : float array (n_paths, n_months + 1, N_METRICS), zeroed
-        The per-path, per-month aggregates (layout: :mod:`simulator.model.engine.layout`).
+    out : float array (n_paths, n_months + 1, n_segments, N_METRICS), zeroed
+        The per-path, per-month, per-segment aggregates (layout: :mod:`simulator.model.engine.layout`);
+        ``n_segments`` must exceed every ``book.segment``.
     """
     __slots__ = ()

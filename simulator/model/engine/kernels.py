@@ -16,6 +16,11 @@ caller), and nothing is allocated per loan-month.
 
 Shared conventions (see :mod:`simulator.model.engine.layout` for ``out``):
 
+* Every aggregate is kept per segment: a loan of segment ``s = book.segment[i]``
+  adds to ``out[p, m, s, metric]`` only, so each segment's sums are its own loans
+  added in book order, whatever the other segments hold. The only quantity shared
+  across segments is the collections capacity (the book's contacts in the month).
+
 * ``B`` scheduled principal, ``A`` arrears (missed instalments plus penalty
   interest at ``APR (1 + uplift) / 12`` a month), ``n`` remaining instalments,
   ``d`` live delinquency state (0..6). The schedule advances every month whether
@@ -66,43 +71,44 @@ ROLL_ORDER = np.array([CLOSED, 0, 1, 2, 3, 4, 5, 6, CHARGED_OFF], dtype=np.int64
 
 
 @njit(cache=True, inline="always")
-def _record_state(out, p, m, state, balance, employed, restructured, history, labour_market_rate):
-    """End-of-month stocks of one live loan (balance, count, unemployment, restructured).
+def _record_state(out, p, m, s, state, balance, employed, restructured, history, labour_market_rate):
+    """End-of-month stocks of one live loan of segment ``s`` (balance, count, unemployment, restructured).
 
     ``labour_market_rate`` is the unemployment rate of the loan's segment on the path
     that month (0 under the roll-rate model); ``history[m]`` keeps the state, plus
     :data:`RESTRUCTURED_FLAG` for a restructured loan.
     """
-    out[p, m, BALANCE + state] += balance
-    out[p, m, COUNT + state] += 1.0
-    out[p, m, LABOUR_MARKET_UNEMPLOYED] += labour_market_rate
+    out[p, m, s, BALANCE + state] += balance
+    out[p, m, s, COUNT + state] += 1.0
+    out[p, m, s, LABOUR_MARKET_UNEMPLOYED] += labour_market_rate
     history[m] = state
     if restructured:
-        out[p, m, RESTRUCTURED_BALANCE + state] += balance
-        out[p, m, RESTRUCTURED_COUNT + state] += 1.0
+        out[p, m, s, RESTRUCTURED_BALANCE + state] += balance
+        out[p, m, s, RESTRUCTURED_COUNT + state] += 1.0
         history[m] = state + RESTRUCTURED_FLAG
     if not employed:
-        out[p, m, UNEMPLOYED] += 1.0
+        out[p, m, s, UNEMPLOYED] += 1.0
 
 
 @njit(cache=True, inline="always")
-def _charge_off(out, p, m, amount, recovery_rate, recovery_months):
-    """Write off ``amount`` in month ``m`` and book its recoveries (``recovery_rate`` of it, in equal parts over the
+def _charge_off(out, p, m, s, amount, recovery_rate, recovery_months):
+    """Write off ``amount`` of a loan of segment ``s`` in month ``m`` and book its recoveries (``recovery_rate`` of it, in equal parts over the
     next ``recovery_months`` months within the engine's months, or at once if 0)."""
-    out[p, m, CHARGEOFF] += amount
-    out[p, m, CHARGEOFF_COUNT] += 1.0
+    out[p, m, s, CHARGEOFF] += amount
+    out[p, m, s, CHARGEOFF_COUNT] += 1.0
     n_months = out.shape[1] - 1
     if recovery_months == 0:
-        out[p, m, RECOVERY] += recovery_rate * amount
+        out[p, m, s, RECOVERY] += recovery_rate * amount
     else:
         part = recovery_rate * amount / recovery_months
         for k in range(m + 1, min(m + recovery_months, n_months) + 1):
-            out[p, k, RECOVERY] += part
+            out[p, k, s, RECOVERY] += part
 
 
 @njit(cache=True, inline="always")
-def _resolve_default(out, p, m, default_month, loss, exposure, cured, history, born, monthly_rate, lifetime_months):
-    """Credit a loan's default, which ends in month ``m``, to every earlier month whose ECL it belongs to.
+def _resolve_default(out, p, m, s, default_month, loss, exposure, cured, history, born, monthly_rate, lifetime_months):
+    """Credit a loan's default, which ends in month ``m``, to every earlier month whose ECL it belongs to (in the
+    loan's segment ``s``).
 
     The loan defaulted in month ``e = default_month`` (its delinquency first went
     beyond the default DPD, or it was charged off) with exposure ``exposure``, and the
@@ -130,25 +136,25 @@ def _resolve_default(out, p, m, default_month, loss, exposure, cured, history, b
         discount *= step
         state = history[t]
         if state >= RESTRUCTURED_FLAG:
-            out[p, t, RESTRUCTURED_FORWARD_LOSS + state - RESTRUCTURED_FLAG] += loss * discount
-            out[p, t, RESTRUCTURED_FORWARD_DEFAULT + state - RESTRUCTURED_FLAG] += 1.0
+            out[p, t, s, RESTRUCTURED_FORWARD_LOSS + state - RESTRUCTURED_FLAG] += loss * discount
+            out[p, t, s, RESTRUCTURED_FORWARD_DEFAULT + state - RESTRUCTURED_FLAG] += 1.0
             continue
-        out[p, t, FORWARD_LOSS_LIFE + state] += loss * discount
-        out[p, t, FORWARD_DEFAULT_LIFE + state] += 1.0
-        out[p, t, FORWARD_EAD_LIFE + state] += exposure
-        out[p, t, FORWARD_LOSS_AT_DEFAULT_LIFE + state] += at_default
+        out[p, t, s, FORWARD_LOSS_LIFE + state] += loss * discount
+        out[p, t, s, FORWARD_DEFAULT_LIFE + state] += 1.0
+        out[p, t, s, FORWARD_EAD_LIFE + state] += exposure
+        out[p, t, s, FORWARD_LOSS_AT_DEFAULT_LIFE + state] += at_default
         if cured:
-            out[p, t, FORWARD_CURED_LIFE + state] += 1.0
+            out[p, t, s, FORWARD_CURED_LIFE + state] += 1.0
         if default_month - t <= 12:
-            out[p, t, FORWARD_LOSS_12M + state] += loss * discount
-            out[p, t, FORWARD_DEFAULT_12M + state] += 1.0
+            out[p, t, s, FORWARD_LOSS_12M + state] += loss * discount
+            out[p, t, s, FORWARD_DEFAULT_12M + state] += 1.0
 
 
 @njit(cache=True, inline="always")
-def _new_loan(out, p, m, principal, term, monthly_rate):
-    """Book a loan written in month ``m``; returns its state ``(B, A, n, d, annuity)``."""
-    out[p, m, NEW_LENDING] += principal
-    out[p, m, NEW_LOANS] += 1.0
+def _new_loan(out, p, m, s, principal, term, monthly_rate):
+    """Book a loan of segment ``s`` written in month ``m``; returns its state ``(B, A, n, d, annuity)``."""
+    out[p, m, s, NEW_LENDING] += principal
+    out[p, m, s, NEW_LOANS] += 1.0
     return principal, 0.0, term, 0, level_payment(principal, monthly_rate, term)
 
 
@@ -175,15 +181,15 @@ def _first_90(vintage, p, born, m, state, ever_90):
 
 
 @njit(cache=True, inline="always")
-def _count_flows(out, p, m, start_state, outcome):
-    """The month's transition (live state -> outcome) and the M1 flows."""
-    out[p, m, TRANSITION + N_OUTCOMES * start_state + outcome] += 1.0
+def _count_flows(out, p, m, s, start_state, outcome):
+    """The month's transition (live state -> outcome) of a loan of segment ``s``, and the M1 flows."""
+    out[p, m, s, TRANSITION + N_OUTCOMES * start_state + outcome] += 1.0
     if start_state == 1:
-        out[p, m, M1_START] += 1.0
+        out[p, m, s, M1_START] += 1.0
         if outcome == 0:
-            out[p, m, M1_CURED] += 1.0
+            out[p, m, s, M1_CURED] += 1.0
         elif outcome == 2:
-            out[p, m, M1_ROLLED] += 1.0
+            out[p, m, s, M1_ROLLED] += 1.0
 
 
 @njit(cache=True, inline="always")
@@ -202,13 +208,21 @@ def _panel_birth(panel, i, m, state, balance):
 
 
 @njit(cache=True, inline="always")
-def _contacted(out, p, m, state, u_contact, contact_rate, contact_capacity):
-    """Whether collections reach this delinquent account this month (first come, first served in book order)."""
+def _contacted(out, p, m, s, state, u_contact, contact_rate, contact_capacity):
+    """Whether collections reach this delinquent account (of segment ``s``) this month.
+
+    First come, first served in book order: the capacity is the book's, so the contacts already made in the month
+    are added over all segments (counts, exact in any order).
+    """
     if u_contact >= contact_rate[state]:
         return False
-    if out[p, m, CONTACTS] >= contact_capacity:
-        return False
-    out[p, m, CONTACTS] += 1.0
+    if contact_capacity < math.inf:
+        made = 0.0
+        for k in range(out.shape[2]):
+            made += out[p, m, k, CONTACTS]
+        if made >= contact_capacity:
+            return False
+    out[p, m, s, CONTACTS] += 1.0
     return True
 
 
@@ -321,9 +335,9 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
             default_month = born if d >= default_state else -1
             exposure = b + a
             if born > 0:
-                out[p, born, NEW_LENDING] += b
-                out[p, born, NEW_LOANS] += 1.0
-            _record_state(out, p, born, d, b + a, emp, restructured, history, unemployment[p, born, s])
+                out[p, born, s, NEW_LENDING] += b
+                out[p, born, s, NEW_LOANS] += 1.0
+            _record_state(out, p, born, s, d, b + a, emp, restructured, history, unemployment[p, born, s])
             if i < n_recorded:
                 _panel_birth(panel, i, born, d, b + a)
             ever_90 = _first_90(vintage, p, born, born, d, False)
@@ -355,7 +369,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                         d = 0
                         restructured = True
                         plans += 1
-                        out[p, m, RESTRUCTURINGS] += 1.0
+                        out[p, m, s, RESTRUCTURINGS] += 1.0
                         if plan == HOLIDAY:
                             holiday = plan_months
                         elif plan == EXTENSION:
@@ -373,9 +387,9 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                     due_now = interest + part
                 penalty = a * penalty_rate
                 a += penalty
-                out[p, m, SCHEDULED] += due_now
-                out[p, m, INTEREST_DUE + start] += interest
-                out[p, m, PENALTY] += penalty
+                out[p, m, s, SCHEDULED] += due_now
+                out[p, m, s, INTEREST_DUE + start] += interest
+                out[p, m, s, PENALTY] += penalty
                 cash = sav + earned - essential_share[s] * perm - debt
                 u_will = uniform32(w1)
                 if d == 0:
@@ -384,7 +398,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                     pays_all, pays_instalment = willingness[d], willingness[d]
                     if m >= collections_start:
                         _, v1, _, _ = philox_words(loan, np.uint64(m), np.uint64(1), path, k0, k1, flip)
-                        if _contacted(out, p, m, d, uniform32(v1), contact_rate, contact_capacity):
+                        if _contacted(out, p, m, s, d, uniform32(v1), contact_rate, contact_capacity):
                             pays_all += (1.0 - pays_all) * cure_effect
                             pays_instalment += (1.0 - pays_instalment) * instalment_effect
                     willing_all = u_will < pays_all
@@ -399,7 +413,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                 elif due_now + a > 0.0:
                     a += due_now
                     d += 1
-                out[p, m, COLLECTED] += paid
+                out[p, m, s, COLLECTED] += paid
                 sav = min(max(cash - paid, 0.0), savings_target_months * essential_share[s] * perm)
                 b -= part
                 if holiday > 0:
@@ -412,21 +426,21 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                 written_off = 0.0
                 if d > chargeoff_state:
                     written_off = b + a
-                    _charge_off(out, p, m, written_off, recovery_rate, recovery_months)
+                    _charge_off(out, p, m, s, written_off, recovery_rate, recovery_months)
                     if restructured:
-                        out[p, m, REDEFAULTS] += 1.0
+                        out[p, m, s, REDEFAULTS] += 1.0
                     outcome = CHARGED_OFF
                 elif d == 0 and n > 0 and uniform32(w3) < prepayment:
-                    out[p, m, PREPAID] += b
+                    out[p, m, s, PREPAID] += b
                     outcome = CLOSED
                 elif d == 0 and n <= 0:
                     outcome = CLOSED
-                _count_flows(out, p, m, start, outcome)
+                _count_flows(out, p, m, s, start, outcome)
                 if default_month < 0 and (d >= default_state or outcome == CHARGED_OFF):
                     default_month = m
                     exposure = written_off if outcome == CHARGED_OFF else b + a
                 if default_month >= 0 and (outcome >= CHARGED_OFF or d == 0):
-                    _resolve_default(out, p, m, default_month, written_off, exposure, outcome != CHARGED_OFF, history,
+                    _resolve_default(out, p, m, s, default_month, written_off, exposure, outcome != CHARGED_OFF, history,
                                      born, apr[i] / 12.0, lifetime_months)
                     default_month = -1
                 if i < n_recorded:
@@ -438,7 +452,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                         break
                     rate = apr[i] / 12.0
                     penalty_rate = rate * (1.0 + penalty_uplift)
-                    b, a, n, d, annuity = _new_loan(out, p, m, original_principal[i], original_term[i], rate)
+                    b, a, n, d, annuity = _new_loan(out, p, m, s, original_principal[i], original_term[i], rate)
                     if i < n_recorded:
                         _panel_birth(panel, i, m, d, b + a)
                     _, _, _, v3 = philox_words(loan, np.uint64(m), np.uint64(1), path, k0, k1, flip)
@@ -450,7 +464,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                     holiday = 0
                     born = m
                     ever_90 = False
-                _record_state(out, p, m, d, b + a, emp, restructured, history, unemployment[p, m, s])
+                _record_state(out, p, m, s, d, b + a, emp, restructured, history, unemployment[p, m, s])
                 ever_90 = _first_90(vintage, p, born, m, d, ever_90)
                 if m == snapshot_month and p < n_snapshots:
                     _snapshot(snapshot, p, i, d, emp, sav, perm, b, a, n)
@@ -553,9 +567,9 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
             default_month = born if d >= default_state else -1
             exposure = b + a
             if born > 0:
-                out[p, born, NEW_LENDING] += b
-                out[p, born, NEW_LOANS] += 1.0
-            _record_state(out, p, born, d, b + a, True, False, history, 0.0)
+                out[p, born, s, NEW_LENDING] += b
+                out[p, born, s, NEW_LOANS] += 1.0
+            _record_state(out, p, born, s, d, b + a, True, False, history, 0.0)
             if i < n_recorded:
                 _panel_birth(panel, i, born, d, b + a)
             ever_90 = _first_90(vintage, p, born, born, d, False)
@@ -568,7 +582,7 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
                     k += 1
                 target = ROLL_ORDER[k]
                 contacted = (d > 0 and m >= collections_start
-                             and _contacted(out, p, m, d, uniform32(w2), contact_rate, contact_capacity))
+                             and _contacted(out, p, m, s, d, uniform32(w2), contact_rate, contact_capacity))
                 if contacted and target != CLOSED and target > d:
                     u_effect = uniform32(w3)
                     if u_effect < cure_effect:
@@ -581,24 +595,24 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
                 due_now = interest + part
                 penalty = a * penalty_rate
                 a += penalty
-                out[p, m, SCHEDULED] += due_now
-                out[p, m, INTEREST_DUE + d] += interest
-                out[p, m, PENALTY] += penalty
+                out[p, m, s, SCHEDULED] += due_now
+                out[p, m, s, INTEREST_DUE + d] += interest
+                out[p, m, s, PENALTY] += penalty
                 start = d
                 b -= part
                 n -= 1
                 outcome = target
                 written_off = 0.0
                 if target == CLOSED:
-                    out[p, m, COLLECTED] += due_now + a
-                    out[p, m, PREPAID] += b
+                    out[p, m, s, COLLECTED] += due_now + a
+                    out[p, m, s, PREPAID] += b
                 elif target == CHARGED_OFF or target > chargeoff_state:
                     written_off = b + a + due_now
-                    _charge_off(out, p, m, written_off, recovery_rate, recovery_months)
+                    _charge_off(out, p, m, s, written_off, recovery_rate, recovery_months)
                     outcome = CHARGED_OFF
                 elif target <= d:
                     cured = a if target == 0 else a * (d - target) / d
-                    out[p, m, COLLECTED] += due_now + cured
+                    out[p, m, s, COLLECTED] += due_now + cured
                     a -= cured
                     d = target
                 else:
@@ -606,12 +620,12 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
                     d = target
                 if outcome == 0 and n <= 0:
                     outcome = CLOSED
-                _count_flows(out, p, m, start, outcome)
+                _count_flows(out, p, m, s, start, outcome)
                 if default_month < 0 and (d >= default_state or outcome == CHARGED_OFF):
                     default_month = m
                     exposure = written_off if outcome == CHARGED_OFF else b + a
                 if default_month >= 0 and (outcome >= CHARGED_OFF or d == 0):
-                    _resolve_default(out, p, m, default_month, written_off, exposure, outcome != CHARGED_OFF, history,
+                    _resolve_default(out, p, m, s, default_month, written_off, exposure, outcome != CHARGED_OFF, history,
                                      born, apr[i] / 12.0, lifetime_months)
                     default_month = -1
                 if i < n_recorded:
@@ -621,10 +635,10 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
                 if outcome >= CHARGED_OFF:
                     if not replace_closed:
                         break
-                    b, a, n, d, annuity = _new_loan(out, p, m, original_principal[i], original_term[i], rate)
+                    b, a, n, d, annuity = _new_loan(out, p, m, s, original_principal[i], original_term[i], rate)
                     if i < n_recorded:
                         _panel_birth(panel, i, m, d, b + a)
                     born = m
                     ever_90 = False
-                _record_state(out, p, m, d, b + a, True, False, history, 0.0)
+                _record_state(out, p, m, s, d, b + a, True, False, history, 0.0)
                 ever_90 = _first_90(vintage, p, born, m, d, ever_90)

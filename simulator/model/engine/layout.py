@@ -1,10 +1,15 @@
 """Layout of the per-path, per-month aggregates the kernels write.
 
-The kernels reduce each path's loans to one array ``aggregates[path, month, metric]``
-of shape ``(n_paths, n_months + 1, N_METRICS)``. Month 0 holds the opening book
-(stocks only); months 1..H hold end-of-month stocks and the month's flows.
-Money is in the book's currency.
+The kernels reduce each path's loans to one array ``aggregates[path, month, segment, metric]``
+of shape ``(n_paths, n_months + 1, n_segments, N_METRICS)``: a loan adds only to its own
+segment (``LoanBook.segment``, an index into ``segment_names``). Month 0 holds the
+opening book (stocks only); months 1..H hold end-of-month stocks and the month's
+flows. Money is in the book's currency. The book's aggregates
+``(n_paths, n_months + 1, N_METRICS)`` are the sum over the segment axis
+(:func:`book_aggregates`), so every additive book figure is the sum of the segments'.
 """
+
+import numpy as np
 
 N_LIVE_STATES = 7
 """Live delinquency states: 0 current, k = (30(k-1), 30k] days past due for k = 1..6."""
@@ -100,3 +105,37 @@ METRIC_NAMES = (
     + ["contacts", "restructurings", "redefaults", "new_loans", "labour_market_unemployed"])
 assert len(METRIC_NAMES) == N_METRICS
 
+
+
+def book_aggregates(segment_aggregates):
+    """The book's aggregates: the segments' added in segment order, ``(..., N_METRICS)``.
+
+    ``total = a[..., 0, :] + a[..., 1, :] + ...``, left to right (not numpy's
+    pairwise sum), so the book's figures are a fixed function of the segments' and
+    any other sum over segments in the same order gives the same bits.
+
+    Parameters
+    ----------
+    segment_aggregates : float array (n_paths, n_months + 1, n_segments, N_METRICS)
+
+    Returns
+    -------
+    float array (n_paths, n_months + 1, N_METRICS)
+    """
+    return segment_total(segment_aggregates, axis=2)
+
+
+def segment_total(values, axis=-1):
+    """Sum over a segment axis, left to right in segment order (see :func:`book_aggregates`)."""
+    values = np.moveaxis(np.asarray(values), axis, 0)
+    total = values[0].copy()
+    for part in values[1:]:
+        total += part
+    return total
+
+
+def with_segment_axis(aggregates):
+    """``aggregates`` with a segment axis: as they are if they have one, else the book as its only segment
+    (``(n_paths, n_months + 1, N_METRICS)`` -> ``(n_paths, n_months + 1, 1, N_METRICS)``)."""
+    aggregates = np.asarray(aggregates)
+    return aggregates if aggregates.ndim == 4 else aggregates[:, :, None, :]

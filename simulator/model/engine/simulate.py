@@ -22,7 +22,7 @@ from .groups import (Behaviour, Book, Collections, Economy, Losses, Recorders, R
                      RollRateEconomy, Run)
 from .kernels import (EXTENSION, HOLIDAY, NEVER, PANEL_COLUMNS, RATE_CUT, ROLL_ORDER, SNAPSHOT_COLUMNS,
                       simulate_roll_rate, simulate_structural)
-from .layout import N_LIVE_STATES, N_METRICS
+from .layout import N_LIVE_STATES, N_METRICS, book_aggregates
 from .rng import MASK32
 from .shocks import equiprobable_lognormal
 
@@ -40,11 +40,12 @@ MEMORY_FRACTION = 0.5
 
 
 def estimate_bytes(n_paths, n_months, n_loans, chunk_paths, n_segments=1, lookahead=0):
-    """Bytes a run needs: the aggregates and vintages, the book, and one block's engine output and inputs."""
-    aggregates = n_paths * (n_months + 1) * (N_METRICS + n_months + 1) * 8
+    """Bytes a run needs: the aggregates (per segment and the book's) and vintages, the book, and one block's
+    engine output and inputs."""
+    aggregates = n_paths * (n_months + 1) * ((n_segments + 1) * N_METRICS + n_months + 1) * 8
     book = n_loans * 16 * 8
     block = (min(chunk_paths, n_paths) * (n_months + lookahead + 1)
-             * (N_METRICS + n_months + lookahead + 1 + 3 * n_segments + 8) * 8)
+             * (n_segments * N_METRICS + n_months + lookahead + 1 + 3 * n_segments + 8) * 8)
     return aggregates + book + block
 
 
@@ -159,7 +160,15 @@ def engine_compiled(model):
 
 
 def simulate_paths(scenario, book, seed, progress=None, threads=None, first_path=0):
-    """Run the scenario's behaviour model on ``book`` for paths ``first_path .. run.paths - 1``.
+    """The book's aggregates of :func:`simulate_segments`: ``(book_aggregates(by segment), central, vintages)``,
+    the aggregates of shape ``(n_paths, n_months + 1, N_METRICS)`` (parameters as there)."""
+    segment_aggregates, central, vintages = simulate_segments(scenario, book, seed, progress, threads, first_path)
+    return book_aggregates(segment_aggregates), central, vintages
+
+
+def simulate_segments(scenario, book, seed, progress=None, threads=None, first_path=0):
+    """Run the scenario's behaviour model on ``book`` for paths ``first_path .. run.paths - 1``, keeping each
+    segment's aggregates.
 
     Parameters
     ----------
@@ -176,7 +185,9 @@ def simulate_paths(scenario, book, seed, progress=None, threads=None, first_path
 
     Returns
     -------
-    aggregates : numpy.ndarray (run.paths - first_path, n_months + 1, N_METRICS)
+    segment_aggregates : numpy.ndarray (run.paths - first_path, n_months + 1, n_segments, N_METRICS)
+        Per segment of ``book.segment_names``; the book's are their sum
+        (:func:`~simulator.model.engine.layout.book_aggregates`).
     central : dict of str -> numpy.ndarray
         The scenario's central macro path (percent).
     vintages : numpy.ndarray (n_paths, n_months + 1, n_months + 1)
@@ -189,14 +200,15 @@ def simulate_paths(scenario, book, seed, progress=None, threads=None, first_path
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     n_months = run.horizon_months
     n_engine = engine_months(scenario)
-    aggregates = np.zeros((run.paths - first_path, n_months + 1, N_METRICS))
+    n_segments = len(book.segment_names)
+    aggregates = np.zeros((run.paths - first_path, n_months + 1, n_segments, N_METRICS))
     vintages = np.zeros((run.paths - first_path, n_months + 1, n_months + 1))
     central = None
     for start in range(first_path, run.paths, run.chunk_paths):
         path_ids = np.arange(start, min(start + run.chunk_paths, run.paths), dtype=np.int64)
         macro = macro_paths(scenario.macro, seed, path_ids, n_engine, run)
         central = {name: level[:n_months + 1] for name, level in macro.central.items()}
-        out = np.zeros((len(path_ids), n_engine + 1, N_METRICS))
+        out = np.zeros((len(path_ids), n_engine + 1, n_segments, N_METRICS))
         vintage = np.zeros((len(path_ids), n_engine + 1, n_engine + 1))
         recorders = recorders_group(out, vintage)
         if scenario.behaviour.model == "structural":
@@ -415,7 +427,7 @@ def settle_borrowers(scenario, book, seed):
     n_paths = int(np.clip(SETTLE_DONORS // max(book.n_loans, 1), 1, SETTLE_PATHS))
     path_ids = np.arange(n_paths, dtype=np.int64)
     snapshot = np.full((n_paths, book.n_loans, SNAPSHOT_COLUMNS), np.nan)
-    out = np.zeros((n_paths, SETTLE_MONTHS + 1, N_METRICS))
+    out = np.zeros((n_paths, SETTLE_MONTHS + 1, len(book.segment_names), N_METRICS))
     vintage = np.zeros((n_paths, SETTLE_MONTHS + 1, SETTLE_MONTHS + 1))
     macro = macro_paths(quiet, seed, path_ids, SETTLE_MONTHS)
     simulate_structural(*structural_arguments(calm, book, seed, path_ids, macro,

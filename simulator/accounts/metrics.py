@@ -284,6 +284,52 @@ def describe(values, axis=0):
     return out
 
 
+def paired_difference(values, reference):
+    """The mean per-path difference ``values - reference`` on common random numbers and its standard errors.
+
+    Both arrays hold one value per path, path ``p`` of each having met the same
+    random numbers; paths where either is NaN are left out. With ``d_p = values_p -
+    reference_p`` over the ``n`` paths kept:
+
+    * ``difference = mean(d)``, ``se = sd(d) / sqrt(n)`` (the paired standard error),
+    * ``se_independent = sqrt(se(values)^2 + se(reference)^2)``, what the same
+      difference would have with independent draws.
+
+    Every statistic goes through :func:`describe`. Returns a dict of floats (NaN when
+    no path has both values).
+    """
+    values, reference = np.asarray(values, dtype=float), np.asarray(reference, dtype=float)
+    valid = ~(np.isnan(values) | np.isnan(reference))
+    if not valid.any():
+        return {"difference": np.nan, "se": np.nan, "se_independent": np.nan}
+    paired = describe(values[valid] - reference[valid])
+    se_independent = np.hypot(describe(values[valid])["se"], describe(reference[valid])["se"])
+    return {"difference": float(paired["mean"]), "se": float(paired["se"]), "se_independent": float(se_independent)}
+
+
+def ratio_of_means(numerator, denominator):
+    """``R = mean(x) / mean(y)`` over paths and its delta-method standard error.
+
+    Linearising ``R`` around the means gives one value per path, ``z_p = (x_p - R y_p) /
+    mean(y)``, whose mean is 0 and whose standard error (through :func:`describe`) is
+    the standard error of ``R`` (the delta method for a ratio of means; Cochran, *Sampling
+    Techniques*, 1977, 6.3). Paths where either value is NaN are left out; ``R`` and its
+    se are NaN when ``mean(y)`` is 0.
+
+    Returns
+    -------
+    ratio, se : float
+    """
+    x, y = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    valid = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[valid], y[valid]
+    mean_y = float(describe(y)["mean"]) if len(y) else np.nan
+    if not np.isfinite(mean_y) or mean_y == 0.0:
+        return np.nan, np.nan
+    ratio = float(describe(x)["mean"]) / mean_y
+    return ratio, float(describe((x - ratio * y) / mean_y)["se"])
+
+
 def value_at_risk(losses, level):
     """Empirical VaR: the ``ceil(level N)``-th smallest loss."""
     ordered = np.sort(np.asarray(losses, dtype=float))

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..accounts.metrics import HEADLINE_METRICS
+from ..accounts.metrics import HEADLINE_METRICS, describe, paired_difference
 from ..inputs.errors import InputError
 from ..inputs.scenario import Scenario, load_scenario
 from .presenter import presenter
@@ -41,21 +41,18 @@ class Comparison:
         and the variance reduction factor ``se_independent^2 / se_difference^2``."""
         reference = self.members[0]
         rows = []
-        n = reference.scenario.run.paths
         for results in self.members:
             for name in HEADLINE_METRICS:
-                mine, base = results.headline[name], reference.headline[name]
-                difference = mine - base
-                valid = ~np.isnan(difference)
-                if not valid.any():
+                mine = results.headline[name]
+                paired = paired_difference(mine, reference.headline[name])
+                if np.isnan(paired["difference"]):
                     continue
-                se_paired = float(np.std(difference[valid], ddof=1) / np.sqrt(valid.sum())) if n > 1 else 0.0
-                se_independent = float(np.sqrt((np.nanvar(mine, ddof=1) + np.nanvar(base, ddof=1)) / valid.sum())
-                                       ) if n > 1 else 0.0
+                se_paired, se_independent = paired["se"], paired["se_independent"]
                 reduction = se_independent ** 2 / se_paired ** 2 if se_paired > 0 else np.nan
-                rows.append({"scenario": results.scenario.name, "metric": name, "mean": float(np.nanmean(mine)),
-                             "difference": float(np.mean(difference[valid])), "se_difference": se_paired,
-                             "se_independent": se_independent, "variance_reduction": reduction})
+                rows.append({"scenario": results.scenario.name, "metric": name,
+                             "mean": float(describe(mine)["mean"]), "difference": paired["difference"],
+                             "se_difference": se_paired, "se_independent": se_independent,
+                             "variance_reduction": reduction})
         return pd.DataFrame(rows)
 
     @property

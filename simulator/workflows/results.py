@@ -22,7 +22,8 @@ import pandas as pd
 import yaml
 
 from ..accounts.ifrs9 import cure_rates, ecl_rates, lgd_rates, pd_term_structure
-from ..accounts.metrics import HEADLINE_METRICS, describe, headline_values, path_series, tail_risk, vintage_curve
+from ..accounts.metrics import (HEADLINE_METRICS, describe, headline_values, paired_difference, path_series, tail_risk,
+                                vintage_curve)
 from ..inputs.errors import InputError, OutputError
 from ..inputs.scenario import ActionsSpec, Scenario, load_scenario, scenario_from_dict, scenario_warnings
 from ..model.engine.layout import METRIC_NAMES
@@ -69,20 +70,18 @@ class Results:
         For each metric of :data:`EFFECT_METRICS`: the mean with and without the
         actions, the mean paired difference (with - without) and its Monte Carlo
         standard error ``sd(difference) / sqrt(paths)`` (``None`` where the metric does
-        not exist, e.g. a 12-month vintage rate on a shorter horizon). ``None``
-        without actions.
+        not exist, e.g. a 12-month vintage rate on a shorter horizon), from
+        :func:`~simulator.accounts.metrics.paired_difference`. ``None`` without actions.
         """
         if self.counterfactual is None:
             return None
         effects = {}
         for name in EFFECT_METRICS:
             with_actions, without = self.headline[name], self.counterfactual.headline[name]
-            difference = with_actions - without
-            n = len(difference)
-            effects[name] = {"with_actions": json_number(np.mean(with_actions)),
-                             "without_actions": json_number(np.mean(without)),
-                             "difference": json_number(np.mean(difference)),
-                             "se": json_number(np.std(difference, ddof=1) / np.sqrt(n)) if n > 1 else 0.0}
+            paired = paired_difference(with_actions, without)
+            effects[name] = {"with_actions": json_number(describe(with_actions)["mean"]),
+                             "without_actions": json_number(describe(without)["mean"]),
+                             "difference": json_number(paired["difference"]), "se": json_number(paired["se"])}
         return effects
 
     @property

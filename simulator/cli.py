@@ -24,7 +24,7 @@ from .workflows.calibration import calibrate
 from .workflows.comparison import MARKER as COMPARISON_MARKER
 from .workflows.comparison import compare, compare_runs
 from .workflows.results import check_out_dir, load_results, run
-from .workflows.sensitivity import DEFAULT_PARAMETERS, DEFAULT_PATHS, parse_step, sensitivity
+from .workflows.sensitivity import DEFAULT_PARAMETERS, DEFAULT_PATHS, choose_parameters, parse_step, sensitivity
 from .workflows.sensitivity import MARKER as SENSITIVITY_MARKER
 from .workflows.validation import DEFAULT_BASELINE, DEFAULT_STRESS, SEED, validate_model, validation_settings
 from .workflows.weighted import MARKER as WEIGHTED_MARKER
@@ -312,6 +312,7 @@ def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, threa
     """
     step = parse_step(step)
     keys = None if params is None else [key.strip() for key in params.split(",") if key.strip()]
+    choose_parameters(keys)  # refuse unknown keys before anything runs
     with warnings_policy(strict):
         scenario = load_scenario(scenario_file)
     out_dir = check_out_dir(out_dir or Path("runs") / f"sensitivity-{scenario.name}", SENSITIVITY_MARKER)

@@ -446,6 +446,29 @@ def paired_difference(values, reference, design=None):
             "se_independent": se_independent, "variance_reduction": reduction}
 
 
+def ratio_of_means(numerator, denominator, design=None):
+    """``R = mean(x) / mean(y)`` over paths and its delta-method standard error.
+
+    Linearising ``R`` around the means gives one value per path, ``z_p = (x_p - R y_p) /
+    mean(y)``, whose mean is 0 and whose standard error (through :func:`describe`, under
+    the run's ``design``) is the standard error of ``R`` (the delta method for a ratio of
+    means; Cochran, *Sampling Techniques*, 1977, 6.3). Paths where either value is NaN
+    are left out; ``R`` and its se are NaN when ``mean(y)`` is 0.
+
+    Returns
+    -------
+    ratio, se : float
+    """
+    x, y = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    missing = np.isnan(x) | np.isnan(y)
+    x, y = np.where(missing, np.nan, x), np.where(missing, np.nan, y)
+    mean_y = float(describe(y, design)["mean"]) if not missing.all() else np.nan
+    if not np.isfinite(mean_y) or mean_y == 0.0:
+        return np.nan, np.nan
+    ratio = float(describe(x, design)["mean"]) / mean_y
+    return ratio, float(describe((x - ratio * y) / mean_y, design)["se"])
+
+
 def path_weights(design, n_paths):
     """Each path's weight under ``design`` (ones when it has none)."""
     if design is None or design.weights is None:

@@ -909,6 +909,25 @@ def scenario_from_dict(data, source="<scenario>"):
     return scenario
 
 
+def field_bounds(spec, name):
+    """The bounds ``(lower, upper)`` of the number field ``name`` of the model ``spec`` (of its items, for a list of
+    numbers), ``-inf``/``inf`` where it has none; strict bounds (``gt``, ``lt``) are returned as they are."""
+    field = spec.model_fields[name]
+    metadata = list(field.metadata)
+    if typing.get_origin(field.annotation) is list:
+        item = typing.get_args(field.annotation)[0]
+        metadata += [m for info in typing.get_args(item)[1:] for m in getattr(info, "metadata", [])]
+    lower, upper = -float("inf"), float("inf")
+    for constraint in metadata:
+        for key in ("ge", "gt"):
+            if getattr(constraint, key, None) is not None:
+                lower = float(getattr(constraint, key))
+        for key in ("le", "lt"):
+            if getattr(constraint, key, None) is not None:
+                upper = float(getattr(constraint, key))
+    return lower, upper
+
+
 SHOCK_SHAPES = ("step", "ramp", "hump", "path")
 
 

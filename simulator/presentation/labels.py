@@ -167,8 +167,50 @@ TEXTS = {
     "se": ("se", "标准误"),
     "se_independent": ("se with independent draws", "独立抽样标准误"),
     "variance_reduction": ("variance reduction", "方差缩减倍数"),
+    # sensitivities (tornado charts and their board-pack pages)
+    "tornado_title": ("{metric} moves most with {parameter}: {down} at {minus}, {up} at {plus}",
+                      "{metric}对{parameter}最敏感：{minus}时变化{down}，{plus}时变化{up}"),
+    "tornado_subtitle": ("change against the base run on common random numbers ({paths} paths); "
+                         "error bars ±1.96 standard errors",
+                         "相对基准运行的变化（共同随机数，{paths}条路径）；误差线为±1.96倍标准误"),
+    "tornado_axis": ("change in {metric}{unit}", "{metric}变化{unit}"),
+    "unit_points": (", percentage points", "（百分点）"),
+    "unit_money": (", {currency}", "（{currency}）"),
+    "unit_months": (", months", "（月）"),
+    "step_bar": ("{step} (x{factor})", "{step}（x{factor}）"),
+    "theme_sensitivity": ("Sensitivities: {metric}", "敏感性分析：{metric}"),
+    "read_sensitivity": ("{parameter} moves {metric} most: {down} (se {down_se}) at {minus}, "
+                         "{up} (se {up_se}) at {plus}.",
+                         "{metric}受{parameter}影响最大：{minus}时变化{down}（标准误{down_se}），"
+                         "{plus}时变化{up}（标准误{up_se}）。"),
+    "read_sensitivity_next": ("Next come {others}. Elasticity of the largest at {plus}: {elasticity} (se {se}).",
+                              "其次为{others}；最大影响项在{plus}时的弹性为{elasticity}（标准误{se}）。"),
+    "read_sensitivity_skipped": ("Not moved (not in this scenario): {skipped}.", "未调整（本情景不适用）：{skipped}。"),
 }
 """Message id -> (English, Chinese) template; fields in braces are filled by :func:`text`."""
+
+PARAMETER_LABELS = {
+    "behaviour.structural.job_finding_pct": ("job-finding rate", "再就业率"),
+    "behaviour.structural.replacement_rate_pct": ("income replacement when unemployed", "失业收入替代率"),
+    "behaviour.structural.savings_target_months": ("savings target", "储蓄目标"),
+    "behaviour.structural.willingness": ("willingness to pay (odds)", "还款意愿（几率）"),
+    "behaviour.structural.payment_friction_pct": ("payment friction", "还款摩擦"),
+    "behaviour.recovery.rate_pct": ("recovery rate", "回收率"),
+    "macro.cycle.volatility": ("credit-cycle volatility", "信用周期波动率"),
+    "macro.shocks.unemployment": ("unemployment shock size", "失业率冲击幅度"),
+    "funding.liabilities.rollover_pct": ("funding rollover rate", "融资续借率"),
+    "behaviour.structural.transitory_income_sd_pct": ("transitory income volatility", "暂时性收入波动"),
+    "behaviour.structural.strategic_default_pct": ("strategic default rate", "策略性违约率"),
+    "behaviour.prepayment_pct": ("prepayment rate", "提前还款率"),
+    "behaviour.roll_rate.asset_correlation_pct": ("asset correlation", "资产相关性"),
+    "behaviour.roll_rate.cycle_per_unemployment_pp": ("cycle shift per pp of unemployment", "失业率对周期的影响"),
+    "macro.cycle.unemployment_loading_pp": ("unemployment loading of the cycle", "周期的失业率载荷"),
+    "macro.shocks.income_growth": ("income-growth shock size", "收入增长冲击幅度"),
+    "macro.baseline.unemployment_pct": ("baseline unemployment rate", "基准失业率"),
+    "funding.liquidity_buffer_pct": ("liquidity buffer", "流动性缓冲"),
+    "funding.operating_cost_pct": ("operating cost", "运营成本"),
+}
+"""Sensitivity parameter key -> (English, Chinese) label."""
 
 METRIC_LABELS = {
     "peak_overdue_rate_1_30": ("peak overdue 1-30", "逾期1-30天峰值"),
@@ -210,3 +252,9 @@ def metric_label(name, lang="en"):
     """Display name of a metric; its own name (underscores as spaces) if it has no label."""
     labels = METRIC_LABELS.get(name)
     return labels[_column(lang)] if labels else name.replace("_", " ")
+
+
+def parameter_label(key, lang="en"):
+    """Display name of a sensitivity parameter; its key if it has no label."""
+    labels = PARAMETER_LABELS.get(key)
+    return labels[_column(lang)] if labels else key

@@ -34,7 +34,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
-from .labels import text  # noqa: E402
+from ..accounts.metrics import metric_kind  # noqa: E402
+from .labels import metric_label, parameter_label, text  # noqa: E402
 
 SLIDE_SIZE = (12.0, 5.6)
 """Figure size in inches: a 16:9 slide's content area, readable when projected."""
@@ -419,6 +420,83 @@ def weighted_ecl_chart(weighted, lang="en"):
     _money_axis(ax)
     ax.legend(loc="upper left")
     return _finish(fig, weighted.members, lang)
+
+
+# --------------------------------------------------------------------- sensitivities
+DOWN_COLOUR, UP_COLOUR = "#9dc3e6", "#1f4e79"
+"""Bars of the downward and upward moves in a tornado chart."""
+Z_95 = 1.96
+"""Error bars of the tornado charts: +- this many standard errors (a 95% interval)."""
+
+
+def change_text(value, kind, currency="", signed=True):
+    """A change of a metric as text: rates in percentage points, money with thousands separators; ``signed=False``
+    gives a standard error (no sign, no unit)."""
+    if value is None or value != value:
+        return "n/a"
+    sign = "+" if signed else ""
+    if kind == "rate":
+        return f"{value * 100:{sign}.3f}" + (" pp" if signed else "")
+    if kind == "money":
+        return f"{value:{sign},.0f}" + (f" {currency}" if signed and currency else "")
+    return f"{value:{sign},.2f}"
+
+
+def step_texts(step):
+    """The labels of the two moves, ``-10%`` and ``+10%``."""
+    return f"-{step:.0%}", f"+{step:.0%}"
+
+
+def tornado(sensitivity, metric, lang="en"):
+    """Tornado chart of ``metric``: per parameter the change against the base run when it moves down (light) and up
+    (dark), largest effect on top (the order of :meth:`~simulator.workflows.sensitivity.Sensitivity.ranked`), with
+    error bars of +-1.96 standard errors of the paired differences."""
+    ranked = sensitivity.ranked(metric)
+    kind = metric_kind(metric)
+    currency = sensitivity.base.scenario.portfolio.currency
+    step = sensitivity.settings["step"]
+    minus, plus = step_texts(step)
+    shown = 100.0 if kind == "rate" else 1.0  # rates are drawn in percentage points
+    fig, ax = plt.subplots(figsize=SLIDE_SIZE)
+    rows = np.arange(len(ranked))[::-1]
+    height = 0.38
+    for offset, direction, colour, label in ((height / 2, "down", DOWN_COLOUR, text("step_bar", lang, step=minus,
+                                                                                         factor=f"{1 - step:g}")),
+                                             (-height / 2, "up", UP_COLOUR, text("step_bar", lang, step=plus,
+                                                                                 factor=f"{1 + step:g}"))):
+        ax.barh(rows + offset, ranked[f"difference_{direction}"] * shown, height=height, color=colour, label=label,
+                xerr=Z_95 * ranked[f"se_difference_{direction}"] * shown, capsize=3,
+                error_kw={"ecolor": "0.25", "elinewidth": 1.0})
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_yticks(rows, [parameter_label(key, lang) for key in ranked["parameter"]])
+    ax.grid(axis="y", visible=False)
+    unit = {"rate": text("unit_points", lang), "money": text("unit_money", lang, currency=currency),
+            "months": text("unit_months", lang)}.get(kind, "")
+    ax.set_xlabel(text("tornado_axis", lang, metric=metric_label(metric, lang), unit=unit))
+    if kind == "money":
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / 1e6:,.1f} m"))
+    ax.legend(loc="lower right", framealpha=0.9)
+    ax.set_title(text("tornado_subtitle", lang, paths=sensitivity.base.scenario.run.paths), fontsize=10)
+    top = ranked.iloc[0]
+    title = text("tornado_title", lang, metric=metric_label(metric, lang),
+                 parameter=parameter_label(top["parameter"], lang), minus=minus, plus=plus,
+                 down=change_text(top["difference_down"], kind, currency),
+                 up=change_text(top["difference_up"], kind, currency))
+    fig.suptitle(title[:1].upper() + title[1:])
+    return _finish(fig, [sensitivity.base], lang)
+
+
+def sensitivity_metrics(sensitivity):
+    """The tornado metrics that the sensitivity's table holds."""
+    present = set(sensitivity.table["metric"])
+    return [metric for metric in sensitivity.settings["tornado_metrics"] if metric in present]
+
+
+def write_sensitivity_figures(sensitivity, directory, lang="en"):
+    """Write a tornado chart (:func:`tornado`) per metric of :func:`sensitivity_metrics` into ``directory``."""
+    with house_style(lang) as lang:
+        for metric in sensitivity_metrics(sensitivity):
+            save_figure(tornado(sensitivity, metric, lang), Path(directory) / f"tornado_{metric}")
 
 
 # --------------------------------------------------------------------- output

@@ -30,9 +30,12 @@ from ..inputs.errors import InputError
 from ..inputs.scenario import ROLL_RATE_COLUMNS
 from ..version import __version__
 from ..workflows.comparison import compare_runs, load_members, unpaired_reasons
-from .labels import metric_label, text
-from .plots import (FIGURES, action_effects, calibration_backtest, calibration_cycle, calibration_roll_rates, has_funding,
-                    house_style, median_of, shown_path, worst_of)
+from ..workflows.sensitivity import MARKER as SENSITIVITY_MARKER
+from ..workflows.sensitivity import load_sensitivity
+from .labels import metric_label, parameter_label, text
+from .plots import (FIGURES, action_effects, calibration_backtest, calibration_cycle, calibration_roll_rates,
+                    change_text, has_funding, house_style, median_of, sensitivity_metrics, shown_path, step_texts,
+                    tornado, worst_of)
 
 PAGE_SIZE = (11.69, 8.27)
 """A4 landscape, inches."""
@@ -122,6 +125,36 @@ def reading_segments(members, lang):
 
 def _segment_mean(results, segment, metric):
     return results.summary["by_segment"][segment][metric]["mean"]
+
+
+def reading_sensitivity(sensitivity, metric, lang):
+    """The largest effect on ``metric`` with its standard errors, the next two, the largest's elasticity and the
+    parameters not moved."""
+    ranked = sensitivity.ranked(metric)
+    kind = metric_kind(metric)
+    currency = sensitivity.base.scenario.portfolio.currency
+    minus, plus = step_texts(sensitivity.settings["step"])
+    top = ranked.iloc[0]
+    lines = [text("read_sensitivity", lang, metric=metric_label(metric, lang),
+                  parameter=parameter_label(top["parameter"], lang), minus=minus, plus=plus,
+                  down=change_text(top["difference_down"], kind, currency),
+                  down_se=change_text(top["se_difference_down"], kind, signed=False),
+                  up=change_text(top["difference_up"], kind, currency),
+                  up_se=change_text(top["se_difference_up"], kind, signed=False))]
+    lines[0] = lines[0][:1].upper() + lines[0][1:]
+    if len(ranked) > 1:
+        move, direction = next(((move, d) for move, d in ((plus, "up"), (minus, "down"))
+                                if top[f"elasticity_{d}"] == top[f"elasticity_{d}"]), (plus, "up"))
+        elasticity, se = top[f"elasticity_{direction}"], top[f"se_elasticity_{direction}"]
+        lines.append(text("read_sensitivity_next", lang, plus=move,
+                          others=", ".join(parameter_label(key, lang) for key in ranked["parameter"][1:3]),
+                          elasticity="n/a" if elasticity != elasticity else f"{elasticity:+.2f}",
+                          se="n/a" if se != se else f"{se:.2f}"))
+    skipped = sensitivity.settings["skipped"]
+    if skipped:
+        lines.append(text("read_sensitivity_skipped", lang,
+                          skipped=", ".join(parameter_label(s["parameter"], lang) for s in skipped)))
+    return tuple(lines)
 
 
 READINGS = {"overdue_rates": ("overdue", "theme_overdue", reading_overdue),
@@ -261,8 +294,9 @@ def metadata_page(members, directories, lang):
     return fig
 
 
-def build_pages(members, directories=(), lang="en", comparison=None):
-    """Yield ``(section, figure)`` for every page of the board pack, in order (call inside ``house_style``)."""
+def build_pages(members, directories=(), lang="en", comparison=None, sensitivities=()):
+    """Yield ``(section, figure)`` for every page of the board pack, in order (call inside ``house_style``);
+    ``sensitivities`` are :class:`~simulator.workflows.sensitivity.Sensitivity` objects."""
     yield "cover", cover_page(members, lang)
     for name, (draw, applies) in FIGURES.items():
         if applies(members):
@@ -275,6 +309,11 @@ def build_pages(members, directories=(), lang="en", comparison=None):
                                    reading_actions(results, lang))
     if comparison is not None:
         yield "differences", differences_page(comparison, lang)
+    for sensitivity in sensitivities:
+        for metric in sensitivity_metrics(sensitivity):
+            yield "sensitivity", _page(tornado(sensitivity, metric, lang),
+                                       text("theme_sensitivity", lang, metric=metric_label(metric, lang)),
+                                       reading_sensitivity(sensitivity, metric, lang))
     yield "appendix_metrics", metrics_page(members, lang)
     for results in members:
         for fig in scenario_pages(results, lang):
@@ -285,6 +324,8 @@ def build_pages(members, directories=(), lang="en", comparison=None):
 def write_report(directories, out_path, lang="en", allow_different=False):
     """Write the board pack of the runs in ``directories`` to the PDF ``out_path``; returns the sections, in page order.
 
+    A sensitivity directory contributes its base run and its tornado pages.
+
     Several runs must share book, seed and paths (common random numbers) unless
     ``allow_different``; only runs that do get the differences page. The PDF is written to a temporary file beside
     ``out_path`` and renamed into place, so a failure leaves no partial file.
@@ -292,7 +333,7 @@ def write_report(directories, out_path, lang="en", allow_different=False):
     Raises
     ------
     InputError
-        If a directory is not a run, comparison or ECL directory, the runs are not
+        If a directory is not a run, comparison, ECL or sensitivity directory, the runs are not
         comparable, or ``out_path`` cannot be written.
     """
     out_path = Path(out_path)
@@ -302,6 +343,7 @@ def write_report(directories, out_path, lang="en", allow_different=False):
     if out_path.is_dir():
         raise InputError(f"{out_path}: is a directory. Give a file name like {out_path / 'board.pdf'}.")
     members = load_members(directories)
+    sensitivities = [load_sensitivity(d) for d in directories if (Path(d) / SENSITIVITY_MARKER).is_file()]
     comparison = None
     if len(members) > 1 and not (allow_different and unpaired_reasons(members)):
         comparison = compare_runs(members)  # refuses runs that do not share random numbers, saying why
@@ -309,7 +351,7 @@ def write_report(directories, out_path, lang="en", allow_different=False):
 
     def write_pdf(staging):
         with house_style(lang) as used:
-            sections.extend(save_pages(staging, build_pages(members, directories, used, comparison),
+            sections.extend(save_pages(staging, build_pages(members, directories, used, comparison, sensitivities),
                                        title=text("report_title", used),
                                        subject=", ".join(r.scenario.name for r in members)))
 

@@ -2,7 +2,8 @@
 
 Owns a run and its results and run directory (:mod:`.results`), scenario
 comparison on common random numbers (:mod:`.comparison`), probability-weighted
-ECL over a scenario set (:mod:`.weighted`), calibration from a loan history
+ECL over a scenario set (:mod:`.weighted`), sensitivities to the assumptions
+(:mod:`.sensitivity`), calibration from a loan history
 (:mod:`.calibration`, with its estimators :mod:`.rollrates` and
 :mod:`.structural_fit`) and the model's own checks against independent
 references (:mod:`.validation`).

@@ -16,10 +16,13 @@ Entry points (see :mod:`simulator.presentation` for what each one is):
     The house figures of one run or a comparison, as PNG and SVG.
 ``write_weighted_figure(weighted, directory, lang)``
     The probability-weighted ECL figure.
+``write_sensitivity_figures(sensitivity, directory, lang)``
+    The tornado charts of a sensitivity.
 ``write_calibration_outputs(inputs, directory, lang)``
     The calibration figures (``directory / "plots"``) and ``calibration_report.pdf``.
 """
-ENTRY_POINTS = ("figure_accessor", "write_run_figures", "write_weighted_figure", "write_calibration_outputs")
+ENTRY_POINTS = ("figure_accessor", "write_run_figures", "write_weighted_figure", "write_sensitivity_figures",
+                "write_calibration_outputs")
 
 _registered = {}
 

@@ -90,8 +90,8 @@ class Results:
         For each metric of :data:`EFFECT_METRICS`: the mean with and without the
         actions, the mean paired difference (with - without) and its Monte Carlo
         standard error ``sd(difference) / sqrt(paths)`` (``None`` where the metric does
-        not exist, e.g. a 12-month vintage rate on a shorter horizon). ``None``
-        without actions.
+        not exist, e.g. a 12-month vintage rate on a shorter horizon), from
+        :func:`~simulator.accounts.metrics.paired_difference`. ``None`` without actions.
         """
         if self.counterfactual is None:
             return None
@@ -99,8 +99,8 @@ class Results:
         for name in EFFECT_METRICS:
             with_actions, without = self.headline[name], self.counterfactual.headline[name]
             paired = paired_difference(with_actions, without, self.design)
-            effects[name] = {"with_actions": json_number(np.mean(with_actions)),
-                             "without_actions": json_number(np.mean(without)),
+            effects[name] = {"with_actions": json_number(paired["mean"]),
+                             "without_actions": json_number(describe(without, self.design)["mean"]),
                              "difference": json_number(paired["difference"]),
                              "se": json_number(paired["se_difference"])}
         return effects

@@ -19,6 +19,7 @@ from ..inputs.errors import InputError
 from ..inputs.scenario import Scenario, load_scenario
 from .presenter import presenter
 from .results import load_results, resolve_seed, run, write_atomically
+from .reverse import MARKER as REVERSE_MARKER
 from .weighted import MARKER as WEIGHTED_MARKER
 
 MARKER = "comparison.csv"
@@ -99,7 +100,8 @@ class Comparison:
 
 
 def load_members(directories):
-    """The runs in run, comparison or weighted-ECL directories, in the order given.
+    """The runs in run, comparison, weighted-ECL or reverse stress directories (its run at the breaking severity), in
+    the order given.
 
     Raises
     ------
@@ -115,12 +117,14 @@ def load_members(directories):
             runs = directory / "runs"
             names = _member_order(directory)
             members.extend(load_results(runs / name) for name in names)
+        elif (directory / REVERSE_MARKER).is_file():
+            members.append(load_results(directory / "run"))
         elif (directory / "summary.json").is_file():
             members.append(load_results(directory))
         else:
-            raise InputError(f"{directory}: not a run, comparison or ECL directory (no summary.json, "
-                             f"{MARKER} or {WEIGHTED_MARKER}). Give the directory a `simulate` command "
-                             "wrote with --out.")
+            raise InputError(f"{directory}: not a run, comparison, ECL or reverse stress directory (no summary.json, "
+                             f"{MARKER}, {WEIGHTED_MARKER} or {REVERSE_MARKER}). Give the directory a `simulate` "
+                             "command wrote with --out.")
     return members
 
 

@@ -47,7 +47,7 @@ measured exactly at each evaluated severity, with the binomial standard error
 * for a **mean target**, ``m(s) = mean_p metric_p(s)`` is smooth on common random
   numbers: ``s*`` is the linear interpolation of ``m`` to the threshold inside the final
   bisection bracket, and its interval ``s* +- z se(m) / |m'(s*)|`` (delta method, the
-  slope the secant over the bracket).
+  slope ``m'`` fitted by least squares to the runs in the grid interval holding the root).
 
 A coarse grid of ``grid_points`` runs draws the curve and brackets every target;
 bisection then needs about ``log2(grid spacing / tolerance)`` runs per target (the
@@ -498,7 +498,10 @@ def reverse_stress(scenario, breach, probability=None, shock="all", within=None,
     elif below is None:
         finding.update(status="at_mild_end", breaking_severity=above)
     elif mean_target:
-        finding.update(_mean_root(search.evaluations[below], search.evaluations[above], breach, confidence))
+        grid = np.unique([severity.value(v) for v in np.linspace(severity.low, severity.high, grid_points)])
+        span = (grid[grid <= min(below, above)].max(), grid[grid >= max(below, above)].min())
+        near = [e for v, e in search.evaluations.items() if span[0] <= v <= span[1]]
+        finding.update(_mean_root(search.evaluations[below], search.evaluations[above], near, breach, confidence))
     else:
         finding["breaking_severity"] = above
         lower = search.first_reached(lambda e: e.count >= r, tolerance)[1]
@@ -522,10 +525,12 @@ def _score(evaluation, breach, mean_target):
     return mean - breach.threshold if ">" in breach.comparison else breach.threshold - mean
 
 
-def _mean_root(below, above, breach, confidence):
-    """The severity at which the mean crosses the threshold, interpolated in the bracket, with a delta-method interval."""
+def _mean_root(below, above, near, breach, confidence):
+    """The severity at which the mean crosses the threshold, interpolated in the bracket ``(below, above)``, with a
+    delta-method interval whose slope is the least-squares slope of the mean over the runs ``near`` (those in the grid
+    interval holding the root: the final bracket alone is too narrow for a steady slope on a finite book)."""
     lo, hi = describe(below.values), describe(above.values)
-    slope = (hi["mean"] - lo["mean"]) / (above.severity - below.severity)
+    slope = np.polyfit([e.severity for e in near], [describe(e.values)["mean"] for e in near], 1)[0]
     weight = (breach.threshold - lo["mean"]) / (hi["mean"] - lo["mean"]) if hi["mean"] != lo["mean"] else 1.0
     weight = float(np.clip(weight, 0.0, 1.0))
     root = below.severity + weight * (above.severity - below.severity)

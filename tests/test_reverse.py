@@ -17,7 +17,9 @@ code under test). Its standard error: the loss rate of a path is
 ``p (1 - p) sum b^2 / (sum b)^2``, and ``se(s) = se(mean) / |d mean / ds|``.
 """
 import json
+import re
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import yaml
@@ -30,6 +32,8 @@ from simulator.inputs.errors import InputError
 from simulator.inputs.scenario import load_scenario, scenario_from_dict
 from simulator.model.macro import central_path
 from simulator.model.portfolio import build_book
+from simulator.presentation.labels import text
+from simulator.presentation.plots import house_style, reverse_curve
 from simulator.workflows.reverse import Severity, order_statistic_ranks, parse_breach, reverse_stress
 
 from tests.assertions import assert_clean_errors
@@ -187,10 +191,15 @@ def test_cli_writes_a_reverse_directory_that_loads_runs_and_reports(tmp_path, wr
     share = np.mean(rerun.headline["cumulative_loss_rate"] > 0.06)
     assert share == summary["breach_at_run_severity"]["breach_probability"] >= 0.5
     assert (out / "plots" / "breach_probability.png").is_file()
+    with house_style("zh") as lang:
+        figure = reverse_curve(summary, lang)
+        assert figure.axes[0].get_ylabel() == text("reverse_probability_axis", lang)
+        plt.close(figure)
     pdf = tmp_path / "board.pdf"
     report = CliRunner().invoke(main, ["report", str(out), "-o", str(pdf)])
     assert report.exit_code == 0, report.output
-    assert "reverse" in report.stdout and pdf.is_file()
+    sections = re.search(rb"/Keywords \(sections: ([a-z_ ]+)\)", pdf.read_bytes()).group(1).decode().split()
+    assert sections[:3] == ["cover", "reverse", "overdue"]
 
 
 def test_nothing_breaking_and_everything_breaking_are_stated(tmp_path, write_yaml):

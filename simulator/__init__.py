@@ -10,6 +10,7 @@ presentation (importing it registers the figures with the workflows).
 >>> results.headline_table()                                       # doctest: +SKIP
 >>> results.plot.overdue_rates()                                   # doctest: +SKIP
 >>> simulator.compare(["scenarios/baseline.yaml", "scenarios/severe.yaml"], paths=100).table  # doctest: +SKIP
+>>> simulator.reverse_stress("scenarios/severe.yaml", "liquidity", paths=100).summary  # doctest: +SKIP
 """
 from . import presentation  # noqa: F401  (registers the figures with the workflows)
 from .inputs.errors import InputError
@@ -17,6 +18,7 @@ from .inputs.scenario import Scenario, load_scenario
 from .version import __version__
 from .workflows.comparison import Comparison, compare
 from .workflows.results import Results, load_results, run
+from .workflows.reverse import reverse_stress
 
-__all__ = ["Comparison", "InputError", "Results", "Scenario", "compare", "load_results", "load_scenario", "run",
-           "__version__"]
+__all__ = ["Comparison", "InputError", "Results", "Scenario", "compare", "load_results", "load_scenario",
+           "reverse_stress", "run", "__version__"]

@@ -25,6 +25,8 @@ from .workflows.calibration import calibrate
 from .workflows.comparison import MARKER as COMPARISON_MARKER
 from .workflows.comparison import compare, compare_runs
 from .workflows.results import check_out_dir, load_results, run
+from .workflows.reverse import MARKER as REVERSE_MARKER
+from .workflows.reverse import reverse_stress
 from .workflows.sensitivity import DEFAULT_PARAMETERS, DEFAULT_PATHS, choose_parameters, parse_step, sensitivity
 from .workflows.sensitivity import MARKER as SENSITIVITY_MARKER
 from .workflows.validation import DEFAULT_BASELINE, DEFAULT_STRESS, SEED, validate_model, validation_settings
@@ -410,6 +412,67 @@ def _elasticity(value):
     return "n/a" if value != value else f"{value:+.3f}"
 
 
+@main.command("reverse")
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--breach", required=True,
+              help="liquidity, capital, coverage, abs_trigger, or a headline-metric threshold such as "
+                   "'peak_overdue_rate_90p>0.05' (>, >=, <, <=).")
+@click.option("--probability", type=float,
+              help="Target share of paths breaching, in (0, 1] (default 0.5; a metric threshold without it targets "
+                   "the mean over paths).")
+@click.option("--shock", default="all", show_default=True,
+              help="What is scaled: all macro shocks, one variable's (unemployment, income_growth, policy_rate), or a "
+                   "numeric scenario key searched over --range (e.g. behaviour.recovery.rate_pct).")
+@click.option("--shocks-from", type=click.Path(dir_okay=False, path_type=Path),
+              help="Scale the macro shocks of this scenario instead (the book and funding stay SCENARIO_FILE's).")
+@click.option("--within", type=click.IntRange(min=1), help="With --breach liquidity: the buffer runs out by this month.")
+@click.option("--range", "severity_range", help="LO,HI searched (default 0,3 for a multiplier; required for a key).")
+@click.option("--tolerance", type=click.FloatRange(min=0, min_open=True),
+              help="Bisection stops at this width (default 0.5% of the range).")
+@run_options
+@click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
+def reverse_command(scenario_file, breach, probability, shock, shocks_from, within, severity_range, tolerance, out_dir,
+                    paths, seed, threads, no_plots, lang, quiet, strict, loans):
+    """Reverse stress test: the mildest severity of a shock at which a breach is reached.
+
+    Every trial is a full run on common random numbers (same seed, book and paths):
+    a grid over the range, then bisection to the breaking severity and to the ends of
+    its confidence interval. Writes reverse.json, breaking_point.yaml, the run at the
+    breaking severity (run/) and the breach probability figure; `simulate report`
+    accepts the directory. Nothing breaking within the range is a finding (exit 0).
+
+    \b
+    Examples:
+      simulate reverse scenarios/baseline.yaml --shocks-from scenarios/severe.yaml --breach liquidity --paths 200
+      simulate reverse scenarios/severe.yaml --breach "peak_overdue_rate_90p>0.05" --shock unemployment
+      simulate reverse scenarios/severe.yaml --breach capital --shock behaviour.recovery.rate_pct --range 0,60
+    """
+    with warnings_policy(strict):
+        scenario = load_scenario(scenario_file)
+        donor = load_scenario(shocks_from) if shocks_from is not None else None
+    out_dir = check_out_dir(out_dir or Path("runs") / f"reverse-{scenario.name}", REVERSE_MARKER)
+    say_if_compiling([scenario], quiet)
+
+    def report(evaluation):
+        if not quiet:
+            click.echo(f"  severity {evaluation.severity:10.4g}: breach on {evaluation.count} of "
+                       f"{len(evaluation.breached)} paths", err=True)
+
+    reverse = reverse_stress(scenario, breach, probability=probability, shock=shock, within=within,
+                             severity_range=severity_range, shocks_from=donor, paths=paths, seed=seed, loans=loans,
+                             tolerance=tolerance, progress=report, run_options={"threads": threads})
+    reverse.save(out_dir, plots=not no_plots, lang=lang)
+    if not quiet:
+        summary = reverse.summary
+        click.echo(summary["statement"])
+        macro = summary["macro_at_run_severity"]
+        click.echo(f"central path at severity {summary['run_severity']:.4g}: unemployment peaks at "
+                   f"{macro['peak_unemployment_pct']:.2f}% in month {macro['peak_unemployment_month']}, income growth "
+                   f"bottoms at {macro['income_growth_trough_pct']:.2f}% in month "
+                   f"{macro['income_growth_trough_month']} ({summary['runs']} runs of {summary['paths']} paths)")
+        click.echo(f"\nreverse stress directory: {out_dir}")
+
+
 @main.command("report")
 @click.argument("directories", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("board.pdf"),
@@ -418,7 +481,7 @@ def _elasticity(value):
 @click.option("--allow-different", is_flag=True,
               help="Put runs of different books, seeds or path counts in one pack (no common random numbers).")
 def report_command(directories, out_path, lang, allow_different):
-    """Write a board pack (PDF) from run, comparison or ECL DIRECTORIES.
+    """Write a board pack (PDF) from run, comparison, ECL or reverse stress DIRECTORIES.
 
     The pack has a cover with the key figures per scenario, one page per theme
     (overdue rates, losses, provisions, liquidity, management actions, and the

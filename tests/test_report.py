@@ -128,7 +128,7 @@ def test_missing_run_directory_is_refused(tmp_path):
 def test_a_directory_that_is_not_a_run_is_refused(tmp_path):
     (tmp_path / "empty").mkdir()
     result = cli("report", tmp_path / "empty", "-o", tmp_path / "board.pdf")
-    assert result.exit_code == 2 and "not a run, comparison, ECL or sensitivity directory" in result.output
+    assert result.exit_code == 2 and "not a run, comparison, ECL, sensitivity or reverse stress directory" in result.output
 
 
 def test_unwritable_output_is_refused_and_nothing_is_left(comparison_dir, tmp_path):

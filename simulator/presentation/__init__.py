@@ -16,7 +16,8 @@ run directory and offer ``results.plot`` without importing this layer.
 from pathlib import Path
 
 from ..workflows.presenter import register
-from .plots import Plots, write_calibration_figures, write_figures, write_sensitivity_figures, write_weighted_figure
+from .plots import (Plots, write_calibration_figures, write_figures, write_reverse_figure, write_sensitivity_figures,
+                    write_weighted_figure)
 from .report import write_calibration_report
 
 
@@ -27,4 +28,5 @@ def write_calibration_outputs(inputs, directory, lang="en"):
 
 
 register(figure_accessor=Plots, write_run_figures=write_figures, write_weighted_figure=write_weighted_figure,
-         write_sensitivity_figures=write_sensitivity_figures, write_calibration_outputs=write_calibration_outputs)
+         write_sensitivity_figures=write_sensitivity_figures, write_calibration_outputs=write_calibration_outputs,
+         write_reverse_figure=write_reverse_figure)

@@ -499,6 +499,72 @@ def write_sensitivity_figures(sensitivity, directory, lang="en"):
             save_figure(tornado(sensitivity, metric, lang), Path(directory) / f"tornado_{metric}")
 
 
+def _severity_label(summary, lang):
+    """The x-axis label of a reverse stress test: the multiplier on which shocks, or the key searched."""
+    shock = summary["shock"]
+    if shock["kind"] != "multiplier":
+        return shock["what"]
+    return text("reverse_multiplier", lang, shock=text("reverse_all_shocks", lang) if shock["what"] == "all"
+                else shock["what"])
+
+
+def reverse_title(summary, lang="en"):
+    """The finding of a reverse stress test (``reverse.json``) as one line."""
+    shock = summary["shock"]
+    what = "s" if shock["kind"] == "multiplier" else shock["what"]
+    condition = summary["breach"]["condition"]
+    if summary["status"] == "never":
+        return text("reverse_title_never", lang, condition=condition, what=what, low=f"{shock['range'][0]:g}",
+                    high=f"{shock['range'][1]:g}")
+    if summary["status"] == "at_mild_end":
+        return text("reverse_title_mild", lang, condition=condition, what=what,
+                    severity=f"{summary['breaking_severity']:.3g}")
+    low, high = summary["interval"]
+    return text("reverse_title", lang, condition=condition, what=what, severity=f"{summary['breaking_severity']:.3g}",
+                level=f"{summary['confidence']:.0%}", low="n/a" if low is None else f"{low:.3g}",
+                high="n/a" if high is None else f"{high:.3g}")
+
+
+def reverse_curve(summary, lang="en"):
+    """Breach probability (or, for a mean target, the metric's mean) against the severity, from ``reverse.json``.
+
+    Each run is a point with a +-1.96 standard-error bar; the target is a dashed line; the breaking severity a
+    vertical line with its interval shaded.
+    """
+    curve = summary["curve"]
+    severity = np.array([row["severity"] for row in curve])
+    mean_target = summary["target"]["kind"] == "mean"
+    key = "metric" if mean_target else "breach_probability"
+    value = np.array([row[f"{key}_mean" if mean_target else key] for row in curve], dtype=float)
+    se = np.array([row[f"{key}_se"] for row in curve], dtype=float)
+    fig, ax = plt.subplots(figsize=SLIDE_SIZE)
+    ax.errorbar(severity, value, yerr=1.96 * se, color=PALETTE[0], marker="o", markersize=4, linewidth=1.8,
+                capsize=3, label=text("reverse_points", lang))
+    target = summary["breach"]["threshold"] if mean_target else summary["target"]["probability"]
+    ax.axhline(target, color=LIMIT_COLOUR, linestyle="--", linewidth=1.4,
+               label=text("reverse_target", lang, target=summary["target"]["description"]))
+    if summary["breaking_severity"] is not None:
+        ax.axvline(summary["breaking_severity"], color="black", linewidth=1.6, label=text("reverse_found", lang))
+        low, high = summary["interval"]
+        if low is not None or high is not None:
+            ax.axvspan(severity.min() if low is None else low, severity.max() if high is None else high,
+                       color="0.5", alpha=0.2, linewidth=0)
+    ax.set_xlabel(_severity_label(summary, lang))
+    if mean_target:
+        ax.set_ylabel(text("reverse_mean_axis", lang, metric=metric_label(summary["breach"]["metric"], lang)))
+    else:
+        ax.set_ylabel(text("reverse_probability_axis", lang))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_ylim(-0.02, 1.02)
+    ax.legend(loc="best", framealpha=0.9)
+    fig.suptitle(reverse_title(summary, lang))
+    fig.text(0.01, 0.01, text("reverse_footnote", lang, scenario=summary["scenario"], seed=summary["seed"],
+                              paths=summary["paths"], loans=f"{summary['loans']:,}", runs=summary["runs"],
+                              date=date.today().isoformat()), fontsize=8, color="0.4")
+    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    return fig
+
+
 # --------------------------------------------------------------------- output
 def save_figure(fig, stem):
     """Save ``fig`` as ``stem.png`` and ``stem.svg`` (folders created) and release it."""
@@ -513,6 +579,12 @@ def write_weighted_figure(weighted, directory, lang="en"):
     """Write the probability-weighted ECL figure (:func:`weighted_ecl_chart`) into ``directory``."""
     with house_style(lang) as lang:
         save_figure(weighted_ecl_chart(weighted, lang), Path(directory) / "weighted_ecl")
+
+
+def write_reverse_figure(summary, directory, lang="en"):
+    """Write the breach probability curve of a reverse stress test (:func:`reverse_curve`) into ``directory``."""
+    with house_style(lang) as lang:
+        save_figure(reverse_curve(summary, lang), Path(directory) / "breach_probability")
 
 
 def write_figures(members, directory, lang="en"):

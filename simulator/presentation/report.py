@@ -3,7 +3,8 @@
 Pages, in order (section ids in brackets, recorded in the PDF's keywords):
 
 1. cover [``cover``]: the key figures per scenario (:data:`KEY_FIGURES`);
-2. one page per theme, each a house figure with a two-line reading computed from
+2. for a reverse stress directory, its breach probability curve [``reverse``];
+   then one page per theme, each a house figure with a two-line reading computed from
    the numbers: overdue rates [``overdue``], credit losses [``losses``],
    provisions [``provisions``], liquidity [``liquidity``, when the runs have
    liabilities], results by segment [``segments``: 90+ overdue rates and shares of
@@ -30,12 +31,14 @@ from ..inputs.errors import InputError
 from ..inputs.scenario import ROLL_RATE_COLUMNS
 from ..version import __version__
 from ..workflows.comparison import compare_runs, load_members, unpaired_reasons
+from ..workflows.reverse import MARKER as REVERSE_MARKER
+from ..workflows.reverse import load_reverse
 from ..workflows.sensitivity import MARKER as SENSITIVITY_MARKER
 from ..workflows.sensitivity import load_sensitivity
 from .labels import metric_label, parameter_label, text
 from .plots import (FIGURES, action_effects, calibration_backtest, calibration_cycle, calibration_roll_rates,
-                    change_text, has_funding, house_style, median_of, sensitivity_metrics, shown_path, step_texts,
-                    tornado, worst_of)
+                    change_text, has_funding, house_style, median_of, reverse_curve, sensitivity_metrics, shown_path,
+                    step_texts, tornado, worst_of)
 
 PAGE_SIZE = (11.69, 8.27)
 """A4 landscape, inches."""
@@ -294,10 +297,28 @@ def metadata_page(members, directories, lang):
     return fig
 
 
-def build_pages(members, directories=(), lang="en", comparison=None, sensitivities=()):
+def reverse_page(summary, lang):
+    """A reverse stress test (``reverse.json``): the breach probability curve, the target and the macro path at the
+    breaking severity."""
+    macro = summary["macro_at_run_severity"]
+    monotone = summary["monotonicity"]
+    lines = (f"{text('reverse_target', lang, target=summary['target']['description'])}; "
+             f"{summary['runs']} runs, {monotone['paths_not_monotone']} of {summary['paths']} paths not monotone. "
+             + (summary["statement"] if lang == "en" else ""),
+             text("read_reverse_macro", lang, unemployment=f"{macro['peak_unemployment_pct']:.1f}",
+                  month=macro["peak_unemployment_month"], income=f"{macro['income_growth_trough_pct']:.1f}",
+                  income_month=macro["income_growth_trough_month"]))
+    return _page(reverse_curve(summary, lang), text("theme_reverse", lang), (textwrap.shorten(lines[0], 170),
+                                                                            lines[1]))
+
+
+def build_pages(members, directories=(), lang="en", comparison=None, sensitivities=(), reverses=()):
     """Yield ``(section, figure)`` for every page of the board pack, in order (call inside ``house_style``);
-    ``sensitivities`` are :class:`~simulator.workflows.sensitivity.Sensitivity` objects."""
+    ``sensitivities`` are :class:`~simulator.workflows.sensitivity.Sensitivity` objects, ``reverses`` the
+    ``reverse.json`` of reverse stress directories (one page each after the cover)."""
     yield "cover", cover_page(members, lang)
+    for summary in reverses:
+        yield "reverse", reverse_page(summary, lang)
     for name, (draw, applies) in FIGURES.items():
         if applies(members):
             section, heading, reading = READINGS[name]
@@ -344,6 +365,7 @@ def write_report(directories, out_path, lang="en", allow_different=False):
         raise InputError(f"{out_path}: is a directory. Give a file name like {out_path / 'board.pdf'}.")
     members = load_members(directories)
     sensitivities = [load_sensitivity(d) for d in directories if (Path(d) / SENSITIVITY_MARKER).is_file()]
+    reverses = [load_reverse(d) for d in directories if (Path(d) / REVERSE_MARKER).is_file()]
     comparison = None
     if len(members) > 1 and not (allow_different and unpaired_reasons(members)):
         comparison = compare_runs(members)  # refuses runs that do not share random numbers, saying why
@@ -351,7 +373,8 @@ def write_report(directories, out_path, lang="en", allow_different=False):
 
     def write_pdf(staging):
         with house_style(lang) as used:
-            sections.extend(save_pages(staging, build_pages(members, directories, used, comparison, sensitivities),
+            sections.extend(save_pages(staging, build_pages(members, directories, used, comparison, sensitivities,
+                                                                   reverses),
                                        title=text("report_title", used),
                                        subject=", ".join(r.scenario.name for r in members)))
 

@@ -21,6 +21,7 @@ from ..inputs.errors import InputError
 from ..inputs.scenario import Scenario, load_scenario
 from .presenter import presenter
 from .results import BOOK, load_results, resolve_seed, run, write_atomically
+from .reverse import MARKER as REVERSE_MARKER
 from .sensitivity import MARKER as SENSITIVITY_MARKER
 from .weighted import MARKER as WEIGHTED_MARKER
 
@@ -142,7 +143,8 @@ class Comparison:
 
 
 def load_members(directories):
-    """The runs in run, comparison, weighted-ECL or sensitivity directories (its base run), in the order given.
+    """The runs in run, comparison, weighted-ECL, sensitivity (its base run) or reverse stress directories (its run
+    at the breaking severity), in the order given.
 
     Raises
     ------
@@ -153,19 +155,21 @@ def load_members(directories):
     for directory in map(Path, directories):
         if not directory.is_dir():
             raise InputError(f"{directory}: not found. Give directories written by `simulate run`, "
-                             "`simulate compare`, `simulate ecl` or `simulate sensitivity`.")
+                             "`simulate compare`, `simulate ecl`, `simulate sensitivity` or `simulate reverse`.")
         if (directory / MARKER).is_file() or (directory / WEIGHTED_MARKER).is_file():
             runs = directory / "runs"
             names = _member_order(directory)
             members.extend(load_results(runs / name) for name in names)
         elif (directory / SENSITIVITY_MARKER).is_file():
             members.append(load_results(directory / "runs" / "base"))
+        elif (directory / REVERSE_MARKER).is_file():
+            members.append(load_results(directory / "run"))
         elif (directory / "summary.json").is_file():
             members.append(load_results(directory))
         else:
-            raise InputError(f"{directory}: not a run, comparison, ECL or sensitivity directory (no summary.json, "
-                             f"{MARKER}, {WEIGHTED_MARKER} or {SENSITIVITY_MARKER}). Give the directory a `simulate` "
-                             "command wrote with --out.")
+            raise InputError(f"{directory}: not a run, comparison, ECL, sensitivity or reverse stress directory (no "
+                             f"summary.json, {MARKER}, {WEIGHTED_MARKER}, {SENSITIVITY_MARKER} or {REVERSE_MARKER}). "
+                             "Give the directory a `simulate` command wrote with --out.")
     return members
 
 

@@ -20,9 +20,11 @@ Entry points (see :mod:`simulator.presentation` for what each one is):
     The tornado charts of a sensitivity.
 ``write_calibration_outputs(inputs, directory, lang)``
     The calibration figures (``directory / "plots"``) and ``calibration_report.pdf``.
+``write_reverse_figure(summary, directory, lang)``
+    The breach probability curve of a reverse stress test (``summary`` is ``reverse.json``).
 """
 ENTRY_POINTS = ("figure_accessor", "write_run_figures", "write_weighted_figure", "write_sensitivity_figures",
-                "write_calibration_outputs")
+                "write_calibration_outputs", "write_reverse_figure")
 
 _registered = {}
 

@@ -87,17 +87,27 @@ def loss_given_default(recovery_rate, recovery_months, monthly_rate):
     return 1.0 - recovery_rate * np.mean((1.0 + monthly_rate) ** (-j))
 
 
-def book_monthly_rate(aggregates):
+def pooled_sum(values, weights=None):
+    """``sum_p w_p values[p]`` over the paths (axis 0): the pooling of every rate below. ``weights`` are the paths'
+    importance-sampling likelihood ratios (:class:`~simulator.model.sampling.PathDesign`), ``None`` for equal
+    paths; ratios of two pooled sums are then self-normalised estimates of the ratio of expectations."""
+    if weights is None:
+        return values.sum(axis=0)
+    return np.tensordot(weights, values, axes=1)
+
+
+def book_monthly_rate(aggregates, weights=None):
     """The book's contractual monthly rate: interest accrued in month 1 / opening balance, pooled over paths."""
-    interest = aggregates[:, 1, L.INTEREST_DUE:L.INTEREST_DUE + L.N_LIVE_STATES].sum()
-    opening = aggregates[:, 0, L.BALANCE:L.BALANCE + L.N_LIVE_STATES].sum()
+    interest = pooled_sum(aggregates[:, 1, L.INTEREST_DUE:L.INTEREST_DUE + L.N_LIVE_STATES], weights).sum()
+    opening = pooled_sum(aggregates[:, 0, L.BALANCE:L.BALANCE + L.N_LIVE_STATES], weights).sum()
     return float(interest / opening) if opening > 0 else 0.0
 
 
-def _pooled_ratio(numerator, denominator):
-    """``sum_p numerator / sum_p denominator`` per (month, state); 0 where nothing is in the state."""
-    num = numerator.sum(axis=0)
-    den = denominator.sum(axis=0)
+def _pooled_ratio(numerator, denominator, weights=None):
+    """``sum_p w_p numerator / sum_p w_p denominator`` per (month, state) (:func:`pooled_sum`); 0 where nothing is in
+    the state."""
+    num = pooled_sum(numerator, weights)
+    den = pooled_sum(denominator, weights)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
@@ -112,29 +122,30 @@ def split_balance(aggregates):
     return _by_state(aggregates, L.BALANCE) - restructured, restructured
 
 
-def forward_rates(aggregates):
+def forward_rates(aggregates, weights=None):
     """Discounted losses of the defaults within each window per unit of balance, ``(n_months + 1, 7)`` arrays.
 
     ``12m`` and ``lifetime`` for loans not restructured, ``restructured`` (lifetime)
     for restructured loans.
     """
     plain, restructured = split_balance(aggregates)
-    return {TWELVE_MONTH: _pooled_ratio(_by_state(aggregates, L.FORWARD_LOSS_12M), plain),
-            LIFETIME: _pooled_ratio(_by_state(aggregates, L.FORWARD_LOSS_LIFE), plain),
-            RESTRUCTURED: _pooled_ratio(_by_state(aggregates, L.RESTRUCTURED_FORWARD_LOSS), restructured)}
+    return {TWELVE_MONTH: _pooled_ratio(_by_state(aggregates, L.FORWARD_LOSS_12M), plain, weights),
+            LIFETIME: _pooled_ratio(_by_state(aggregates, L.FORWARD_LOSS_LIFE), plain, weights),
+            RESTRUCTURED: _pooled_ratio(_by_state(aggregates, L.RESTRUCTURED_FORWARD_LOSS), restructured, weights)}
 
 
-def pd_term_structure(aggregates):
+def pd_term_structure(aggregates, weights=None):
     """Default PDs: share of loans in each state that default within the window (or are in default),
     ``(n_months + 1, 7)`` arrays (keys as :func:`forward_rates`)."""
     count = _by_state(aggregates, L.COUNT)
     restructured = _by_state(aggregates, L.RESTRUCTURED_COUNT)
-    return {TWELVE_MONTH: _pooled_ratio(_by_state(aggregates, L.FORWARD_DEFAULT_12M), count - restructured),
-            LIFETIME: _pooled_ratio(_by_state(aggregates, L.FORWARD_DEFAULT_LIFE), count - restructured),
-            RESTRUCTURED: _pooled_ratio(_by_state(aggregates, L.RESTRUCTURED_FORWARD_DEFAULT), restructured)}
+    return {TWELVE_MONTH: _pooled_ratio(_by_state(aggregates, L.FORWARD_DEFAULT_12M), count - restructured, weights),
+            LIFETIME: _pooled_ratio(_by_state(aggregates, L.FORWARD_DEFAULT_LIFE), count - restructured, weights),
+            RESTRUCTURED: _pooled_ratio(_by_state(aggregates, L.RESTRUCTURED_FORWARD_DEFAULT), restructured,
+                                        weights)}
 
 
-def lgd_rates(aggregates, scenario):
+def lgd_rates(aggregates, scenario, weights=None):
     """LGD of the defaults within the lifetime window of loans in each state, ``(n_months + 1, 7)``.
 
     ``LGD_rec x sum_p loss_at_default / sum_p exposure_at_default``: the charge-offs
@@ -142,35 +153,36 @@ def lgd_rates(aggregates, scenario):
     times the recovery part (:func:`loss_given_default`); 0 where no default was seen.
     """
     recovery = scenario.behaviour.recovery
-    lgd = loss_given_default(recovery.rate_pct / 100.0, recovery.months, book_monthly_rate(aggregates))
+    lgd = loss_given_default(recovery.rate_pct / 100.0, recovery.months, book_monthly_rate(aggregates, weights))
     return lgd * _pooled_ratio(_by_state(aggregates, L.FORWARD_LOSS_AT_DEFAULT_LIFE),
-                               _by_state(aggregates, L.FORWARD_EAD_LIFE))
+                               _by_state(aggregates, L.FORWARD_EAD_LIFE), weights)
 
 
-def cure_rates(aggregates):
+def cure_rates(aggregates, weights=None):
     """Share of the defaults within the lifetime window of loans in each state that end without loss (cured to
     current, or closed), ``(n_months + 1, 7)``; 0 where no default was seen."""
-    return _pooled_ratio(_by_state(aggregates, L.FORWARD_CURED_LIFE), _by_state(aggregates, L.FORWARD_DEFAULT_LIFE))
+    return _pooled_ratio(_by_state(aggregates, L.FORWARD_CURED_LIFE), _by_state(aggregates, L.FORWARD_DEFAULT_LIFE),
+                         weights)
 
 
-def ecl_rates(aggregates, scenario):
+def ecl_rates(aggregates, scenario, weights=None):
     """ECL per unit of exposure by month and state, ``(n_months + 1, 7)``, for loans not restructured
     (12-month for Stage 1, else lifetime) and for restructured loans (lifetime): ``(plain, restructured)``."""
     recovery = scenario.behaviour.recovery
-    lgd = loss_given_default(recovery.rate_pct / 100.0, recovery.months, book_monthly_rate(aggregates))
-    rates = forward_rates(aggregates)
+    lgd = loss_given_default(recovery.rate_pct / 100.0, recovery.months, book_monthly_rate(aggregates, weights))
+    rates = forward_rates(aggregates, weights)
     stage = stage_of_states(scenario.provisioning.ifrs9)
     plain = lgd * np.where(stage[None, :] == 1, rates[TWELVE_MONTH], rates[LIFETIME])
     return plain, lgd * rates[RESTRUCTURED]
 
 
-def ecl_by_stage(aggregates, scenario):
+def ecl_by_stage(aggregates, scenario, weights=None):
     """IFRS 9 ECL stock per path and month for each stage, ``(n_paths, n_months + 1, 3)``, in currency.
 
     Restructured loans are at least Stage 2 (lifetime ECL).
     """
     plain_balance, restructured_balance = split_balance(aggregates)
-    plain_rate, restructured_rate = ecl_rates(aggregates, scenario)
+    plain_rate, restructured_rate = ecl_rates(aggregates, scenario, weights)
     plain_stage, restructured_stage = _stages(scenario)
     plain = plain_balance * plain_rate[None]
     restructured = restructured_balance * restructured_rate[None]
@@ -178,14 +190,14 @@ def ecl_by_stage(aggregates, scenario):
                      for k in (1, 2, 3)], axis=2)
 
 
-def segment_ecl_by_stage(aggregates, scenario):
+def segment_ecl_by_stage(aggregates, scenario, weights=None):
     """IFRS 9 ECL stock per path, month and segment for each stage, ``(n_paths, n_months + 1, n_segments, 3)``.
 
     Each segment's rates come from its own aggregates (:func:`ecl_by_stage` on the
     segment alone). Aggregates without a segment axis are one segment.
     """
     segments = L.with_segment_axis(aggregates)
-    return np.stack([ecl_by_stage(segments[:, :, s], scenario) for s in range(segments.shape[2])], axis=2)
+    return np.stack([ecl_by_stage(segments[:, :, s], scenario, weights) for s in range(segments.shape[2])], axis=2)
 
 
 def balance_by_stage(aggregates, scenario):

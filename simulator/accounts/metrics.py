@@ -126,7 +126,7 @@ def segment_parts(aggregates):
     return parts
 
 
-def segment_series(aggregates, scenario):
+def segment_series(aggregates, scenario, weights=None):
     """Per-path monthly series of each segment, ``{name: array (n_paths, n_months + 1, n_segments)}``.
 
     * ``overdue_rate_{1_30,31_90,90p}``: the segment's bucket balance / its live balance;
@@ -142,9 +142,12 @@ def segment_series(aggregates, scenario):
     ----------
     aggregates : array (n_paths, n_months + 1, n_segments, N_METRICS)
     scenario : Scenario
+    weights : array (n_paths,), optional
+        The paths' importance-sampling weights, which pool the ECL rates over paths
+        (:func:`simulator.accounts.ifrs9.pooled_sum`).
     """
     parts = segment_parts(aggregates)
-    ecl = segment_ecl_by_stage(aggregates, scenario).sum(axis=3)
+    ecl = segment_ecl_by_stage(aggregates, scenario, weights).sum(axis=3)
     book_opening = L.segment_total(parts["balance"][:, :1], axis=2)[:, :, None]
     series = {f"overdue_rate_{bucket}": _ratio(parts[f"balance_{bucket}"], parts["balance"])
               for bucket in SEGMENT_BUCKETS}
@@ -196,7 +199,7 @@ def segment_headline_values(by_segment, series):
     return values
 
 
-def path_series(aggregates, scenario, central):
+def path_series(aggregates, scenario, central, weights=None):
     """Per-path monthly series ``(n_paths, n_months + 1)`` and per-path funding outcomes ``(n_paths,)``.
 
     The balances, overdue balances and net losses of the book are the sums of the
@@ -210,6 +213,9 @@ def path_series(aggregates, scenario, central):
     scenario : Scenario
     central : dict
         Central macro path per variable, percent (the policy rate prices funding).
+    weights : array (n_paths,), optional
+        The paths' importance-sampling weights, which pool the ECL rates over paths
+        (:func:`simulator.accounts.ifrs9.pooled_sum`).
 
     Returns
     -------
@@ -247,7 +253,7 @@ def path_series(aggregates, scenario, central):
     series["m1_cure_rate"] = np.where(m1_start > 0, _ratio(aggregates[:, :, L.M1_CURED], m1_start), np.nan)
     series["m1_collection_rate"][:, 0] = np.nan
     series["m1_cure_rate"][:, 0] = np.nan
-    series.update(provisioning_series(segments, scenario))
+    series.update(provisioning_series(segments, scenario, weights))
     series.update(action_series(aggregates, scenario))
     funding = funding_paths(
         inflows=series["collected_cash"] + series["prepaid"] - series["action_cost"], new_lending=series["new_lending"],

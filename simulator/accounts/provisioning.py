@@ -45,7 +45,7 @@ def _ratio(num, den):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def provisioning_series(aggregates, scenario):
+def provisioning_series(aggregates, scenario, weights=None):
     """Per-path monthly provisioning series of the book, each ``(n_paths, n_months + 1)``.
 
     ``aggregates`` are the engine's per segment ``(n_paths, n_months + 1, n_segments, N_METRICS)``
@@ -65,7 +65,7 @@ def provisioning_series(aggregates, scenario):
         ``provision_charge``.
     """
     spec = scenario.provisioning.five_category
-    segment_ecl = segment_ecl_by_stage(aggregates, scenario)
+    segment_ecl = segment_ecl_by_stage(aggregates, scenario, weights)
     aggregates = L.book_aggregates(L.with_segment_axis(aggregates))
     balance = aggregates[:, :, L.BALANCE:L.BALANCE + L.N_LIVE_STATES]
     plain, restructured = split_balance(aggregates)

@@ -124,9 +124,10 @@ def _months(members):
     return np.arange(members[0].scenario.run.horizon_months + 1)
 
 
-def fan(ax, months, values, colour, label=None):
-    """Median line and the 5-95% band across paths of ``values`` (paths x months)."""
-    p05, p50, p95 = np.nanpercentile(values, [5, 50, 95], axis=0)
+def fan(ax, months, bands, colour, label=None):
+    """Median line and the 5-95% band across paths: ``bands`` are the 5th, 50th and 95th percentiles by month
+    (:meth:`~simulator.workflows.results.Results.band`)."""
+    p05, p50, p95 = bands
     ax.fill_between(months, p05, p95, color=colour, alpha=0.18, linewidth=0)
     ax.plot(months, p50, color=colour, linewidth=2.2, label=label)
 
@@ -150,8 +151,8 @@ def _money_axis(ax):
 
 
 def median_of(results, metric):
-    """Median over paths of a headline metric of ``results``."""
-    return float(np.nanmedian(results.headline[metric]))
+    """Median over paths of a headline metric of ``results`` (under its design)."""
+    return float(results.band(results.headline[metric], (50,))[0])
 
 
 def worst_of(members, metric):
@@ -176,7 +177,7 @@ def overdue_rates(members, lang="en"):
     fig, axes = plt.subplots(1, 3, figsize=SLIDE_SIZE, sharex=True)
     for ax, bucket in zip(axes, ("1_30", "31_90", "90p")):
         for results in members:
-            fan(ax, months, results.series[f"overdue_rate_{bucket}"], scenario_colour(results.scenario.name))
+            fan(ax, months, results.band(results.series[f"overdue_rate_{bucket}"]), scenario_colour(results.scenario.name))
         worst = worst_of(members, f"peak_overdue_rate_{bucket}")
         ax.set_title(text("bucket_peak", lang, bucket=text(f"bucket_{bucket}", lang),
                           peak=f"{median_of(worst, f'peak_overdue_rate_{bucket}'):.2%}"))
@@ -210,9 +211,9 @@ def loss_distribution(members, lang="en"):
     for results in members:
         losses = results.headline["cumulative_loss_rate"]
         colour = scenario_colour(results.scenario.name)
-        ax.hist(losses, bins=bins, color=colour, alpha=0.35 if len(members) > 1 else 0.7,
-                histtype="stepfilled", edgecolor=colour)
-        ax.axvline(losses.mean(), color=colour, linewidth=2)
+        ax.hist(losses, bins=bins, weights=results.design.weights, color=colour,
+                alpha=0.35 if len(members) > 1 else 0.7, histtype="stepfilled", edgecolor=colour)
+        ax.axvline(results.mean_of(losses), color=colour, linewidth=2)
         ax.axvline(_var_99(results), color=colour, linestyle="--", linewidth=1.5)
     extra = [Line2D([], [], color="0.2", linewidth=2, label=text("mean", lang)),
              Line2D([], [], color="0.2", linestyle="--", label=text("var99", lang))]
@@ -222,14 +223,15 @@ def loss_distribution(members, lang="en"):
     ax.set_xlabel(text("loss_axis", lang, months=members[0].scenario.run.horizon_months))
     ax.set_ylabel(text("paths", lang))
     reference = members[0]
-    mean = float(np.mean(reference.headline["cumulative_loss_rate"]))
+    mean = float(reference.mean_of(reference.headline["cumulative_loss_rate"]))
     if len(members) == 1:
         title = text("loss_title_one", lang, months=reference.scenario.run.horizon_months, mean=f"{mean:.2%}",
                      var=f"{_var_99(reference):.2%}")
     else:
-        worst = max(members[1:], key=lambda r: np.mean(r.headline["cumulative_loss_rate"]))
+        worst = max(members[1:], key=lambda r: r.mean_of(r.headline["cumulative_loss_rate"]))
         title = text("loss_title_many", lang, scenario=worst.scenario.name, reference=reference.scenario.name,
-                     mean=f"{np.mean(worst.headline['cumulative_loss_rate']):.2%}", reference_mean=f"{mean:.2%}")
+                     mean=f"{worst.mean_of(worst.headline['cumulative_loss_rate']):.2%}",
+                     reference_mean=f"{mean:.2%}")
     fig.suptitle(title)
     return _finish(fig, members, lang)
 
@@ -241,16 +243,18 @@ def provisions(members, lang="en"):
     currency = members[0].scenario.portfolio.currency
     fig, (stock, coverage) = plt.subplots(1, 2, figsize=SLIDE_SIZE)
     if len(members) == 1:
-        series = members[0].series
-        medians = [np.median(series[f"ecl_stage_{k}"], axis=0) for k in (1, 2, 3)]
+        only = members[0]
+        series = only.series
+        medians = [only.band(series[f"ecl_stage_{k}"], (50,))[0] for k in (1, 2, 3)]
         stock.stackplot(months, *medians, colors=STAGE_COLOURS, alpha=0.9,
                         labels=[text("stage", lang, stage=k) for k in (1, 2, 3)])
-        stock.plot(months, np.median(series["five_category_minimum"], axis=0), color="black", linestyle="--",
+        stock.plot(months, only.band(series["five_category_minimum"], (50,))[0], color="black", linestyle="--",
                    label=text("five_category_minimum", lang))
         stock.legend(loc="upper left")
     else:
         for results in members:
-            fan(stock, months, results.series["provision_requirement"], scenario_colour(results.scenario.name))
+            fan(stock, months, results.band(results.series["provision_requirement"]),
+                scenario_colour(results.scenario.name))
         _legend(stock, members, lang)
     worst = worst_of(members, "peak_provision_requirement")
     stock.set_title(text("provision_title", lang, peak=f"{median_of(worst, 'peak_provision_requirement'):,.0f}",
@@ -258,7 +262,8 @@ def provisions(members, lang="en"):
     stock.set_ylabel(text("provision_axis", lang, currency=currency))
     _money_axis(stock)
     for results in members:
-        fan(coverage, months[1:], results.series["coverage_ratio"][:, 1:], scenario_colour(results.scenario.name))
+        fan(coverage, months[1:], results.band(results.series["coverage_ratio"][:, 1:]),
+            scenario_colour(results.scenario.name))
     floor = members[0].scenario.provisioning.five_category.coverage_floor_pct / 100.0
     coverage.axhline(floor, color=LIMIT_COLOUR, linestyle="--", label=text("floor", lang, floor=f"{floor:.0%}"))
     lowest = min(members, key=lambda r: median_of(r, "min_coverage_ratio"))
@@ -282,15 +287,15 @@ def liquidity(members, lang="en"):
     extra = []
     for results in members:
         colour = scenario_colour(results.scenario.name)
-        fan(ax, months, results.series["liquidity_buffer"], colour)
+        fan(ax, months, results.band(results.series["liquidity_buffer"]), colour)
         survival = median_of(results, "survival_horizon_months")
-        if results.headline["liquidity_breached"].mean() >= 0.5 and survival <= horizon:
+        if results.mean_of(results.headline["liquidity_breached"]) >= 0.5 and survival <= horizon:
             ax.axvline(survival, color=colour, linestyle=":", linewidth=1.5)
             extra.append(Line2D([], [], color=colour, linestyle=":",
                                 label=text("survival_line", lang, month=f"{survival:.0f}")))
     ax.axhline(0.0, color="black", linewidth=0.8)
-    worst = max(members, key=lambda r: r.headline["liquidity_breached"].mean())
-    share = worst.headline["liquidity_breached"].mean()
+    worst = max(members, key=lambda r: r.mean_of(r.headline["liquidity_breached"]))
+    share = worst.mean_of(worst.headline["liquidity_breached"])
     title = (text("liquidity_title_breach", lang, share=f"{share:.0%}", scenario=worst.scenario.name) if share > 0
              else text("liquidity_title_safe", lang, months=horizon))
     fig.suptitle(title)
@@ -308,8 +313,9 @@ def action_effects(results, lang="en"):
     colour = scenario_colour(results.scenario.name)
     for ax, bucket in zip(axes, ("1_30", "90p")):
         name = f"overdue_rate_{bucket}"
-        fan(ax, months, results.counterfactual.series[name], COUNTERFACTUAL_COLOUR, text("without_actions", lang))
-        fan(ax, months, results.series[name], colour, text("with_actions", lang))
+        fan(ax, months, results.counterfactual.band(results.counterfactual.series[name]), COUNTERFACTUAL_COLOUR,
+            text("without_actions", lang))
+        fan(ax, months, results.band(results.series[name]), colour, text("with_actions", lang))
         effect = results.action_effects[f"peak_overdue_rate_{bucket}"]
         ax.set_title(text("action_title", lang, bucket=text(f"bucket_{bucket}", lang),
                           difference=f"{effect['difference'] * 100:+.2f}", se=f"{effect['se'] * 100:.3f}"))
@@ -342,9 +348,9 @@ def segments(members, lang="en"):
         for k, segment in enumerate(results.segment_names):
             values = results.segment_series["overdue_rate_90p"][:, :, k]
             if len(members) == 1:
-                fan(overdue, months, values, segment_colour(k), segment)
+                fan(overdue, months, results.band(values), segment_colour(k), segment)
             else:
-                overdue.plot(months, np.median(values, axis=0), color=segment_colour(k),
+                overdue.plot(months, results.band(values, (50,))[0], color=segment_colour(k),
                              linestyle=SCENARIO_LINESTYLES[j % len(SCENARIO_LINESTYLES)], linewidth=2)
     reference = members[0]
     worst = worst_of(members, "peak_overdue_rate_90p")

@@ -58,12 +58,12 @@ HEADER_WIDTH = 16
 
 # --------------------------------------------------------------------- readings
 def _mean(results, metric):
-    return float(np.nanmean(results.headline[metric]))
+    return float(results.mean_of(results.headline[metric]))
 
 
 def reading_overdue(members, lang):
     worst = worst_of(members, "peak_overdue_rate_90p")
-    low, high = np.percentile(worst.headline["peak_overdue_rate_90p"], [5, 95])
+    low, high = worst.band(worst.headline["peak_overdue_rate_90p"], (5, 95))
     return (text("read_overdue", lang, scenario=worst.scenario.name,
                  peak=f"{median_of(worst, 'peak_overdue_rate_90p'):.2%}", low=f"{low:.2%}", high=f"{high:.2%}"),
             text("read_overdue_m1", lang, scenario=worst.scenario.name,

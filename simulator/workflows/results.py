@@ -24,7 +24,7 @@ import yaml
 from ..accounts.ifrs9 import cure_rates, ecl_rates, lgd_rates, pd_term_structure
 from ..accounts.metrics import (HEADLINE_METRICS, SEGMENT_METRICS, SEGMENT_SERIES, TAIL_METRICS, describe,
                                headline_values, paired_difference, path_series, segment_headline_values,
-                               segment_series, tail_risk, vintage_curve)
+                               segment_series, tail_risk, vintage_curve, weighted_percentiles)
 from ..inputs.errors import InputError, OutputError, must_be
 from ..inputs.scenario import (ActionsSpec, Scenario, load_scenario, sampling_problems, scenario_from_dict,
                                scenario_warnings)
@@ -109,6 +109,19 @@ class Results:
     def seed(self):
         return self.scenario.run.seed
 
+    def band(self, values, percentiles=(5, 50, 95)):
+        """Percentiles over paths (axis 0) of ``values``, a per-path array of this run, under its design: numpy's
+        percentiles for equally weighted paths, importance-sampling quantiles otherwise
+        (:func:`simulator.accounts.metrics.weighted_percentiles`). What the figures draw as bands and medians."""
+        if self.design.weights is None:
+            return np.nanpercentile(values, percentiles, axis=0)
+        return weighted_percentiles(values, percentiles, self.design.weights)
+
+    def mean_of(self, values):
+        """The mean over paths (axis 0) of ``values``, a per-path array of this run, under its design
+        (:func:`simulator.accounts.metrics.describe`)."""
+        return describe(values, self.design)["mean"]
+
     @cached_property
     def design(self):
         """How the paths combine into estimates: weights and independent replicates
@@ -117,7 +130,7 @@ class Results:
 
     @cached_property
     def _series_and_outcomes(self):
-        return path_series(self.segment_aggregates, self.scenario, self.central)
+        return path_series(self.segment_aggregates, self.scenario, self.central, self.design.weights)
 
     @property
     def series(self):
@@ -138,7 +151,7 @@ class Results:
     def segment_series(self):
         """Per-path monthly series of each segment, ``{name: array (n_paths, n_months + 1, n_segments)}``
         (see :func:`simulator.accounts.metrics.segment_series`)."""
-        return segment_series(self.segment_aggregates, self.scenario)
+        return segment_series(self.segment_aggregates, self.scenario, self.design.weights)
 
     @cached_property
     def segment_headline(self):
@@ -242,9 +255,10 @@ class Results:
             frames.append(pd.DataFrame({"month": months, "metric": "new_vintage_ever_90p_rate_by_months_on_book",
                                         **describe(curve, self.design)}))
         scenario_level = {f"macro_{variable}_central": level / 100.0 for variable, level in self.central.items()}
-        pds = pd_term_structure(self.aggregates)
-        rates, restructured_rates = ecl_rates(self.aggregates, self.scenario)
-        lgds, cures = lgd_rates(self.aggregates, self.scenario), cure_rates(self.aggregates)
+        weights = self.design.weights
+        pds = pd_term_structure(self.aggregates, weights)
+        rates, restructured_rates = ecl_rates(self.aggregates, self.scenario, weights)
+        lgds, cures = lgd_rates(self.aggregates, self.scenario, weights), cure_rates(self.aggregates, weights)
         for state in range(rates.shape[1]):
             scenario_level[f"pd_12m_state_{state}"] = pds["12m"][:, state]
             scenario_level[f"pd_lifetime_state_{state}"] = pds["lifetime"][:, state]

@@ -475,7 +475,9 @@ def reverse_stress(scenario, breach, probability=None, shock="all", within=None,
     if loans is not None and scenario.portfolio.source == "tape":
         raise InputError("--loans resizes a synthetic book; this scenario reads a loan tape. "
                          "Drop --loans or use a synthetic portfolio.")
-    scenario = resolve_seed(scenario.with_run(paths=paths, seed=seed).with_loans(loans))
+    # the intervals are order statistics and binomial errors of independent, equally weighted paths
+    scenario = resolve_seed(scenario.with_run(paths=paths, seed=seed, sampling="mc", tail_sampling="none")
+                            .with_loans(loans))
     tolerance = TOLERANCE_SHARE * (severity.high - severity.low) if tolerance is None else tolerance
     if severity.integer:
         tolerance = max(tolerance, 1.0)

@@ -44,8 +44,8 @@ class WeightedEcl:
         """ECL at month 0, total and by stage, with each scenario's contribution."""
         rows = []
         for weight, results in zip(self.weights, self.members):
-            ecl = {f"stage_{k}": float(results.series[f"ecl_stage_{k}"][:, 0].mean()) for k in (1, 2, 3)}
-            ecl["total"] = float(results.series["ifrs9_ecl"][:, 0].mean())
+            ecl = {f"stage_{k}": float(results.mean_of(results.series[f"ecl_stage_{k}"][:, 0])) for k in (1, 2, 3)}
+            ecl["total"] = float(results.mean_of(results.series["ifrs9_ecl"][:, 0]))
             rows.append({"scenario": results.scenario.name, "weight": weight, "ecl": ecl,
                          "contribution": weight * ecl["total"]})
         total = sum(row["contribution"] for row in rows)
@@ -62,7 +62,7 @@ class WeightedEcl:
         months = np.arange(self.members[0].scenario.run.horizon_months + 1)
         weighted = {"ifrs9_ecl": 0.0, "provision_requirement": 0.0}
         for weight, results in zip(self.weights, self.members):
-            means = {key: results.series[key].mean(axis=0) for key in weighted}
+            means = {key: results.mean_of(results.series[key]) for key in weighted}
             frames.append(pd.DataFrame({"month": months, "scenario": results.scenario.name, "weight": weight,
                                         **means}))
             for key in weighted:

@@ -83,8 +83,3 @@ def current_instalment(principal, monthly_rate, remaining_term, amortisation, ou
         annuity = level_payment(principal[i], monthly_rate[i], remaining_term[i])
         interest, part = instalment_split(principal[i], monthly_rate[i], remaining_term[i], amortisation[i], annuity)
         out[i] = interest + part
-
-
-def amortisation_codes(names):
-    """Map amortisation names to codes (names validated upstream)."""
-    return np.array([AMORTISATION_CODES[n] for n in names], dtype=np.int8)

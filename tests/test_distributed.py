@@ -96,7 +96,7 @@ def test_a_bad_scheduler_address_is_an_input_error(address, says):
 
 @needs_dask
 def test_a_scheduler_without_workers_is_an_input_error():
-    with cluster.distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty:
+    with cluster.distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty:
         with pytest.raises(InputError, match="the scheduler has no workers .* `dask worker"):
             with engine_cluster(scheduler=empty.scheduler_address, timeout=1):
                 pass
@@ -152,7 +152,7 @@ def scheduler():
     """The address of a local cluster of 2 worker processes, for ``--scheduler``."""
     if cluster.distributed is None:
         pytest.skip('dask[distributed] is not installed (pip install ".[distributed]")')
-    with cluster.distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local:
+    with cluster.distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as local:
         yield local.scheduler_address
 
 

@@ -64,8 +64,8 @@ class ClusterBlocks:
                    for block in blocks]
         index = {future.key: i for i, future in enumerate(futures)}
         try:
-            for future, result in distributed.as_completed(futures, with_results=True):
-                yield index[future.key], result
+            for future in distributed.as_completed(futures):
+                yield index[future.key], future.result()
         finally:
             client.cancel(futures + scattered)
 
@@ -123,7 +123,7 @@ def engine_cluster(scheduler=None, workers=None, threads=None, timeout=CONNECT_S
     with contextlib.ExitStack() as stack:
         if scheduler is None:
             cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None))
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"))
             client = stack.enter_context(distributed.Client(cluster))
         else:
             client = stack.enter_context(connect(scheduler, timeout))

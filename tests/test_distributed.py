@@ -71,14 +71,31 @@ def test_options_without_dask_say_how_to_install_it(monkeypatch, tiny_scenario_f
     assert not (tmp_path / "out").exists()
 
 
-def test_workers_of_other_versions_are_refused():
-    class Client:
-        def run(self, function):
-            return {"tcp://127.0.0.1:40001": function(), "tcp://127.0.0.1:40002": {**function(), "numba": "0.1"}}
+class StubClient:
+    """Answers ``run`` (each worker) and ``run_on_scheduler`` with the given versions, or raises ``ImportError``."""
 
-    with pytest.raises(InputError, match="tcp://127.0.0.1:40002 runs .*same release"):
-        check_versions(Client(), "the local cluster")
-    check_versions(type("Same", (), {"run": lambda self, function: {"w": versions()}})(), "here")
+    def __init__(self, workers, scheduler=None):
+        self.workers, self.scheduler = workers, scheduler or versions()
+
+    def run(self, function):
+        return self.workers
+
+    def run_on_scheduler(self, function):
+        if self.scheduler == "missing":
+            raise ModuleNotFoundError("No module named 'simulator'")
+        return self.scheduler
+
+
+def test_processes_of_other_versions_are_refused():
+    same = versions()
+    check_versions(StubClient({"tcp://127.0.0.1:40001": same}), "here")
+    with pytest.raises(InputError, match="here: tcp://127.0.0.1:40002 runs .*same release"):
+        check_versions(StubClient({"tcp://127.0.0.1:40001": same,
+                                   "tcp://127.0.0.1:40002": {**same, "numba": "0.1"}}), "here")
+    with pytest.raises(InputError, match="here: the scheduler runs .*same release"):
+        check_versions(StubClient({"w": same}, {**same, "simulator": "0.0.1"}), "here")
+    with pytest.raises(InputError, match="cannot import the simulator .*No module named 'simulator'"):
+        check_versions(StubClient({"w": same}, "missing"), "here")
 
 
 # ------------------------------------------------------------------ a bad scheduler

@@ -153,11 +153,18 @@ def connect(scheduler, timeout):
 
 
 def check_versions(client, where):
-    """Refuse workers whose simulator, numpy or numba differ from this process's (their numbers could differ)."""
+    """Refuse a scheduler or workers that cannot import the simulator, or whose simulator, numpy or numba differ from
+    this process's (the scheduler unpickles the tasks, the workers run them, and other versions could give other
+    numbers)."""
     here = versions()
-    other = {worker: found for worker, found in client.run(versions).items() if found != here}
+    try:
+        found = {"the scheduler": client.run_on_scheduler(versions), **client.run(versions)}
+    except ImportError as exc:
+        raise InputError(f"{where}: the scheduler or a worker cannot import the simulator ({exc}). Install the "
+                         "same release of the simulator where `dask scheduler` and `dask worker` run.") from None
+    other = {name: theirs for name, theirs in found.items() if theirs != here}
     if other:
-        worker, found = next(iter(other.items()))
-        raise InputError(f"{where}: worker {worker} runs {found}, this machine {here}; {len(other)} worker(s) "
-                         "differ. Results are bit-for-bit reproducible only on the same versions: install the "
-                         "same release of the simulator, numpy and numba on every worker.")
+        name, theirs = next(iter(other.items()))
+        raise InputError(f"{where}: {name} runs {theirs}, this machine {here}; {len(other)} process(es) differ. "
+                         "Results are bit-for-bit reproducible only on the same versions: install the same release "
+                         "of the simulator, numpy and numba on the scheduler and every worker.")

@@ -45,7 +45,7 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 def transfer_bytes(scenario):
     """Pickled bytes of the scenario and the book (sent once per worker) and of one block's path ids and result."""
     book = build_book(scenario, scenario.portfolio.seed)
-    block = path_blocks(scenario.run.paths, scenario.run.chunk_paths)[0]
+    block = path_blocks(0, scenario.run.paths, scenario.run.chunk_paths)[0]
     out, vintage = simulate_block(scenario, book, scenario.run.seed, block)
     return {"scenario": pickled_size(scenario), "book": pickled_size(book), "block_path_ids": block.nbytes,
             "block_result": out.nbytes + vintage.nbytes, "block_paths": len(block)}

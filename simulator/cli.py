@@ -243,9 +243,9 @@ def run_command(scenario_file, out_dir, paths, seed, scheduler, workers, loans, 
     n_loans = loans or scenario.portfolio.n_loans
     work = effective_paths * n_loans * scenario.run.horizon_months
     show_progress = not quiet and work >= PROGRESS_MIN_LOAN_MONTHS and sys.stderr.isatty()
-    say_if_compiling([scenario], quiet)
     options = dict(paths=paths, seed=seed, loans=loans, threads=threads, target_se=target_se, max_paths=max_paths)
     with engine_cluster(scheduler, workers, threads) as map_blocks:
+        say_if_compiling([scenario], quiet)
         if show_progress:
             with path_progress(effective_paths) as progress:
                 results = run(scenario, progress=progress, map_blocks=map_blocks, **options)
@@ -278,8 +278,8 @@ def ecl(set_file, out_dir, paths, seed, scheduler, workers, threads, no_plots, l
         spec, scenarios = load_scenario_set(set_file)
     out_dir = check_out_dir(out_dir or Path("runs") / spec.name, WEIGHTED_MARKER)
     scenarios = [s.with_run(paths=paths, seed=seed) for s in scenarios]
-    say_if_compiling(scenarios, quiet)
     with engine_cluster(scheduler, workers, threads) as map_blocks:
+        say_if_compiling(scenarios, quiet)
         weighted = run_weighted(spec, scenarios, threads=threads, map_blocks=map_blocks)
     weighted.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
@@ -335,8 +335,8 @@ def compare_command(inputs, out_dir, paths, seed, scheduler, workers, threads, n
         comparison = None
     out_dir = check_out_dir(out_dir or Path("runs") / ("compare-" + "-".join(names)), COMPARISON_MARKER)
     if comparison is None:
-        say_if_compiling(scenarios, quiet)
         with engine_cluster(scheduler, workers, threads) as map_blocks:
+            say_if_compiling(scenarios, quiet)
             comparison = compare(scenarios, threads=threads, map_blocks=map_blocks)
     comparison.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:

@@ -134,6 +134,16 @@ def test_local_cluster_gives_the_single_process_bits(reference, workers, chunk_s
             assert sorted(done) == sorted([chunk] * (24 // chunk) + ([24 % chunk] if 24 % chunk else []))
 
 
+@pytest.fixture(scope="module")
+def scheduler():
+    """The address of a local cluster of 2 worker processes (each restarted by its nanny if it dies), for
+    ``--scheduler``."""
+    if cluster.distributed is None:
+        pytest.skip('dask[distributed] is not installed (pip install ".[distributed]")')
+    with cluster.distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as local:
+        yield local.scheduler_address
+
+
 def dying(map_blocks, marker):
     """A block mapper whose first block kills its worker process (SIGKILL) halfway: test only.
 
@@ -154,9 +164,9 @@ def dying(map_blocks, marker):
 
 
 @needs_dask
-def test_a_worker_killed_mid_run_changes_nothing(reference, tmp_path):
+def test_a_worker_killed_mid_run_changes_nothing(reference, tmp_path, scheduler):
     marker = tmp_path / "killed"
-    with engine_cluster(workers=2) as map_blocks:
+    with engine_cluster(scheduler=scheduler) as map_blocks:
         first_pids = set(map_blocks.client.run(os.getpid).values())
         results = simulator.run(small(chunk_paths=3), map_blocks=dying(map_blocks, str(marker)))
         assert marker.exists()  # a worker did die, in the middle of a block
@@ -166,15 +176,6 @@ def test_a_worker_killed_mid_run_changes_nothing(reference, tmp_path):
 
 
 # ------------------------------------------------------------------ every simulating command, on one cluster
-@pytest.fixture(scope="module")
-def scheduler():
-    """The address of a local cluster of 2 worker processes, for ``--scheduler``."""
-    if cluster.distributed is None:
-        pytest.skip('dask[distributed] is not installed (pip install ".[distributed]")')
-    with cluster.distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as local:
-        yield local.scheduler_address
-
-
 def cli_bits(tmp_path, command, inputs, *options):
     """Run ``simulate COMMAND INPUTS --out ... OPTIONS`` and return each run directory's aggregates."""
     out = tmp_path / ("out" + "".join(options).replace("/", "_").replace(":", "_"))
@@ -213,3 +214,14 @@ def test_run_compare_and_ecl_take_the_cluster_options_with_the_same_bits(tmp_pat
     for command, inputs in (("run", [severe]), ("compare", [baseline, severe]), ("ecl", [weighted])):
         alone = cli_bits(tmp_path / command, command, inputs)
         assert_same_files(cli_bits(tmp_path / command, command, inputs, "--scheduler", scheduler), alone)
+
+
+@needs_dask
+@pytest.mark.parametrize("sampling", [{"sampling": "rqmc", "rqmc_points": 8, "tail_sampling": "importance"},
+                                      {"sampling": "antithetic"}])
+def test_variance_reduced_runs_give_the_same_bits_on_a_cluster(scheduler, sampling):
+    """Scrambles and antithetic pairs cut across blocks of 5 paths: still the bits of one block in one process."""
+    scenario = small(chunk_paths=5).with_run(**sampling)
+    alone = simulator.run(scenario.with_run(chunk_paths=24))
+    with engine_cluster(scheduler=scheduler) as map_blocks:
+        assert_same_bits(simulator.run(scenario, map_blocks=map_blocks), alone)

@@ -22,6 +22,7 @@ from .presentation.report import rho_text, write_report
 from .presentation.validation_report import check_report_path, format_figure, write_validation_report
 from .workflows.calibration import MARKER as CALIBRATION_MARKER
 from .workflows.calibration import calibrate
+from .workflows.cluster import engine_cluster
 from .workflows.comparison import MARKER as COMPARISON_MARKER
 from .workflows.comparison import compare, compare_runs
 from .workflows.results import check_out_dir, load_results, run
@@ -191,7 +192,8 @@ def run_options(function):
         click.option("--paths", type=click.IntRange(min=1), help="Monte Carlo paths (overrides run.paths)."),
         click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1),
                      help="Random seed (overrides run.seed; shared by every scenario of a set)."),
-        click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores)."),
+        click.option("--threads", type=click.IntRange(min=1),
+                     help="Engine threads (default: all cores; with --workers or --scheduler: per worker, default 1)."),
         click.option("--no-plots", is_flag=True, help="Skip the figures (PNG and SVG)."),
         lang_option,
         click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
@@ -202,17 +204,32 @@ def run_options(function):
     return function
 
 
+def cluster_options(function):
+    """--scheduler and --workers: where the engine's blocks of paths run (see :func:`engine_cluster`)."""
+    options = [
+        click.option("--scheduler", metavar="ADDRESS",
+                     help="Run the paths on a running Dask cluster (tcp://HOST:8786). Needs the distributed extra."),
+        click.option("--workers", type=click.IntRange(min=1),
+                     help="Run the paths on a local Dask cluster of this many processes. Needs the distributed "
+                          "extra."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
 @main.command("run")
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 @run_options
+@cluster_options
 @click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
 @click.option("--target-se", "target_se", multiple=True, metavar="METRIC=SE", callback=parse_targets,
               help="Add paths until METRIC's standard error is at most SE (e.g. cumulative_loss_rate=0.0005 or "
                    "loss_var_999=0.002; repeat for several).")
 @click.option("--max-paths", type=click.IntRange(min=1),
               help="The most paths --target-se may reach (default: 16 x --paths).")
-def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, lang, quiet, strict, target_se,
-                max_paths):
+def run_command(scenario_file, out_dir, paths, seed, scheduler, workers, loans, threads, no_plots, lang, quiet, strict,
+                target_se, max_paths):
     """Simulate SCENARIO_FILE, write a run directory and print the headline table.
 
     \b
@@ -220,6 +237,8 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, l
       simulate run scenarios/baseline.yaml
       simulate run scenarios/severe.yaml --paths 1000 --seed 7 --out runs/severe
       simulate run scenarios/severe.yaml --paths 256 --target-se cumulative_loss_rate=0.0005
+      simulate run scenarios/severe.yaml --workers 2
+      simulate run scenarios/severe.yaml --scheduler tcp://scheduler-host:8786
     """
     with warnings_policy(strict):
         scenario = load_scenario(scenario_file)
@@ -228,13 +247,14 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, l
     n_loans = loans or scenario.portfolio.n_loans
     work = effective_paths * n_loans * scenario.run.horizon_months
     show_progress = not quiet and work >= PROGRESS_MIN_LOAN_MONTHS and sys.stderr.isatty()
-    say_if_compiling([scenario], quiet)
     options = dict(paths=paths, seed=seed, loans=loans, threads=threads, target_se=target_se, max_paths=max_paths)
-    if show_progress:
-        with path_progress(effective_paths) as progress:
-            results = run(scenario, progress=progress, **options)
-    else:
-        results = run(scenario, **options)
+    with engine_cluster(scheduler, workers, threads) as map_blocks:
+        say_if_compiling([scenario], quiet)
+        if show_progress:
+            with path_progress(effective_paths) as progress:
+                results = run(scenario, progress=progress, map_blocks=map_blocks, **options)
+        else:
+            results = run(scenario, map_blocks=map_blocks, **options)
     results.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
         click.echo(format_headline(results))
@@ -246,7 +266,8 @@ def run_command(scenario_file, out_dir, paths, seed, loans, threads, no_plots, l
 @main.command()
 @click.argument("set_file", type=click.Path(dir_okay=False, path_type=Path))
 @run_options
-def ecl(set_file, out_dir, paths, seed, threads, no_plots, lang, quiet, strict):
+@cluster_options
+def ecl(set_file, out_dir, paths, seed, scheduler, workers, threads, no_plots, lang, quiet, strict):
     """IFRS 9 probability-weighted ECL over the scenario set in SET_FILE.
 
     Every scenario runs on the same book with the same seed (common random
@@ -261,8 +282,9 @@ def ecl(set_file, out_dir, paths, seed, threads, no_plots, lang, quiet, strict):
         spec, scenarios = load_scenario_set(set_file)
     out_dir = check_out_dir(out_dir or Path("runs") / spec.name, WEIGHTED_MARKER)
     scenarios = [s.with_run(paths=paths, seed=seed) for s in scenarios]
-    say_if_compiling(scenarios, quiet)
-    weighted = run_weighted(spec, scenarios, threads=threads)
+    with engine_cluster(scheduler, workers, threads) as map_blocks:
+        say_if_compiling(scenarios, quiet)
+        weighted = run_weighted(spec, scenarios, threads=threads, map_blocks=map_blocks)
     weighted.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
         report = weighted.reporting_date
@@ -278,9 +300,11 @@ def ecl(set_file, out_dir, paths, seed, threads, no_plots, lang, quiet, strict):
 @main.command("compare")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @run_options
+@cluster_options
 @click.option("--allow-different", is_flag=True,
               help="Compare run directories even if their book, seed or paths differ (no common random numbers).")
-def compare_command(inputs, out_dir, paths, seed, threads, no_plots, lang, quiet, strict, allow_different):
+def compare_command(inputs, out_dir, paths, seed, scheduler, workers, threads, no_plots, lang, quiet, strict,
+                    allow_different):
     """Compare scenarios to the first one on common random numbers.
 
     INPUTS are scenario files (run now on one book with one seed) or run
@@ -302,6 +326,9 @@ def compare_command(inputs, out_dir, paths, seed, threads, no_plots, lang, quiet
         raise InputError("compare: give either scenario files or run directories, not both. Run the scenario files "
                          "first with `simulate run`, or compare the files directly.")
     if kinds == {True}:
+        if scheduler is not None or workers is not None:
+            raise InputError("compare: --scheduler and --workers run scenario files; run directories are already "
+                             "simulated. Drop the option, or give the scenario files.")
         members = [load_results(path) for path in inputs]
         comparison = compare_runs(members, allow_different=allow_different)
         names = [m.scenario.name for m in members]
@@ -312,8 +339,9 @@ def compare_command(inputs, out_dir, paths, seed, threads, no_plots, lang, quiet
         comparison = None
     out_dir = check_out_dir(out_dir or Path("runs") / ("compare-" + "-".join(names)), COMPARISON_MARKER)
     if comparison is None:
-        say_if_compiling(scenarios, quiet)
-        comparison = compare(scenarios, threads=threads)
+        with engine_cluster(scheduler, workers, threads) as map_blocks:
+            say_if_compiling(scenarios, quiet)
+            comparison = compare(scenarios, threads=threads, map_blocks=map_blocks)
     comparison.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
         table = comparison.table
@@ -345,9 +373,10 @@ SENSITIVITY_SHOWN = ("cumulative_loss_rate", "peak_overdue_rate_90p")
 @click.option("--step", default="10%", show_default=True, help="Relative step: each parameter moves to x(1 - step) "
                                                                "and x(1 + step).")
 @run_options
+@cluster_options
 @click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
-def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, threads, no_plots, lang, quiet, strict,
-                        loans):
+def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, scheduler, workers, threads, no_plots, lang,
+                        quiet, strict, loans):
     """Move each parameter of SCENARIO_FILE down and up by --step on common random numbers and report the change
     of every headline metric with its standard error, and elasticities.
 
@@ -379,9 +408,10 @@ def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, threa
         reduced = f" (the scenario asks {scenario.run.paths}; --paths to change)" if paths is None and \
             effective < scenario.run.paths else ""
         click.echo(f"sensitivity of {scenario.name}: {effective} paths per run{reduced}, step {step:.0%}", err=True)
-    say_if_compiling([scenario], quiet)
-    result = sensitivity(scenario, params=keys, step=step, paths=paths, seed=seed, say=say, loans=loans,
-                         threads=threads)
+    with engine_cluster(scheduler, workers, threads) as map_blocks:
+        say_if_compiling([scenario], quiet)
+        result = sensitivity(scenario, params=keys, step=step, paths=paths, seed=seed, say=say, loans=loans,
+                             threads=threads, map_blocks=map_blocks)
     result.save(out_dir, plots=not no_plots, lang=lang)
     if quiet:
         return
@@ -430,9 +460,10 @@ def _elasticity(value):
 @click.option("--tolerance", type=click.FloatRange(min=0, min_open=True),
               help="Bisection stops at this width (default 0.5% of the range).")
 @run_options
+@cluster_options
 @click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
 def reverse_command(scenario_file, breach, probability, shock, shocks_from, within, severity_range, tolerance, out_dir,
-                    paths, seed, threads, no_plots, lang, quiet, strict, loans):
+                    paths, seed, scheduler, workers, threads, no_plots, lang, quiet, strict, loans):
     """Reverse stress test: the mildest severity of a shock at which a breach is reached.
 
     Every trial is a full run on common random numbers (same seed, book and paths):
@@ -451,16 +482,18 @@ def reverse_command(scenario_file, breach, probability, shock, shocks_from, with
         scenario = load_scenario(scenario_file)
         donor = load_scenario(shocks_from) if shocks_from is not None else None
     out_dir = check_out_dir(out_dir or Path("runs") / f"reverse-{scenario.name}", REVERSE_MARKER)
-    say_if_compiling([scenario], quiet)
 
     def report(evaluation):
         if not quiet:
             click.echo(f"  severity {evaluation.severity:10.4g}: breach on {evaluation.count} of "
                        f"{len(evaluation.breached)} paths", err=True)
 
-    reverse = reverse_stress(scenario, breach, probability=probability, shock=shock, within=within,
-                             severity_range=severity_range, shocks_from=donor, paths=paths, seed=seed, loans=loans,
-                             tolerance=tolerance, progress=report, run_options={"threads": threads})
+    with engine_cluster(scheduler, workers, threads) as map_blocks:
+        say_if_compiling([scenario], quiet)
+        reverse = reverse_stress(scenario, breach, probability=probability, shock=shock, within=within,
+                                 severity_range=severity_range, shocks_from=donor, paths=paths, seed=seed, loans=loans,
+                                 tolerance=tolerance, progress=report,
+                                 run_options={"threads": threads, "map_blocks": map_blocks})
     reverse.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
         summary = reverse.summary

@@ -1,7 +1,7 @@
 """The package's layers: imports only go downwards, never in a circle, never hidden inside a function.
 
 Every module of ``simulator/`` is parsed with :mod:`ast` (nothing is imported),
-each of its imports is resolved to a module of the package, and three rules are
+each of its imports is resolved to a module of the package, and four rules are
 checked:
 
 1. a module imports only modules of its own layer or of a layer before it in
@@ -9,7 +9,9 @@ checked:
 2. the graph of imports between modules has no circle;
 3. imports sit at module level; only the optional heavy dependencies in
    :data:`OPTIONAL_DEPENDENCIES` may be imported inside a function (so that the
-   package works without them).
+   package works without them);
+4. only :data:`CLUSTER_MODULE` imports Dask (at module level, guarded, since it is
+   an optional extra).
 """
 import ast
 from pathlib import Path
@@ -101,6 +103,17 @@ def test_no_imports_inside_functions(module):
     hidden = [f"{module}:{line} imports {target} inside a function" for target, line, at_top, top
               in imported_modules(module) if not at_top and top not in OPTIONAL_DEPENDENCIES]
     assert not hidden, "\n".join(hidden)
+
+
+CLUSTER_MODULE = "simulator.workflows.cluster"
+"""The one module that talks to Dask: the model layer only hands out blocks of paths."""
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_only_the_cluster_module_imports_dask(module):
+    dask = [f"{module}:{line} imports {target}" for target, line, _, top in imported_modules(module)
+            if top in ("dask", "distributed")]
+    assert module == CLUSTER_MODULE or not dask, "\n".join(dask) + f" (only {CLUSTER_MODULE} may)"
 
 
 def find_cycle(graph):

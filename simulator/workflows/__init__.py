@@ -6,7 +6,8 @@ ECL over a scenario set (:mod:`.weighted`), sensitivities to the assumptions
 (:mod:`.sensitivity`), calibration from a loan history
 (:mod:`.calibration`, with its estimators :mod:`.rollrates` and
 :mod:`.structural_fit`) and the model's own checks against independent
-references (:mod:`.validation`).
+references (:mod:`.validation`), and where the engine's blocks of paths run
+(:mod:`.cluster`: a Dask cluster, the optional extra ``distributed``).
 
 May import: inputs, model, accounts. Imported by: presentation, the package
 root and the command line. Figures are reached through :mod:`.presenter`, where

@@ -226,7 +226,7 @@ def compare_runs(members, allow_different=False):
     return Comparison(members)
 
 
-def compare(scenarios, paths=None, seed=None, threads=None):
+def compare(scenarios, paths=None, seed=None, threads=None, map_blocks=None):
     """Run ``scenarios`` on common random numbers (the first one's seed) and compare them.
 
     Parameters
@@ -235,6 +235,10 @@ def compare(scenarios, paths=None, seed=None, threads=None):
         Scenario objects or files; the first is the reference.
     paths, seed : int, optional
         Override ``run.paths`` and ``run.seed`` of every scenario.
+    threads : int, optional
+        Engine threads of an in-process run.
+    map_blocks : callable, optional
+        Where the engine's blocks of paths run (see :func:`simulator.workflows.results.run`).
 
     Raises
     ------
@@ -261,6 +265,7 @@ def compare(scenarios, paths=None, seed=None, threads=None):
             raise InputError(f"compare: {scenario.name} must use the same book and horizon as {first.name}; it "
                              "does not. Common random numbers compare scenarios of one book: make both extend "
                              "the same baseline and change only the economy, behaviour, funding or actions.")
-    members = [run(scenario.with_run(seed=first.run.seed, paths=first.run.paths), threads=threads)
+    members = [run(scenario.with_run(seed=first.run.seed, paths=first.run.paths), threads=threads,
+                   map_blocks=map_blocks)
                for scenario in [first] + list(scenarios[1:])]
     return Comparison(members)

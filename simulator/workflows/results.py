@@ -476,7 +476,8 @@ def resolve_seed(scenario):
     return scenario.with_run(seed=secrets.randbits(SEED_BITS))
 
 
-def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None, target_se=None, max_paths=None):
+def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None, target_se=None, max_paths=None,
+        map_blocks=None):
     """Simulate a scenario and return its :class:`Results`.
 
     Parameters
@@ -487,7 +488,7 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
         Override ``run.paths``, ``run.seed``, the synthetic book's ``n_loans`` and
         the engine's thread count.
     progress : callable, optional
-        Called with the number of paths finished after each block.
+        Called with the number of paths finished as each block finishes.
     target_se : dict of str -> float, optional
         Standard errors wanted for metrics of ``summary.json`` (a headline metric's
         mean, or a tail figure such as ``loss_var_999``): the run starts with
@@ -495,6 +496,11 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
         is met or ``max_paths`` is reached; ``summary.json`` says which.
     max_paths : int, optional
         The cap on paths under ``target_se`` (default 16 x the first batch).
+    map_blocks : callable, optional
+        Where the engine's blocks of paths run (see
+        :func:`~simulator.model.engine.simulate.simulate_paths`): in this process by
+        default; on a Dask cluster with :func:`simulator.workflows.cluster.engine_cluster`.
+        The results are the same bits either way.
 
     Examples
     --------
@@ -528,12 +534,12 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
     results, first_path = None, 0
     while True:
         aggregates, central, vintages = simulate_segments(scenario, lending, scenario.run.seed, progress=progress,
-                                                       threads=threads, first_path=first_path)
+                                                       threads=threads, first_path=first_path, map_blocks=map_blocks)
         counterfactual = None
         if plain is not None:
             plain = plain.with_run(paths=scenario.run.paths)
             plain_aggregates, _, plain_vintages = simulate_segments(plain, book, scenario.run.seed, threads=threads,
-                                                                 first_path=first_path)
+                                                                 first_path=first_path, map_blocks=map_blocks)
             counterfactual = Results(plain, plain_aggregates, central, book.n_loans, 0.0, vintages=plain_vintages)
         batch = Results(scenario, aggregates, central, book.n_loans, 0.0, counterfactual, vintages,
                         None if not target_se else {"targets": dict(target_se), "max_paths": max_paths})

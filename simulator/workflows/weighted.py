@@ -92,7 +92,7 @@ class WeightedEcl:
         return write_atomically(out_dir, write, marker=MARKER)
 
 
-def run_weighted(spec, scenarios, threads=None, progress=None):
+def run_weighted(spec, scenarios, threads=None, progress=None, map_blocks=None):
     """Run every scenario of a set with one seed and weigh their ECL.
 
     Parameters
@@ -100,9 +100,12 @@ def run_weighted(spec, scenarios, threads=None, progress=None):
     spec : ScenarioSetSpec
     scenarios : list of Scenario
         As returned by :func:`simulator.inputs.scenario.load_scenario_set`.
+    threads, progress, map_blocks : optional
+        As for :func:`simulator.workflows.results.run`, for every scenario.
     """
     first = resolve_seed(scenarios[0])
     seed = first.run.seed
-    members = [run(scenario.with_run(seed=seed), threads=threads, progress=progress) for scenario in scenarios]
+    members = [run(scenario.with_run(seed=seed), threads=threads, progress=progress, map_blocks=map_blocks)
+               for scenario in scenarios]
     weights = [item.weight_pct / 100.0 for item in spec.weighted_scenarios]
     return WeightedEcl(spec.name, weights, members)

@@ -2,9 +2,10 @@
 
 This module converts the scenario's percentages into the kernels' fractions,
 builds each block of paths' macro inputs, calls the kernel block by block and
-reports progress. Blocks only bound memory and drive the progress bar: the
-kernels' streams are keyed by global path number, so any block size and thread
-count give the same bits.
+reports progress. Blocks bound memory, drive the progress bar and are the unit of
+work a block mapper hands out (to this process, or to the workers of a cluster:
+:mod:`simulator.workflows.cluster`): the kernels' streams are keyed by global path
+number, so any block size, thread count or number of workers gives the same bits.
 """
 import os
 from dataclasses import fields
@@ -15,7 +16,7 @@ from scipy.special import ndtri
 
 from ...inputs.errors import InputError
 from ...inputs.scenario import DPD_STATE_KEYS, ActionsSpec
-from ..macro import macro_paths
+from ..macro import central_path, macro_paths
 from ..portfolio import LoanBook
 from ..sampling import resolve_sampling
 from .groups import (Behaviour, Book, Collections, Economy, Losses, Recorders, Restructuring, RollRateBehaviour,
@@ -159,16 +160,22 @@ def engine_compiled(model):
         return True
 
 
-def simulate_paths(scenario, book, seed, progress=None, threads=None, first_path=0):
+def simulate_paths(scenario, book, seed, progress=None, threads=None, first_path=0, map_blocks=None):
     """The book's aggregates of :func:`simulate_segments`: ``(book_aggregates(by segment), central, vintages)``,
     the aggregates of shape ``(n_paths, n_months + 1, N_METRICS)`` (parameters as there)."""
-    segment_aggregates, central, vintages = simulate_segments(scenario, book, seed, progress, threads, first_path)
+    segment_aggregates, central, vintages = simulate_segments(scenario, book, seed, progress, threads, first_path,
+                                                              map_blocks)
     return book_aggregates(segment_aggregates), central, vintages
 
 
-def simulate_segments(scenario, book, seed, progress=None, threads=None, first_path=0):
+def simulate_segments(scenario, book, seed, progress=None, threads=None, first_path=0, map_blocks=None):
     """Run the scenario's behaviour model on ``book`` for paths ``first_path .. run.paths - 1``, keeping each
     segment's aggregates.
+
+    The paths are cut into blocks of ``run.chunk_paths`` consecutive path numbers;
+    each block is one call of :func:`simulate_block`, whose output depends only on
+    ``(scenario, book, seed, path ids)``, so the blocks may run in any order, in
+    any process or on any machine, and the aggregates are the same bits.
 
     Parameters
     ----------
@@ -176,12 +183,19 @@ def simulate_segments(scenario, book, seed, progress=None, threads=None, first_p
     book : LoanBook
     seed : int
     progress : callable, optional
-        Called with the number of paths finished after each block.
+        Called with the number of paths finished as each block finishes.
     threads : int, optional
-        Engine threads (default: the scenario's ``run.threads``, else all cores).
+        Engine threads of an in-process run (default: the scenario's ``run.threads``,
+        else all cores). A ``map_blocks`` sets its own.
     first_path : int
         The first path to simulate (a run is extended by simulating only its new
         paths; path ``p``'s numbers depend on ``p`` alone).
+    map_blocks : callable, optional
+        ``map_blocks(function, shared, blocks)`` computes ``function(*shared, block)``
+        for every block and yields ``(index of the block, result)`` as each finishes,
+        in any order (e.g. on a Dask cluster:
+        :func:`simulator.workflows.cluster.engine_cluster`). Default:
+        :func:`map_in_process`, the blocks one after the other in this process.
 
     Returns
     -------
@@ -195,32 +209,72 @@ def simulate_segments(scenario, book, seed, progress=None, threads=None, first_p
         later (``[p, v, k]``); entries with v + k > H come from the run past the
         horizon and are not reported.
     """
-    run = resolve_sampling(scenario.run)
-    threads = threads or run.threads or numba.config.NUMBA_NUM_THREADS
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    scenario = scenario.model_copy(update={"run": resolve_sampling(scenario.run)})
+    run = scenario.run
+    if map_blocks is None:
+        threads = threads or run.threads or numba.config.NUMBA_NUM_THREADS
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        map_blocks = map_in_process
     n_months = run.horizon_months
-    n_engine = engine_months(scenario)
     n_segments = len(book.segment_names)
     aggregates = np.zeros((run.paths - first_path, n_months + 1, n_segments, N_METRICS))
     vintages = np.zeros((run.paths - first_path, n_months + 1, n_months + 1))
-    central = None
-    for start in range(first_path, run.paths, run.chunk_paths):
-        path_ids = np.arange(start, min(start + run.chunk_paths, run.paths), dtype=np.int64)
-        macro = macro_paths(scenario.macro, seed, path_ids, n_engine, run)
-        central = {name: level[:n_months + 1] for name, level in macro.central.items()}
-        out = np.zeros((len(path_ids), n_engine + 1, n_segments, N_METRICS))
-        vintage = np.zeros((len(path_ids), n_engine + 1, n_engine + 1))
-        recorders = recorders_group(out, vintage)
-        if scenario.behaviour.model == "structural":
-            simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, recorders))
-        else:
-            simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, recorders))
-        rows = slice(start - first_path, start - first_path + len(path_ids))
-        aggregates[rows] = out[:, :n_months + 1]
-        vintages[rows] = vintage[:, :n_months + 1, :n_months + 1]
+    blocks = path_blocks(first_path, run.paths, run.chunk_paths)
+    for index, (out, vintage) in map_blocks(simulate_block, (scenario, book, seed), blocks):
+        aggregates[blocks[index] - first_path] = out
+        vintages[blocks[index] - first_path] = vintage
         if progress is not None:
-            progress(len(path_ids))
+            progress(len(blocks[index]))
+    central = {name: level[:n_months + 1] for name, level in central_path(scenario.macro,
+                                                                          engine_months(scenario)).items()}
     return aggregates, central, vintages
+
+
+def path_blocks(first_path, n_paths, chunk_paths):
+    """The path numbers ``first_path .. n_paths - 1`` cut into consecutive blocks of at most ``chunk_paths`` (int64
+    arrays)."""
+    return [np.arange(start, min(start + chunk_paths, n_paths), dtype=np.int64)
+            for start in range(first_path, n_paths, chunk_paths)]
+
+
+def map_in_process(function, shared, blocks):
+    """The default block mapper of :func:`simulate_paths`: ``function(*shared, block)`` for each block in turn,
+    in this process; yields ``(index, result)``."""
+    for index, block in enumerate(blocks):
+        yield index, function(*shared, block)
+
+
+def simulate_block(scenario, book, seed, path_ids):
+    """One block of paths: its macro paths, one kernel call, the output cut to the horizon.
+
+    A pure function of its arguments (the kernels' random streams are keyed by
+    ``(seed, path id)``), run with the calling thread's numba thread count.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    book : LoanBook
+    seed : int
+    path_ids : int64 array (n_block,)
+
+    Returns
+    -------
+    out : numpy.ndarray (n_block, n_months + 1, n_segments, N_METRICS)
+        The block's aggregates per segment, months 0..H.
+    vintage : numpy.ndarray (n_block, n_months + 1, n_months + 1)
+        The block's vintage counts (see :func:`simulate_paths`).
+    """
+    n_months = scenario.run.horizon_months
+    n_engine = engine_months(scenario)
+    macro = macro_paths(scenario.macro, seed, path_ids, n_engine, scenario.run)
+    out = np.zeros((len(path_ids), n_engine + 1, len(book.segment_names), N_METRICS))
+    vintage = np.zeros((len(path_ids), n_engine + 1, n_engine + 1))
+    recorders = recorders_group(out, vintage)
+    if scenario.behaviour.model == "structural":
+        simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, recorders))
+    else:
+        simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, recorders))
+    return out[:, :n_months + 1].copy(), vintage[:, :n_months + 1, :n_months + 1].copy()
 
 
 RESOLUTION_SLACK_MONTHS = 6

@@ -21,7 +21,8 @@ TIMEOUT = 600
 
 def test_notebooks_are_found():
     """Guards the parametrisation below: no notebooks would otherwise mean no tests, silently."""
-    assert {path.name for path in NOTEBOOKS} >= {"quickstart.ipynb", "comparison.ipynb", "loan_tape.ipynb"}
+    assert {path.name for path in NOTEBOOKS} >= {"quickstart.ipynb", "comparison.ipynb", "loan_tape.ipynb",
+                                                 "reverse_and_sensitivity.ipynb"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)

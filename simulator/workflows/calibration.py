@@ -31,6 +31,7 @@ from ..model.engine.kernels import (PANEL_BALANCE, PANEL_COLUMNS, PANEL_NEW_BALA
 from ..model.engine.simulate import (engine_months, recorders_group, roll_order_thresholds, roll_rate_arguments,
                                      settle_borrowers, structural_arguments)
 from ..model.macro import macro_paths
+from ..model.sampling import resolve_sampling
 from ..model.portfolio import build_book, originations, with_new_lending
 from .presenter import presenter
 from .results import json_number, write_atomically, write_json
@@ -77,7 +78,7 @@ def engine_history(scenario, seed, first_month=FIRST_MONTH_LABEL):
     book = with_new_lending(book, originations(scenario, book.n_loans, seed))
     n_engine = engine_months(scenario)
     path_ids = np.zeros(1, dtype=np.int64)
-    macro = macro_paths(scenario.macro, seed, path_ids, n_engine)
+    macro = macro_paths(scenario.macro, seed, path_ids, n_engine, resolve_sampling(scenario.run))
     panel = np.full((book.n_loans, n_engine + 1, PANEL_COLUMNS), np.nan)
     out = np.zeros((1, n_engine + 1, len(book.segment_names), L.N_METRICS))
     vintage = np.zeros((1, n_engine + 1, n_engine + 1))

@@ -514,10 +514,10 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
         raise InputError("--loans resizes a synthetic book; this scenario reads a loan tape. "
                          "Drop --loans or use a synthetic portfolio.")
     scenario = resolve_seed(scenario.with_run(paths=paths, seed=seed).with_loans(loans))
-    scenario = scenario.model_copy(update={"run": resolve_sampling(scenario.run)})
     problems = sampling_problems(scenario.run, scenario.macro.cycle, scenario.name)
     if problems:
         raise InputError(problems)
+    scenario = scenario.model_copy(update={"run": resolve_sampling(scenario.run)})
     max_paths = check_targets(scenario, target_se, max_paths)
     n_loans = scenario.portfolio.n_loans if scenario.portfolio.source == "synthetic" else None
     if n_loans is not None:

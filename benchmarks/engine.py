@@ -145,7 +145,8 @@ def main(argv=None):
     seed = args.seed
 
     scenario = (load_scenario(BASELINE).with_loans(args.loans)
-                .with_run(paths=args.paths, horizon_months=args.months, balance_sheet="constant"))
+                .with_run(paths=args.paths, horizon_months=args.months, balance_sheet="constant",
+                          sampling="mc"))  # the numpy reference draws the cycle by plain Monte Carlo
     book = build_book(scenario, seed)
     simulated_months = engine_months(scenario)
     bm_per_path = book.n_loans * simulated_months

@@ -35,6 +35,9 @@ description: The baseline economy on a generated {loans:,}-loan tape (benchmarks
 portfolio:
   source: tape
   tape: {tape}
+run:
+  tail_sampling: {tail_sampling}
+  rqmc_points: {rqmc_points}
 """
 
 
@@ -43,6 +46,10 @@ def main():
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--paths", type=int, default=256)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "simulator-scale")
+    parser.add_argument("--tail-sampling", default="importance", choices=("none", "importance"),
+                        help="run.tail_sampling of the scenario (importance for the 99.9%% VaR)")
+    parser.add_argument("--rqmc-points", default="auto",
+                        help="run.rqmc_points of the scenario: fewer points give more scrambles, so steadier errors")
     parser.add_argument("extra", nargs="*", help="options passed to simulate run (after --)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -53,7 +60,8 @@ def main():
         print(f"wrote {tape} ({tape.stat().st_size / 2**20:.0f} MB) in {time.perf_counter() - started:.0f} s")
     scenario = args.workdir / f"scale_{args.loans}.yaml"
     scenario.write_text(SCENARIO.format(baseline=ROOT / "scenarios" / "baseline.yaml", loans=args.loans,
-                                        tape=tape.name), encoding="utf-8")
+                                        tape=tape.name, tail_sampling=args.tail_sampling,
+                                        rqmc_points=args.rqmc_points), encoding="utf-8")
     out = args.workdir / f"run_{args.loans}"
     command = [sys.executable, "-m", "simulator.cli", "run", str(scenario), "--paths", str(args.paths),
                "--out", str(out), "--no-plots", "-q", *args.extra]
@@ -65,6 +73,7 @@ def main():
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     loss, var = summary["metrics"]["cumulative_loss_rate"], summary["metrics"]["loss_var_999"]
     print(f"loans {summary['loans']:,}, paths {summary['paths']}, sampling {summary['sampling']}")
+    print(f"(standard errors from {summary['sampling']['replicates']} independent replicates)")
     print(f"wall {wall:.0f} s (run {summary['wall_seconds']:.0f} s), peak memory {peak:.2f} GiB")
     print(f"mean cumulative loss {loss['mean']:.4%} (se {loss['se']:.4%}); "
           f"99.9% VaR {var['value']:.4%} (se {var['se']:.4%})")

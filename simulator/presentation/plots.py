@@ -18,6 +18,8 @@ Only this module and the report modules (:mod:`simulator.presentation.report`,
 :mod:`simulator.presentation.validation_report`) import matplotlib; the Agg
 backend is used so figures work on machines without a screen.
 """
+import textwrap
+import unicodedata
 import warnings
 import zlib
 from contextlib import contextmanager
@@ -146,8 +148,34 @@ def _rate_axis(ax, lang, decimals=1):
     ax.set_ylim(bottom=0)
 
 
-def _money_axis(ax):
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / 1e6:,.1f} m"))
+TITLE_CHARACTERS = 95
+"""A figure title wraps at this many characters (half as many for Chinese, whose characters are twice as wide)."""
+
+
+def wrap_lines(text, width):
+    """``text`` cut into lines of at most ``width`` characters (``width / 2`` when it holds East Asian wide
+    characters)."""
+    if any(unicodedata.east_asian_width(c) in "WF" for c in text):
+        width //= 2
+    return textwrap.wrap(text, width) or [""]
+
+
+def wrap_title(text):
+    """A title wrapped to :data:`TITLE_CHARACTERS` a line."""
+    return "\n".join(wrap_lines(text, TITLE_CHARACTERS))
+
+
+def _money_axis(ax, axis="y"):
+    """Money ticks in millions on ``ax``'s ``axis``, with as many decimals as the axis' span needs to tell ticks
+    apart (one for spans of 2 m or more, two down to 0.2 m, else three)."""
+    scale = ax.yaxis if axis == "y" else ax.xaxis
+
+    def label(value, _):
+        low, high = scale.get_view_interval()
+        decimals = 1 if abs(high - low) >= 2e6 else 2 if abs(high - low) >= 2e5 else 3
+        return f"{value / 1e6:,.{decimals}f} m"
+
+    scale.set_major_formatter(FuncFormatter(label))
 
 
 def median_of(results, metric):
@@ -480,7 +508,7 @@ def tornado(sensitivity, metric, lang="en"):
             "months": text("unit_months", lang)}.get(kind, "")
     ax.set_xlabel(text("tornado_axis", lang, metric=metric_label(metric, lang), unit=unit))
     if kind == "money":
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / 1e6:,.1f} m"))
+        _money_axis(ax, "x")
     ax.legend(loc="lower right", framealpha=0.9)
     ax.set_title(text("tornado_subtitle", lang, paths=sensitivity.base.scenario.run.paths), fontsize=10)
     top = ranked.iloc[0]
@@ -488,7 +516,7 @@ def tornado(sensitivity, metric, lang="en"):
                  parameter=parameter_label(top["parameter"], lang), minus=minus, plus=plus,
                  down=change_text(top["difference_down"], kind, currency),
                  up=change_text(top["difference_up"], kind, currency))
-    fig.suptitle(title[:1].upper() + title[1:])
+    fig.suptitle(wrap_title(title[:1].upper() + title[1:]))
     return _finish(fig, [sensitivity.base], lang)
 
 

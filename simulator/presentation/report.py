@@ -38,7 +38,7 @@ from ..workflows.sensitivity import load_sensitivity
 from .labels import metric_label, parameter_label, text
 from .plots import (FIGURES, action_effects, calibration_backtest, calibration_cycle, calibration_roll_rates,
                     change_text, has_funding, house_style, median_of, reverse_curve, sensitivity_metrics, shown_path,
-                    step_texts, tornado, worst_of)
+                    step_texts, tornado, worst_of, wrap_lines)
 
 PAGE_SIZE = (11.69, 8.27)
 """A4 landscape, inches."""
@@ -169,6 +169,10 @@ READINGS = {"overdue_rates": ("overdue", "theme_overdue", reading_overdue),
 
 
 # --------------------------------------------------------------------- pages
+LINE_CHARACTERS = 112
+"""A reading under a chart wraps at this many characters (half as many in Chinese)."""
+
+
 def _page(fig, heading, lines=(), chart=True):
     """Make ``fig`` an A4 landscape page: heading on top, the figure's own title below it, ``lines`` under the chart
     (a ``chart`` figure's axes are laid out again to make room)."""
@@ -176,6 +180,7 @@ def _page(fig, heading, lines=(), chart=True):
     fig.text(0.03, 0.955, heading, fontsize=18, color="#1f4e79")
     if fig.get_suptitle():
         fig.suptitle(fig.get_suptitle(), y=0.90)
+    lines = [part for line in lines for part in wrap_lines(line, LINE_CHARACTERS)]
     bottom = 0.06 + 0.035 * len(lines)
     if chart:
         fig.tight_layout(rect=(0.02, bottom + 0.02, 0.98, 0.87))
@@ -308,8 +313,7 @@ def reverse_page(summary, lang):
              text("read_reverse_macro", lang, unemployment=f"{macro['peak_unemployment_pct']:.1f}",
                   month=macro["peak_unemployment_month"], income=f"{macro['income_growth_trough_pct']:.1f}",
                   income_month=macro["income_growth_trough_month"]))
-    return _page(reverse_curve(summary, lang), text("theme_reverse", lang), (textwrap.shorten(lines[0], 170),
-                                                                            lines[1]))
+    return _page(reverse_curve(summary, lang), text("theme_reverse", lang), lines)
 
 
 def build_pages(members, directories=(), lang="en", comparison=None, sensitivities=(), reverses=()):

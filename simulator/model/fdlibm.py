@@ -9,7 +9,9 @@ IEEE-754 basic operations (``+ - * /``, ``sqrt``, comparisons) in a fixed order,
 integer arithmetic, ``math.floor`` and the exact ``math.frexp`` / ``math.ldexp`` /
 ``math.copysign``. Numba compiles them without fast-math, so LLVM neither fuses a
 multiply and an add into an FMA nor reorders anything: the same input gives the
-same bits on every processor and operating system.
+same bits on every processor and operating system. They are compiled with NumPy's
+error model, so a division by zero gives IEEE's ``inf`` or ``nan`` instead of
+raising ``ZeroDivisionError``.
 
 fdlibm reads and writes the two 32-bit words of a double. Here:
 
@@ -23,7 +25,13 @@ fdlibm reads and writes the two 32-bit words of a double. Here:
   result is subnormal, like fdlibm's ``scalbn``).
 
 Every branch and every arithmetic operation is fdlibm's, so the results are
-fdlibm's bit for bit. fdlibm's error bound is below 1 ulp for each function.
+fdlibm's bit for bit. Measured against glibc (tests/test_fdlibm.py, 200,000+
+points each): ``exp``, ``log``, ``log1p``, ``erf`` and ``pow`` within 1 ulp;
+``erfc`` and ``ndtr`` within 4 ulp, as their tail multiplies two results of
+``exp`` (fdlibm's ``erfc`` on glibc's ``exp`` is glibc's ``erfc``).
+
+Speed on this machine (x86-64, numba loop): ``exp`` 11 ns, ``log`` 8 ns, ``erfc``
+30 ns, ``pow`` 106 ns per call, against the C library's 4, 3, 15 and 10 ns.
 
 Public names: scalar :func:`exp`, :func:`log`, :func:`log1p`, :func:`pow`,
 :func:`erf`, :func:`erfc`, :func:`ndtr` (``@njit``, float64 in and out), and the
@@ -201,7 +209,7 @@ SQRT2 = 1.4142135623730951
 """sqrt(2) rounded to double, as ``math.sqrt(2.0)`` gives it."""
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _zero_low_word(value):
     """``value`` with the low 32 bits of its IEEE-754 representation cleared (fdlibm's ``SET_LOW_WORD(v, 0)``).
 
@@ -217,7 +225,7 @@ def _zero_low_word(value):
     return math.copysign(math.ldexp(float(int(mantissa * TWO_POW_21)), exponent - 21), value)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _significand_high_bits(magnitude):
     """Exponent and top 20 fraction bits of a positive finite double, as fdlibm reads them from the high word.
 
@@ -231,7 +239,7 @@ def _significand_high_bits(magnitude):
     return exponent - 1, fraction_bits, mantissa
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def exp(x):
     """Exponential ``e**x``, fdlibm's ``e_exp.c``: error below 1 ulp.
 
@@ -282,7 +290,7 @@ def exp(x):
     return math.ldexp(y, k)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def log(x):
     """Natural logarithm, fdlibm's ``e_log.c``: error below 1 ulp.
 
@@ -343,7 +351,7 @@ def log(x):
     return dk * LN2_HI - ((s * (f - r) - dk * LN2_LO) - f)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def log1p(x):
     """``log(1 + x)``, accurate for small ``x``; fdlibm's ``s_log1p.c`` (with FreeBSD's threshold fix): error below 1 ulp.
 
@@ -420,7 +428,7 @@ def log1p(x):
     return dk * LN2_HI - ((hfsq - (s * (hfsq + r) + (dk * LN2_LO + c))) - f)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _erf_small_ratio(x):
     """``y`` with ``erf(x) = x + x y`` for ``|x| < 0.84375`` (s_erf.c's ``r / s``)."""
     z = x * x
@@ -429,7 +437,7 @@ def _erf_small_ratio(x):
     return r / s
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _erf_middle_ratio(abs_x):
     """``P / Q`` with ``erf(|x|) = erx + P / Q`` for ``0.84375 <= |x| < 1.25``."""
     s = abs_x - 1.0
@@ -438,7 +446,7 @@ def _erf_middle_ratio(abs_x):
     return p / q
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _erfc_tail(abs_x, split):
     """``erfc(|x|)`` for ``1.25 <= |x| < 28``: ``exp(-z*z - 0.5625) exp((z - x)(z + x) + R/S) / x``.
 
@@ -457,7 +465,7 @@ def _erfc_tail(abs_x, split):
     return exp(-z * z - 0.5625) * exp((z - abs_x) * (z + abs_x) + r / big_s) / abs_x
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def erf(x):
     """Error function ``erf(x) = 2/sqrt(pi) int_0^x exp(-t**2) dt``, fdlibm's ``s_erf.c``: error below 1 ulp.
 
@@ -502,9 +510,9 @@ def erf(x):
     return r - 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def erfc(x):
-    """Complementary error function ``erfc(x) = 1 - erf(x)``, fdlibm's ``s_erf.c``: error below 1 ulp.
+    """Complementary error function ``erfc(x) = 1 - erf(x)``, fdlibm's ``s_erf.c``: within 4 ulp of glibc.
 
     Parameters
     ----------
@@ -555,19 +563,19 @@ def erfc(x):
     return 2.0 - ERF_TINY
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def ndtr(x):
     """Standard normal CDF ``Phi(x) = erfc(-x / sqrt(2)) / 2``, on this module's :func:`erfc`.
 
     ``-x`` is divided by the double nearest ``sqrt(2)`` (:data:`SQRT2`), the same
     operations as ``0.5 * math.erfc(-x / math.sqrt(2.0))``, so that swapping the C
-    library's ``erfc`` for this one changes nothing else. Relative error a few ulp
-    (the rounding of ``-x / sqrt 2`` is amplified by ``x**2`` in the lower tail).
+    library's ``erfc`` for this one changes nothing else: within 4 ulp of the same
+    formula on glibc's ``erfc``.
     """
     return 0.5 * erfc(-x / SQRT2)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _odd_even_integer(y):
     """fdlibm's ``yisint``: 0 if ``y`` is not an integer, 1 if an odd integer, 2 if an even one (finite ``y``)."""
     if abs(y) >= TWO_POW_53:
@@ -578,7 +586,7 @@ def _odd_even_integer(y):
     return 2 if math.floor(half) == half else 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _log2_split(abs_x):
     """``log2(abs_x) = t1 + t2`` to about 2**-64 relative, ``t1`` with its low word zero (e_pow.c).
 
@@ -631,7 +639,7 @@ def _log2_split(abs_x):
     return t1, t2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def pow(x, y):
     """``x**y``, fdlibm's ``e_pow.c``: error below 1 ulp, exact integer powers of integers.
 

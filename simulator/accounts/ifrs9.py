@@ -61,6 +61,7 @@ IFRS 9 Financial Instruments, 5.5.1-5.5.20 and B5.5.28-B5.5.44.
 """
 import numpy as np
 
+from ..model import portable
 from ..model.engine import layout as L
 
 TWELVE_MONTH, LIFETIME, RESTRUCTURED = "12m", "lifetime", "restructured"
@@ -83,8 +84,8 @@ def loss_given_default(recovery_rate, recovery_months, monthly_rate):
     """``1 - R x (present value at charge-off of recoveries paid evenly over M months)``."""
     if recovery_months == 0:
         return 1.0 - recovery_rate
-    j = np.arange(1, recovery_months + 1)
-    return 1.0 - recovery_rate * np.mean((1.0 + monthly_rate) ** (-j))
+    j = np.arange(1, recovery_months + 1, dtype=float)
+    return 1.0 - recovery_rate * np.mean(portable.power(1.0 + monthly_rate, -j))
 
 
 def pooled_sum(values, weights=None):
@@ -93,7 +94,8 @@ def pooled_sum(values, weights=None):
     paths; ratios of two pooled sums are then self-normalised estimates of the ratio of expectations."""
     if weights is None:
         return values.sum(axis=0)
-    return np.tensordot(weights, values, axes=1)
+    weighted = np.asarray(weights, dtype=float).reshape((-1,) + (1,) * (values.ndim - 1)) * values
+    return weighted.sum(axis=0)  # path by path in order, not BLAS (whose rounding depends on the processor)
 
 
 def book_monthly_rate(aggregates, weights=None):

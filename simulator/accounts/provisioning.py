@@ -85,7 +85,8 @@ def provisioning_series(aggregates, scenario, weights=None):
     npl = sum(series[f"balance_{CATEGORIES[c]}"] for c in NPL_CATEGORIES)
     series["npl_balance"] = npl
     series["npl_ratio"] = _ratio(npl, loans)
-    series["five_category_minimum"] = plain @ rates[category] + restructured @ rates[restructured_category]
+    series["five_category_minimum"] = ((plain * rates[category]).sum(axis=2)
+                                       + (restructured * rates[restructured_category]).sum(axis=2))
     held = np.maximum(series["ifrs9_ecl"], series["five_category_minimum"])
     series["provision_requirement"] = held
     series["ifrs9_binds"] = (series["ifrs9_ecl"] >= series["five_category_minimum"]).astype(float)

@@ -4,6 +4,7 @@ Month 0 is today (the opening book); months 1..H are simulated. Arrays are
 ``(n_paths, n_months + 1)`` with rates as fractions (unemployment 0.052 = 5.2%;
 income growth and policy rate annual).
 """
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,7 +100,7 @@ def cycle_factor(cycle, seed, path_ids, n_months, run=None):
         return x
     eps = cycle_innovations(run, cycle, seed, path_ids, n_months)
     x[:, 0] = cycle.volatility * (eps[:, 0] if cycle.start == "stationary" else cycle.start)
-    scale = cycle.volatility * np.sqrt(1.0 - cycle.persistence ** 2)
+    scale = cycle.volatility * math.sqrt(1.0 - cycle.persistence * cycle.persistence)
     for m in range(1, n_months + 1):
         x[:, m] = cycle.persistence * x[:, m - 1] + scale * eps[:, m]
     return x

@@ -27,16 +27,17 @@ column                    required  meaning
 ``original_term``         no        replacement loan term (default: ``remaining_term``)
 ========================  ========  ==================================================
 """
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from ..inputs.errors import InputError
 from ..inputs.scenario import MAX_MONEY
 from ..inputs.tables import cell_text, read_table
+from . import fdlibm, portable
 from .engine.amortisation import AMORTISATION_CODES, current_instalment, scheduled_principal_after
 
 BOOK_STREAM = 1
@@ -182,7 +183,7 @@ def _cap_to_affordability(principal, apr, term, income, instalment_share):
     """
     r = apr / 12.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        per_unit = np.where(r > 0, r / (1.0 - (1.0 + r) ** (-term.astype(float))), 1.0 / term)
+        per_unit = np.where(r > 0, r / (1.0 - portable.power(1.0 + r, -term.astype(float))), 1.0 / term)
     cap = np.maximum(instalment_share, 0.01) * income / per_unit
     return np.minimum(principal, cap)
 
@@ -258,27 +259,27 @@ def seasoning(u, term, prepayment):
     if prepayment <= 0.0:
         return np.floor(u * term).astype(np.int32)
     q = 1.0 - prepayment
-    age = np.floor(np.log1p(-u * (1.0 - q ** term)) / np.log(q))
+    age = np.floor(portable.log1p(-u * (1.0 - portable.power(q, term))) / fdlibm.log(q))
     return np.clip(age, 0, term - 1).astype(np.int32)
 
 
 def _segment_loans(spec, index, n, rng, unemployment0, new=False, prepayment=0.0):
     """Loans of one segment: seasoned with the segment's delinquency mix (ages by :func:`seasoning`), or ``new``
     (age 0, current, employed)."""
-    quality = rng.standard_normal(n)
+    quality = portable.standard_normals(rng, n)
     score = np.clip(spec.score.mean + spec.score.sd * quality, 300.0, 900.0)
-    original_principal = spec.principal.median * np.exp(spec.principal.sigma * rng.standard_normal(n))
+    original_principal = spec.principal.median * portable.exp(spec.principal.sigma * portable.standard_normals(rng, n))
     original_term = rng.choice(np.asarray(spec.term_months, dtype=np.int32), size=n)
     apr = (spec.apr_pct.min + (spec.apr_pct.max - spec.apr_pct.min)
-           * ndtr(-0.8 * quality + 0.6 * rng.standard_normal(n))) / 100.0
-    income = spec.income.median * np.exp(spec.income.sigma * rng.standard_normal(n))
+           * portable.ndtr(-0.8 * quality + 0.6 * portable.standard_normals(rng, n))) / 100.0
+    income = spec.income.median * portable.exp(spec.income.sigma * portable.standard_normals(rng, n))
     dti = (spec.other_debt_dti_pct.min + (spec.other_debt_dti_pct.max - spec.other_debt_dti_pct.min)
-           * ndtr(-0.7 * quality + np.sqrt(0.51) * rng.standard_normal(n))) / 100.0
+           * portable.ndtr(-0.7 * quality + math.sqrt(0.51) * portable.standard_normals(rng, n))) / 100.0
     original_principal = _cap_to_affordability(original_principal, apr, original_term, income,
                                                spec.max_total_dti_pct / 100.0 - dti)
     essential = spec.essential_spending_pct / 100.0 * income
-    savings = spec.savings_months * essential * np.exp(
-        SAVINGS_LOG_SD * (0.5 * quality + np.sqrt(0.75) * rng.standard_normal(n)) - 0.5 * SAVINGS_LOG_SD ** 2)
+    savings = spec.savings_months * essential * portable.exp(
+        SAVINGS_LOG_SD * (0.5 * quality + math.sqrt(0.75) * portable.standard_normals(rng, n)) - 0.5 * SAVINGS_LOG_SD ** 2)
     months_paid = np.zeros(n, np.int32) if new else seasoning(rng.random(n), original_term, prepayment)
     amortisation = np.full(n, AMORTISATION_CODES[spec.amortisation], dtype=np.int8)
     principal = np.empty(n)
@@ -425,7 +426,7 @@ def originations(scenario, n_opening, seed):
 
 def _approved_applicants(spec, index, count, rng, unemployment0, cutoff):
     """``count`` new loans of one segment whose borrowers score at least ``cutoff``."""
-    approval = 1.0 if cutoff is None else max(float(ndtr((spec.score.mean - cutoff) / max(spec.score.sd, 1e-9))),
+    approval = 1.0 if cutoff is None else max(fdlibm.ndtr((spec.score.mean - cutoff) / max(spec.score.sd, 1e-9)),
                                               1e-3)
     approved = []
     have = 0

@@ -49,12 +49,13 @@ Engineering*, sections 4.2 (antithetic variates), 4.6 (importance sampling) and 
 (randomised QMC). L'Ecuyer and Lemieux (2002), "Recent advances in randomized
 quasi-Monte Carlo methods" (error estimation from independent randomisations).
 """
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
 from scipy.stats import qmc
 
+from . import portable
 from .engine.rng import macro_normals
 
 SOBOL_STREAM = 11
@@ -96,25 +97,28 @@ def loss_direction(cycle, horizon_months, n_months):
     phi = cycle.persistence
     a = np.zeros(n_months + 1)
     j = np.arange(1, min(horizon_months, n_months) + 1)
-    a[j] = (1.0 - phi ** (horizon_months - j + 1)) / (1.0 - phi)
+    a[j] = (1.0 - portable.power(phi, (horizon_months - j + 1).astype(float))) / (1.0 - phi)
     if cycle.start == "stationary":
-        a[0] = np.sum(phi ** np.arange(1, horizon_months + 1)) / np.sqrt(1.0 - phi ** 2)
-    return a / np.linalg.norm(a)
+        powers = portable.power(phi, np.arange(1, horizon_months + 1, dtype=float))
+        a[0] = math.fsum(powers.tolist()) / math.sqrt(1.0 - phi * phi)
+    return a / portable.norm(a)
 
 
 def householder(z, u):
     """Rotate standard normal rows ``z`` so that their first coordinate lies along the unit vector ``u``.
 
     The reflection ``Q = I - 2 v v' / (v' v)`` with ``v = e_1 - u`` is orthogonal and
-    maps ``e_1`` to ``u``; ``Q z`` is again standard normal.
+    maps ``e_1`` to ``u``; ``Q z`` is again standard normal. The sums ``v' v`` and
+    ``z_k' v`` are correctly rounded (:mod:`simulator.model.portable`), so every row's
+    bits are one function of that row and ``u``, on any processor.
     """
     v = -u.copy()
     v[0] += 1.0
-    norm2 = v @ v
+    norm2 = portable.sum_of_products(v, v)
     if norm2 == 0.0:
         return z
-    projection = (z * v).sum(axis=1)  # row by row, so a row's bits do not depend on the others (BLAS may block)
-    return z - np.outer(projection, v) * (2.0 / norm2)
+    projection = portable.row_sums_of_products(z, v)
+    return z - projection[:, None] * v[None, :] * (2.0 / norm2)
 
 
 def sobol_normals(seed, scramble, n_points, dimension):
@@ -123,8 +127,8 @@ def sobol_normals(seed, scramble, n_points, dimension):
     The scramble is keyed by ``(seed, SOBOL_STREAM, scramble)``.
     """
     generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, SOBOL_STREAM, scramble])))
-    points = qmc.Sobol(dimension, scramble=True, seed=generator).random_base2(int(np.log2(n_points)))
-    return ndtri(np.clip(points, UNIFORM_CLIP, 1.0 - UNIFORM_CLIP))
+    points = qmc.Sobol(dimension, scramble=True, seed=generator).random_base2(int(n_points).bit_length() - 1)
+    return portable.ndtri(np.clip(points, UNIFORM_CLIP, 1.0 - UNIFORM_CLIP))
 
 
 def cycle_innovations(run, cycle, seed, path_ids, n_months):
@@ -215,7 +219,7 @@ def path_design(run, cycle, seed, n_engine_months):
     if run.tail_sampling == "importance":
         eps = cycle_innovations(run, cycle, seed, path_ids, n_engine_months)
         theta = run.importance_shift
-        z = (eps * loss_direction(cycle, run.horizon_months, n_engine_months)).sum(axis=1)
-        weights = 1.0 / (0.5 + 0.5 * np.exp(theta * z - 0.5 * theta ** 2))
+        z = portable.row_sums_of_products(eps, loss_direction(cycle, run.horizon_months, n_engine_months))
+        weights = 1.0 / (0.5 + 0.5 * portable.exp(theta * z - 0.5 * (theta * theta)))
         replicates = replicates // 2
     return PathDesign(weights=weights, replicates=replicates)

@@ -12,6 +12,8 @@ Codes used in the loan book's ``amortisation`` array:
 import numpy as np
 from numba import njit
 
+from .. import fdlibm
+
 EQUAL_INSTALMENT = 0
 EQUAL_PRINCIPAL = 1
 INTEREST_FIRST = 2
@@ -21,11 +23,15 @@ AMORTISATION_CODES = {"equal_instalment": EQUAL_INSTALMENT, "equal_principal": E
 
 @njit(cache=True, inline="always")
 def level_payment(principal, monthly_rate, remaining_term):
-    """Annuity payment ``B r / (1 - (1 + r)^-n)`` (``B / n`` when ``r = 0``)."""
+    """Annuity payment ``B r / (1 - (1 + r)^-n)`` (``B / n`` when ``r = 0``).
+
+    The power is :func:`simulator.model.fdlibm.pow`, not the C library's, so the payment has the same bits on
+    every processor (see :mod:`simulator.model.portable`).
+    """
     if remaining_term <= 0:
         return 0.0
     if monthly_rate > 0.0:
-        return principal * monthly_rate / (1.0 - (1.0 + monthly_rate) ** (-remaining_term))
+        return principal * monthly_rate / (1.0 - fdlibm.pow(1.0 + monthly_rate, float(-remaining_term)))
     return principal / remaining_term
 
 

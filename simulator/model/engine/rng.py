@@ -25,6 +25,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .. import fdlibm
+
 MASK32 = np.uint64(0xFFFFFFFF)
 PHILOX_M0 = np.uint64(0xD2511F53)
 PHILOX_M1 = np.uint64(0xCD9E8D57)
@@ -119,7 +121,7 @@ def ndtri(p):
     r = p if q < 0.0 else 1.0 - p
     if r <= 0.0:
         return -math.inf if q < 0.0 else math.inf
-    r = math.sqrt(-math.log(r))
+    r = math.sqrt(-fdlibm.log(r))
     if r <= 5.0:
         r -= 1.6
         num = (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r
@@ -146,8 +148,8 @@ def ndtri(p):
 
 @njit(cache=True)
 def norm_cdf(x):
-    """Standard normal CDF, ``Phi(x) = erfc(-x / sqrt 2) / 2``."""
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+    """Standard normal CDF, ``Phi(x) = erfc(-x / sqrt 2) / 2`` (:func:`simulator.model.fdlibm.ndtr`)."""
+    return fdlibm.ndtr(x)
 
 
 @njit(cache=True)

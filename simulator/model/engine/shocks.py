@@ -15,7 +15,8 @@ Carroll (2006), "The method of endogenous gridpoints", Economics Letters 91,
 312-320, and the HARK documentation (equiprobable discretisation of shocks).
 """
 import numpy as np
-from scipy.special import ndtr, ndtri
+
+from .. import portable
 
 SHOCK_BITS = 12
 SHOCK_POINTS = 2 ** SHOCK_BITS
@@ -41,5 +42,5 @@ def equiprobable_lognormal(sigma, n_points=SHOCK_POINTS):
     """
     if sigma == 0.0:
         return np.ones(n_points)
-    edges = ndtri(np.linspace(0.0, 1.0, n_points + 1))
-    return n_points * (ndtr(edges[1:] - sigma) - ndtr(edges[:-1] - sigma))
+    edges = portable.ndtri(np.linspace(0.0, 1.0, n_points + 1))
+    return n_points * (portable.ndtr(edges[1:] - sigma) - portable.ndtr(edges[:-1] - sigma))

@@ -7,15 +7,16 @@ work a block mapper hands out (to this process, or to the workers of a cluster:
 :mod:`simulator.workflows.cluster`): the kernels' streams are keyed by global path
 number, so any block size, thread count or number of workers gives the same bits.
 """
+import math
 import os
 from dataclasses import fields
 
 import numba
 import numpy as np
-from scipy.special import ndtri
 
 from ...inputs.errors import InputError
 from ...inputs.scenario import DPD_STATE_KEYS, ActionsSpec
+from .. import portable
 from ..macro import central_path, macro_paths
 from ..portfolio import LoanBook
 from ..sampling import resolve_sampling
@@ -94,7 +95,7 @@ def labour_market_rates(unemployment, sensitivity, baseline_unemployment, job_fi
     """
     u = np.clip(unemployment[:, :, None] * sensitivity[None, None, :], 1e-4, 0.95)
     u_base = np.clip(baseline_unemployment * sensitivity, 1e-4, 0.95)
-    finding = np.clip(job_finding * (u_base[None, None, :] / u) ** elasticity, 0.005, 0.95)
+    finding = np.clip(job_finding * portable.power(u_base[None, None, :] / u, elasticity), 0.005, 0.95)
     separation = np.zeros_like(u)
     previous = u[:, :-1, :]
     separation[:, 1:, :] = np.clip((u[:, 1:, :] - previous + finding[:, 1:, :] * previous) / (1.0 - previous),
@@ -114,7 +115,7 @@ def roll_rate_thresholds(scenario):
     spec = scenario.behaviour.roll_rate
     rho = spec.asset_correlation_pct / 100.0
     sigma = scenario.macro.cycle.volatility
-    scale = np.sqrt(1.0 - rho + rho * sigma ** 2)
+    scale = math.sqrt(1.0 - rho + rho * (sigma * sigma))
     thresholds = np.empty((len(scenario.portfolio.segments), len(DPD_STATE_KEYS), len(ROLL_ORDER)))
     for s, name in enumerate(scenario.segment_names):
         matrix = np.asarray(spec.matrices.get(name, spec.matrices.get("default")), dtype=float) / 100.0
@@ -143,7 +144,7 @@ def roll_order_thresholds(matrix):
     """
     cumulative = np.cumsum(np.asarray(matrix, dtype=float)[..., ROLL_ORDER], axis=-1)
     cumulative = np.where(cumulative >= 1.0 - PROBABILITY_ROUNDING, 1.0, cumulative)
-    return ndtri(np.where(cumulative <= PROBABILITY_ROUNDING, 0.0, cumulative))
+    return portable.ndtri(np.where(cumulative <= PROBABILITY_ROUNDING, 0.0, cumulative))
 
 
 def engine_compiled(model):
@@ -348,7 +349,7 @@ def economy_group(scenario, macro):
     unemployment, separation, finding = labour_market_rates(
         macro.unemployment, sensitivity, scenario.macro.baseline.unemployment_pct / 100.0,
         spec.job_finding_pct / 100.0, spec.job_finding_elasticity)
-    income_growth = (1.0 + macro.income_growth) ** (1.0 / 12.0)
+    income_growth = portable.power(1.0 + macro.income_growth, 1.0 / 12.0)
     return Economy(unemployment=unemployment, separation=separation, finding=finding, income_growth=income_growth)
 
 

@@ -177,7 +177,7 @@ def repr_value(value):
 
 
 # ----------------------------------------------------------------- rows
-def _default(field, annotation):
+def _default(field):
     """The default as written in YAML; ``required`` when there is none."""
     if field.default is PydanticUndefined and field.default_factory is None:
         return "required"
@@ -211,7 +211,7 @@ def field_rows(model, prefix, parent_unit=""):
         models = _models(field.annotation)
         container = typing.get_origin(_unwrap(_members(_unwrap(field.annotation)[0])[0])[0])
         unit = _unit(name, field.description, parent_unit)
-        rows.append((f"`{path}`", type_text, unit, _default(field, field.annotation),
+        rows.append((f"`{path}`", type_text, unit, _default(field),
                      span, ", ".join(f"`{v}`" for v in allowed), _cell(field.description)))
         if len(models) == 1:
             child = path + ("[]" if container in (list, tuple) else ".<name>" if container is dict else "")
@@ -324,7 +324,7 @@ def render():
         f"Regenerate this page with `{COMMAND}` after changing a field.",
     ]
     top = [(name, field) for name, field in Scenario.model_fields.items() if not _models(field.annotation)]
-    rows = [(f"`{name}`", *_type(field.annotation)[:1], "", _default(field, field.annotation),
+    rows = [(f"`{name}`", *_type(field.annotation)[:1], "", _default(field),
              "", "", _cell(field.description)) for name, field in top]
     lines += ["", "## Top level", "", _doc(Scenario), "", *_table(rows)]
     for name, field in Scenario.model_fields.items():

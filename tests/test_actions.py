@@ -1,7 +1,7 @@
 """Management actions: off means off, effects go the right way, outputs report them, bad blocks are refused.
 
 * An action switched off (or with no effect) reproduces the scenario without it
-  bit for bit (README, "Management actions"), and the counterfactual a run with
+  bit for bit (docs/actions.md), and the counterfactual a run with
   actions carries is the plain scenario run on its own.
 * Monotone effects on common random numbers, as hypothesis properties over the
   action's parameters and the seed (0-99): paired per-path differences, with a

@@ -1,8 +1,8 @@
 """Consumer-credit stress simulator.
 
 The package is layered; each layer imports only the layers before it:
-:mod:`.inputs` -> :mod:`.model` -> :mod:`.accounts` -> :mod:`.workflows` ->
-:mod:`.presentation` -> :mod:`.cli`. This root is the public API, on top of
+:mod:`.inputs` -> :mod:`.model` -> :mod:`.accounts` -> :mod:`.estimation` ->
+:mod:`.workflows` -> :mod:`.presentation` -> :mod:`.cli`. This root is the public API, on top of
 presentation (importing it registers the figures with the workflows).
 
 >>> import simulator

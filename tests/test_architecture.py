@@ -20,7 +20,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "simulator"
 
-LAYERS = ("version", "inputs", "model", "accounts", "workflows", "presentation", "api", "cli")
+LAYERS = ("version", "inputs", "model", "accounts", "estimation", "workflows", "presentation", "api", "cli")
 """The layers, bottom first; this is the one place their order is written. ``api`` is the package root
 (``simulator/__init__.py``), ``version`` the module that holds the version, ``cli`` the command line."""
 
@@ -83,7 +83,7 @@ def package_imports(module):
 
 def test_layers_are_known():
     assert {layer_of(module) for module in MODULES} <= set(LAYERS)
-    for layer in ("inputs", "model", "accounts", "workflows", "presentation"):
+    for layer in ("inputs", "model", "accounts", "estimation", "workflows", "presentation"):
         package = f"simulator.{layer}"
         assert package in MODULES, f"{layer} has no __init__.py"
         assert ast.get_docstring(ast.parse(MODULES[package].read_text(encoding="utf-8"))), \

@@ -6,7 +6,7 @@ Owns the house style (:mod:`.plots`), the PDF board pack and calibration report
 in ``fonts/``). It draws what it is given (runs, comparisons and the tables a
 workflow prepared) and computes no model quantity.
 
-May import: inputs, model, accounts, workflows. Imported by: the package root and
+May import: inputs, model, accounts, estimation, workflows. Imported by: the package root and
 the command line.
 
 On import it registers its entry points with

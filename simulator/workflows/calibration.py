@@ -1,8 +1,8 @@
 """Calibration of the behaviour models to a lender's loan history: ``simulate calibrate``.
 
 The data flow: a history (:mod:`simulator.inputs.history`) gives roll-rate matrices,
-their intervals and the credit cycle (:mod:`simulator.workflows.rollrates`) and the
-structural fit (:mod:`simulator.workflows.structural_fit`); this module puts them
+their intervals and the credit cycle (:mod:`simulator.estimation.rollrates`) and the
+structural fit (:mod:`simulator.estimation.structural_fit`); this module puts them
 together (:func:`calibrate`, :class:`Calibration`) and adds
 
 * :func:`one_factor_matrices`: the one-factor link on the scenario's terms, which
@@ -35,8 +35,8 @@ from ..model.sampling import resolve_sampling
 from ..model.portfolio import build_book, originations, with_new_lending
 from .presenter import presenter
 from .results import json_number, write_atomically, write_json
-from .rollrates import bootstrap_cohort, cohort_estimate, fit_credit_cycle, satellite_regression
-from .structural_fit import PARAMETERS, fit_structural, history_moments, not_identified, on_history_economy
+from ..estimation.rollrates import bootstrap_cohort, cohort_estimate, fit_credit_cycle, satellite_regression
+from ..estimation.structural_fit import PARAMETERS, fit_structural, history_moments, not_identified, on_history_economy
 
 FIRST_MONTH_LABEL = "2023-01"
 """Label of month 0 of a history the engine simulates."""
@@ -267,20 +267,20 @@ class Calibration:
     ----------
     history : simulator.inputs.history.History
     macro : pandas.DataFrame or None
-    cohort, cohort_balance : simulator.workflows.rollrates.CohortEstimate
+    cohort, cohort_balance : simulator.estimation.rollrates.CohortEstimate
         Count- and balance-weighted matrices by segment.
-    pooled : simulator.workflows.rollrates.CohortEstimate
+    pooled : simulator.estimation.rollrates.CohortEstimate
         Count-weighted, all segments together.
-    intervals : simulator.workflows.rollrates.CohortIntervals
-    cycle : simulator.workflows.rollrates.CycleFit
-    satellite : simulator.workflows.rollrates.SatelliteFit or None
+    intervals : simulator.estimation.rollrates.CohortIntervals
+    cycle : simulator.estimation.rollrates.CycleFit
+    satellite : simulator.estimation.rollrates.SatelliteFit or None
         Cycle index on unemployment (the link a scenario uses); None without a macro series.
-    satellite_full : simulator.workflows.rollrates.SatelliteFit or None
+    satellite_full : simulator.estimation.rollrates.SatelliteFit or None
         The same with every macro column of the file (a diagnostic).
     backtest : pandas.DataFrame or None
         Per month: observed 90+ share, the roll-rate model's projection fitted on the
         months before the hold-out, the structural fit's simulation, ``in_sample``.
-    structural : simulator.workflows.structural_fit.StructuralFit or None
+    structural : simulator.estimation.structural_fit.StructuralFit or None
     base : Scenario or None
         The scenario the structural fit ran on (``--scenario``).
     base_path : Path or None

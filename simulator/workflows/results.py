@@ -1,6 +1,6 @@
 """Running a scenario end to end, and its results: tidy frames and the run directory.
 
-The run directory (DESIGN 5) is written atomically: everything goes to a
+The run directory (the files :meth:`Results.write_files` writes) is written atomically: everything goes to a
 temporary sibling that is renamed into place at the end, so an interrupted or
 failed run leaves no half-written directory.
 """

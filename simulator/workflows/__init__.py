@@ -9,6 +9,8 @@ against independent references (:mod:`.validation`), and where the engine's bloc
 (:mod:`.cluster`: a Dask cluster, the optional extra ``distributed``).
 
 May import: inputs, model, accounts, estimation. Imported by: presentation, the
-package root and the command line. Figures are reached through :mod:`.presenter`, where
-the presentation layer registers itself, never by importing it.
+package root and the command line. The workflows write data files and never
+import the presentation layer: the package root hands their objects the
+functions that draw them (``Results.plot_accessor`` and each job's
+``write_figures``), see :mod:`simulator`.
 """

@@ -18,6 +18,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..estimation.backtest import backtest_errors, cycle_volatility, one_factor_matrices, roll_rate_backtest
+from ..estimation.rollrates import bootstrap_cohort, cohort_estimate, fit_credit_cycle, satellite_regression
+from ..estimation.structural_fit import PARAMETERS, fit_structural, history_moments, not_identified, on_history_economy
 from ..inputs.errors import InputError
 from ..inputs.history import extract_transitions, read_history, read_macro
 from ..inputs.scenario import ROLL_RATE_COLUMNS, load_scenario
@@ -29,10 +32,6 @@ from ..model.engine.simulate import (engine_months, recorders_group, roll_rate_a
 from ..model.macro import macro_paths
 from ..model.sampling import resolve_sampling
 from ..model.portfolio import build_book, originations, with_new_lending
-from ..estimation.backtest import backtest_errors, cycle_volatility, one_factor_matrices, roll_rate_backtest
-from ..estimation.rollrates import bootstrap_cohort, cohort_estimate, fit_credit_cycle, satellite_regression
-from ..estimation.structural_fit import PARAMETERS, fit_structural, history_moments, not_identified, on_history_economy
-from .presenter import presenter
 from .results import json_number, write_atomically, write_json
 
 FIRST_MONTH_LABEL = "2023-01"
@@ -210,6 +209,12 @@ class Calibration:
     holdout_months: int
     seconds: dict
 
+    write_figures = None
+    """Writes the calibration figures (under ``plots/``) and ``calibration_report.pdf`` into a directory,
+    ``write_figures(directory, lang)``; :meth:`save` calls it. The package root (:mod:`simulator`) sets it to
+    :func:`simulator.presentation.report.write_calibration_outputs`: figures belong to the presentation layer, which
+    the workflows may not import."""
+
     # ------------------------------------------------------------- scenario blocks
     def roll_rate_block(self):
         """``behaviour.roll_rate`` for a scenario, and notes on filled rows (see :func:`fill_empty_rows`)."""
@@ -383,7 +388,7 @@ class Calibration:
             if self.structural is not None:
                 self.structural.moment_table.to_csv(directory / "moments.csv", index=False)
             if plots:
-                presenter("write_calibration_outputs")(self.figures(), directory, lang)
+                self.write_figures(directory, lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
 

@@ -4,7 +4,7 @@ Run from the repository root::
 
     python benchmarks/rollrates.py [--loans N] [--months M] [--replicates B] [--seed S]
 
-It simulates a history (:func:`simulator.workflows.rollrates.simulate_roll_rate_history`, the
+It simulates a history (:func:`simulator.estimation.rollrates.simulate_roll_rate_history`, the
 ``roll_rate_example`` matrix, ``rho = 3%``), writes it to Parquet and CSV in a temporary
 folder (text columns as plain strings, as a lender's export would have them),
 and prints rows (loan-months) per second of each step: reading and validating
@@ -31,7 +31,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from simulator.inputs.history import extract_transitions, history_from_frame, read_history  # noqa: E402
-from simulator.workflows.rollrates import (bootstrap_cohort, cohort_estimate, fit_credit_cycle,  # noqa: E402
+from simulator.estimation.rollrates import (bootstrap_cohort, cohort_estimate, fit_credit_cycle,  # noqa: E402
                                  simulate_roll_rate_history)
 from simulator.inputs.scenario import ROLL_RATE_COLUMNS  # noqa: E402
 

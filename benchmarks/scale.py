@@ -12,7 +12,7 @@ own figures: paths, the mean cumulative loss and 99.9% VaR with their standard
 errors, and the engine's share of the time. Anything after ``--`` is passed to
 ``simulate run`` (for example ``--target-se cumulative_loss_rate=0.0005``).
 
-The aim of issue 13: 1,000,000 loans, 36 months, the mean loss to a standard error
+The target: 1,000,000 loans, 36 months, the mean loss to a standard error
 of 0.05 points and the 99.9% VaR to 0.2 points, in at most 10 minutes and 4 GiB.
 """
 import argparse

@@ -14,13 +14,14 @@ checked:
    an optional extra).
 """
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "simulator"
 
-LAYERS = ("version", "inputs", "model", "accounts", "workflows", "presentation", "api", "cli")
+LAYERS = ("version", "inputs", "model", "accounts", "estimation", "workflows", "presentation", "api", "cli")
 """The layers, bottom first; this is the one place their order is written. ``api`` is the package root
 (``simulator/__init__.py``), ``version`` the module that holds the version, ``cli`` the command line."""
 
@@ -83,7 +84,7 @@ def package_imports(module):
 
 def test_layers_are_known():
     assert {layer_of(module) for module in MODULES} <= set(LAYERS)
-    for layer in ("inputs", "model", "accounts", "workflows", "presentation"):
+    for layer in ("inputs", "model", "accounts", "estimation", "workflows", "presentation"):
         package = f"simulator.{layer}"
         assert package in MODULES, f"{layer} has no __init__.py"
         assert ast.get_docstring(ast.parse(MODULES[package].read_text(encoding="utf-8"))), \
@@ -158,3 +159,41 @@ def test_the_checks_can_fail():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
     assert LAYERS.index(layer_of("simulator.presentation.plots")) > LAYERS.index(layer_of("simulator.workflows.x"))
+
+
+REPOSITORY = PACKAGE.parent
+CITED_FOLDERS = ("simulator", "tests", "benchmarks")
+"""Folders whose source files may cite only papers, standards and pages of the repository."""
+
+OUTSIDE_CITATIONS = {
+    "a planning document's section": re.compile(r"\bD[E]SIGN(\.md)?\b"),
+    "a style guide outside the repository": re.compile(r"\bST[Y]LE\.md\b"),
+    "a notes file outside the repository": re.compile(r"domain-fact[s]"),
+    "an issue of the project's tracker": re.compile(r"(?<!numba )\bissues? \d"),
+    "a section sign (a section of an outside document)": re.compile("\u00a7"),
+}
+"""What a comment or docstring must not cite: documents a reader of the repository cannot open. Cite the
+paper, the standard or a page under ``docs/`` instead. (A public third-party tracker is fine, as in
+"numba issue #5872"; the patterns are spelled so that this file does not match itself.)"""
+
+
+def outside_citations(text):
+    """``(line number, what, line)`` for each citation of a document outside the repository in ``text``."""
+    return [(number, what, line.strip()) for number, line in enumerate(text.splitlines(), 1)
+            for what, pattern in OUTSIDE_CITATIONS.items() if pattern.search(line)]
+
+
+@pytest.mark.parametrize("folder", CITED_FOLDERS)
+def test_no_comment_cites_a_document_outside_the_repository(folder):
+    found = [f"{path.relative_to(REPOSITORY)}:{number}: {what}: {line}"
+             for path in sorted((REPOSITORY / folder).rglob("*.py"))
+             for number, what, line in outside_citations(path.read_text(encoding="utf-8"))]
+    assert not found, "cite the paper, the standard or a page under docs/ instead:\n" + "\n".join(found)
+
+
+def test_the_citation_check_can_fail():
+    text = "\n".join(["x = 1  # see " + "DESIG" + "N 3.2", "# as in " + "iss" + "ue 11 \u00a72", "# numba issue #5872",
+                      "# Belkin, Forest and Suchower (1998)"])
+    assert [(number, what) for number, what, _ in outside_citations(text)] == [
+        (1, "a planning document's section"), (2, "an issue of the project's tracker"),
+        (2, "a section sign (a section of an outside document)")]

@@ -10,20 +10,20 @@ History: the ``summary`` digests changed once, when the headline metric
 ``peak_book_unemployment_rate`` was added; without that metric the four summaries
 still hash to the 499e54b digests (checked when they were updated), and the
 ``aggregates`` digests are the 499e54b ones. They changed again with the IFRS 9
-default definition (default at 90 DPD instead of charge-off, issue 11): the
+default definition (default at 90 DPD instead of charge-off): the
 aggregates gained the exposure, loss-at-default and cure columns and their
 forward losses and defaults count default events; every other aggregate column
 was checked identical to the previous commit's, and the summaries moved only in
 the figures built on ECL (provisions, profit, capital).
 All eight moved again for a stationary
-baseline (issue 11 §2): books with their stated delinquency mix and long-run loan
+baseline: books with their stated delinquency mix and long-run loan
 ages, settled into their slots' own states, and the baseline's recalibrated mix;
 the aggregates' again for a new column, labour_market_unemployed.
-The summaries moved once more when they gained their ``warnings`` list (issue 12),
-and again when they gained the ``sampling`` and ``target_se`` entries (issue 13);
+The summaries moved once more when they gained their ``warnings`` list,
+and again when they gained the ``sampling`` and ``target_se`` entries;
 without those two the summaries hashed to the previous digests, and the aggregates
 were unchanged (plain Monte Carlo draws what it drew before).
-All eight moved with results by segment (issue 14 part 3): the kernels keep their
+All eight moved with results by segment: the kernels keep their
 sums per segment and the book's aggregates are the segments' added in segment
 order, so money columns moved by rounding only (at most 6e-13 relative over the
 eleven shipped scenarios at 64 paths; every count column identical); the
@@ -32,7 +32,7 @@ segments' ECL at their own rates (peak provision requirement, mean over 64 paths
 -0.04% baseline, +0.02% severe, +0.10% severe_with_actions, -0.02%
 roll_rate_example; -0.04% to +0.11% over the eleven; losses and overdue rates
 unchanged to the rounding). All eight moved again when randomised QMC became the
-default sampling (issue 13): the cycle's innovations are scrambled Sobol points, so
+default sampling: the cycle's innovations are scrambled Sobol points, so
 every path's macro path is new; the shipped results were re-run and re-read.
 severe_with_actions' summary moved once more, in the last bits of its action
 effects' means, which now go through the run's estimator (``describe``) instead

@@ -1,4 +1,5 @@
-"""Calibration (:mod:`simulator.workflows.calibration`, :mod:`simulator.workflows.structural_fit`) and ``simulate calibrate``.
+"""Calibration (:mod:`simulator.workflows.calibration`, :mod:`simulator.estimation.backtest`,
+:mod:`simulator.estimation.structural_fit`) and ``simulate calibrate``.
 
 * The engine's loan-history recorder agrees exactly with the engine's own
   aggregates, so a history the engine writes is the history the model implies.
@@ -24,7 +25,8 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy import special, stats
 
 import simulator
-from simulator.workflows.calibration import _percent_row, engine_history, fill_empty_rows, one_factor_matrices, project_overdue
+from simulator.estimation.backtest import one_factor_matrices, project_overdue
+from simulator.workflows.calibration import _percent_row, engine_history, fill_empty_rows
 from simulator.cli import main
 from simulator.model.engine import layout as L
 from simulator.model.engine.kernels import ROLL_ORDER
@@ -33,7 +35,7 @@ from simulator.inputs.history import allowed_transitions, extract_transitions, h
 from simulator.model.macro import macro_paths
 from simulator.model.sampling import resolve_sampling
 from simulator.inputs.scenario import HumpShock, load_scenario, scenario_from_dict
-from simulator.workflows.structural_fit import (MOMENT_NAMES, PARAMETERS, fit_structural, history_moments, model_moments,
+from simulator.estimation.structural_fit import (MOMENT_NAMES, PARAMETERS, fit_structural, history_moments, model_moments,
                                       moments, not_identified, on_history_economy, simulated_moments)
 from tests.assertions import assert_clean_errors
 

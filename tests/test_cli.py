@@ -1,4 +1,5 @@
-"""The ``simulate`` command line: help, validate, run and the run directory contract (DESIGN 5).
+"""The ``simulate`` command line: help, validate, run and the run directory contract
+(:meth:`simulator.workflows.results.Results.write_files`).
 
 Input problems exit with code 2 and one ``error: `` line per problem on stderr,
 never a traceback; ``run`` writes its directory atomically.

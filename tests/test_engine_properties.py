@@ -1,7 +1,7 @@
 """Engine properties: reproducibility, common random numbers, stress monotonicity, plausibility.
 
-Plausibility targets come from reference/domain-facts.md (90+ DPD 1.3-3.4% of
-balance; M1 30-day collection rate about 86%). Monte Carlo comparisons use paired
+Plausibility targets are published ranges for Chinese consumer-finance lenders (90+ DPD 1.3-3.4%
+of balance; M1 30-day collection rate about 86%). Monte Carlo comparisons use paired
 differences on common random numbers with k standard errors of the mean difference.
 """
 from pathlib import Path

@@ -11,7 +11,7 @@ import pytest
 from scipy import optimize, stats
 
 from simulator.inputs.history import extract_transitions, history_from_frame
-from simulator.workflows.rollrates import (bootstrap_cohort, cohort_estimate, estimate_cycle_index, estimate_rho,
+from simulator.estimation.rollrates import (bootstrap_cohort, cohort_estimate, estimate_cycle_index, estimate_rho,
                                  fit_credit_cycle, satellite_regression, simulate_roll_rate_history)
 
 K_SE = 4.0

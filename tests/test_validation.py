@@ -1,6 +1,6 @@
 """``simulate validate-model``: the quick report through the command line, and every check shown to fail.
 
-A check that cannot fail is worse than none (DESIGN 6), so each comparison is also
+A check that cannot fail is worse than none, so each comparison is also
 handed a deliberately broken reference (a perturbed matrix, a wrong correlation,
 an unemployment path one month late, independent draws, arrays that differ) and
 must fail; and a failing check must turn the report's verdict and the exit code.

@@ -7,5 +7,5 @@ monthly series, headline values and their statistics, VaR and ES
 (:mod:`.metrics`).
 
 May import: inputs, model (only the aggregates' layout and constants, never the
-kernels). Imported by: workflows and above.
+kernels). Imported by: estimation, workflows and above.
 """

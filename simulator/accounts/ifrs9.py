@@ -1,6 +1,6 @@
 """IFRS 9 expected credit loss, estimated from the defaults the simulated book goes on to have and what they lose.
 
-Method (IFRS 9 5.5; DESIGN 3.5):
+Method (IFRS 9 section 5.5, Impairment):
 
 * **Default** is the IFRS 9 default event, not charge-off: a loan defaults when its
   days past due first exceed ``default_after_dpd`` (90 by default, the rebuttable

@@ -1,4 +1,4 @@
-"""Funding and liquidity: the lender's cash position month by month on each path (DESIGN 3.6).
+"""Funding and liquidity: the lender's cash position month by month on each path.
 
 The credit simulation gives, per path and month, the cash borrowers pay and the
 cash the lender lends out. This module puts a funding block around it (a
@@ -82,9 +82,11 @@ central_path(macro, H)["policy_rate"]``, ``opening_balance = s["book_balance"][:
 
 References
 ----------
-reference/domain-facts.md, "Provisioning and liquidity rules" (consumer-finance
-company liquidity ratio >= 50%; Basel LCR) and the funding row of the suggested
-defaults (ABS NPL triggers 5-6%, interbank rollover 0% in the severe case).
+消费金融公司管理办法 (Measures for the Administration of Consumer Finance Companies):
+the liquidity ratio floor of 50%.
+Basel Committee on Banking Supervision (2013), *Basel III: The Liquidity Coverage
+Ratio and liquidity risk monitoring tools* (liquid assets over the outflows of the
+next 30 days).
 """
 import numpy as np
 

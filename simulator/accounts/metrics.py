@@ -1,6 +1,6 @@
 """From per-path aggregates to the reported metrics: series, headline figures, bands and errors.
 
-Definitions (DESIGN 3.3 and 5; rates are fractions, money in book currency):
+Definitions (rates are fractions, money in book currency):
 
 * overdue rate of a bucket = balance in the bucket / balance of all live loans
   (not charged off, not closed); buckets 1-30 (state 1), 31-90 (states 2-3), 90+

@@ -16,7 +16,10 @@ the provision held plus write-offs net of recoveries.
 
 References
 ----------
-reference/domain-facts.md, "Provisioning and liquidity rules"; IFRS 9 5.5.
+商业银行信用卡业务监督管理办法 (CBRC 2011 No. 2), Art. 92: classification of credit-card loans by days past due.
+中国人民银行 银行贷款损失准备计提指引 (PBOC 2002): general reserve and the provision rates by category.
+中国银监会 关于调整商业银行贷款损失准备监管要求的通知 (CBRC 2018 No. 7): provision coverage and loan-provision ratios.
+IFRS 9 *Financial Instruments*, section 5.5, Impairment.
 """
 import numpy as np
 

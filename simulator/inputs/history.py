@@ -4,7 +4,7 @@ A history is a lender's panel with one row per loan and month: the loan's
 delinquency state and balance at the end of that month. :func:`read_history`
 reads and checks it (every problem of the file is reported at once) and returns a
 :class:`History` of numpy arrays; :func:`extract_transitions` turns it into one
-record per loan-month move, the input of :mod:`simulator.workflows.rollrates`.
+record per loan-month move, the input of :mod:`simulator.estimation.rollrates`.
 
 History columns (CSV or Parquet, one row per loan and month):
 

@@ -289,7 +289,7 @@ class WillingnessSpec(BucketPctSpec):
 
 
 class StructuralSpec(Spec):
-    """Parameters of the structural borrower model (DESIGN 3.2)."""
+    """Parameters of the structural borrower model (each month's steps: ``simulate_structural`` in the engine)."""
 
     job_finding_pct: float = Field(33.0, gt=0, le=100, description="monthly job-finding rate at baseline unemployment")
     job_finding_elasticity: float = Field(1.0, ge=0, le=5,

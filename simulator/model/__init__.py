@@ -6,5 +6,5 @@ originations) and the engine (:mod:`.engine`: the Numba kernels, the random
 streams, the layout of the per-path aggregates and the orchestration that turns
 a scenario and a book into those aggregates).
 
-May import: inputs. Imported by: accounts, workflows and above.
+May import: inputs. Imported by: accounts, estimation, workflows and above.
 """

@@ -615,10 +615,11 @@ def write_weighted_figure(weighted, directory, lang="en"):
         save_figure(weighted_ecl_chart(weighted, lang), Path(directory) / "weighted_ecl")
 
 
-def write_reverse_figure(summary, directory, lang="en"):
-    """Write the breach probability curve of a reverse stress test (:func:`reverse_curve`) into ``directory``."""
+def write_reverse_figure(reverse, directory, lang="en"):
+    """Write the breach probability curve of a reverse stress test (:func:`reverse_curve` of ``reverse.summary``,
+    the content of ``reverse.json``) into ``directory``."""
     with house_style(lang) as lang:
-        save_figure(reverse_curve(summary, lang), Path(directory) / "breach_probability")
+        save_figure(reverse_curve(reverse.summary, lang), Path(directory) / "breach_probability")
 
 
 def write_figures(members, directory, lang="en"):
@@ -645,6 +646,10 @@ class Plots:
 
     def __init__(self, members):
         self.members = members
+
+    def write(self, directory, lang="en"):
+        """Write the figures of a run directory into ``directory`` (:func:`write_figures`)."""
+        write_figures(self.members, directory, lang)
 
     def _draw(self, draw, lang):
         with house_style(lang) as lang:

@@ -38,7 +38,7 @@ from ..workflows.sensitivity import load_sensitivity
 from .labels import metric_label, parameter_label, text
 from .plots import (FIGURES, action_effects, calibration_backtest, calibration_cycle, calibration_roll_rates,
                     change_text, has_funding, house_style, median_of, reverse_curve, sensitivity_metrics, shown_path,
-                    step_texts, tornado, worst_of, wrap_lines)
+                    step_texts, tornado, worst_of, wrap_lines, write_calibration_figures)
 
 PAGE_SIZE = (11.69, 8.27)
 """A4 landscape, inches."""
@@ -501,6 +501,15 @@ def calibration_pages(inputs, lang="en"):
         yield "calibration_figure", _page(calibration_cycle(inputs, lang), text("figure_cycle", lang))
     if inputs.backtest is not None:
         yield "calibration_figure", _page(calibration_backtest(inputs, lang), text("figure_backtest", lang))
+
+
+def write_calibration_outputs(calibration, directory, lang="en"):
+    """Write the calibration figures into ``directory / "plots"`` and the calibration report into
+    ``directory / "calibration_report.pdf"``, both from ``calibration.figures()``
+    (:class:`simulator.workflows.calibration.CalibrationFigures`)."""
+    inputs = calibration.figures()
+    write_calibration_figures(inputs, Path(directory) / "plots", lang)
+    write_calibration_report(inputs, Path(directory) / "calibration_report.pdf", lang)
 
 
 def write_calibration_report(inputs, path, lang="en"):

@@ -19,8 +19,7 @@ import pandas as pd
 from ..accounts.metrics import HEADLINE_METRICS, SEGMENT_METRICS, paired_difference
 from ..inputs.errors import InputError
 from ..inputs.scenario import Scenario, load_scenario
-from .presenter import presenter
-from .results import BOOK, load_results, resolve_seed, run, write_atomically
+from .results import BOOK, Results, load_results, resolve_seed, run, write_atomically
 from .reverse import MARKER as REVERSE_MARKER
 from .sensitivity import MARKER as SENSITIVITY_MARKER
 from .weighted import MARKER as WEIGHTED_MARKER
@@ -104,7 +103,7 @@ class Comparison:
     def plot(self):
         """Overlay figures of the compared runs: ``comparison.plot.overdue_rates()`` etc.
         (see :class:`simulator.presentation.plots.Plots`)."""
-        return presenter("figure_accessor")(self.members)
+        return Results.plot_accessor(self.members)
 
     @property
     def headline_means(self):
@@ -137,7 +136,7 @@ class Comparison:
                 member.mkdir(parents=True)
                 results.write_files(member, plots=False)
             if plots:
-                presenter("write_run_figures")(self.members, directory / "plots", lang)
+                self.plot.write(directory / "plots", lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
 

@@ -1,6 +1,6 @@
 """Running a scenario end to end, and its results: tidy frames and the run directory.
 
-The run directory (DESIGN 5) is written atomically: everything goes to a
+The run directory (the files :meth:`Results.write_files` writes) is written atomically: everything goes to a
 temporary sibling that is renamed into place at the end, so an interrupted or
 failed run leaves no half-written directory.
 """
@@ -33,7 +33,6 @@ from ..model.engine.simulate import check_fits, engine_months, settle_borrowers,
 from ..model.portfolio import build_book, originations, with_new_lending
 from ..model.sampling import path_design, resolve_sampling
 from ..version import __version__
-from .presenter import presenter
 
 SEED_BITS = 32
 
@@ -62,6 +61,11 @@ class Results:
     n_loans : int
     wall_seconds : float
     """
+
+    plot_accessor = None
+    """The class of ``results.plot`` and ``comparison.plot``, built from a list of runs: the package root
+    (:mod:`simulator`) sets it to :class:`simulator.presentation.plots.Plots`, whose ``write`` also saves the run
+    directory's figures. Figures belong to the presentation layer, which the workflows may not import."""
 
     def __init__(self, scenario, segment_aggregates, central, n_loans, wall_seconds, counterfactual=None,
                  vintages=None, target_se=None):
@@ -283,7 +287,7 @@ class Results:
     @property
     def plot(self):
         """The house figures of this run: ``results.plot.overdue_rates()`` etc. (see :class:`simulator.presentation.plots.Plots`)."""
-        return presenter("figure_accessor")([self])
+        return self.plot_accessor([self])
 
     def save(self, out_dir, plots=True, lang="en"):
         """Write the run directory atomically (see :func:`write_atomically`); returns its path.
@@ -304,7 +308,7 @@ class Results:
                             **{f"central_{name}": level for name, level in self.central.items()}, **extra)
         (directory / "scenario.resolved.yaml").write_text(self.scenario.to_yaml(), encoding="utf-8")
         if plots:
-            presenter("write_run_figures")([self], directory / "plots", lang)
+            self.plot.write(directory / "plots", lang)
         if self.counterfactual is not None:
             without = directory / "without_actions"
             without.mkdir()

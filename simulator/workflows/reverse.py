@@ -73,7 +73,6 @@ from ..accounts.metrics import HEADLINE_METRICS, describe
 from ..inputs.errors import InputError, must_be
 from ..inputs.scenario import Scenario, load_scenario, scenario_from_dict
 from ..model.macro import VARIABLES, central_path
-from .presenter import presenter
 from .results import json_number, resolve_seed, run, write_atomically, write_json
 
 MARKER = "reverse.json"
@@ -557,6 +556,11 @@ class ReverseStress:
         The content of ``reverse.json``.
     """
 
+    write_figures = None
+    """Writes the breach probability curve into a directory, ``write_figures(directory, lang)``; :meth:`save` calls
+    it. The package root (:mod:`simulator`) sets it to :func:`simulator.presentation.plots.write_reverse_figure`:
+    figures belong to the presentation layer, which the workflows may not import."""
+
     def __init__(self, scenario, severity, breach, probability, mean_target, confidence, tolerance, search, finding,
                  breaking_run, ranks):
         self.scenario, self.severity, self.breach = scenario, severity, breach
@@ -637,7 +641,7 @@ class ReverseStress:
         (directory / "run").mkdir()
         self.breaking_run.write_files(directory / "run", plots=False)
         if plots:
-            presenter("write_reverse_figure")(self.summary, directory / "plots", lang)
+            self.write_figures(directory / "plots", lang)
 
 
 def _fmt(value):

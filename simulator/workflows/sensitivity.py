@@ -52,7 +52,6 @@ from ..inputs.errors import InputError
 from ..inputs.scenario import (BehaviourSpec, CycleSpec, FundingSpec, LiabilitySpec, MacroBaselineSpec, PathShock,
                                RecoverySpec, RollRateSpec, Scenario, StressSpec, StructuralSpec, WillingnessSpec,
                                field_bounds, load_scenario, scenario_from_dict)
-from .presenter import presenter
 from .results import json_number, load_results, resolve_seed, run, versions, write_atomically, write_json
 
 MARKER = "sensitivity.json"
@@ -316,6 +315,11 @@ class Sensitivity:
         Step, paths, seed, the parameters moved (with their base values and notes) and those skipped.
     """
 
+    write_figures = None
+    """Writes the tornado charts into a directory, ``write_figures(directory, lang)``; :meth:`save` calls it. The
+    package root (:mod:`simulator`) sets it to :func:`simulator.presentation.plots.write_sensitivity_figures`:
+    figures belong to the presentation layer, which the workflows may not import."""
+
     def __init__(self, base, table, settings):
         self.base = base
         self.table = table
@@ -379,7 +383,7 @@ class Sensitivity:
             base.mkdir(parents=True)
             self.base.write_files(base, plots=False)
             if plots:
-                presenter("write_sensitivity_figures")(self, directory / "plots", lang)
+                self.write_figures(directory / "plots", lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
 

@@ -1,4 +1,4 @@
-"""Model validation: the model's own checks against references nobody here wrote (DESIGN 6, issue 11 section 5).
+"""Model validation: the model's own checks against references nobody here wrote (report: docs/validation.md).
 
 ``simulate validate-model`` runs every function in :data:`CHECKS` and
 :func:`simulator.presentation.validation_report.write_validation_report` writes
@@ -801,8 +801,9 @@ def roll_through_expected_loss(q, r, window, months_to_event):
 
     The first miss ``k`` months ahead has probability ``(1 - q)^(k - 1) q``; the arrears then grow as
     ``B ((1 + r)^j - 1)``, so the charge-off 6 months after the first miss writes off ``B (1 + r)^7``, worth
-    ``B (1 + r)^(1 - k)`` today. The event is the default (``months_to_event = 3`` after the first miss) or, as
-    before issue 11, the charge-off (6); it must fall within the window: ``k <= window - months_to_event``.
+    ``B (1 + r)^(1 - k)`` today. The event is the default (``months_to_event = 3`` after the first miss) or, as in
+    versions that defaulted at charge-off, the charge-off (6); it must fall within the window:
+    ``k <= window - months_to_event``.
     """
     k = np.arange(1, window - months_to_event + 1)
     return float(np.sum((1 - q) ** (k - 1) * q * (1 + r) ** (1 - k)))

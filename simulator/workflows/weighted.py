@@ -16,7 +16,6 @@ scenario (common random numbers) and the differences come from the economy.
 import numpy as np
 import pandas as pd
 
-from .presenter import presenter
 from .results import resolve_seed, run, write_atomically, write_json
 
 MARKER = "weighted_ecl.json"
@@ -33,6 +32,12 @@ class WeightedEcl:
     members : list of Results
         One run per scenario, in the set's order, all with the same seed.
     """
+
+    write_figures = None
+    """Writes the probability-weighted ECL figure into a directory, ``write_figures(directory, lang)``; :meth:`save`
+    calls it. The package root (:mod:`simulator`) sets it to
+    :func:`simulator.presentation.plots.write_weighted_figure`: figures belong to the presentation layer, which the
+    workflows may not import."""
 
     def __init__(self, name, weights, members):
         self.name = name
@@ -87,7 +92,7 @@ class WeightedEcl:
                 member_dir.mkdir(parents=True)
                 results.write_files(member_dir, plots, lang)
             if plots:
-                presenter("write_weighted_figure")(self, directory / "plots", lang)
+                self.write_figures(directory / "plots", lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
 

@@ -228,7 +228,7 @@ def _contacted(out, p, m, s, state, u_contact, contact_rate, contact_capacity):
 
 @njit(cache=True, parallel=True)
 def simulate_structural(run, book, economy, behaviour, losses, collections, restructuring, recorders):
-    """Structural borrower model (DESIGN 3.2), one month at a time for every loan of every path.
+    """Structural borrower model, one month at a time for every loan of every path.
 
     Each month, for each loan:
 

@@ -14,7 +14,8 @@ presentation (importing it registers the figures with the workflows).
 """
 from . import presentation  # noqa: F401  (registers the figures with the workflows)
 from .inputs.errors import InputError
-from .inputs.scenario import Scenario, load_scenario
+from .inputs.loader import load_scenario
+from .inputs.schema import Scenario
 from .version import __version__
 from .workflows.comparison import Comparison, compare
 from .workflows.results import Results, load_results, run

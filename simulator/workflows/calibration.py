@@ -24,7 +24,8 @@ from scipy import special
 
 from ..inputs.errors import InputError
 from ..inputs.history import extract_transitions, read_history, read_macro
-from ..inputs.scenario import ROLL_RATE_COLUMNS, load_scenario
+from ..inputs.loader import load_scenario
+from ..inputs.schema import ROLL_RATE_COLUMNS
 from ..model.engine import layout as L
 from ..model.engine.kernels import (PANEL_BALANCE, PANEL_COLUMNS, PANEL_NEW_BALANCE, PANEL_NEW_STATE, PANEL_STATE,
                                     ROLL_ORDER, simulate_roll_rate, simulate_structural)
@@ -152,7 +153,7 @@ def one_factor_matrices(long_run, rho, z, residual_sd=0.0):
     Parameters
     ----------
     long_run : float array (..., 7, 9)
-        Fractions, columns in :data:`~simulator.inputs.scenario.ROLL_RATE_COLUMNS` order.
+        Fractions, columns in :data:`~simulator.inputs.schema.ROLL_RATE_COLUMNS` order.
     rho : float
     z : float or float array (n,)
     residual_sd : float

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from ..inputs.errors import InputError
-from ..inputs.scenario import ActionsSpec, PathShock
+from ..inputs.schema import ActionsSpec, PathShock
 from ..model.engine import layout as L
 from ..model.engine.simulate import settle_borrowers, simulate_paths
 from ..model.portfolio import build_book

@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 import simulator  # noqa: E402
-from simulator.inputs.scenario import load_scenario  # noqa: E402
+from simulator.inputs.loader import load_scenario  # noqa: E402
 from simulator.model.engine.simulate import path_blocks, simulate_block  # noqa: E402
 from simulator.model.portfolio import build_book  # noqa: E402
 from simulator.workflows.cluster import engine_cluster  # noqa: E402

@@ -42,7 +42,7 @@ from simulator.model.engine.simulate import (engine_months, recorders_group, sim
                                              structural_arguments)
 from simulator.model.macro import macro_paths  # noqa: E402
 from simulator.model.portfolio import build_book  # noqa: E402
-from simulator.inputs.scenario import load_scenario  # noqa: E402
+from simulator.inputs.loader import load_scenario  # noqa: E402
 from tests.reference_numpy import structural_reference  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

@@ -33,7 +33,7 @@ import yaml  # noqa: E402
 from simulator.inputs.history import extract_transitions, history_from_frame, read_history  # noqa: E402
 from simulator.estimation.rollrates import (bootstrap_cohort, cohort_estimate, fit_credit_cycle,  # noqa: E402
                                  simulate_roll_rate_history)
-from simulator.inputs.scenario import ROLL_RATE_COLUMNS  # noqa: E402
+from simulator.inputs.schema import ROLL_RATE_COLUMNS  # noqa: E402
 
 EXAMPLE = ROOT / "scenarios" / "roll_rate_example.yaml"
 

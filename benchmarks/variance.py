@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from simulator.inputs.scenario import load_scenario  # noqa: E402
+from simulator.inputs.loader import load_scenario  # noqa: E402
 from simulator.workflows.results import run  # noqa: E402
 
 SCHEMES = {

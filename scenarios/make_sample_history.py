@@ -10,7 +10,7 @@ savings buffer 4 months, willingness shift 0).
 from pathlib import Path
 
 from simulator.workflows.calibration import engine_history
-from simulator.inputs.scenario import load_scenario
+from simulator.inputs.loader import load_scenario
 
 HERE = Path(__file__).resolve().parent
 SEED = 2023

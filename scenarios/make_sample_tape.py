@@ -11,7 +11,7 @@ reproducible; ``.csv`` or ``.parquet`` by the file's extension.
 import argparse
 from pathlib import Path
 
-from simulator.inputs.scenario import load_scenario
+from simulator.inputs.loader import load_scenario
 from simulator.model.portfolio import book_to_tape, build_book
 
 HERE = Path(__file__).resolve().parent

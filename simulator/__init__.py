@@ -21,7 +21,8 @@ one, so the figures are in place whatever a caller imports.
 >>> simulator.reverse_stress("scenarios/severe.yaml", "liquidity", paths=100).summary  # doctest: +SKIP
 """
 from .inputs.errors import InputError
-from .inputs.scenario import Scenario, load_scenario
+from .inputs.loader import load_scenario
+from .inputs.schema import Scenario
 from .presentation.plots import Plots, write_reverse_figure, write_sensitivity_figures, write_weighted_figure
 from .presentation.report import write_calibration_outputs
 from .version import __version__

@@ -15,7 +15,8 @@ import click
 
 from .accounts.metrics import format_value, metric_kind
 from .inputs.errors import InputError, Interrupted, OutputError
-from .inputs.scenario import ScenarioWarning, is_scenario_set, load_scenario, load_scenario_set
+from .inputs.checks import ScenarioWarning
+from .inputs.loader import is_scenario_set, load_scenario, load_scenario_set
 from .model.engine.simulate import engine_compiled
 from .presentation.labels import LANGUAGES
 from .presentation.report import rho_text, write_report

@@ -25,7 +25,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import simulator  # noqa: E402
-from simulator.inputs.scenario import load_scenario  # noqa: E402
+from simulator.inputs.loader import load_scenario  # noqa: E402
 from simulator.model.engine.simulate import (engine_months, recorders_group, roll_rate_arguments,  # noqa: E402
                                              settle_borrowers, structural_arguments)
 from simulator.model.macro import macro_paths  # noqa: E402

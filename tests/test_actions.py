@@ -32,7 +32,7 @@ from simulator.cli import main
 from simulator.model.engine import layout as L
 from simulator.accounts.ifrs9 import balance_by_stage
 from simulator.workflows.results import EFFECT_METRICS
-from simulator.inputs.scenario import load_scenario, scenario_from_dict
+from simulator.inputs.loader import load_scenario, scenario_from_dict
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 K_SE = 4.0

@@ -71,20 +71,20 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 PATHS = 64
 EXPECTED = {
     "baseline": {
-        "summary": "3ee290637c7229163f30765331090e9b49e1e14cc1ca98dfb03dbb93a7d004ef",
-        "aggregates": "0c35513742498b89630165f696a1ad53ff27835887443a5dd81ff0ca91fc4a6a",
+        "summary": "7820044c75c2b471a34758f16beffc20e241f70436d2b30c587b5bac6d422fb9",
+        "aggregates": "cbb2321f02e6ce44e5c07184503909beca531143f19582263e0121d4b56f5df5",
     },
     "severe": {
-        "summary": "7cd51f019286338e60ef240cefd97c2f675e2093f6a5b90abbb8b9d0433c58f8",
-        "aggregates": "0facd771b551606f2b99723487f0ea7e6c57fd19c3411627471caf007e258325",
+        "summary": "5468fe307d716bf7c8c8e25a90abcad6166682813e6b33c3a836be3a3141258b",
+        "aggregates": "02b9691c9f434b7aa219cb6654c4a0bd830d1280f309b572a22420aaaa6629d2",
     },
     "severe_with_actions": {
-        "summary": "5cda8b4045ce95132853349d3d91a6767a6786550661b0344396e79be97be22f",
-        "aggregates": "8a08a759d2afb7218c856ff001812f363d6f2876b20af44602042bb14cea4639",
+        "summary": "839c67922c19e9f508d0f00b0915505295d98efd608dce4370d1bf37ecf618ca",
+        "aggregates": "6578e2cc721ccde462e3474dc950ed495152f5c610fa1b82a26a0842b164ab75",
     },
     "roll_rate_example": {
-        "summary": "d82f7e887f9e1daf426e2f0424f5d683787ccea44c0013311b9a02021a942ebe",
-        "aggregates": "622be899fcc47dbef40a3900c7518b57decf766204d8b56620f093903f6f859b",
+        "summary": "532bff453f814bfb1b80dcd737f1a89256460eb8b272e535f8936580a6bbce23",
+        "aggregates": "ece59f98eefad2c7c326f1bafd2a9e4699ac9f96983132f5366af7f94b700fd5",
     },
 }
 

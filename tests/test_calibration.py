@@ -34,7 +34,8 @@ from simulator.model.engine.simulate import engine_months
 from simulator.inputs.history import allowed_transitions, extract_transitions, history_from_frame
 from simulator.model.macro import macro_paths
 from simulator.model.sampling import resolve_sampling
-from simulator.inputs.scenario import HumpShock, load_scenario, scenario_from_dict
+from simulator.inputs.loader import load_scenario, scenario_from_dict
+from simulator.inputs.schema import HumpShock
 from simulator.estimation.structural_fit import (MOMENT_NAMES, PARAMETERS, fit_structural, history_moments, model_moments,
                                       moments, not_identified, on_history_economy, simulated_moments)
 from tests.assertions import assert_clean_errors

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 import simulator
 import simulator.workflows.results
 from simulator.cli import main
-from simulator.inputs.scenario import load_scenario
+from simulator.inputs.loader import load_scenario
 from tests.assertions import assert_clean_errors
 
 HEADLINE = ("peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p",

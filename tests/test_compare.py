@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from simulator.cli import main
 from simulator.workflows.comparison import compare
 from simulator.inputs.errors import InputError
-from simulator.inputs.scenario import load_scenario
+from simulator.inputs.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

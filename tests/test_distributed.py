@@ -21,7 +21,7 @@ import simulator
 from simulator import cli
 from simulator.cli import main
 from simulator.inputs.errors import InputError
-from simulator.inputs.scenario import load_scenario
+from simulator.inputs.loader import load_scenario
 from simulator.workflows import cluster
 from simulator.workflows.cluster import check_versions, engine_cluster
 from simulator.workflows.results import versions

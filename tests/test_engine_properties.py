@@ -15,7 +15,7 @@ import simulator
 from simulator.model.engine import layout as L
 from simulator.model.engine.simulate import simulate_paths
 from simulator.model.portfolio import build_book
-from simulator.inputs.scenario import is_scenario_set, load_scenario
+from simulator.inputs.loader import is_scenario_set, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 K_SE = 4.0

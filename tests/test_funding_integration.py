@@ -23,7 +23,8 @@ import simulator
 from simulator.model.engine import layout as L
 from simulator.accounts.ifrs9 import stage_of_states
 from simulator.accounts.metrics import HEADLINE_METRICS
-from simulator.inputs.scenario import FundingSpec, load_scenario
+from simulator.inputs.loader import load_scenario
+from simulator.inputs.schema import FundingSpec
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 RTOL = 1e-10

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import simulator
 from simulator.inputs.errors import InputError
 from simulator.inputs.history import read_history
-from simulator.inputs.scenario import load_scenario
+from simulator.inputs.loader import load_scenario
 from simulator.model.portfolio import build_book
 from simulator.workflows.results import write_json
 from tests.test_tape import good_tape

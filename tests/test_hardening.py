@@ -18,8 +18,8 @@ import simulator
 from simulator.cli import main
 from simulator.inputs.errors import EXCERPT_CHARACTERS, InputError
 from simulator.presentation.plots import shown_path
-from simulator.inputs.scenario import (MAX_NESTING, MAX_SCENARIO_BYTES, ScenarioWarning, is_scenario_set,
-                                      load_scenario)
+from simulator.inputs.checks import ScenarioWarning
+from simulator.inputs.loader import MAX_NESTING, MAX_SCENARIO_BYTES, is_scenario_set, load_scenario
 from tests.assertions import assert_clean_errors
 
 SCENARIOS = "scenarios"

@@ -14,7 +14,8 @@ from simulator.inputs.errors import InputError
 from simulator.inputs.history import (allowed_transitions, extract_transitions, history_from_frame, read_history,
                                read_macro)
 from simulator.estimation.rollrates import simulate_roll_rate_history
-from simulator.inputs.scenario import ROLL_RATE_COLUMNS, load_scenario
+from simulator.inputs.loader import load_scenario
+from simulator.inputs.schema import ROLL_RATE_COLUMNS
 
 MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04"]
 

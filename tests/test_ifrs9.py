@@ -28,7 +28,8 @@ from simulator.accounts import ifrs9
 from simulator.model.engine import layout as L
 from simulator.model.engine.simulate import settle_borrowers, simulate_paths
 from simulator.model.portfolio import LoanBook, build_book
-from simulator.inputs.scenario import Ifrs9Spec, load_scenario, scenario_from_dict
+from simulator.inputs.loader import load_scenario, scenario_from_dict
+from simulator.inputs.schema import Ifrs9Spec
 from simulator.workflows.validation import ROLL_THROUGH, ROLL_THROUGH_MISS_PCT, roll_through_expected_loss
 from tests.test_roll_rate_closed_forms import MATRIX, flat_book
 

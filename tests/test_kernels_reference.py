@@ -22,7 +22,7 @@ from simulator.model.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, 
                                      UNEMPLOYED, book_aggregates)
 from simulator.model.engine.simulate import simulate_paths
 from simulator.model.portfolio import build_book, originations, with_new_lending
-from simulator.inputs.scenario import load_scenario, scenario_from_dict
+from simulator.inputs.loader import load_scenario, scenario_from_dict
 from tests.reference_numpy import (philox4x32_numpy, reference_paths, uniform32_numpy, uniform52_numpy)
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from simulator.inputs.errors import InputError
 from simulator.accounts.liquidity import funding_paths
-from simulator.inputs.scenario import FundingSpec, LiabilitySpec, StressSpec, scenario_from_dict
+from simulator.inputs.loader import scenario_from_dict
+from simulator.inputs.schema import FundingSpec, LiabilitySpec, StressSpec
 
 OPENING = 1200.0
 MINIMAL_SCENARIO = {"portfolio": {"segments": [{

@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 from scipy.stats import qmc
 
-from simulator.inputs.scenario import load_scenario
+from simulator.inputs.loader import load_scenario
 from simulator.model import fdlibm, portable
 from simulator.model.engine import rng as engine_rng
 from simulator.model.macro import cycle_factor, macro_paths

@@ -2,7 +2,7 @@
 import numpy as np
 
 from simulator.model.macro import central_path, cycle_factor, macro_paths
-from simulator.inputs.scenario import CycleSpec, MacroSpec
+from simulator.inputs.schema import CycleSpec, MacroSpec
 
 K_SE = 5.0
 

@@ -11,7 +11,7 @@ from matplotlib.ft2font import FT2Font
 
 import simulator
 from simulator.presentation import labels, plots
-from simulator.inputs.scenario import load_scenario
+from simulator.inputs.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 FIGURE_NAMES = ("overdue_rates", "loss_distribution", "provisions", "liquidity")

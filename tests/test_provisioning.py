@@ -31,7 +31,8 @@ from simulator.cli import main
 from simulator.model.engine import layout as L
 from simulator.inputs.errors import InputError
 from simulator.accounts.provisioning import CATEGORIES, category_of_states, provisioning_series
-from simulator.inputs.scenario import FiveCategorySpec, HumpShock, load_scenario, scenario_from_dict
+from simulator.inputs.loader import load_scenario, scenario_from_dict
+from simulator.inputs.schema import FiveCategorySpec, HumpShock
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 K_SE = 4.0

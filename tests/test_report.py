@@ -15,7 +15,7 @@ from simulator.cli import main
 from simulator.presentation.plots import house_style
 from simulator.presentation.report import build_pages
 from simulator.workflows.comparison import load_members
-from simulator.inputs.scenario import load_scenario
+from simulator.inputs.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 THEMES = ("overdue", "losses", "provisions", "liquidity", "segments", "actions")

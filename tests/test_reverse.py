@@ -29,7 +29,7 @@ from scipy import optimize, stats
 import simulator
 from simulator.cli import main
 from simulator.inputs.errors import InputError
-from simulator.inputs.scenario import load_scenario, scenario_from_dict
+from simulator.inputs.loader import load_scenario, scenario_from_dict
 from simulator.model.macro import central_path
 from simulator.model.portfolio import build_book
 from simulator.presentation.labels import text

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from simulator.inputs.errors import InputError
-from simulator.inputs.scenario import Scenario, is_scenario_set, load_scenario
+from simulator.inputs.loader import is_scenario_set, load_scenario
+from simulator.inputs.schema import Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SHIPPED_FILES = sorted(SCENARIOS.glob("*.yaml"))

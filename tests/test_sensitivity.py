@@ -22,7 +22,7 @@ from click.testing import CliRunner
 import simulator
 from simulator.cli import main
 from simulator.inputs.errors import InputError
-from simulator.inputs.scenario import load_scenario, scenario_from_dict
+from simulator.inputs.loader import load_scenario, scenario_from_dict
 from simulator.workflows import sensitivity as sens
 from tests.assertions import assert_clean_errors
 from tests.conftest import SCENARIOS

@@ -18,7 +18,7 @@ from conftest import SCENARIOS
 from scipy import stats
 
 import simulator
-from simulator.inputs.scenario import scenario_from_dict
+from simulator.inputs.loader import scenario_from_dict
 
 RUN_SEEDS = tuple(range(101, 109))
 METRICS = ("cumulative_loss_rate", "peak_overdue_rate_90p", "final_overdue_rate_1_30")

@@ -37,7 +37,7 @@ import numpy as np
 import pytest
 
 from simulator.accounts.metrics import path_series
-from simulator.inputs.scenario import load_scenario
+from simulator.inputs.loader import load_scenario
 from simulator.model.engine.simulate import engine_months, settle_borrowers, simulate_paths
 from simulator.model.macro import macro_paths
 from simulator.model.sampling import resolve_sampling
@@ -102,7 +102,7 @@ def test_opening_book_has_the_stated_mix_and_keeps_its_slots():
     book = build_book(scenario, scenario.portfolio.seed)
     settled = settle_borrowers(scenario, book, scenario.portfolio.seed)
     for k, segment in enumerate(scenario.portfolio.segments):
-        stated = np.array(segment.starting_dpd_pct.as_fractions()) * np.count_nonzero(book.segment == k)
+        stated = np.array(segment.resolved.starting_dpd.by_state) * np.count_nonzero(book.segment == k)
         for loans in (book, settled):
             counts = np.bincount(loans.dpd_state[loans.segment == k], minlength=7)
             assert np.all(np.abs(counts - stated) < 1), (segment.name, counts, stated)

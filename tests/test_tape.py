@@ -9,7 +9,7 @@ import pytest
 import simulator
 from simulator.inputs.errors import InputError
 from simulator.model.portfolio import build_book
-from simulator.inputs.scenario import load_scenario
+from simulator.inputs.loader import load_scenario
 
 SEGMENTS = ("prime", "near_prime", "subprime")
 

@@ -21,7 +21,8 @@ import simulator
 from simulator.accounts.metrics import describe, expected_shortfall, tail_risk, value_at_risk, weighted_percentiles
 from simulator.cli import main
 from simulator.inputs.errors import InputError
-from simulator.inputs.scenario import CycleSpec, RunSpec, load_scenario
+from simulator.inputs.loader import load_scenario
+from simulator.inputs.schema import CycleSpec, RunSpec
 from simulator.model.sampling import cycle_innovations, loss_direction, path_design
 
 from conftest import SCENARIOS

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from simulator.cli import main
 from simulator.inputs.errors import InputError
-from simulator.inputs.scenario import load_scenario_set
+from simulator.inputs.loader import load_scenario_set
 from simulator.workflows.weighted import run_weighted
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:   # run as a script from anywhere: import this checkout's package
     sys.path.insert(0, str(ROOT))
 
-from simulator.inputs.scenario import Scenario, ScenarioSetSpec  # noqa: E402  (the schema's one import)
+from simulator.inputs.schema import Scenario, ScenarioSetSpec  # noqa: E402  (the schema's one import)
 
 PAGE = ROOT / "docs" / "scenario-reference.md"
 COMMAND = "python docs/scripts/scenario_reference.py"

@@ -154,8 +154,8 @@ def lgd_rates(aggregates, scenario, weights=None):
     (0 for cures) discounted to the month of default over the balances at default,
     times the recovery part (:func:`loss_given_default`); 0 where no default was seen.
     """
-    recovery = scenario.behaviour.recovery
-    lgd = loss_given_default(recovery.rate_pct / 100.0, recovery.months, book_monthly_rate(aggregates, weights))
+    recovery = scenario.resolved.behaviour.recovery
+    lgd = loss_given_default(recovery.rate, recovery.months, book_monthly_rate(aggregates, weights))
     return lgd * _pooled_ratio(_by_state(aggregates, L.FORWARD_LOSS_AT_DEFAULT_LIFE),
                                _by_state(aggregates, L.FORWARD_EAD_LIFE), weights)
 
@@ -170,8 +170,8 @@ def cure_rates(aggregates, weights=None):
 def ecl_rates(aggregates, scenario, weights=None):
     """ECL per unit of exposure by month and state, ``(n_months + 1, 7)``, for loans not restructured
     (12-month for Stage 1, else lifetime) and for restructured loans (lifetime): ``(plain, restructured)``."""
-    recovery = scenario.behaviour.recovery
-    lgd = loss_given_default(recovery.rate_pct / 100.0, recovery.months, book_monthly_rate(aggregates, weights))
+    recovery = scenario.resolved.behaviour.recovery
+    lgd = loss_given_default(recovery.rate, recovery.months, book_monthly_rate(aggregates, weights))
     rates = forward_rates(aggregates, weights)
     stage = stage_of_states(scenario.provisioning.ifrs9)
     plain = lgd * np.where(stage[None, :] == 1, rates[TWELVE_MONTH], rates[LIFETIME])

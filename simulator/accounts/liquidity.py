@@ -10,8 +10,8 @@ over months.
 
 Arrays are ``(n_paths, n_months + 1)``; month 0 is the opening book (stocks only,
 every flow is zero there), months ``1..H`` hold end-of-month stocks and the
-month's flows. Money is in the book's currency; ``_pct`` fields of the
-:class:`~simulator.inputs.scenario.FundingSpec` are percent and are converted here.
+month's flows. Money is in the book's currency; the percent keys of the
+:class:`~simulator.inputs.schema.FundingSpec` are read as fractions through its ``resolved`` view.
 
 Notes
 -----
@@ -106,11 +106,11 @@ def _liability_terms(funding, n_months):
         where there is none; ``metric`` (J,) index into :data:`TRIGGER_METRICS`;
         ``pool_share`` (J,) the ABS pool share ``pi_j`` (0 for other liabilities).
     """
-    liabilities = funding.liabilities
+    liabilities = funding.resolved.liabilities
     n_liab = len(liabilities)
     months = np.arange(n_months + 1)
     terms = {
-        "amount": np.array([liab.amount_pct / 100.0 for liab in liabilities], dtype=float),
+        "amount": np.array([liab.amount for liab in liabilities], dtype=float),
         "maturity": np.array([liab.maturity_months for liab in liabilities], dtype=float),
         "rollover": np.empty((n_months + 1, n_liab)),
         "spread": np.empty((n_months + 1, n_liab)),
@@ -121,21 +121,21 @@ def _liability_terms(funding, n_months):
     }
     pledged = 0.0
     for j, liab in enumerate(liabilities):
-        rollover = np.full(n_months + 1, liab.rollover_pct / 100.0)
-        spread = np.full(n_months + 1, liab.spread_pct / 100.0)
+        rollover = np.full(n_months + 1, liab.rollover)
+        spread = np.full(n_months + 1, liab.spread)
         if liab.stress is not None:
             stressed = months >= liab.stress.from_month
-            if liab.stress.rollover_pct is not None:
-                rollover[stressed] = liab.stress.rollover_pct / 100.0
-            spread[stressed] += liab.stress.spread_add_pct / 100.0
+            if liab.stress.rollover is not None:
+                rollover[stressed] = liab.stress.rollover
+            spread[stressed] += liab.stress.spread_add
         terms["rollover"][:, j] = rollover
         terms["spread"][:, j] = spread
         if liab.type == "abs":
-            share = min(1.0, liab.amount_pct / 100.0 * liab.overcollateral_pct / 100.0, 1.0 - pledged)
+            share = min(1.0, liab.pool_share, 1.0 - pledged)
             terms["pool_share"][j] = share
             pledged += share
-            if liab.trigger_pct is not None:
-                terms["trigger"][j] = liab.trigger_pct / 100.0
+            if liab.trigger is not None:
+                terms["trigger"][j] = liab.trigger
     return terms
 
 
@@ -177,7 +177,7 @@ def funding_paths(inflows, new_lending, book_balance, scheduled, overdue_90p, ov
         The book's 90+ DPD and 1+ DPD balance ratios at month end, as fractions.
     policy_rate_pct : array (n_months + 1,)
         Central policy-rate path, annual, in percent.
-    funding : simulator.inputs.scenario.FundingSpec
+    funding : simulator.inputs.schema.FundingSpec
         Buffer, liabilities, operating cost and liquidity-ratio floor (percent).
     opening_balance : float or array (n_paths,)
         Opening book balance ``B_0`` the ``_pct`` amounts refer to.
@@ -223,7 +223,7 @@ def funding_paths(inflows, new_lending, book_balance, scheduled, overdue_90p, ov
     trigger_armed = terms["is_abs"] & np.isfinite(terms["trigger"])
 
     operating_cost = np.zeros((n_paths, n_steps))
-    operating_cost[:, 1:] = funding.operating_cost_pct / 100.0 / 12.0 * arrays["book_balance"][:, :-1]
+    operating_cost[:, 1:] = funding.resolved.operating_cost / 12.0 * arrays["book_balance"][:, :-1]
 
     out = {name: np.zeros((n_paths, n_steps)) for name in (
         "liquidity_buffer", "net_funding_gap", "funding_cost", "liabilities_outstanding",
@@ -232,7 +232,7 @@ def funding_paths(inflows, new_lending, book_balance, scheduled, overdue_90p, ov
 
     outstanding = opening[:, None] * terms["amount"][None, :]            # L_j,0, (n_paths, J)
     hit = np.zeros((n_paths, n_liab), dtype=bool)
-    buffer = funding.liquidity_buffer_pct / 100.0 * opening
+    buffer = funding.resolved.liquidity_buffer * opening
     out["liquidity_buffer"][:, 0] = buffer
     out["liabilities_outstanding"][:, 0] = outstanding.sum(axis=1)
     due_next[:, 0] = (outstanding / terms["maturity"]).sum(axis=1)
@@ -262,7 +262,7 @@ def funding_paths(inflows, new_lending, book_balance, scheduled, overdue_90p, ov
     liquid = np.maximum(out["liquidity_buffer"], 0.0) + arrays["scheduled"]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # a vanishing amount due gives inf
         out["liquidity_ratio"] = np.where(due_next > 0, liquid / np.where(due_next > 0, due_next, 1.0), np.nan)
-    floor = funding.liquidity_ratio_floor_pct / 100.0
+    floor = funding.resolved.liquidity_ratio_floor
     out["liquidity_ratio_breached"] = (out["liquidity_ratio"][:, 1:] < floor).any(axis=1)
 
     negative = out["liquidity_buffer"][:, 1:] < 0.0

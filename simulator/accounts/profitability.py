@@ -51,11 +51,11 @@ def profit_and_capital(aggregates, series, scenario):
     profit = (income - series["funding_cost"] - series["operating_cost"] - series["action_cost"]
               - series["provision_charge"])
     profit[:, 0] = 0.0
-    opening_capital = capital_spec.opening_capital_pct / 100.0 * series["book_balance"][:, :1]
+    opening_capital = capital_spec.resolved.opening_capital * series["book_balance"][:, :1]
     capital = opening_capital + np.cumsum(profit, axis=1)
-    risk_weighted = capital_spec.risk_weight_pct / 100.0 * series["book_balance"]
+    risk_weighted = capital_spec.resolved.risk_weight * series["book_balance"]
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(risk_weighted > 0, capital / np.where(risk_weighted > 0, risk_weighted, 1.0), np.nan)
     return {"interest_income": income, "pre_tax_profit": profit, "cumulative_profit": np.cumsum(profit, axis=1),
             "capital": capital, "capital_ratio": ratio,
-            "capital_breach": (ratio < capital_spec.capital_ratio_floor_pct / 100.0).astype(float)}
+            "capital_breach": (ratio < capital_spec.resolved.capital_ratio_floor).astype(float)}

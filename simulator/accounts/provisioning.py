@@ -75,7 +75,7 @@ def provisioning_series(aggregates, scenario, weights=None):
     loans = balance.sum(axis=2)
     category = category_of_states(spec)
     restructured_category = np.maximum(category, CATEGORIES.index(spec.restructured_category))
-    rates = np.array([getattr(spec.rates_pct, name) for name in CATEGORIES]) / 100.0
+    rates = np.array([getattr(spec.resolved.rates, name) for name in CATEGORIES])
     series = {}
     stage_balance = balance_by_stage(aggregates, scenario)
     for k in range(3):
@@ -95,8 +95,8 @@ def provisioning_series(aggregates, scenario, weights=None):
     series["ifrs9_binds"] = (series["ifrs9_ecl"] >= series["five_category_minimum"]).astype(float)
     series["coverage_ratio"] = _ratio(held, npl)
     series["loan_provision_ratio"] = _ratio(held, loans)
-    coverage_floor = spec.coverage_floor_pct / 100.0
-    lpr_floor = spec.loan_provision_floor_pct / 100.0
+    coverage_floor = spec.resolved.coverage_floor
+    lpr_floor = spec.resolved.loan_provision_floor
     series["coverage_breach"] = (held < coverage_floor * npl).astype(float)
     series["loan_provision_breach"] = (held < lpr_floor * loans).astype(float)
     series["provision_shortfall"] = np.maximum(0.0, np.maximum(coverage_floor * npl, lpr_floor * loans) - held)

@@ -45,7 +45,7 @@ def one_factor_matrices(long_run, rho, z, residual_sd=0.0):
     Parameters
     ----------
     long_run : float array (..., 7, 9)
-        Fractions, columns in :data:`~simulator.inputs.scenario.ROLL_RATE_COLUMNS` order.
+        Fractions, columns in :data:`~simulator.inputs.schema.ROLL_RATE_COLUMNS` order.
     rho : float
     z : float or float array (n,)
     residual_sd : float

@@ -15,8 +15,8 @@ them; :mod:`simulator.workflows.calibration` writes them as a scenario's keys.
 :func:`simulate_roll_rate_history` goes the other way: a synthetic history from a
 known matrix and ``rho``, for the tests, the benchmark and sample data.
 
-Rows of a matrix are the live states (:data:`~simulator.inputs.scenario.DPD_STATE_KEYS`),
-columns :data:`~simulator.inputs.scenario.ROLL_RATE_COLUMNS`; probabilities are fractions
+Rows of a matrix are the live states (:data:`~simulator.inputs.schema.DPD_STATE_KEYS`),
+columns :data:`~simulator.inputs.schema.ROLL_RATE_COLUMNS`; probabilities are fractions
 here (the scenario writes percent). Monthly arrays are indexed by the month a move
 *ends* in (``0 .. n_months - 1``; month 0 has no moves), as the engine applies
 month ``t``'s cycle index to the move into month ``t``.
@@ -49,7 +49,7 @@ from scipy.special import ndtr, ndtri
 
 from ..inputs.errors import InputError
 from ..inputs.history import CHARGED_OFF, CLOSED, allowed_transitions, month_labels_of, year_month_period
-from ..inputs.scenario import DPD_STATE_KEYS, ROLL_RATE_COLUMNS
+from ..inputs.schema import DPD_STATE_KEYS, ROLL_RATE_COLUMNS
 from ..model.engine.kernels import ROLL_ORDER
 from ..model.engine.simulate import roll_order_thresholds
 
@@ -356,7 +356,7 @@ def estimate_rho(monthly_counts, long_run_matrix):
     ----------
     monthly_counts : ndarray (n_months, n_rows, 9)
         Moves by month, from-row (live state, possibly of several segments) and
-        to-state (:data:`~simulator.inputs.scenario.ROLL_RATE_COLUMNS` order).
+        to-state (:data:`~simulator.inputs.schema.ROLL_RATE_COLUMNS` order).
     long_run_matrix : ndarray (n_rows, 9)
         Fractions; NaN rows are skipped.
 

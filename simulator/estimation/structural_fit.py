@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from ..inputs.errors import InputError
-from ..inputs.scenario import ActionsSpec, PathShock
+from ..inputs.schema import ActionsSpec, PathShock
 from ..model.engine import layout as L
 from ..model.engine.simulate import settle_borrowers, simulate_paths
 from ..model.portfolio import build_book
@@ -205,8 +205,9 @@ def with_parameters(scenario, parameters):
     willingness = structural.willingness
     shift = parameters["willingness_shift"]
     shifted = {}
+    fractions = willingness.resolved
     for bucket in ("dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_plus"):
-        w = np.clip(getattr(willingness, bucket) / 100.0, 1e-4, 1.0 - 1e-4)
+        w = np.clip(getattr(fractions, bucket), 1e-4, 1.0 - 1e-4)
         shifted[bucket] = float(100.0 * special.expit(special.logit(w) + shift))
     structural = structural.model_copy(update={
         "transitory_income_sd_pct": float(parameters["transitory_income_sd_pct"]),

@@ -6,6 +6,7 @@ form ``<file>: <field path> must be <constraint>; got <value>. <how to fix>``.
 The CLI prints them and exits with code 2, without a traceback. Any other
 exception is a bug and keeps its traceback.
 """
+from typing import NamedTuple
 
 
 class InputError(Exception):
@@ -64,3 +65,17 @@ def must_be(source, field, constraint, got, fix):
     's.yaml: run.paths must be an integer >= 1; got 0. Use at least 1 path.'
     """
     return f"{source}: {field} must be {constraint}; got {excerpt(repr(got))}. {fix}"
+
+
+class Problem(NamedTuple):
+    """One broken rule of a scenario section before it is placed in a file: ``field`` is relative to the section
+    (``""``: the section itself); the other parts are those of :func:`must_be`."""
+
+    field: str
+    constraint: str
+    got: object
+    fix: str
+
+
+RULE_ERROR = "scenario_rule"
+"""The pydantic error type of a broken rule; the error carries its :class:`Problem` s in ``ctx["problems"]``."""

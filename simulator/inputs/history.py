@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, must_be
-from .scenario import DPD_STATE_KEYS, ROLL_RATE_COLUMNS
+from .schema import DPD_STATE_KEYS, ROLL_RATE_COLUMNS
 from .tables import cell_text, read_table
 
 CHARGED_OFF = ROLL_RATE_COLUMNS.index("charged_off")
@@ -109,7 +109,7 @@ class History:
     month : int64 array (n_rows,)
         Month index, ``0 .. n_months - 1`` from the earliest month of the file.
     state : int8 array (n_rows,)
-        State index into :data:`~simulator.inputs.scenario.ROLL_RATE_COLUMNS` (0-6 live,
+        State index into :data:`~simulator.inputs.schema.ROLL_RATE_COLUMNS` (0-6 live,
         7 charged off, 8 closed).
     balance : float64 array (n_rows,)
         Outstanding balance at month end, currency.

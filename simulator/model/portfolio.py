@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..inputs.errors import InputError
-from ..inputs.scenario import MAX_MONEY
+from ..inputs.schema import MAX_MONEY
 from ..inputs.tables import cell_text, read_table
 from . import fdlibm, portable
 from .engine.amortisation import AMORTISATION_CODES, current_instalment, scheduled_principal_after
@@ -276,10 +276,10 @@ def _segment_loans(spec, index, n, rng, unemployment0, new=False, prepayment=0.0
     dti = (spec.other_debt_dti_pct.min + (spec.other_debt_dti_pct.max - spec.other_debt_dti_pct.min)
            * portable.ndtr(-0.7 * quality + math.sqrt(0.51) * portable.standard_normals(rng, n))) / 100.0
     original_principal = _cap_to_affordability(original_principal, apr, original_term, income,
-                                               spec.max_total_dti_pct / 100.0 - dti)
-    essential = spec.essential_spending_pct / 100.0 * income
-    savings = spec.savings_months * essential * portable.exp(
-        SAVINGS_LOG_SD * (0.5 * quality + math.sqrt(0.75) * portable.standard_normals(rng, n)) - 0.5 * SAVINGS_LOG_SD ** 2)
+                                               spec.resolved.max_total_dti - dti)
+    essential = spec.resolved.essential_spending * income
+    log_savings = SAVINGS_LOG_SD * (0.5 * quality + math.sqrt(0.75) * portable.standard_normals(rng, n))
+    savings = spec.savings_months * essential * portable.exp(log_savings - 0.5 * SAVINGS_LOG_SD ** 2)
     months_paid = np.zeros(n, np.int32) if new else seasoning(rng.random(n), original_term, prepayment)
     amortisation = np.full(n, AMORTISATION_CODES[spec.amortisation], dtype=np.int8)
     principal = np.empty(n)
@@ -289,7 +289,7 @@ def _segment_loans(spec, index, n, rng, unemployment0, new=False, prepayment=0.0
         dpd_state = np.zeros(n, np.int8)
         distressed, employed = np.zeros(n, bool), np.ones(n, bool)
     else:
-        counts = systematic_counts(spec.starting_dpd_pct.as_fractions(), n, rng.random())
+        counts = systematic_counts(spec.resolved.starting_dpd.by_state, n, rng.random())
         dpd_state = rng.permutation(np.repeat(np.arange(7, dtype=np.int8), counts))
         u_segment = min(unemployment0 * spec.unemployment_sensitivity, 0.95)
         distressed, employed = opening_distress(dpd_state, u_segment, rng)
@@ -357,7 +357,7 @@ def read_tape(path, portfolio, unemployment0, seed):
     else:
         amortisation = per_segment(lambda s: AMORTISATION_CODES[s.amortisation]).astype(np.int8)
     income = _column_or(frame, "income", per_segment(lambda s: s.income.median))
-    essential = per_segment(lambda s: s.essential_spending_pct / 100.0) * income
+    essential = per_segment(lambda s: s.resolved.essential_spending) * income
     savings_default = per_segment(lambda s: s.savings_months) * essential
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, BOOK_STREAM])))
     u_segment = np.minimum(unemployment0 * per_segment(lambda s: s.unemployment_sensitivity), 0.95)
@@ -407,16 +407,16 @@ def originations(scenario, n_opening, seed):
     mix = spec.segment_mix_pct or {seg.name: seg.share_pct for seg in portfolio.segments}
     shares = [mix.get(seg.name, 0.0) for seg in portfolio.segments]
     end = min(spec.end_month or scenario.run.horizon_months, scenario.run.horizon_months)
-    per_month = int(round(spec.volume_pct / 100.0 * n_opening))
+    per_month = int(round(spec.resolved.volume * n_opening))
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, ORIGINATION_STREAM])))
-    unemployment0 = scenario.macro.baseline.unemployment_pct / 100.0
+    unemployment0 = scenario.resolved.macro.baseline.unemployment
     parts = []
     for month in range(spec.start_month, end + 1):
         for k, (seg, count) in enumerate(zip(portfolio.segments, segment_loan_counts(shares, per_month))):
             if count:
                 loans = _approved_applicants(seg, k, int(count), rng, unemployment0, spec.score_cutoff)
                 loans["birth_month"][:] = month
-                loans["risk_scale"][:] = 1.0 - spec.pd_improvement_pct / 100.0
+                loans["risk_scale"][:] = 1.0 - spec.resolved.pd_improvement
                 parts.append(loans)
     if not parts:
         return None
@@ -561,7 +561,7 @@ def _rows_text(rows):
 
 def build_book(scenario, seed):
     """The scenario's loan book: synthetic or from its tape."""
-    unemployment0 = scenario.macro.baseline.unemployment_pct / 100.0
+    unemployment0 = scenario.resolved.macro.baseline.unemployment
     if scenario.portfolio.source == "tape":
         return read_tape(scenario.portfolio.tape, scenario.portfolio, unemployment0, seed)
     return synthetic_book(scenario.portfolio, seed, unemployment0, prepayment_rates(scenario))
@@ -570,8 +570,8 @@ def build_book(scenario, seed):
 def prepayment_rates(scenario):
     """Each segment's monthly prepayment probability of a current loan: ``behaviour.prepayment_pct`` (structural),
     or the current row's closed column of its roll-rate matrix (roll-rate)."""
-    behaviour = scenario.behaviour
+    behaviour = scenario.resolved.behaviour
     if behaviour.model == "structural":
-        return [behaviour.prepayment_pct / 100.0] * len(scenario.portfolio.segments)
+        return [behaviour.prepayment] * len(scenario.portfolio.segments)
     matrices = behaviour.roll_rate.matrices
-    return [matrices.get(name, matrices.get("default"))[0][-1] / 100.0 for name in scenario.segment_names]
+    return [matrices.get(name, matrices.get("default"))[0][-1] for name in scenario.segment_names]

@@ -28,7 +28,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 from ..accounts.metrics import HEADLINE_METRICS, format_value, metric_kind
 from ..inputs.errors import InputError
-from ..inputs.scenario import ROLL_RATE_COLUMNS
+from ..inputs.schema import ROLL_RATE_COLUMNS
 from ..version import __version__
 from ..workflows.comparison import compare_runs, load_members, unpaired_reasons
 from ..workflows.reverse import MARKER as REVERSE_MARKER

@@ -23,7 +23,8 @@ from ..estimation.rollrates import bootstrap_cohort, cohort_estimate, fit_credit
 from ..estimation.structural_fit import PARAMETERS, fit_structural, history_moments, not_identified, on_history_economy
 from ..inputs.errors import InputError
 from ..inputs.history import extract_transitions, read_history, read_macro
-from ..inputs.scenario import ROLL_RATE_COLUMNS, load_scenario
+from ..inputs.loader import load_scenario
+from ..inputs.schema import ROLL_RATE_COLUMNS
 from ..model.engine import layout as L
 from ..model.engine.kernels import (PANEL_BALANCE, PANEL_COLUMNS, PANEL_NEW_BALANCE, PANEL_NEW_STATE, PANEL_STATE,
                                     simulate_roll_rate, simulate_structural)

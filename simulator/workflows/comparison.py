@@ -18,7 +18,8 @@ import pandas as pd
 
 from ..accounts.metrics import HEADLINE_METRICS, SEGMENT_METRICS, paired_difference
 from ..inputs.errors import InputError
-from ..inputs.scenario import Scenario, load_scenario
+from ..inputs.loader import load_scenario
+from ..inputs.schema import Scenario
 from .results import BOOK, Results, load_results, resolve_seed, run, write_atomically
 from .reverse import MARKER as REVERSE_MARKER
 from .sensitivity import MARKER as SENSITIVITY_MARKER

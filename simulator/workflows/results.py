@@ -26,8 +26,9 @@ from ..accounts.metrics import (HEADLINE_METRICS, SEGMENT_METRICS, SEGMENT_SERIE
                                headline_values, paired_difference, path_series, segment_headline_values,
                                segment_series, tail_risk, vintage_curve, weighted_percentiles)
 from ..inputs.errors import InputError, OutputError, must_be
-from ..inputs.scenario import (ActionsSpec, Scenario, load_scenario, sampling_problems, scenario_from_dict,
-                               scenario_warnings)
+from ..inputs.checks import scenario_warnings
+from ..inputs.loader import load_scenario, scenario_from_dict
+from ..inputs.schema import ActionsSpec, Scenario
 from ..model.engine.layout import METRIC_NAMES, book_aggregates, with_segment_axis
 from ..model.engine.simulate import check_fits, engine_months, settle_borrowers, simulate_segments
 from ..model.portfolio import build_book, originations, with_new_lending
@@ -518,9 +519,7 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
         raise InputError("--loans resizes a synthetic book; this scenario reads a loan tape. "
                          "Drop --loans or use a synthetic portfolio.")
     scenario = resolve_seed(scenario.with_run(paths=paths, seed=seed).with_loans(loans))
-    problems = sampling_problems(scenario.run, scenario.macro.cycle, scenario.name)
-    if problems:
-        raise InputError(problems)
+    scenario = scenario_from_dict(scenario.model_dump(), source=scenario.name)  # paths, seed, loans checked too
     scenario = scenario.model_copy(update={"run": resolve_sampling(scenario.run)})
     max_paths = check_targets(scenario, target_se, max_paths)
     n_loans = scenario.portfolio.n_loans if scenario.portfolio.source == "synthetic" else None

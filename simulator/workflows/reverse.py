@@ -71,7 +71,8 @@ from scipy import stats
 
 from ..accounts.metrics import HEADLINE_METRICS, describe
 from ..inputs.errors import InputError, must_be
-from ..inputs.scenario import Scenario, load_scenario, scenario_from_dict
+from ..inputs.loader import load_scenario, scenario_from_dict
+from ..inputs.schema import Scenario
 from ..model.macro import VARIABLES, central_path
 from .results import json_number, resolve_seed, run, write_atomically, write_json
 

@@ -38,7 +38,7 @@ of a single key, and is not given for a group whose keys moved unequally. A
 parameter the scenario does not use (a structural key under the roll-rate model,
 no unemployment shock, no liabilities, a value of 0 that a relative step cannot
 move) is skipped with a note. Every moved scenario is validated like a file
-(:func:`simulator.inputs.scenario.scenario_from_dict`) before anything runs.
+(:func:`simulator.inputs.loader.scenario_from_dict`) before anything runs.
 """
 import json
 from dataclasses import dataclass
@@ -49,9 +49,10 @@ import pandas as pd
 
 from ..accounts.metrics import HEADLINE_METRICS, describe, metric_kind, paired_difference, ratio_of_means
 from ..inputs.errors import InputError
-from ..inputs.scenario import (BehaviourSpec, CycleSpec, FundingSpec, LiabilitySpec, MacroBaselineSpec, PathShock,
-                               RecoverySpec, RollRateSpec, Scenario, StressSpec, StructuralSpec, WillingnessSpec,
-                               field_bounds, load_scenario, scenario_from_dict)
+from ..inputs.loader import load_scenario, scenario_from_dict
+from ..inputs.schema import (BehaviourSpec, CycleSpec, FundingSpec, LiabilitySpec, MacroBaselineSpec, PathShock,
+                             RecoverySpec, RollRateSpec, Scenario, StressSpec, StructuralSpec, WillingnessSpec,
+                             field_bounds)
 from .results import json_number, load_results, resolve_seed, run, versions, write_atomically, write_json
 
 MARKER = "sensitivity.json"

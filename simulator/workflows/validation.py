@@ -73,7 +73,8 @@ import scipy
 from scipy import integrate, stats
 
 from ..inputs.errors import InputError
-from ..inputs.scenario import Scenario, load_scenario, scenario_from_dict
+from ..inputs.loader import load_scenario, scenario_from_dict
+from ..inputs.schema import Scenario
 from ..model.engine import layout as L
 from ..accounts.metrics import BUCKETS, path_series
 from ..model.engine.simulate import settle_borrowers, simulate_paths

@@ -104,7 +104,7 @@ def run_weighted(spec, scenarios, threads=None, progress=None, map_blocks=None):
     ----------
     spec : ScenarioSetSpec
     scenarios : list of Scenario
-        As returned by :func:`simulator.inputs.scenario.load_scenario_set`.
+        As returned by :func:`simulator.inputs.loader.load_scenario_set`.
     threads, progress, map_blocks : optional
         As for :func:`simulator.workflows.results.run`, for every scenario.
     """
@@ -112,5 +112,5 @@ def run_weighted(spec, scenarios, threads=None, progress=None, map_blocks=None):
     seed = first.run.seed
     members = [run(scenario.with_run(seed=seed), threads=threads, progress=progress, map_blocks=map_blocks)
                for scenario in scenarios]
-    weights = [item.weight_pct / 100.0 for item in spec.weighted_scenarios]
+    weights = [item.weight for item in spec.resolved.weighted_scenarios]
     return WeightedEcl(spec.name, weights, members)

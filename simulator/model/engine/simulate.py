@@ -15,7 +15,7 @@ import numba
 import numpy as np
 
 from ...inputs.errors import InputError
-from ...inputs.scenario import DPD_STATE_KEYS, ActionsSpec
+from ...inputs.schema import DPD_STATE_KEYS, ActionsSpec
 from .. import portable
 from ..macro import central_path, macro_paths
 from ..portfolio import LoanBook
@@ -112,13 +112,13 @@ def roll_rate_thresholds(scenario):
     for ``x ~ N(0, sigma^2)``: the base matrix is the average over the cycle (and is
     reproduced exactly when ``sigma = 0``).
     """
-    spec = scenario.behaviour.roll_rate
-    rho = spec.asset_correlation_pct / 100.0
+    spec = scenario.resolved.behaviour.roll_rate
+    rho = spec.asset_correlation
     sigma = scenario.macro.cycle.volatility
     scale = math.sqrt(1.0 - rho + rho * (sigma * sigma))
     thresholds = np.empty((len(scenario.portfolio.segments), len(DPD_STATE_KEYS), len(ROLL_ORDER)))
     for s, name in enumerate(scenario.segment_names):
-        matrix = np.asarray(spec.matrices.get(name, spec.matrices.get("default")), dtype=float) / 100.0
+        matrix = np.asarray(spec.matrices.get(name, spec.matrices.get("default")), dtype=float)
         thresholds[s] = roll_order_thresholds(matrix) * scale
     return thresholds
 
@@ -344,11 +344,11 @@ def book_group(book):
 def economy_group(scenario, macro):
     """The structural model's economy: segment labour-market rates (:func:`labour_market_rates`) and monthly
     income growth factors."""
-    spec = scenario.behaviour.structural
+    spec = scenario.resolved.behaviour.structural
     sensitivity = np.array([s.unemployment_sensitivity for s in scenario.portfolio.segments])
     unemployment, separation, finding = labour_market_rates(
-        macro.unemployment, sensitivity, scenario.macro.baseline.unemployment_pct / 100.0,
-        spec.job_finding_pct / 100.0, spec.job_finding_elasticity)
+        macro.unemployment, sensitivity, scenario.resolved.macro.baseline.unemployment,
+        spec.job_finding, spec.job_finding_elasticity)
     income_growth = portable.power(1.0 + macro.income_growth, 1.0 / 12.0)
     return Economy(unemployment=unemployment, separation=separation, finding=finding, income_growth=income_growth)
 
@@ -360,60 +360,60 @@ def roll_rate_economy_group(scenario, macro):
 
 def behaviour_group(scenario):
     """The structural model's borrowers, the scenario's percentages as fractions."""
-    behaviour = scenario.behaviour
+    behaviour = scenario.resolved.behaviour
     spec = behaviour.structural
-    permanent_sd = spec.permanent_income_sd_pct / 100.0 / np.sqrt(12.0)
+    permanent_sd = spec.permanent_income_sd / np.sqrt(12.0)
     return Behaviour(
-        essential_share=np.array([s.essential_spending_pct / 100.0 for s in scenario.portfolio.segments]),
-        replacement_rate=spec.replacement_rate_pct / 100.0,
+        essential_share=np.array([s.essential_spending for s in scenario.resolved.portfolio.segments]),
+        replacement_rate=spec.replacement_rate,
         permanent_shock=equiprobable_lognormal(permanent_sd),
-        transitory_shock=equiprobable_lognormal(spec.transitory_income_sd_pct / 100.0),
+        transitory_shock=equiprobable_lognormal(spec.transitory_income_sd),
         savings_target_months=spec.savings_target_months,
-        missed_when_able=(spec.strategic_default_pct + spec.payment_friction_pct) / 100.0,
-        willingness=np.array(spec.willingness.by_state(current=1.0)),
-        prepayment=behaviour.prepayment_pct / 100.0)
+        missed_when_able=spec.missed_when_able,
+        willingness=np.array(spec.willingness.by_state),
+        prepayment=behaviour.prepayment)
 
 
 def roll_rate_behaviour_group(scenario):
     """The roll-rate model's transitions: one-factor thresholds (:func:`roll_rate_thresholds`) and correlation."""
     return RollRateBehaviour(thresholds=roll_rate_thresholds(scenario),
-                             rho=scenario.behaviour.roll_rate.asset_correlation_pct / 100.0)
+                             rho=scenario.resolved.behaviour.roll_rate.asset_correlation)
 
 
 def losses_group(scenario):
     """Penalty interest, charge-off, recoveries and the forward-loss window, shared by both models."""
-    behaviour = scenario.behaviour
+    behaviour = scenario.resolved.behaviour
     return Losses(chargeoff_state=behaviour.chargeoff_dpd // 30,
-                  penalty_uplift=behaviour.penalty_rate_uplift_pct / 100.0,
-                  recovery_rate=behaviour.recovery.rate_pct / 100.0, recovery_months=behaviour.recovery.months,
+                  penalty_uplift=behaviour.penalty_rate_uplift,
+                  recovery_rate=behaviour.recovery.rate, recovery_months=behaviour.recovery.months,
                   lifetime_months=scenario.provisioning.ifrs9.lifetime_months,
                   default_state=scenario.provisioning.ifrs9.default_after_dpd // 30 + 1)
 
 
 def collections_group(scenario):
     """The collections action: contact rates by state, effects, capacity, start month (off: :data:`NEVER`)."""
-    spec = scenario.actions.collections
+    spec = scenario.resolved.actions.collections
     if spec is None or spec.start_month > scenario.run.horizon_months:
         return Collections(contact_rate=np.zeros(N_LIVE_STATES), cure_effect=0.0, instalment_effect=0.0,
                            contact_capacity=np.inf, start=NEVER)
     capacity = np.inf if spec.capacity_accounts_per_month is None else float(spec.capacity_accounts_per_month)
-    return Collections(contact_rate=np.array(spec.contact_pct.by_state()), cure_effect=spec.cure_effect_pct / 100.0,
-                       instalment_effect=spec.instalment_effect_pct / 100.0, contact_capacity=capacity,
+    return Collections(contact_rate=np.array(spec.contact.by_state), cure_effect=spec.cure_effect,
+                       instalment_effect=spec.instalment_effect, contact_capacity=capacity,
                        start=spec.start_month)
 
 
 def restructuring_group(scenario):
     """The restructuring action (off: starts :data:`NEVER`)."""
-    spec = scenario.actions.restructuring
+    spec = scenario.resolved.actions.restructuring
     if spec is None or spec.start_month > scenario.run.horizon_months:
         return Restructuring(start=NEVER, on_job_loss=False, on_dpd_1_30=False, income_drop=0.0,
                              take_probability=0.0, plan=HOLIDAY, plan_months=1, rate_cut=0.0, max_restructurings=0)
     return Restructuring(
         start=spec.start_month, on_job_loss=spec.on_job_loss, on_dpd_1_30=spec.on_dpd_1_30,
-        income_drop=0.0 if spec.income_drop_pct is None else spec.income_drop_pct / 100.0,
-        take_probability=spec.offer_pct / 100.0 * spec.take_up_pct / 100.0,
+        income_drop=0.0 if spec.income_drop is None else spec.income_drop,
+        take_probability=spec.take_probability,
         plan={"holiday": HOLIDAY, "extension": EXTENSION, "rate_cut": RATE_CUT}[spec.plan], plan_months=spec.months,
-        rate_cut=spec.rate_cut_pct / 100.0, max_restructurings=spec.max_per_loan)
+        rate_cut=spec.rate_cut, max_restructurings=spec.max_per_loan)
 
 
 def recorders_group(out, vintage, snapshot_month=-1, snapshot=None, panel=None):

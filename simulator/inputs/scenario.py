@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy.special import ndtr
 
 from .errors import InputError, excerpt, must_be
+from .series import with_table_levels
 
 DPD_STATE_KEYS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90",
                   "dpd_91_120", "dpd_121_150", "dpd_151_180")
@@ -208,17 +209,37 @@ class HumpShock(Spec):
     decay_months: int = Field(12, ge=0, le=MAX_MONTH)
 
 
+class LevelsFromSpec(Spec):
+    """Where a ``path`` shock reads its levels: a column of a CSV or Parquet table (see :mod:`.series`)."""
+
+    file: str = Field(min_length=1, description="series table (CSV or Parquet), relative to the scenario file")
+    column: str = Field(min_length=1, description="the value column, percent levels")
+    date_column: Optional[str] = Field(None, description="default: observation_date, date or Date")
+    start: Optional[str] = Field(None, description="first period used ('2025 Q1', '2007-01-01'); default the first")
+    end: Optional[str] = Field(None, description="last period used; default the last")
+    interpolate_gaps: bool = Field(False, description="fill missing values ('.') linearly instead of refusing them")
+
+
 class PathShock(Spec):
     """An explicit path of levels (percent), linearly interpolated from the baseline at month 0.
 
     Monthly values fall on months 1, 2, ...; quarterly values on months 3, 6, ...
-    The last value holds to the end of the horizon.
+    The last value holds to the end of the horizon. The levels are written in
+    ``levels_pct`` or read from a table by ``levels_from`` (its frequency is the
+    table's; loading fills ``levels_pct`` in and clears ``levels_from``).
     """
 
     shape: Literal["path"]
     variable: MacroVariable
     frequency: Literal["monthly", "quarterly"] = "quarterly"
-    levels_pct: list[Annotated[float, Field(ge=-100, le=100)]] = Field(min_length=1)
+    levels_pct: Optional[list[Annotated[float, Field(ge=-100, le=100)]]] = Field(None, min_length=1)
+    levels_from: Optional[LevelsFromSpec] = None
+
+    @model_validator(mode="after")
+    def _one_source_of_levels(self):
+        if (self.levels_pct is None) == (self.levels_from is None):
+            raise ValueError("give exactly one of levels_pct (the levels) and levels_from (a table holding them)")
+        return self
 
 
 Shock = Annotated[Union[StepShock, RampShock, HumpShock, PathShock], Field(discriminator="shape")]
@@ -714,11 +735,18 @@ def _deep_merge(base, override):
 
 
 def _absolutise_tape(data, directory):
+    """Paths the file names (its loan tape, its shocks' ``levels_from`` tables) made absolute from its folder."""
     portfolio = data.get("portfolio")
     if isinstance(portfolio, dict) and isinstance(portfolio.get("tape"), str):
         tape = Path(portfolio["tape"])
         if not tape.is_absolute():
             portfolio["tape"] = str((directory / tape).resolve())
+    macro = data.get("macro")
+    shocks = macro.get("shocks") if isinstance(macro, dict) else None
+    for shock in shocks if isinstance(shocks, list) else []:
+        table = shock.get("levels_from") if isinstance(shock, dict) else None
+        if isinstance(table, dict) and isinstance(table.get("file"), str) and not Path(table["file"]).is_absolute():
+            table["file"] = str((directory / table["file"]).resolve())
 
 
 def _load_raw(path, chain):
@@ -906,7 +934,7 @@ def scenario_from_dict(data, source="<scenario>"):
     problems = _check_consistency(scenario, source)
     if problems:
         raise InputError(problems)
-    return scenario
+    return with_table_levels(scenario, source)
 
 
 def field_bounds(spec, name):

@@ -12,6 +12,7 @@ messages of the form ``<file>: <field> must be <constraint>; got <value>. <fix>`
 """
 from __future__ import annotations
 
+import datetime
 import difflib
 import typing
 import warnings
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from scipy.special import ndtr
 
 from .errors import InputError, excerpt, must_be
@@ -218,6 +219,12 @@ class LevelsFromSpec(Spec):
     start: Optional[str] = Field(None, description="first period used ('2025 Q1', '2007-01-01'); default the first")
     end: Optional[str] = Field(None, description="last period used; default the last")
     interpolate_gaps: bool = Field(False, description="fill missing values ('.') linearly instead of refusing them")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _dates_as_text(cls, value):
+        """YAML reads an unquoted ``2007-02-01`` as a date: it is handed on as the text it was."""
+        return value.isoformat() if isinstance(value, datetime.date) else value
 
 
 class PathShock(Spec):

@@ -139,6 +139,11 @@ def split_file_column(text):
     return Path(text), None
 
 
+def _cell_problem(path, field, constraint, cell, fix):
+    """A problem with one cell in the house format, the cell quoted as the user wrote it."""
+    return f"{path}: {field} must be {constraint}; got {cell_text(cell)}. {fix}"
+
+
 def _choose_columns(frame, path, column, date_column):
     """The date column and the value column of ``frame``, or the problems found."""
     columns = [str(name) for name in frame.columns]
@@ -174,8 +179,8 @@ def _periods(frame, path, date_column, frequency):
     for row, cell in enumerate(frame[date_column], start=2):
         period = None if pd.isna(cell) else parse_period(cell)
         if period is None:
-            problems.append(must_be(path, f"row {row} of column {date_column!r}",
-                                    "a date such as '2007-01-01' or '2025 Q1'", cell_text(cell),
+            problems.append(_cell_problem(path, f"row {row} of column {date_column!r}",
+                                    "a date such as '2007-01-01' or '2025 Q1'", cell,
                                     "Fix or remove the row."))
         parsed.append(period or (0, None))
     if problems:
@@ -213,29 +218,29 @@ def _levels(frame, path, date_column, column, interpolate_gaps):
     cells = frame[column]
     text = cells.astype(str).str.strip()
     missing = cells.isna().to_numpy() | text.isin(MISSING_MARKS).to_numpy()
-    values = pd.to_numeric(cells.where(~missing), errors="coerce").to_numpy(dtype=float)
+    values = pd.to_numeric(cells.where(~missing), errors="coerce").to_numpy(dtype=float, copy=True)
     problems = []
     for i in np.flatnonzero(np.isnan(values) & ~missing):
-        problems.append(must_be(path, f"row {i + 2} ({frame[date_column].iloc[i]}) of column {column!r}",
-                                "a number (percent)", cell_text(cells.iloc[i]), "Fix the cell."))
+        problems.append(_cell_problem(path, f"row {i + 2} ({frame[date_column].iloc[i]}) of column {column!r}",
+                                      "a number (percent)", cells.iloc[i], "Fix the cell."))
     if problems:
         raise InputError(problems)
     gaps = np.flatnonzero(missing)
     if len(gaps) == 0:
         return values
     if not interpolate_gaps:
-        raise InputError([must_be(path, f"row {i + 2} ({frame[date_column].iloc[i]}) of column {column!r}",
-                                  "a number (percent)", cell_text(cells.iloc[i]),
+        raise InputError([_cell_problem(path, f"row {i + 2} ({frame[date_column].iloc[i]}) of column {column!r}",
+                                        "a number (percent)", cells.iloc[i],
                                   "The value is missing (FRED writes '.' for a value not published): fill it in, "
                                   "choose dates that avoid it, or ask for interpolation (interpolate_gaps: true, "
-                                  "or --interpolate-gaps)") for i in gaps])
+                                  "or --interpolate-gaps).") for i in gaps])
     known = np.flatnonzero(~missing)
     ends = [i for i in gaps if i < known.min() or i > known.max()] if len(known) else list(gaps)
     if ends:
         i = ends[0]
-        raise InputError(must_be(path, f"row {i + 2} ({frame[date_column].iloc[i]}) of column {column!r}",
-                                 "a number (percent): a gap at either end cannot be interpolated",
-                                 cell_text(cells.iloc[i]), "Fill it in or choose dates that leave it out."))
+        raise InputError(_cell_problem(path, f"row {i + 2} ({frame[date_column].iloc[i]}) of column {column!r}",
+                                       "a number (percent): a gap at either end cannot be interpolated",
+                                       cells.iloc[i], "Fill it in or choose dates that leave it out."))
     values[gaps] = np.interp(gaps, known, values[known])
     return values
 

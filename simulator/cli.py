@@ -17,10 +17,16 @@ from .accounts.metrics import format_value, metric_kind
 from .inputs.errors import InputError, Interrupted, OutputError
 from .inputs.checks import ScenarioWarning
 from .inputs.loader import is_scenario_set, load_scenario, load_scenario_set
+from .inputs.series import parse_bound, read_series, split_file_column
 from .model.engine.simulate import engine_compiled
+from .presentation.backtest_figure import write_backtest_figure
 from .presentation.labels import LANGUAGES
 from .presentation.report import rho_text, write_report
 from .presentation.validation_report import check_report_path, format_figure, write_validation_report
+from .workflows.backtest import DEFAULT_PATHS as BACKTEST_PATHS
+from .workflows.backtest import MARKER as BACKTEST_MARKER
+from .workflows.backtest import RATES as BACKTEST_RATES
+from .workflows.backtest import backtest
 from .workflows.calibration import MARKER as CALIBRATION_MARKER
 from .workflows.calibration import calibrate
 from .workflows.cluster import engine_cluster
@@ -505,6 +511,69 @@ def reverse_command(scenario_file, breach, probability, shock, shocks_from, with
                    f"bottoms at {macro['income_growth_trough_pct']:.2f}% in month "
                    f"{macro['income_growth_trough_month']} ({summary['runs']} runs of {summary['paths']} paths)")
         click.echo(f"\nreverse stress directory: {out_dir}")
+
+
+@main.command("backtest")
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--macro", "macro_spec", required=True, metavar="FILE[:COLUMN]",
+              help="Unemployment history, percent, monthly or quarterly (CSV or Parquet; FRED downloads as they are).")
+@click.option("--observed", "observed_spec", required=True, metavar="FILE[:COLUMN]",
+              help="The observed rate, percent, monthly or quarterly (e.g. FRED's DRCCLACBS).")
+@click.option("--from", "from_date", help="First observed period compared (e.g. 2007-01-01 or '2007 Q1'; "
+                                          "default: the first both files cover).")
+@click.option("--to", "to_date", help="Last observed period compared (default: the last both files cover).")
+@click.option("--rate", type=click.Choice(list(BACKTEST_RATES)), default="30p", show_default=True,
+              help="Model rate compared: 30+ DPD or 90+ DPD by balance, or the annualised net charge-off rate.")
+@click.option("--interpolate-gaps", is_flag=True,
+              help="Fill missing values ('.' in FRED files) linearly instead of refusing them.")
+@run_options
+@click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
+def backtest_command(scenario_file, macro_spec, observed_spec, from_date, to_date, rate, interpolate_gaps, out_dir,
+                     paths, seed, threads, no_plots, lang, quiet, strict, loans):
+    """Back-test SCENARIO_FILE's book: run it through the unemployment history in --macro with the credit cycle
+    off, and compare its --rate with the --observed series, both as ratios to their first observation.
+
+    Reports each series' peak ratio and period, its ratio at the end, the mean
+    absolute error of the ratio and the lead or lag (in observed periods, within
+    4 either way) that minimises it. Writes backtest.json, backtest.csv (the
+    aligned series), monthly.csv and plots/backtest.png. Runs %(paths)d paths
+    unless --paths is given.
+
+    \b
+    Example:
+      simulate backtest scenarios/us_card_2007.yaml \\
+          --macro scenarios/history/us_unemployment_2006_2013.csv:UNRATE \\
+          --observed scenarios/history/us_card_delinquency_2006_2013.csv:DRCCLACBS --from 2007-01 --to 2012-12
+    """
+    bounds = {name: None if text is None else parse_bound(text, "backtest", name)
+              for name, text in (("--from", from_date), ("--to", to_date))}
+    macro = read_series(*split_file_column(macro_spec), interpolate_gaps=interpolate_gaps)
+    observed = read_series(*split_file_column(observed_spec), interpolate_gaps=interpolate_gaps)
+    with warnings_policy(strict):
+        scenario = load_scenario(scenario_file)
+    out_dir = check_out_dir(out_dir or Path("runs") / f"backtest-{scenario.name}", BACKTEST_MARKER)
+    say_if_compiling([scenario], quiet)
+    result = backtest(scenario, macro, observed, start=bounds["--from"], end=bounds["--to"], rate=rate, paths=paths,
+                      seed=seed, loans=loans, threads=threads)
+    result.save(out_dir, draw=None if no_plots else lambda done, directory: write_backtest_figure(done, directory,
+                                                                                                   lang))
+    if quiet:
+        return
+    summary = result.summary
+    click.echo(f"back-test of {summary['scenario']} ({summary['rate']}: {summary['rate_definition']}), "
+               f"{summary['from']}-{summary['to']}, {summary['paths']} paths x {summary['loans']:,} loans")
+    click.echo(f"  {'':10s} {'peak ratio':>10s} {'peak':>8s} {'end ratio':>10s}")
+    for name in ("observed", "model"):
+        row = summary[name]
+        click.echo(f"  {name:10s} {row['peak_ratio']:10.2f} {row['peak_period']:>8s} {row['end_ratio']:10.2f}")
+    lag = summary["best_lag"]
+    click.echo(f"mean absolute ratio error {summary['mean_abs_ratio_error']:.3f}; least at lag {lag:+d} "
+               f"({'model late' if lag > 0 else 'model early' if lag < 0 else 'in step'}): "
+               f"{summary['mean_abs_ratio_error_at_best_lag']:.3f}")
+    click.echo(f"\nback-test directory: {out_dir}")
+
+
+backtest_command.help = backtest_command.help % {"paths": BACKTEST_PATHS}
 
 
 @main.command("report")

@@ -1,4 +1,4 @@
-"""Calibration (:mod:`simulator.workflows.calibration`, :mod:`simulator.estimation.backtest`,
+"""Calibration (:mod:`simulator.workflows.calibration`, :mod:`simulator.estimation.rollrate_backtest`,
 :mod:`simulator.estimation.structural_fit`) and ``simulate calibrate``.
 
 * The engine's loan-history recorder agrees exactly with the engine's own
@@ -25,7 +25,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy import special, stats
 
 import simulator
-from simulator.estimation.backtest import one_factor_matrices, project_overdue
+from simulator.estimation.rollrate_backtest import one_factor_matrices, project_overdue
 from simulator.workflows.calibration import _percent_row, engine_history, fill_empty_rows
 from simulator.cli import main
 from simulator.model.engine import layout as L

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from .checks import ScenarioWarning, cross_section_problems, scenario_warnings
 from .errors import RULE_ERROR, InputError, excerpt, must_be
 from .schema import SECTION_RULES_OFF, Scenario, ScenarioSetSpec, section_problems_of
+from .series import with_table_levels
 
 # ----------------------------------------------------------------------- loading
 MAX_SCENARIO_BYTES = 1_000_000
@@ -158,11 +159,18 @@ def _deep_merge(base, override):
 
 
 def _absolutise_tape(data, directory):
+    """Paths the file names (its loan tape, its shocks' ``levels_from`` tables) made absolute from its folder."""
     portfolio = data.get("portfolio")
     if isinstance(portfolio, dict) and isinstance(portfolio.get("tape"), str):
         tape = Path(portfolio["tape"])
         if not tape.is_absolute():
             portfolio["tape"] = str((directory / tape).resolve())
+    macro = data.get("macro")
+    shocks = macro.get("shocks") if isinstance(macro, dict) else None
+    for shock in shocks if isinstance(shocks, list) else []:
+        table = shock.get("levels_from") if isinstance(shock, dict) else None
+        if isinstance(table, dict) and isinstance(table.get("file"), str) and not Path(table["file"]).is_absolute():
+            table["file"] = str((directory / table["file"]).resolve())
 
 
 def _load_raw(path, chain):
@@ -275,7 +283,7 @@ def scenario_from_dict(data, source="<scenario>"):
     problems += cross_section_problems(scenario, source)
     if problems:
         raise InputError(problems)
-    return scenario
+    return with_table_levels(scenario, source)
 
 
 def _validated(model, data, source):

@@ -14,12 +14,13 @@ sections are in :mod:`simulator.inputs.checks`.
 """
 from __future__ import annotations
 
+import datetime
 import typing
 from typing import Annotated, ClassVar, Literal, Optional, Union
 
 import yaml
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, WrapValidator,
-                      model_validator)
+                      field_validator, model_validator)
 from pydantic_core import PydanticCustomError
 
 from .errors import RULE_ERROR, Problem
@@ -414,17 +415,45 @@ class HumpShock(Spec):
         return []
 
 
+class LevelsFromSpec(Spec):
+    """Where a ``path`` shock reads its levels: a column of a CSV or Parquet table (:mod:`simulator.inputs.series`)."""
+
+    file: str = Field(min_length=1, description="series table (CSV or Parquet), relative to the scenario file")
+    column: str = Field(min_length=1, description="the value column, percent levels")
+    date_column: Optional[str] = Field(None, description="default: observation_date, date or Date")
+    start: Optional[str] = Field(None, description="first period used ('2025 Q1', '2007-01-01'); default the first")
+    end: Optional[str] = Field(None, description="last period used; default the last")
+    interpolate_gaps: bool = Field(False, description="fill missing values ('.') linearly instead of refusing them")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _dates_as_text(cls, value):
+        """YAML reads an unquoted ``2007-02-01`` as a date: it is handed on as the text it was."""
+        return value.isoformat() if isinstance(value, datetime.date) else value
+
+
 class PathShock(Spec):
     """An explicit path of levels (percent), linearly interpolated from the baseline at month 0.
 
     Monthly values fall on months 1, 2, ...; quarterly values on months 3, 6, ...
-    The last value holds to the end of the horizon.
+    The last value holds to the end of the horizon. The levels are written in
+    ``levels_pct`` or read from a table by ``levels_from`` (its frequency is the
+    table's; loading fills ``levels_pct`` in and clears ``levels_from``).
     """
 
     shape: Literal["path"]
     variable: MacroVariable
     frequency: Literal["monthly", "quarterly"] = "quarterly"
-    levels_pct: list[Annotated[float, Field(ge=-100, le=100)]] = Field(min_length=1)
+    levels_pct: Optional[list[Annotated[float, Field(ge=-100, le=100)]]] = Field(None, min_length=1)
+    levels_from: Optional[LevelsFromSpec] = None
+
+    def section_problems(self):
+        """Exactly one source of levels."""
+        if (self.levels_pct is None) == (self.levels_from is None):
+            given = "both" if self.levels_pct is not None else "neither"
+            return [Problem("", "given exactly one of levels_pct (the levels) and levels_from (a table holding them)",
+                            given, "Write the levels in levels_pct, or point levels_from at a table.")]
+        return []
 
 
 Shock = Annotated[Union[StepShock, RampShock, HumpShock, PathShock], Field(discriminator="shape")]

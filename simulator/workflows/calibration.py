@@ -2,7 +2,7 @@
 
 The data flow: a history (:mod:`simulator.inputs.history`) gives roll-rate matrices,
 their intervals and the credit cycle (:mod:`simulator.estimation.rollrates`), the
-roll-rate back-test (:mod:`simulator.estimation.backtest`) and the structural fit
+roll-rate back-test (:mod:`simulator.estimation.rollrate_backtest`) and the structural fit
 (:mod:`simulator.estimation.structural_fit`); this module runs them
 (:func:`calibrate`), writes what they estimated as scenario blocks and a
 calibration directory (:class:`Calibration`) and adds
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..estimation.backtest import backtest_errors, cycle_volatility, one_factor_matrices, roll_rate_backtest
+from ..estimation.rollrate_backtest import backtest_errors, cycle_volatility, one_factor_matrices, roll_rate_backtest
 from ..estimation.rollrates import bootstrap_cohort, cohort_estimate, fit_credit_cycle, satellite_regression
 from ..estimation.structural_fit import PARAMETERS, fit_structural, history_moments, not_identified, on_history_economy
 from ..inputs.errors import InputError

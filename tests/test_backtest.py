@@ -1,0 +1,120 @@
+"""Back-tests: the alignment and statistics on series whose answer is known, and `simulate backtest` end to end."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import main
+from simulator.inputs.series import read_series
+from simulator.workflows.backtest import align, backtest, lag_errors, ratio_statistics
+from tests.assertions import assert_clean_errors
+
+HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history"
+UNRATE = HISTORY / "us_unemployment_2006_2013.csv"
+CARD = HISTORY / "us_card_delinquency_2006_2013.csv"
+SHAPE = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.4, 1.7, 1.6, 1.3, 1.1, 0.9, 0.8, 0.8, 0.8, 0.8])
+"""A delinquency shape flat at both ends, so a shifted copy keeps its first value."""
+
+
+def test_a_series_against_itself_has_no_error_and_no_lag():
+    labels = [f"p{i}" for i in range(len(SHAPE))]
+    statistics = ratio_statistics(4.0 * SHAPE, 2.0 * SHAPE, labels)
+    assert statistics["mean_abs_ratio_error"] == 0.0
+    assert statistics["best_lag"] == 0
+    assert statistics["model"] == statistics["observed"] == {"peak_ratio": 1.7, "peak_period": "p7",
+                                                             "end_ratio": 0.8}
+
+
+@pytest.mark.parametrize("k", [-3, -1, 1, 2, 4])
+def test_a_series_shifted_by_k_periods_gives_lag_k(k):
+    # the model moves k periods after the observed series (k > 0: late), padded with the flat ends
+    model = (np.concatenate([np.full(k, SHAPE[0]), SHAPE[:-k]]) if k > 0
+             else np.concatenate([SHAPE[-k:], np.full(-k, SHAPE[-1])]))
+    statistics = ratio_statistics(SHAPE, model, [str(i) for i in range(len(SHAPE))])
+    assert statistics["best_lag"] == k
+    assert statistics["mean_abs_ratio_error_at_best_lag"] == 0.0
+    assert statistics["mean_abs_ratio_error"] > 0.0
+
+
+def test_lag_errors_by_hand():
+    observed, model = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 1.0, 2.0, 3.0])
+    errors = lag_errors(model, observed, max_lag=1)
+    assert errors == {-1: pytest.approx((1 + 2 + 2) / 3), 0: pytest.approx(3 / 4), 1: 0.0}
+
+
+def test_alignment_stock_takes_the_last_month_flow_the_mean():
+    monthly = np.arange(10.0)  # months 0..9 hold their own index
+    first_month, quarters = 100, np.array([100, 103, 106])
+    np.testing.assert_array_equal(align(monthly, first_month, quarters, 3, flow=False), [2.0, 5.0, 8.0])
+    np.testing.assert_array_equal(align(monthly, first_month, quarters, 3, flow=True), [1.0, 4.0, 7.0])
+    with_gap = monthly.copy()
+    with_gap[0] = np.nan
+    assert align(with_gap, first_month, quarters, 3, flow=True)[0] == 1.5
+
+
+@pytest.fixture(scope="module")
+def us_backtest():
+    """The US card book through 2007-2009 at a small size."""
+    macro, observed = read_series(UNRATE, "UNRATE"), read_series(CARD, "DRCCLACBS")
+    return backtest("scenarios/us_card_2007.yaml", macro, observed, start=12 * 2007, end=12 * 2009 + 11,
+                    paths=2, loans=1500, seed=5), macro, observed
+
+
+def test_the_model_against_its_own_output_has_no_error_and_no_lag(us_backtest, tmp_path):
+    first, macro, _ = us_backtest
+    own = tmp_path / "own.csv"
+    first.aligned.assign(date=[f"{p[:4]} Q{p[-1]}" for p in first.aligned["period"]])[["date", "model_pct"]].to_csv(
+        own, index=False)
+    again = backtest("scenarios/us_card_2007.yaml", macro, read_series(own, "model_pct"), paths=2, loans=1500,
+                     seed=5)
+    assert again.summary["from"] == "2007Q1" and again.summary["to"] == "2009Q4"
+    assert again.summary["mean_abs_ratio_error"] == 0.0
+    assert again.summary["best_lag"] == 0
+
+
+def test_us_backtest_summary(us_backtest):
+    result, _, _ = us_backtest
+    summary = result.summary
+    assert summary["observed"] == {"peak_ratio": pytest.approx(6.77 / 3.98), "peak_period": "2009Q2",
+                                   "end_ratio": pytest.approx(6.33 / 3.98)}
+    assert summary["horizon_months"] == 35 and summary["first_month"] == "2007-01"
+    assert list(result.aligned["unemployment_pct"][:2]) == [4.4, 4.6]  # March and June 2007
+    assert result.monthly["unemployment_pct"][0] == 4.6  # January 2007, the baseline
+    json.dumps(summary, allow_nan=False)
+
+
+# ------------------------------------------------------------------------- CLI
+@pytest.fixture
+def cli():
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_cli_end_to_end_on_the_shipped_us_data(cli, tmp_path):
+    out = tmp_path / "bt"
+    result = cli("backtest", "scenarios/us_card_2007.yaml", "--macro", f"{UNRATE}:UNRATE", "--observed",
+                 f"{CARD}:DRCCLACBS", "--from", "2007-01-01", "--to", "2012 Q4", "--paths", 2, "--loans", 1000,
+                 "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert "observed         1.70   2009Q2       0.68" in result.stdout
+    assert f"back-test directory: {out}" in result.stdout
+    summary = json.loads((out / "backtest.json").read_text())
+    assert summary["from"] == "2007Q1" and summary["to"] == "2012Q4" and summary["rate"] == "30p"
+    assert len((out / "backtest.csv").read_text().splitlines()) == 25
+    assert (out / "plots" / "backtest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("macro, observed, extra, fragment", [
+    (f"{UNRATE}:UNRAT", f"{CARD}:DRCCLACBS", (), "column must be a column of the file ('date', 'UNRATE'); got 'UNRAT'"),
+    ("absent.csv:UNRATE", f"{CARD}:DRCCLACBS", (), "absent.csv: series file not found."),
+    (f"{UNRATE}:UNRATE", f"{CARD}:DRCCLACBS", ("--from", "soon"), "backtest: --from must be a date such as"),
+    (f"{UNRATE}:UNRATE", f"{CARD}:DRCCLACBS", ("--from", "2020-01"), "the back-test window must be at least two"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(cli, tmp_path, macro, observed, extra, fragment):
+    result = cli("backtest", "scenarios/us_card_2007.yaml", "--macro", macro, "--observed", observed, *extra,
+                 "--out", tmp_path / "bt")
+    assert_clean_errors(result, fragment)
+    assert len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "bt").exists()

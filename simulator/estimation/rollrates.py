@@ -9,7 +9,7 @@ The flow follows the data:
    correlation ``rho`` off the monthly counts (Belkin, Forest and Suchower 1998);
 4. :func:`satellite_regression` regresses ``z_t`` on the macro series.
 
-:mod:`.backtest` turns the estimates into a scenario's monthly matrices and back-tests
+:mod:`.rollrate_backtest` turns the estimates into a scenario's monthly matrices and back-tests
 them; :mod:`simulator.workflows.calibration` writes them as a scenario's keys.
 
 :func:`simulate_roll_rate_history` goes the other way: a synthetic history from a

@@ -336,7 +336,7 @@ def _lowest(values):
 
 
 def headline_values(aggregates, series, per_path, vintages=None):
-    """One value per path for each headline metric (see :data:`HEADLINE_METRICS` and the README).
+    """One value per path for each headline metric (see :data:`HEADLINE_METRICS` and docs/outputs.md).
 
     Peaks and minima are over months 1..H; M1 rates pool all months of the path;
     ``*_breached`` and ``abs_trigger_hit`` are 1 if it happened in any month, so

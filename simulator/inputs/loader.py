@@ -352,7 +352,7 @@ def _describe(err, source, root):
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         shape = err.get("input", {}).get("shape") if isinstance(err.get("input"), dict) else None
         return [must_be(source, f"{_format_loc(loc)}.shape", f"one of {', '.join(map(repr, SHOCK_SHAPES))}", shape,
-                        "Give each shock a 'shape' key (see the README's macro.shocks).")]
+                        "Give each shock a 'shape' key (see docs/scenario-reference.md, macro.shocks).")]
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return [must_be(source, _format_loc(loc), "a mapping of keys", err.get("input"),
                         "Write the section as 'key: value' lines indented under its name.")]
@@ -364,7 +364,7 @@ def _describe(err, source, root):
             constraint = constraint[len(prefix):]
     field = _field_info(loc, root)
     fix = f"Expected {field.description}." if field is not None and field.description else \
-        "Correct the value (see the README's scenario reference)."
+        "Correct the value (see docs/scenario-reference.md)."
     return [must_be(source, _format_loc(loc), constraint, err.get("input"), fix)]
 
 

@@ -213,7 +213,7 @@ class RunSpec(Spec):
     sampling: Literal["mc", "rqmc", "antithetic"] = Field(
         "rqmc", description="how the paths' shared cycle draws are sampled: 'rqmc' scrambled Sobol points "
                             "(14-27x less computer time for the same error on the means), 'mc' independent, "
-                            "'antithetic' pairs (see the README's 'Variance reduction')")
+                            "'antithetic' pairs (see docs/variance-reduction.md)")
     rqmc_points: one_of(Annotated[int, Field(ge=1, le=65536), AfterValidator(_power_of_two)], Literal["auto"],
                         says="a power of 2 from 1 to 65536, or 'auto'", fix=_powers_of_two_near) = Field(
         "auto", description="Sobol points per independent scramble under 'rqmc', a power of 2; 'auto': 32, or "

@@ -326,7 +326,7 @@ def read_tape(path, portfolio, unemployment0, seed):
     path = Path(path)
     frame = read_table(path, "tape", "Check portfolio.tape; it is relative to the scenario file.")
     problems = [f"{path}: required column '{c}' is missing. The tape needs columns "
-                f"{', '.join(TAPE_REQUIRED)} (see the README's loan tape section)."
+                f"{', '.join(TAPE_REQUIRED)} (see docs/scenarios.md, 'Loan tapes')."
                 for c in TAPE_REQUIRED if c not in frame.columns]
     unknown = [c for c in frame.columns if c not in TAPE_REQUIRED + TAPE_OPTIONAL]
     if unknown:

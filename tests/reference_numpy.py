@@ -382,10 +382,9 @@ class _Ledger:
             self.restructured_history[slots, m] = loans["restructured"]
         _first_90(self.vintage_p, m, slots, d, self.born, self.ever_90)
 
-    def write(self, m, live, new):
-        """The loans ``new`` written at the end of month ``m`` (the opening book at 0, originations, replacements)
-        join the ``live`` ones (``None``: none yet): new lending after month 0, stocks, a new vintage and default
-        episode each."""
+    def _written(self, m, new):
+        """Book the loans ``new`` written into their slots at the end of month ``m``: new lending after month 0, a
+        new vintage and default episode each (their stocks are booked with the month's)."""
         slots = new["slot"]
         if m > 0:
             self.out_p[m, NEW_LENDING] += new["b"].sum()
@@ -393,20 +392,36 @@ class _Ledger:
         self.born[slots] = m
         self.ever_90[slots] = False
         self.defaults.written(slots, m, new["d"], new["b"] + new["a"])
+
+    def write(self, m, live, new):
+        """The loans ``new`` written at the end of month ``m`` (the opening book at 0, originations) join the
+        ``live`` ones (``None``: none yet), in book order."""
+        if new["slot"].size == 0:
+            return new if live is None else live
+        self._written(m, new)
         self.stocks(m, new)
         return new if live is None else _merge(live, new)
 
-    def end_month(self, m, loans, start, charged_off, written_off, closed):
+    def end_month(self, m, loans, start, charged_off, written_off, closed, replacements=None):
         """The month's outcomes of the live ``loans`` (their end-of-month columns; ``start`` their states at its
         start): flows, charge-offs (``written_off``) and their recoveries, default episodes, the charged-off loans'
-        vintages, the stocks of the loans still live, which it returns (``closed``: prepaid or matured)."""
+        vintages; the loans charged off or ``closed`` (prepaid or matured) leave, or, given ``replacements`` (one
+        per such loan, in order), are replaced; returns the live loans, whose stocks it books."""
         slots, d = loans["slot"], loans["d"]
         _count_flows(self.out_p[m], start, np.where(charged_off, CHARGED_OFF, np.where(closed, CLOSED, d)))
         _charge_off(self.out_p, m, written_off[charged_off], self.recovery_rate, self.recovery_months)
         self.defaults.month_end(self.out_p, m, slots, d, loans["b"] + loans["a"], charged_off, written_off, closed)
         _first_90(self.vintage_p, m, slots[charged_off], np.full(np.count_nonzero(charged_off), FIRST_90_STATE),
                   self.born, self.ever_90)
-        live = _keep(loans, ~(charged_off | closed))
+        gone = charged_off | closed
+        live = loans
+        if gone.any() and replacements is None:
+            live = _keep(loans, ~gone)
+        elif gone.any():
+            self._written(m, replacements)
+            live = {key: value.copy() for key, value in loans.items()}
+            for key, value in live.items():
+                value[gone] = replacements[key]
         self.stocks(m, live)
         return live
 
@@ -707,17 +722,15 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
             matured = ~charged_off & ~prepaid & (d == 0) & (n <= 0)
             row[REDEFAULTS] += np.count_nonzero(charged_off & restructured)
             row[PREPAID] += b[prepaid].sum()
-            gone = charged_off | prepaid | matured
             st.update(b=b, a=a, n=n, d=d, emp=emp, perm=perm, sav=sav, rate=rate, penalty_rate=penalty_rate,
                       annuity=annuity, restructured=restructured, plans=plans, holiday=holiday)
-            # 8. flows, charge-offs, default episodes; 9. end-of-month stocks of the loans still live
-            live = ledger.end_month(m, st, start, charged_off, b + a, prepaid | matured)
-            # replacement (under run-off the slot stays empty)
-            if replace_closed and gone.any():
-                new = _pick(replacement, st["slot"][gone])
-                new["emp"] = (u_replace >= unemployment[p, m, s])[gone]
-                live = ledger.write(m, live, new)
-            st = live
+            # 8. replacement (under run-off the slot stays empty); 9. flows, charge-offs, default episodes, stocks
+            replacements = None
+            if replace_closed:
+                gone = charged_off | prepaid | matured
+                replacements = _pick(replacement, st["slot"][gone])
+                replacements["emp"] = (u_replace >= unemployment[p, m, s])[gone]
+            st = ledger.end_month(m, st, start, charged_off, b + a, prepaid | matured, replacements)
             if m == snapshot_month and p < snapshot.shape[0]:
                 for k, key in enumerate(("d", "emp", "sav", "perm", "b", "a", "n")):
                     snapshot[p, st["slot"], k] = st[key]
@@ -865,12 +878,10 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
             a = np.where(better, a - cured, np.where(worse, a + due, a))
             d = np.where(better | worse, target, d)
             matured = ~prepaid & ~charged_off & (d == 0) & (n <= 0)
-            gone = prepaid | charged_off | matured
             st.update(b=b, a=a, n=n, d=d)
-            live = ledger.end_month(m, st, start, charged_off, written_off, prepaid | matured)
-            if replace_closed and gone.any():
-                live = ledger.write(m, live, _pick(replacement, st["slot"][gone]))
-            st = ledger.write(m, live, _pick(template, _births(m, birth_month)))
+            replacements = _pick(replacement, st["slot"][prepaid | charged_off | matured]) if replace_closed else None
+            st = ledger.end_month(m, st, start, charged_off, written_off, prepaid | matured, replacements)
+            st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
     return out
 
 

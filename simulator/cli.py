@@ -93,8 +93,9 @@ parameter (``loans=``), :func:`as_options` turns it into the option (``--loans``
 
 _PARAMETER = re.compile(
     r"(?<![\w.])(?P<name>" + "|".join(sorted(PARAMETER_FLAGS, key=len, reverse=True)) + r")"
-    r"(?:\[(?P<quote>['\"]?)(?P<key>[^\]'\"]*)(?P=quote)\]"                   # target_se['metric']
-    r"|=(?:(?P<q>['\"])(?P<quoted>[^'\"]*)(?P=q)|(?P<value>[^\s'\",;)]*[^\s'\",;).:])?))")  # loans=, breach='x', workers=N
+    r"(?:\[(?P<quote>['\"]?)(?P<key>[^\]'\"]*)(?P=quote)\]"                 # target_se['metric']
+    r"|=(?:(?P<q>['\"])(?P<quoted>[^'\"]*)(?P=q)"                           # breach='liquidity'
+    r"|(?P<value>[^\s'\",;)]*[^\s'\",;).:])?))")                            # loans=, workers=N
 
 
 def as_options(message):

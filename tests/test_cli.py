@@ -335,7 +335,8 @@ LIBRARY_AND_CLI_MESSAGES = {
     "loans on a tape": (
         dict(loans=100), ["--loans", 100],
         "loans= resizes a synthetic book; this scenario reads a loan tape. Drop loans= or use a synthetic portfolio.",
-        "--loans resizes a synthetic book; this scenario reads a loan tape. Drop --loans or use a synthetic portfolio."),
+        "--loans resizes a synthetic book; this scenario reads a loan tape. Drop --loans or use a synthetic "
+        "portfolio."),
     "unknown target metric": (
         dict(target_se={"loss_var_95": 0.01}), ["--target-se", "loss_var_95=0.01"],
         "target_se['loss_var_95'] must be a metric of summary.json; got 'loss_var_95'.",

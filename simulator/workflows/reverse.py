@@ -273,7 +273,8 @@ def parse_range(severity_range, source="severity_range="):
                                  "Write e.g. severity_range='0,3'.")) from None
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise InputError(must_be(source, "the range", "LO,HI with LO < HI", severity_range,
-                                 f"Write the smaller bound first: severity_range='{min(low, high):g},{max(low, high):g}'."))
+                                 "Write the smaller bound first: "
+                                 f"severity_range='{min(low, high):g},{max(low, high):g}'."))
     return low, high
 
 

@@ -5,6 +5,7 @@ Each command is a thin wrapper over the library. Input problems
 exit with code 2; anything else is a bug and keeps its traceback.
 """
 import contextlib
+import re
 import signal
 import sys
 import time
@@ -88,10 +89,47 @@ def _raise_interrupted(signum, frame):
     raise Interrupted(signum)
 
 
+PARAMETER_FLAGS = {
+    "allow_different": "--allow-different", "baseline": "--baseline", "breach": "--breach", "fixed": "--fix",
+    "holdout_months": "--holdout-months", "loans": "--loans", "max_paths": "--max-paths", "out_dir": "--out",
+    "params": "--params", "paths": "--paths", "probability": "--probability", "scheduler": "--scheduler",
+    "severity_range": "--range", "shock": "--shock", "shocks_from": "--shocks-from", "step": "--step",
+    "stress": "--stress", "target_se": "--target-se", "within": "--within", "workers": "--workers"}
+"""The library's parameters that the commands' options set, and those options: a library message names the
+parameter (``loans=``), :func:`as_options` turns it into the option (``--loans``)."""
+
+_PARAMETER = re.compile(
+    r"(?<![\w.])(?P<name>" + "|".join(sorted(PARAMETER_FLAGS, key=len, reverse=True)) + r")"
+    r"(?:\[(?P<quote>['\"]?)(?P<key>[^\]'\"]*)(?P=quote)\]"                 # target_se['metric']
+    r"|=(?:(?P<q>['\"])(?P<quoted>[^'\"]*)(?P=q)"                           # breach='liquidity'
+    r"|(?P<value>[^\s'\",;)]*[^\s'\",;).:])?))")                            # loans=, workers=N
+
+
+def as_options(message):
+    """A library message with its parameters written as this command line's options.
+
+    ``name=`` becomes the option, ``name=VALUE`` and ``name='VALUE'`` the option and
+    its value, ``name=True`` the flag alone and ``name['key']`` the option and the key
+    (see :data:`PARAMETER_FLAGS`); everything else is left as it is.
+
+    >>> as_options("loans= resizes a synthetic book. Drop loans= or use workers=N, breach='liquidity'.")
+    '--loans resizes a synthetic book. Drop --loans or use --workers N, --breach liquidity.'
+    >>> as_options("severe: target_se['loss_var_999'] must be positive; pass allow_different=True.")
+    'severe: --target-se loss_var_999 must be positive; pass --allow-different.'
+    """
+    def option(match):
+        flag = PARAMETER_FLAGS[match["name"]]
+        value = next((match[group] for group in ("key", "quoted", "value") if match[group] is not None), None)
+        return flag if value in (None, "True") else f"{flag} {value}"
+
+    return _PARAMETER.sub(option, message)
+
+
 class InputErrorHandlingGroup(click.Group):
     """Clean endings: :class:`InputError` -> ``error:`` lines and exit 2; :class:`OutputError` -> one ``error:`` line
     and exit 1; SIGINT, SIGTERM, SIGHUP -> ``interrupted`` and exit 130, 143, 129 (every temporary cleaned up by
-    the ``finally`` blocks the signal unwinds through). Warnings print as one line."""
+    the ``finally`` blocks the signal unwinds through). Warnings print as one line. The library's messages name its
+    parameters; they are shown with the options that set them (:func:`as_options`)."""
 
     def invoke(self, ctx):
         warnings.showwarning = _show_warning
@@ -101,10 +139,10 @@ class InputErrorHandlingGroup(click.Group):
             return super().invoke(ctx)
         except InputError as exc:
             for problem in exc.problems:
-                click.echo(f"error: {problem}", err=True)
+                click.echo(f"error: {as_options(problem)}", err=True)
             ctx.exit(2)
         except OutputError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {as_options(str(exc))}", err=True)
             ctx.exit(1)
         except (KeyboardInterrupt, Interrupted) as exc:
             click.echo("interrupted", err=True)

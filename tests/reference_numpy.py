@@ -16,6 +16,13 @@ only, of
 Nothing here uses numba and nothing calls the engine's kernels, random-number
 or schedule code; only the output layout (:mod:`simulator.model.engine.layout`) and
 the amortisation *codes* are shared, since they are the contract being tested.
+What both models book the same way (loans written, the month's flows, charge-offs,
+default episodes and stocks, replacement) is written once here, in :class:`_Ledger`,
+apart from the kernels' own shared helpers. The kernels' argument groups are read by
+field name; the fields each reference reads (:data:`STRUCTURAL_FIELDS`,
+:data:`ROLL_RATE_FIELDS`) are checked against the fields the kernels read by
+``tests/test_kernels_reference.py``, so a field added to a kernel fails a test until
+the reference redoes it.
 The kernels visit one loan at a time, month by month; the references loop over
 paths and months in Python and treat all live loans of a month at once with
 numpy; within a month, the collections capacity is handed out in book (slot)
@@ -279,6 +286,7 @@ def _count_flows(row, start, end):
 
 
 def _keep(state, mask):
+    """The loans of ``state`` where ``mask`` holds."""
     return {key: value[mask] for key, value in state.items()}
 
 
@@ -314,13 +322,145 @@ def _first_90(vintage_p, m, slots, d, born, ever_90):
 
 
 def _births(m, birth_month):
-    """Slots of the loans written in month ``m`` (``m >= 1``), in book order."""
+    """Slots of the loans written in month ``m`` (0: the opening book), in book order."""
     return np.flatnonzero(birth_month == m)
+
+
+def _loan_template(segment, principal, arrears, apr, remaining_term, amortisation, dpd_state, risk_scale,
+                   penalty_uplift, **borrowers):
+    """Each slot's loan as the book writes it: the columns both references keep per live loan (``borrowers``: the
+    structural model's extra columns)."""
+    rate = np.asarray(apr, dtype=float) / 12.0
+    template = dict(
+        slot=np.arange(np.asarray(segment).shape[0], dtype=np.intp), seg=np.asarray(segment, dtype=np.intp),
+        rate=rate, penalty_rate=rate * (1.0 + penalty_uplift), amort=np.asarray(amortisation, dtype=np.int64),
+        b=np.asarray(principal, dtype=float), a=np.asarray(arrears, dtype=float),
+        n=np.asarray(remaining_term, dtype=np.int64), d=np.asarray(dpd_state, dtype=np.int64),
+        risk=np.asarray(risk_scale, dtype=float), **borrowers)
+    template["annuity"] = level_payment_numpy(template["b"], rate, template["n"])
+    return template
+
+
+def _replacement_template(template, original_principal, original_term, **borrowers):
+    """Each slot's replacement loan (constant balance sheet): the slot's origination principal and term, current,
+    no arrears, at the contract rate (``borrowers``: the structural model's origination income and savings)."""
+    replacement = dict(template, b=np.asarray(original_principal, dtype=float), a=np.zeros_like(template["a"]),
+                       n=np.asarray(original_term, dtype=np.int64), d=np.zeros_like(template["d"]), **borrowers)
+    replacement["annuity"] = level_payment_numpy(replacement["b"], replacement["rate"], replacement["n"])
+    return replacement
+
+
+class _Ledger:
+    """One path's bookkeeping, the same under both models: loans written, the month's end, the stocks.
+
+    Holds the path's aggregates ``out_p`` and vintages ``vintage_p``, each slot's
+    state history (and, structural, its restructured flag), birth month, vintage flag
+    (``ever_90``) and IFRS 9 default episodes (:class:`_Defaults`). ``labour_market``
+    (structural) is the path's ``(n_months + 1, n_segments)`` unemployment rates,
+    added per live loan.
+    """
+
+    def __init__(self, out_p, vintage_p, birth_month, rates, recovery_rate, recovery_months, default_state,
+                 lifetime_months, labour_market=None, restructuring=False):
+        n_loans, n_rows = np.asarray(birth_month).shape[0], out_p.shape[0]
+        self.out_p, self.vintage_p, self.labour_market = out_p, vintage_p, labour_market
+        self.recovery_rate, self.recovery_months = recovery_rate, recovery_months
+        self.history = np.zeros((n_loans, n_rows), dtype=np.intp)
+        self.restructured_history = np.zeros((n_loans, n_rows), dtype=bool) if restructuring else None
+        self.born = np.asarray(birth_month, dtype=np.int64).copy()
+        self.ever_90 = np.zeros(n_loans, dtype=bool)
+        self.defaults = _Defaults(n_loans, default_state, lifetime_months, rates, self.history, self.born,
+                                  self.restructured_history)
+
+    def stocks(self, m, loans):
+        """End-of-month stocks of the live ``loans`` in month ``m``, their history and first months at 90+ DPD."""
+        slots, d = loans["slot"], loans["d"]
+        _record(self.out_p[m], d, loans["b"] + loans["a"], loans.get("emp"), loans.get("restructured"),
+                None if self.labour_market is None else self.labour_market[m, loans["seg"]])
+        self.history[slots, m] = d
+        if self.restructured_history is not None:
+            self.restructured_history[slots, m] = loans["restructured"]
+        _first_90(self.vintage_p, m, slots, d, self.born, self.ever_90)
+
+    def _written(self, m, new):
+        """Book the loans ``new`` written into their slots at the end of month ``m``: new lending after month 0, a
+        new vintage and default episode each (their stocks are booked with the month's)."""
+        slots = new["slot"]
+        if m > 0:
+            self.out_p[m, NEW_LENDING] += new["b"].sum()
+            self.out_p[m, NEW_LOANS] += slots.size
+        self.born[slots] = m
+        self.ever_90[slots] = False
+        self.defaults.written(slots, m, new["d"], new["b"] + new["a"])
+
+    def write(self, m, live, new):
+        """The loans ``new`` written at the end of month ``m`` (the opening book at 0, originations) join the
+        ``live`` ones (``None``: none yet), in book order."""
+        if new["slot"].size == 0:
+            return new if live is None else live
+        self._written(m, new)
+        self.stocks(m, new)
+        return new if live is None else _merge(live, new)
+
+    def end_month(self, m, loans, start, charged_off, written_off, closed, replacements=None):
+        """The month's outcomes of the live ``loans`` (their end-of-month columns; ``start`` their states at its
+        start): flows, charge-offs (``written_off``) and their recoveries, default episodes, the charged-off loans'
+        vintages; the loans charged off or ``closed`` (prepaid or matured) leave, or, given ``replacements`` (one
+        per such loan, in order), are replaced; returns the live loans, whose stocks it books."""
+        slots, d = loans["slot"], loans["d"]
+        _count_flows(self.out_p[m], start, np.where(charged_off, CHARGED_OFF, np.where(closed, CLOSED, d)))
+        _charge_off(self.out_p, m, written_off[charged_off], self.recovery_rate, self.recovery_months)
+        self.defaults.month_end(self.out_p, m, slots, d, loans["b"] + loans["a"], charged_off, written_off, closed)
+        _first_90(self.vintage_p, m, slots[charged_off], np.full(np.count_nonzero(charged_off), FIRST_90_STATE),
+                  self.born, self.ever_90)
+        gone = charged_off | closed
+        live = loans
+        if gone.any() and replacements is None:
+            live = _keep(loans, ~gone)
+        elif gone.any():
+            self._written(m, replacements)
+            live = {key: value.copy() for key, value in loans.items()}
+            for key, value in live.items():
+                value[gone] = replacements[key]
+        self.stocks(m, live)
+        return live
 
 
 # --------------------------------------------------------------------------- the kernels' argument groups
 LOSSES_FIELDS = "chargeoff_state penalty_uplift recovery_rate recovery_months lifetime_months default_state"
 COLLECTIONS_FIELDS = "contact_rate cure_effect instalment_effect contact_capacity start"
+STRUCTURAL_FIELDS = {
+    "run": "seed path_ids replace_closed",
+    "book": "segment principal arrears apr remaining_term amortisation dpd_state income savings other_debt employed "
+            "original_principal original_term original_income original_savings birth_month risk_scale",
+    "economy": "unemployment separation finding income_growth",
+    "behaviour": "essential_share replacement_rate permanent_shock transitory_shock savings_target_months "
+                 "missed_when_able willingness prepayment",
+    "losses": LOSSES_FIELDS,
+    "collections": COLLECTIONS_FIELDS,
+    "restructuring": "start on_job_loss on_dpd_1_30 income_drop take_probability plan plan_months rate_cut "
+                     "max_restructurings",
+    "recorders": "snapshot_month snapshot vintage out",
+}
+"""The fields :func:`structural_reference` reads, per argument of
+:func:`simulator.model.engine.kernels.simulate_structural` (space-separated)."""
+ROLL_RATE_FIELDS = {
+    "run": "seed path_ids replace_closed",
+    "book": "segment principal arrears apr remaining_term amortisation dpd_state original_principal original_term "
+            "birth_month risk_scale",
+    "economy": "cycle_z",
+    "behaviour": "thresholds rho",
+    "losses": LOSSES_FIELDS,
+    "collections": COLLECTIONS_FIELDS,
+    "recorders": "vintage out",
+}
+"""The fields :func:`roll_rate_reference` reads, per argument of
+:func:`simulator.model.engine.kernels.simulate_roll_rate`."""
+NOT_REDONE = {"run": "streams flips", "recorders": "panel"}
+"""The kernels' fields the references leave out: antithetic pairs (each path draws from its own stream, so the
+references are compared on plain or quasi-Monte Carlo runs) and the loan-history panel (checked against the kernel's
+own aggregates in ``tests/test_calibration.py``). ``tests/test_kernels_reference.py`` checks that these and the
+fields read above are exactly the fields the kernels read."""
 
 
 def _fields(group, names):
@@ -431,25 +571,21 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
         ``recorders.out``: ``n_months = unemployment.shape[1] - 1``; layout of
         :mod:`simulator.model.engine.layout`.
     """
-    seed, path_ids, replace_closed = _fields(run, "seed path_ids replace_closed")
+    fields = STRUCTURAL_FIELDS
+    seed, path_ids, replace_closed = _fields(run, fields["run"])
     (segment, principal, arrears, apr, remaining_term, amortisation, dpd_state, income, savings, other_debt,
      employed, original_principal, original_term, original_income, original_savings, birth_month,
-     risk_scale) = _fields(book, "segment principal arrears apr remaining_term amortisation dpd_state income savings "
-                           "other_debt employed original_principal original_term original_income original_savings "
-                           "birth_month risk_scale")
-    unemployment, separation, finding, income_growth = _fields(
-        economy, "unemployment separation finding income_growth")
+     risk_scale) = _fields(book, fields["book"])
+    unemployment, separation, finding, income_growth = _fields(economy, fields["economy"])
     (essential_share, replacement_rate, permanent_shock, transitory_shock, savings_target_months, missed_when_able,
-     willingness, prepayment) = _fields(behaviour, "essential_share replacement_rate permanent_shock transitory_shock "
-                                        "savings_target_months missed_when_able willingness prepayment")
+     willingness, prepayment) = _fields(behaviour, fields["behaviour"])
     (chargeoff_state, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
-     default_state) = _fields(losses, LOSSES_FIELDS)
+     default_state) = _fields(losses, fields["losses"])
     contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start = _fields(
-        collections, COLLECTIONS_FIELDS)
+        collections, fields["collections"])
     (restructuring_start, on_job_loss, on_dpd_1_30, income_drop, take_probability, plan, plan_months, rate_cut,
-     max_restructurings) = _fields(restructuring, "start on_job_loss on_dpd_1_30 income_drop take_probability plan "
-                                   "plan_months rate_cut max_restructurings")
-    snapshot_month, snapshot, vintage, out = _fields(recorders, "snapshot_month snapshot vintage out")
+     max_restructurings) = _fields(restructuring, fields["restructuring"])
+    snapshot_month, snapshot, vintage, out = _fields(recorders, fields["recorders"])
     if draws not in ("philox", "numpy"):
         raise ValueError(f"draws must be 'philox' or 'numpy', got {draws!r}")
     if draws == "numpy" and rng is None:
@@ -459,64 +595,32 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
     n_loans = np.asarray(segment).shape[0]
     n_months = unemployment.shape[1] - 1
     k0, k1 = seed_key_numpy(seed)
-    essential_share = np.asarray(essential_share, dtype=float)
     willingness = np.asarray(willingness, dtype=float)
     contact_rate = np.asarray(contact_rate, dtype=float)
-    original_principal = np.asarray(original_principal, dtype=float)
-    original_term = np.asarray(original_term, dtype=np.int64)
-    original_income = np.asarray(original_income, dtype=float)
-    original_savings = np.asarray(original_savings, dtype=float)
-    contract_rate = np.asarray(apr, dtype=float) / 12.0
     birth_month = np.asarray(birth_month, dtype=np.int64)
-    seg = np.asarray(segment, dtype=np.intp)
-    template = dict(
-        slot=np.arange(n_loans, dtype=np.intp), seg=seg, rate=contract_rate,
-        penalty_rate=contract_rate * (1.0 + penalty_uplift), amort=np.asarray(amortisation, dtype=np.int64),
-        b=np.asarray(principal, dtype=float), a=np.asarray(arrears, dtype=float),
-        n=np.asarray(remaining_term, dtype=np.int64), d=np.asarray(dpd_state, dtype=np.int64),
+    template = _loan_template(
+        segment, principal, arrears, apr, remaining_term, amortisation, dpd_state, risk_scale, penalty_uplift,
         emp=np.asarray(employed, dtype=bool), perm=np.asarray(income, dtype=float),
         sav=np.asarray(savings, dtype=float), debt=np.asarray(other_debt, dtype=float),
-        ess=essential_share[seg], restructured=np.zeros(n_loans, dtype=bool),
-        plans=np.zeros(n_loans, dtype=np.int64), holiday=np.zeros(n_loans, dtype=np.int64),
-        risk=np.asarray(risk_scale, dtype=float))
-    template["annuity"] = level_payment_numpy(template["b"], contract_rate, template["n"])
+        ess=np.asarray(essential_share, dtype=float)[np.asarray(segment, dtype=np.intp)],
+        restructured=np.zeros(n_loans, dtype=bool), plans=np.zeros(n_loans, dtype=np.int64),
+        holiday=np.zeros(n_loans, dtype=np.int64))
+    replacement = _replacement_template(template, original_principal, original_term,
+                                        perm=np.asarray(original_income, dtype=float),
+                                        sav=np.asarray(original_savings, dtype=float))
 
     for p in range(n_paths):
         out_p = out[p]
         path = np.uint64(path_ids[p])
-        history = np.zeros((n_loans, n_months + 1), dtype=np.intp)
-        restructured_history = np.zeros((n_loans, n_months + 1), dtype=bool)
-        born = birth_month.copy()
-        ever_90 = np.zeros(n_loans, dtype=bool)
-        defaults = _Defaults(n_loans, default_state, lifetime_months, contract_rate, history, born,
-                             restructured_history)
-        st = _pick(template, np.flatnonzero(birth_month == 0))
-        _record(out_p[0], st["d"], st["b"] + st["a"], st["emp"], st["restructured"], unemployment[p, 0, st["seg"]])
-        history[st["slot"], 0] = st["d"]
-        defaults.written(st["slot"], 0, st["d"], st["b"] + st["a"])
-        _first_90(vintage[p], 0, st["slot"], st["d"], born, ever_90)
-
-        def write_new_loans(st, m):
-            """The loans written in month ``m`` join the book at its end (they live from ``m + 1``)."""
-            slots = _births(m, birth_month)
-            if slots.size == 0:
-                return st
-            new = _pick(template, slots)
-            out_p[m, NEW_LENDING] += new["b"].sum()
-            out_p[m, NEW_LOANS] += slots.size
-            _record(out_p[m], new["d"], new["b"] + new["a"], new["emp"], new["restructured"],
-                    unemployment[p, m, new["seg"]])
-            history[slots, m] = new["d"]
-            restructured_history[slots, m] = False
-            defaults.written(slots, m, new["d"], new["b"] + new["a"])
-            _first_90(vintage[p], m, slots, new["d"], born, ever_90)
-            return _merge(st, new)
+        ledger = _Ledger(out_p, vintage[p], birth_month, template["rate"], recovery_rate, recovery_months,
+                         default_state, lifetime_months, unemployment[p], restructuring=True)
+        st = ledger.write(0, None, _pick(template, _births(0, birth_month)))
 
         for m in range(1, n_months + 1):
             n_live = st["slot"].shape[0]
             row = out_p[m]
             if n_live == 0:
-                st = write_new_loans(st, m)
+                st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
                 continue
             s = st["seg"]
             if draws == "philox":
@@ -616,49 +720,22 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
             charged_off = d > chargeoff_state
             prepaid = ~charged_off & (d == 0) & (n > 0) & (u_prepay < prepayment)
             matured = ~charged_off & ~prepaid & (d == 0) & (n <= 0)
-            _count_flows(row, start, np.where(charged_off, CHARGED_OFF, np.where(prepaid | matured, CLOSED, d)))
-            _charge_off(out_p, m, (b + a)[charged_off], recovery_rate, recovery_months)
-            defaults.month_end(out_p, m, st["slot"], d, b + a, charged_off, b + a, prepaid | matured)
-            _first_90(vintage[p], m, st["slot"][charged_off], np.full(np.count_nonzero(charged_off), FIRST_90_STATE),
-                      born, ever_90)
             row[REDEFAULTS] += np.count_nonzero(charged_off & restructured)
             row[PREPAID] += b[prepaid].sum()
-            closed = charged_off | prepaid | matured
             st.update(b=b, a=a, n=n, d=d, emp=emp, perm=perm, sav=sav, rate=rate, penalty_rate=penalty_rate,
                       annuity=annuity, restructured=restructured, plans=plans, holiday=holiday)
-            # 8. replacement or run-off
+            # 8. replacement (under run-off the slot stays empty); 9. flows, charge-offs, default episodes, stocks
+            replacements = None
             if replace_closed:
-                if closed.any():
-                    slots = st["slot"][closed]
-                    born[slots] = m
-                    st["b"] = np.where(closed, original_principal[st["slot"]], b)
-                    st["a"] = np.where(closed, 0.0, a)
-                    st["n"] = np.where(closed, original_term[st["slot"]], n)
-                    st["d"] = np.where(closed, 0, d)
-                    st["emp"] = np.where(closed, u_replace >= unemployment[p, m, s], emp)
-                    st["perm"] = np.where(closed, original_income[st["slot"]], perm)
-                    st["sav"] = np.where(closed, original_savings[st["slot"]], sav)
-                    st["rate"] = np.where(closed, contract_rate[st["slot"]], rate)
-                    st["penalty_rate"] = np.where(closed, st["rate"] * (1.0 + penalty_uplift), penalty_rate)
-                    st["restructured"] = restructured & ~closed
-                    st["plans"] = np.where(closed, 0, plans)
-                    st["holiday"] = np.where(closed, 0, holiday)
-                    st["annuity"] = np.where(
-                        closed, level_payment_numpy(st["b"], st["rate"], st["n"]), annuity)
-                    row[NEW_LENDING] += original_principal[slots].sum()
-                    row[NEW_LOANS] += slots.size
-                    ever_90[slots] = False
-            elif closed.any():
-                st = _keep(st, ~closed)
-            # 9. end-of-month stocks, then the loans written this month join
-            _record(row, st["d"], st["b"] + st["a"], st["emp"], st["restructured"], unemployment[p, m, st["seg"]])
-            history[st["slot"], m] = st["d"]
-            restructured_history[st["slot"], m] = st["restructured"]
-            _first_90(vintage[p], m, st["slot"], st["d"], born, ever_90)
+                gone = charged_off | prepaid | matured
+                replacements = _pick(replacement, st["slot"][gone])
+                replacements["emp"] = (u_replace >= unemployment[p, m, s])[gone]
+            st = ledger.end_month(m, st, start, charged_off, b + a, prepaid | matured, replacements)
             if m == snapshot_month and p < snapshot.shape[0]:
                 for k, key in enumerate(("d", "emp", "sav", "perm", "b", "a", "n")):
                     snapshot[p, st["slot"], k] = st[key]
-            st = write_new_loans(st, m)
+            # the loans written this month join
+            st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
     return out
 
 
@@ -728,65 +805,37 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
     numpy.ndarray of shape (n_paths, n_months + 1, N_METRICS)
         ``recorders.out``: ``n_months = cycle_z.shape[1] - 1``.
     """
-    seed, path_ids, replace_closed = _fields(run, "seed path_ids replace_closed")
+    fields = ROLL_RATE_FIELDS
+    seed, path_ids, replace_closed = _fields(run, fields["run"])
     (segment, principal, arrears, apr, remaining_term, amortisation, dpd_state, original_principal, original_term,
-     birth_month, risk_scale) = _fields(book, "segment principal arrears apr remaining_term amortisation dpd_state "
-                                        "original_principal original_term birth_month risk_scale")
-    (cycle_z,) = _fields(economy, "cycle_z")
-    thresholds, rho = _fields(behaviour, "thresholds rho")
+     birth_month, risk_scale) = _fields(book, fields["book"])
+    (cycle_z,) = _fields(economy, fields["economy"])
+    thresholds, rho = _fields(behaviour, fields["behaviour"])
     (chargeoff_state, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
-     default_state) = _fields(losses, LOSSES_FIELDS)
+     default_state) = _fields(losses, fields["losses"])
     contact_rate, cure_effect, instalment_effect, contact_capacity, collections_start = _fields(
-        collections, COLLECTIONS_FIELDS)
-    vintage, out = _fields(recorders, "vintage out")
+        collections, fields["collections"])
+    vintage, out = _fields(recorders, fields["recorders"])
     path_ids = np.asarray(path_ids, dtype=np.int64)
     n_paths = path_ids.shape[0]
-    n_loans = np.asarray(segment).shape[0]
     n_months = cycle_z.shape[1] - 1
     k0, k1 = seed_key_numpy(seed)
-    original_principal = np.asarray(original_principal, dtype=float)
-    original_term = np.asarray(original_term, dtype=np.int64)
     contact_rate = np.asarray(contact_rate, dtype=float)
     birth_month = np.asarray(birth_month, dtype=np.int64)
-    rate = np.asarray(apr, dtype=float) / 12.0
-    template = dict(
-        slot=np.arange(n_loans, dtype=np.intp), seg=np.asarray(segment, dtype=np.intp), rate=rate,
-        penalty_rate=rate * (1.0 + penalty_uplift), amort=np.asarray(amortisation, dtype=np.int64),
-        b=np.asarray(principal, dtype=float), a=np.asarray(arrears, dtype=float),
-        n=np.asarray(remaining_term, dtype=np.int64), d=np.asarray(dpd_state, dtype=np.int64),
-        risk=np.asarray(risk_scale, dtype=float))
-    template["annuity"] = level_payment_numpy(template["b"], rate, template["n"])
+    template = _loan_template(segment, principal, arrears, apr, remaining_term, amortisation, dpd_state, risk_scale,
+                              penalty_uplift)
+    replacement = _replacement_template(template, original_principal, original_term)
 
     for p in range(n_paths):
         out_p = out[p]
         path = np.uint64(path_ids[p])
-        history = np.zeros((n_loans, n_months + 1), dtype=np.intp)
-        born = birth_month.copy()
-        ever_90 = np.zeros(n_loans, dtype=bool)
-        defaults = _Defaults(n_loans, default_state, lifetime_months, rate, history, born)
-        st = _pick(template, np.flatnonzero(birth_month == 0))
-        _record(out_p[0], st["d"], st["b"] + st["a"])
-        history[st["slot"], 0] = st["d"]
-        defaults.written(st["slot"], 0, st["d"], st["b"] + st["a"])
-        _first_90(vintage[p], 0, st["slot"], st["d"], born, ever_90)
-
-        def write_new_loans(st, m):
-            """The loans written in month ``m`` join the book at its end (they live from ``m + 1``)."""
-            slots = _births(m, birth_month)
-            if slots.size == 0:
-                return st
-            new = _pick(template, slots)
-            out_p[m, NEW_LENDING] += new["b"].sum()
-            out_p[m, NEW_LOANS] += slots.size
-            _record(out_p[m], new["d"], new["b"] + new["a"])
-            history[slots, m] = new["d"]
-            defaults.written(slots, m, new["d"], new["b"] + new["a"])
-            _first_90(vintage[p], m, slots, new["d"], born, ever_90)
-            return _merge(st, new)
+        ledger = _Ledger(out_p, vintage[p], birth_month, template["rate"], recovery_rate, recovery_months,
+                         default_state, lifetime_months)
+        st = ledger.write(0, None, _pick(template, _births(0, birth_month)))
 
         for m in range(1, n_months + 1):
             if st["slot"].shape[0] == 0:
-                st = write_new_loans(st, m)
+                st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
                 continue
             row = out_p[m]
             cdf = roll_rate_cdf_numpy(thresholds, rho, cycle_z[p, m])
@@ -822,39 +871,17 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
             worse = ~prepaid & ~charged_off & ~better
             row[COLLECTED] += (due + a)[prepaid].sum()
             row[PREPAID] += b[prepaid].sum()
-            _charge_off(out_p, m, (b + a + due)[charged_off], recovery_rate, recovery_months)
             written_off = b + a + due
-            _first_90(vintage[p], m, st["slot"][charged_off], np.full(np.count_nonzero(charged_off), FIRST_90_STATE),
-                      born, ever_90)
             with np.errstate(divide="ignore", invalid="ignore"):
                 cured = np.where(target == 0, a, a * (d - target) / d)
             row[COLLECTED] += (due + cured)[better].sum()
             a = np.where(better, a - cured, np.where(worse, a + due, a))
             d = np.where(better | worse, target, d)
             matured = ~prepaid & ~charged_off & (d == 0) & (n <= 0)
-            _count_flows(row, start, np.where(charged_off, CHARGED_OFF, np.where(prepaid | matured, CLOSED, d)))
-            defaults.month_end(out_p, m, st["slot"], d, b + a, charged_off, written_off, prepaid | matured)
-            closed = prepaid | charged_off | matured
             st.update(b=b, a=a, n=n, d=d)
-            if replace_closed:
-                if closed.any():
-                    slots = st["slot"][closed]
-                    born[slots] = m
-                    ever_90[slots] = False
-                    st["b"] = np.where(closed, original_principal[st["slot"]], b)
-                    st["a"] = np.where(closed, 0.0, a)
-                    st["n"] = np.where(closed, original_term[st["slot"]], n)
-                    st["d"] = np.where(closed, 0, d)
-                    st["annuity"] = np.where(
-                        closed, level_payment_numpy(st["b"], st["rate"], st["n"]), st["annuity"])
-                    row[NEW_LENDING] += original_principal[slots].sum()
-                    row[NEW_LOANS] += slots.size
-            elif closed.any():
-                st = _keep(st, ~closed)
-            _record(row, st["d"], st["b"] + st["a"])
-            history[st["slot"], m] = st["d"]
-            _first_90(vintage[p], m, st["slot"], st["d"], born, ever_90)
-            st = write_new_loans(st, m)
+            replacements = _pick(replacement, st["slot"][prepaid | charged_off | matured]) if replace_closed else None
+            st = ledger.end_month(m, st, start, charged_off, written_off, prepaid | matured, replacements)
+            st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
     return out
 
 

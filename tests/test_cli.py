@@ -332,6 +332,42 @@ def test_out_pointing_at_a_file_is_refused(cli, tiny_scenario_file, tmp_path):
     assert target.read_text() == "x"
 
 
+LIBRARY_AND_CLI_MESSAGES = {
+    "loans on a tape": (
+        dict(loans=100), ["--loans", 100],
+        "loans= resizes a synthetic book; this scenario reads a loan tape. Drop loans= or use a synthetic portfolio.",
+        "--loans resizes a synthetic book; this scenario reads a loan tape. Drop --loans or use a synthetic "
+        "portfolio."),
+    "unknown target metric": (
+        dict(target_se={"loss_var_95": 0.01}), ["--target-se", "loss_var_95=0.01"],
+        "target_se['loss_var_95'] must be a metric of summary.json; got 'loss_var_95'.",
+        "--target-se loss_var_95 must be a metric of summary.json; got 'loss_var_95'."),
+    "cap below the first batch": (
+        dict(paths=8, target_se={"cumulative_loss_rate": 0.001}, max_paths=4),
+        ["--paths", 8, "--target-se", "cumulative_loss_rate=0.001", "--max-paths", 4],
+        "max_paths= must be at least the first batch (8); got 4. Raise max_paths= or lower paths=.",
+        "--max-paths must be at least the first batch (8); got 4. Raise --max-paths or lower --paths."),
+}
+
+
+@pytest.mark.parametrize("case", LIBRARY_AND_CLI_MESSAGES)
+def test_library_names_the_parameter_and_the_cli_the_option(cli, write_yaml, tiny_scenario_dict, tmp_path, case):
+    """The same refusal tells a Python caller of :func:`simulator.run` the parameter and ``simulate run`` its
+    option."""
+    keywords, options, library_says, cli_says = LIBRARY_AND_CLI_MESSAGES[case]
+    if "loans" in keywords:
+        (tmp_path / "tape.csv").write_text("balance,annual_rate_pct,remaining_term,dpd\n1000,12,6,0\n")
+        tiny_scenario_dict["portfolio"].update(source="tape", tape="tape.csv")
+    path = write_yaml(tiny_scenario_dict, "scenario.yaml")
+    with pytest.raises(simulator.InputError) as caught:
+        simulator.run(path, **keywords)
+    assert len(caught.value.problems) == 1 and library_says in caught.value.problems[0]
+    assert "--" not in caught.value.problems[0]
+    result = cli("run", path, *options, "--out", tmp_path / "out")
+    assert_clean_errors(result, cli_says)
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("option", ["--paths", "--loans"])
 def test_non_positive_overrides_are_usage_errors(cli, tiny_scenario_file, tmp_path, option):
     result = cli("run", tiny_scenario_file, "--out", tmp_path / "out", option, 0)

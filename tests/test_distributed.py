@@ -111,7 +111,7 @@ def test_a_bad_scheduler_address_is_an_input_error(address, says):
     with pytest.raises(InputError) as caught:
         with engine_cluster(scheduler=address, timeout=1):
             pass
-    assert f"--scheduler {address}: {says}" in str(caught.value)
+    assert f"scheduler={address!r}: {says}" in str(caught.value)
 
 
 @needs_dask

@@ -6,6 +6,9 @@ every aggregate of every path and month must agree to floating-point round-off
 and numpy's ``exp``/``**``). Counts must agree exactly, and so must the vintage
 counts (loans written in month v first reaching 90+ DPD k months later).
 """
+import ast
+import inspect
+import textwrap
 from collections import namedtuple
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simulator.model.engine import groups, kernels, layout
 from simulator.model.engine import rng as engine_rng
 from simulator.model.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, CONTACTS, COUNT, FORWARD_CURED_LIFE,
                                            FORWARD_DEFAULT_12M, FORWARD_EAD_LIFE, FORWARD_LOSS_12M, M1_CURED,
@@ -23,7 +27,9 @@ from simulator.model.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, 
 from simulator.model.engine.simulate import simulate_paths
 from simulator.model.portfolio import build_book, originations, with_new_lending
 from simulator.inputs.loader import load_scenario, scenario_from_dict
-from tests.reference_numpy import (philox4x32_numpy, reference_paths, uniform32_numpy, uniform52_numpy)
+from tests import reference_numpy
+from tests.reference_numpy import (NOT_REDONE, ROLL_RATE_FIELDS, STRUCTURAL_FIELDS, philox4x32_numpy, reference_paths,
+                                   uniform32_numpy, uniform52_numpy)
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 SEED = 20261128
@@ -179,6 +185,65 @@ def assert_exercised(agg, *metrics):
     """The run actually went through the branches the comparison is meant to cover."""
     for k in metrics:
         assert agg[:, 1:, k].sum() > 0, f"no {METRIC_NAMES[k]} in the test run; the comparison would be vacuous"
+
+
+# --------------------------------------------------------------------------- the reference's fields
+KERNEL_GROUPS = {
+    kernels.simulate_structural: (STRUCTURAL_FIELDS, (groups.Run, groups.Book, groups.Economy, groups.Behaviour,
+                                                      groups.Losses, groups.Collections, groups.Restructuring,
+                                                      groups.Recorders)),
+    kernels.simulate_roll_rate: (ROLL_RATE_FIELDS, (groups.Run, groups.Book, groups.RollRateEconomy,
+                                                    groups.RollRateBehaviour, groups.Losses, groups.Collections,
+                                                    groups.Recorders)),
+}
+"""Each kernel, the fields its reference reads per argument, and the argument's group class."""
+
+
+def kernel_reads(kernel):
+    """``{argument: fields read}`` of a kernel, from its source (``book.apr`` reads field ``apr`` of ``book``)."""
+    function = ast.parse(textwrap.dedent(inspect.getsource(kernel.py_func))).body[0]
+    reads = {argument.arg: set() for argument in function.args.args}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in reads:
+            reads[node.value.id].add(node.attr)
+    return reads
+
+
+def names_used(module):
+    """The names a module's code uses (loads), imported or its own."""
+    return {node.id for node in ast.walk(ast.parse(inspect.getsource(module))) if isinstance(node, ast.Name)}
+
+
+@pytest.mark.parametrize("kernel", KERNEL_GROUPS, ids=lambda kernel: kernel.__name__)
+def test_reference_reads_every_field_the_kernel_reads(kernel):
+    """A field a kernel starts to read must be redone by its reference (or listed in ``NOT_REDONE``, with why)."""
+    reference_fields, group_classes = KERNEL_GROUPS[kernel]
+    reads = kernel_reads(kernel)
+    assert list(reads) == list(reference_fields)
+    for (argument, fields), group in zip(reads.items(), group_classes):
+        assert fields <= set(group._fields), f"{argument}: {sorted(fields - set(group._fields))}"
+        redone = set(reference_fields[argument].split())
+        assert redone | set(NOT_REDONE.get(argument, "").split()) == fields, argument
+        assert redone <= fields, argument
+
+
+def test_every_group_field_is_read_by_a_kernel():
+    """The groups hold only what a kernel reads, so the check above covers every field of
+    :mod:`simulator.model.engine.groups`."""
+    read = {}
+    for kernel, (_, group_classes) in KERNEL_GROUPS.items():
+        for group, fields in zip(group_classes, kernel_reads(kernel).values()):
+            read.setdefault(group, set()).update(fields)
+    for group, fields in read.items():
+        assert fields == set(group._fields), group.__name__
+
+
+def test_reference_writes_every_aggregate_column_the_kernels_write():
+    """Every column of :mod:`layout` is written by the kernels and by the reference."""
+    columns = {name for name, value in vars(layout).items()
+               if name.isupper() and isinstance(value, int) and not name.startswith("N_")}
+    assert columns <= names_used(kernels)
+    assert columns <= names_used(reference_numpy)
 
 
 # --------------------------------------------------------------------------- random numbers

@@ -241,7 +241,7 @@ def test_bad_requests_are_refused_cleanly_before_any_run(tmp_path, write_yaml, a
 
 
 def test_a_scenario_without_shocks_points_to_shocks_from():
-    with pytest.raises(InputError, match="--shocks-from scenarios/severe.yaml"):
+    with pytest.raises(InputError, match="shocks_from='scenarios/severe.yaml'"):
         reverse_stress(SCENARIOS / "baseline.yaml", "liquidity")
 
 

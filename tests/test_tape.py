@@ -144,7 +144,7 @@ def test_run_on_a_tape(tape_scenario):
 
 def test_loans_override_is_refused_for_a_tape(tape_scenario):
     scenario, _ = tape_scenario(good_tape())
-    with pytest.raises(InputError, match="--loans resizes a synthetic book; this scenario reads a loan tape"):
+    with pytest.raises(InputError, match="loans= resizes a synthetic book; this scenario reads a loan tape"):
         simulator.run(scenario, paths=2, loans=100)
 
 

@@ -497,10 +497,10 @@ def calibrate(history_path, macro_path=None, scenario_path=None, holdout_months=
     base = load_scenario(scenario_path) if scenario_path is not None else None
     unknown = sorted(set(fixed) - set(PARAMETERS))
     if unknown:
-        raise InputError(f"calibrate: --fix must name parameters among {', '.join(PARAMETERS)}; got "
+        raise InputError(f"calibrate: fixed= must name parameters among {', '.join(PARAMETERS)}; got "
                          f"{', '.join(unknown)}. Check the spelling.")
     if not 0 <= holdout_months <= history.n_months - 6:
-        raise InputError(f"calibrate: --holdout-months must be between 0 and {history.n_months - 6} for a history "
+        raise InputError(f"calibrate: holdout_months= must be between 0 and {history.n_months - 6} for a history "
                          f"of {history.n_months} months (at least 6 months to estimate on); got {holdout_months}.")
     transitions = extract_transitions(history)
     seconds["read_and_validate"] = time.perf_counter() - clock

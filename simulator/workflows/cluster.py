@@ -114,9 +114,9 @@ def engine_cluster(scheduler=None, workers=None, threads=None, timeout=CONNECT_S
         yield None
         return
     if scheduler is not None and workers is not None:
-        raise InputError(f"--scheduler {scheduler} and --workers {workers}: give one of them. --workers starts a "
-                         "local cluster; --scheduler uses a running one.")
-    option = "--workers" if scheduler is None else "--scheduler"
+        raise InputError(f"scheduler={scheduler!r} and workers={workers}: give one of them. workers= starts a "
+                         "local cluster; scheduler= uses a running one.")
+    option = "workers=" if scheduler is None else "scheduler="
     if distributed is None:
         raise InputError(f"{option} runs the paths on Dask, which is not installed. Install the optional extra: "
                          f"{INSTALL_HINT}.")
@@ -136,18 +136,18 @@ def connect(scheduler, timeout):
     try:
         client = distributed.Client(scheduler, timeout=timeout)
     except ValueError as exc:
-        raise InputError(f"--scheduler {scheduler}: not a scheduler address ({exc}). Give it as "
+        raise InputError(f"scheduler={scheduler!r}: not a scheduler address ({exc}). Give it as "
                          "tcp://HOST:PORT, as printed by `dask scheduler` (port 8786 by default).") from None
     except OSError:
-        raise InputError(f"--scheduler {scheduler}: no Dask scheduler answered within {timeout:g} s. Start one "
+        raise InputError(f"scheduler={scheduler!r}: no Dask scheduler answered within {timeout:g} s. Start one "
                          f"with `dask scheduler` on that machine (and `dask worker {scheduler}` on each worker "
-                         "machine), check the host, port and firewall, or use --workers N for a local cluster.") \
+                         "machine), check the host, port and firewall, or use workers=N for a local cluster.") \
             from None
     try:
         client.wait_for_workers(1, timeout=timeout)
     except TimeoutError:
         client.close()
-        raise InputError(f"--scheduler {scheduler}: the scheduler has no workers (waited {timeout:g} s). Start "
+        raise InputError(f"scheduler={scheduler!r}: the scheduler has no workers (waited {timeout:g} s). Start "
                          f"some with `dask worker {scheduler} --nthreads 1` on each machine.") from None
     return client
 

@@ -169,7 +169,7 @@ def load_members(directories):
         else:
             raise InputError(f"{directory}: not a run, comparison, ECL, sensitivity or reverse stress directory (no "
                              f"summary.json, {MARKER}, {WEIGHTED_MARKER}, {SENSITIVITY_MARKER} or {REVERSE_MARKER}). "
-                             "Give the directory a `simulate` command wrote with --out.")
+                             "Give a directory that a save() method (or a `simulate` command's --out) wrote.")
     return members
 
 
@@ -218,11 +218,11 @@ def compare_runs(members, allow_different=False):
         if not allow_different:
             raise InputError(f"compare: run {name} differs from {first.scenario.name} "
                              f"({'; '.join(reasons)}), so its paths do not share random numbers with the reference. "
-                             "Rerun both with the same seed and paths, or pass --allow-different to compare anyway.")
+                             "Rerun both with the same seed and paths, or pass allow_different=True to compare anyway.")
     if any(m.scenario.run.paths != first.scenario.run.paths or m.scenario.run.horizon_months
            != first.scenario.run.horizon_months for m in members[1:]):
         raise InputError("compare: runs with different path counts or horizons cannot be compared path by path. "
-                         "Rerun them with the same --paths and horizon.")
+                         "Rerun them with the same paths= and horizon.")
     return Comparison(members)
 
 

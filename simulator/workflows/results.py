@@ -329,7 +329,7 @@ def load_results(directory):
     missing = [name for name in needed if not (directory / name).is_file()]
     if missing:
         raise InputError(f"{directory}: not a run directory (missing {', '.join(missing)}). "
-                         "Give the directory that `simulate run --out` wrote.")
+                         "Give a directory that Results.save (`simulate run --out`) wrote.")
     scenario = scenario_from_dict(yaml.safe_load((directory / "scenario.resolved.yaml").read_text(encoding="utf-8")),
                                   source=str(directory / "scenario.resolved.yaml"))
     summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
@@ -371,12 +371,12 @@ def check_out_dir(out_dir, marker="summary.json"):
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not (out_dir.is_dir() and (out_dir / marker).exists()):
-        raise InputError(f"{out_dir}: exists and is not a run directory. Choose another --out "
+        raise InputError(f"{out_dir}: exists and is not a run directory. Choose another out_dir= "
                          "or remove it first.")
     existing = next(parent for parent in out_dir.absolute().parents if parent.exists())
     if not (existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)):
         raise InputError(f"{out_dir}: cannot be written ({existing} is not a writable directory). "
-                         "Choose a writable --out.")
+                         "Choose a writable out_dir=.")
     return out_dir
 
 
@@ -410,13 +410,13 @@ def write_atomically(out_dir, write, marker="summary.json"):
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     except OSError as exc:
-        raise InputError(f"{out_dir}: cannot be written ({exc.strerror}). Choose a writable --out.") from None
+        raise InputError(f"{out_dir}: cannot be written ({exc.strerror}). Choose a writable out_dir=.") from None
     try:
         try:
             write(staging)
         except OSError as exc:
             raise OutputError(f"{out_dir}: could not be written ({exc.strerror or exc}); nothing was written. "
-                              "Free some space or choose another --out.") from None
+                              "Free some space or choose another out_dir=.") from None
         _swap_into_place(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -516,8 +516,8 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if loans is not None and scenario.portfolio.source == "tape":
-        raise InputError("--loans resizes a synthetic book; this scenario reads a loan tape. "
-                         "Drop --loans or use a synthetic portfolio.")
+        raise InputError("loans= resizes a synthetic book; this scenario reads a loan tape. "
+                         "Drop loans= or use a synthetic portfolio.")
     scenario = resolve_seed(scenario.with_run(paths=paths, seed=seed).with_loans(loans))
     scenario = scenario_from_dict(scenario.model_dump(), source=scenario.name)  # paths, seed, loans checked too
     scenario = scenario.model_copy(update={"run": resolve_sampling(scenario.run)})
@@ -567,17 +567,17 @@ def check_targets(scenario, target_se, max_paths):
     if not target_se:
         return scenario.run.paths
     known = sorted(set(HEADLINE_METRICS) | set(TAIL_METRICS))
-    problems = [must_be(scenario.name, f"--target-se {name}", "a metric of summary.json", name,
+    problems = [must_be(scenario.name, f"target_se[{name!r}]", "a metric of summary.json", name,
                         f"Use one of: {', '.join(known)}.") for name in target_se if name not in known]
-    problems += [must_be(scenario.name, f"--target-se {name}", "a positive standard error", value,
+    problems += [must_be(scenario.name, f"target_se[{name!r}]", "a positive standard error", value,
                          "Give the standard error in the metric's units (0.0005 is 0.05 percentage points).")
                  for name, value in target_se.items() if not value > 0]
     if problems:
         raise InputError(problems)
     cap = max_paths or 16 * scenario.run.paths
     if cap < scenario.run.paths:
-        raise InputError(must_be(scenario.name, "--max-paths", f"at least the first batch ({scenario.run.paths})",
-                                 cap, "Raise --max-paths or lower --paths."))
+        raise InputError(must_be(scenario.name, "max_paths=", f"at least the first batch ({scenario.run.paths})",
+                                 cap, "Raise max_paths= or lower paths=."))
     return cap - cap % path_granularity(scenario.run)
 
 

@@ -138,7 +138,7 @@ class Breach:
         return bool(OPERATORS[self.comparison](mean, self.threshold))
 
 
-def parse_breach(text, within=None, horizon_months=None, source="--breach"):
+def parse_breach(text, within=None, horizon_months=None, source="breach="):
     """Parse a breach condition: a name of :data:`NAMED_BREACHES` or ``metric OP number``.
 
     Raises
@@ -150,10 +150,10 @@ def parse_breach(text, within=None, horizon_months=None, source="--breach"):
     text = str(text).strip()
     if within is not None:
         if text != "liquidity":
-            raise InputError(must_be(source, "--within", "given only with --breach liquidity", within,
-                                     "Drop --within, or use --breach liquidity."))
+            raise InputError(must_be(source, "within=", "given only with breach='liquidity'", within,
+                                     "Drop within=, or use breach='liquidity'."))
         if not 1 <= within <= horizon_months:
-            raise InputError(must_be(source, "--within", f"a month from 1 to the horizon ({horizon_months})",
+            raise InputError(must_be(source, "within=", f"a month from 1 to the horizon ({horizon_months})",
                                      within, "Give a month inside the horizon."))
     if text in NAMED_BREACHES:
         return Breach(text, NAMED_BREACHES[text], ">", 0.5, within, named=True)
@@ -240,14 +240,14 @@ def _key_parent(data, key):
         where = ".".join(parts[:depth]) or "the scenario"
         if isinstance(node, list):
             if not (part.isdigit() and int(part) < len(node)):
-                raise InputError(must_be("--shock", f"'{part}' in {key}", f"an index 0..{len(node) - 1} of {where}",
+                raise InputError(must_be("shock=", f"'{part}' in {key}", f"an index 0..{len(node) - 1} of {where}",
                                          part, "Index list items by position, e.g. portfolio.segments.0.apr_pct.min."))
             part = int(part)
         elif not isinstance(node, dict) or part not in node:
             valid = list(node) if isinstance(node, dict) else []
             near = difflib.get_close_matches(part, valid, n=1)
             hint = f"Did you mean '{near[0]}'? " if near else ""
-            raise InputError(must_be("--shock", "the key", f"a numeric key of the scenario (under {where}: "
+            raise InputError(must_be("shock=", "the key", f"a numeric key of the scenario (under {where}: "
                                      f"{', '.join(map(str, valid)) or 'no keys'})", key,
                                      f"{hint}Or give one of {', '.join(MULTIPLIER_SHOCKS)} to scale macro shocks."))
         if depth == len(parts) - 1:
@@ -255,7 +255,7 @@ def _key_parent(data, key):
         node = node[part]
 
 
-def parse_range(severity_range, source="--range"):
+def parse_range(severity_range, source="severity_range="):
     """``(low, high)`` from ``"LO,HI"`` or a pair; ``None`` stays ``None``.
 
     Raises
@@ -270,10 +270,11 @@ def parse_range(severity_range, source="--range"):
         low, high = (float(p) for p in parts)
     except (TypeError, ValueError):
         raise InputError(must_be(source, "the range", "two numbers LO,HI", severity_range,
-                                 "Write e.g. --range 0,3.")) from None
+                                 "Write e.g. severity_range='0,3'.")) from None
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise InputError(must_be(source, "the range", "LO,HI with LO < HI", severity_range,
-                                 f"Write the smaller bound first: --range {min(low, high):g},{max(low, high):g}."))
+                                 "Write the smaller bound first: "
+                                 f"severity_range='{min(low, high):g},{max(low, high):g}'."))
     return low, high
 
 
@@ -290,24 +291,24 @@ def severity_of(scenario, shock, severity_range):
         scaled = [s for s in scenario.macro.shocks if shock in ("all", s.variable)]
         if not scaled:
             what = "no macro shocks" if shock == "all" else f"no {shock} shock"
-            raise InputError(must_be(scenario.name, "macro.shocks", f"a list with a shock to scale (--shock {shock})",
+            raise InputError(must_be(scenario.name, "macro.shocks", f"a list with a shock to scale (shock={shock!r})",
                                      [s.variable for s in scenario.macro.shocks],
                                      f"The scenario has {what}: take the shocks of another scenario "
-                                     "(--shocks-from scenarios/severe.yaml), or search a scenario key "
-                                     "(--shock behaviour.recovery.rate_pct --range 0,20)."))
+                                     "(shocks_from='scenarios/severe.yaml'), or search a scenario key "
+                                     "(shock='behaviour.recovery.rate_pct' with severity_range='0,20')."))
         low, high = bounds or DEFAULT_RANGE
         if low < 0:
-            raise InputError(must_be("--range", "the multiplier's range", "LO,HI with 0 <= LO < HI",
+            raise InputError(must_be("severity_range=", "the multiplier's range", "LO,HI with 0 <= LO < HI",
                                      severity_range, "A multiplier below 0 turns the shocks round; start at 0."))
         return Severity(shock, low, high)
     parent, last = _key_parent(scenario.model_dump(mode="json"), shock)
     current = parent[last]
     if isinstance(current, bool) or not isinstance(current, (int, float)):
-        raise InputError(must_be("--shock", shock, "a numeric scenario key", current,
+        raise InputError(must_be("shock=", shock, "a numeric scenario key", current,
                                  "Search a key that holds a number, e.g. behaviour.recovery.rate_pct."))
     if bounds is None:
-        raise InputError(must_be("--range", "the range", f"given when --shock is a scenario key ({shock})", None,
-                                 f"Give the bounds to search, e.g. --range 0,{max(2 * current, 1):g}."))
+        raise InputError(must_be("severity_range=", "the range", f"given when shock= is a scenario key ({shock})", None,
+                                 f"Give the bounds to search, e.g. severity_range='0,{max(2 * current, 1):g}'."))
     return Severity(shock, bounds[0], bounds[1], integer=isinstance(current, int))
 
 
@@ -463,7 +464,7 @@ def reverse_stress(scenario, breach, probability=None, shock="all", within=None,
                                                "name": f"{scenario.name}_with_{donor.name}_shocks"})
     breach = parse_breach(breach, within, scenario.run.horizon_months)
     if probability is not None and not 0.0 < probability <= 1.0:
-        raise InputError(must_be("--probability", "P", "a share of paths in (0, 1]", probability,
+        raise InputError(must_be("probability=", "P", "a share of paths in (0, 1]", probability,
                                  "Give e.g. 0.5 for half the paths, 0.05 for one in twenty."))
     mean_target = probability is None and not breach.named
     probability = DEFAULT_PROBABILITY if probability is None else float(probability)
@@ -473,8 +474,8 @@ def reverse_stress(scenario, breach, probability=None, shock="all", within=None,
     for end in (severity.low, severity.high):  # an end the scenario cannot take is refused before any run
         severity.scenario_at(scenario, severity.value(end))
     if loans is not None and scenario.portfolio.source == "tape":
-        raise InputError("--loans resizes a synthetic book; this scenario reads a loan tape. "
-                         "Drop --loans or use a synthetic portfolio.")
+        raise InputError("loans= resizes a synthetic book; this scenario reads a loan tape. "
+                         "Drop loans= or use a synthetic portfolio.")
     # the intervals are order statistics and binomial errors of independent, equally weighted paths
     scenario = resolve_seed(scenario.with_run(paths=paths, seed=seed, sampling="mc", tail_sampling="none")
                             .with_loans(loans))
@@ -616,7 +617,7 @@ class ReverseStress:
         mild, harsh = self.search.value(0.0), self.search.value(1.0)
         if finding["status"] == "never":
             return (f"Nothing breaks within the range: {target} is not reached even at {what} = {harsh:g} "
-                    f"(the severe end of {severity.low:g}-{severity.high:g}). Widen --range to search further.")
+                    f"(the severe end of {severity.low:g}-{severity.high:g}). Widen the range to search further.")
         if finding["status"] == "at_mild_end":
             return (f"Everything breaks already at the mild end: {target} holds at {what} = {mild:g}"
                     + (" (the baseline economy)." if severity.is_multiplier and mild == 0 else "."))
@@ -680,5 +681,5 @@ def load_reverse(directory):
     path = Path(directory) / MARKER
     if not path.is_file():
         raise InputError(f"{directory}: not a reverse stress directory (no {MARKER}). Give the directory "
-                         "`simulate reverse --out` wrote.")
+                         "that ReverseStress.save (`simulate reverse --out`) wrote.")
     return json.loads(path.read_text(encoding="utf-8"))

@@ -206,7 +206,7 @@ def parse_step(text):
     """
     text = str(text).strip()
     if text.lower().endswith("pp"):
-        raise InputError(f"--step must be a relative step in percent, e.g. 10%; got {text!r}. Absolute steps are "
+        raise InputError(f"step= must be a relative step in percent, e.g. 10%; got {text!r}. Absolute steps are "
                          "not offered: the parameters mix percent, months and standard deviations, so move one key "
                          "by an absolute amount with `simulate compare` on an edited scenario instead.")
     try:
@@ -214,7 +214,7 @@ def parse_step(text):
     except ValueError:
         value = None
     if value is None or not 0.0 < value < 100.0:
-        raise InputError(f"--step must be a percentage above 0% and below 100%, e.g. 10%; got {text!r}. "
+        raise InputError(f"step= must be a percentage above 0% and below 100%, e.g. 10%; got {text!r}. "
                          "Write the relative step with a percent sign.")
     return value / 100.0
 
@@ -230,10 +230,10 @@ def choose_parameters(keys=None):
     keys = list(DEFAULT_PARAMETERS if keys is None else keys)
     unknown = [key for key in keys if key not in PARAMETERS]
     if unknown:
-        raise InputError(f"--params: unknown parameter(s) {', '.join(map(repr, unknown))}. Valid parameters: "
+        raise InputError(f"params=: unknown parameter(s) {', '.join(map(repr, unknown))}. Valid parameters: "
                          f"{', '.join(PARAMETERS)}.")
     if not keys or len(set(keys)) != len(keys):
-        raise InputError(f"--params must name each parameter once; got {keys}. Give a comma-separated list of "
+        raise InputError(f"params= must name each parameter once; got {keys}. Give a comma-separated list of "
                          f"distinct keys from: {', '.join(PARAMETERS)}.")
     return [PARAMETERS[key] for key in keys]
 
@@ -466,7 +466,7 @@ def sensitivity(scenario, params=None, step=STEP, paths=None, seed=None, say=Non
     if not moves:
         raise InputError(f"{base_scenario.name}: none of the parameters applies to this scenario ("
                          + "; ".join(f"{s['parameter']}: {s['reason']}" for s in skipped)
-                         + "). Choose others with --params.")
+                         + "). Choose others with params=.")
     say(f"base run ({len(moves) + 1} runs in all)")
     base = run(base_scenario, **run_options)
     for record, moved in moves:
@@ -514,7 +514,7 @@ def load_sensitivity(directory):
     missing = [name for name in (MARKER, "sensitivity.parquet", "runs/base") if not (directory / name).exists()]
     if missing:
         raise InputError(f"{directory}: not a sensitivity directory (missing {', '.join(missing)}). Give the "
-                         "directory that `simulate sensitivity --out` wrote.")
+                         "directory that Sensitivity.save (`simulate sensitivity --out`) wrote.")
     summary = json.loads((directory / MARKER).read_text(encoding="utf-8"))
     settings = {key: summary[key] for key in ("step", "parameters", "skipped", "scenario_paths", "tornado_metrics")}
     return Sensitivity(load_results(directory / "runs" / "base"), pd.read_parquet(directory / "sensitivity.parquet"),

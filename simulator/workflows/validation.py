@@ -956,7 +956,7 @@ def validation_settings(baseline=DEFAULT_BASELINE, stress=DEFAULT_STRESS, quick=
         If a scenario file is missing or invalid, or the two do not share a book (common random numbers need one).
     """
     loaded = []
-    for role, scenario in (("--baseline", baseline), ("--stress", stress)):
+    for role, scenario in (("baseline=", baseline), ("stress=", stress)):
         if not isinstance(scenario, Scenario):
             if not Path(scenario).is_file():
                 raise InputError(f"validate-model: {role} {scenario} not found. Run from the project folder (which "

@@ -151,11 +151,73 @@ def _resolve_default(out, p, m, s, default_month, loss, exposure, cured, history
 
 
 @njit(cache=True, inline="always")
-def _new_loan(out, p, m, s, principal, term, monthly_rate):
-    """Book a loan of segment ``s`` written in month ``m``; returns its state ``(B, A, n, d, annuity)``."""
-    out[p, m, s, NEW_LENDING] += principal
-    out[p, m, s, NEW_LOANS] += 1.0
-    return principal, 0.0, term, 0, level_payment(principal, monthly_rate, term)
+def _contract(principal, arrears, remaining_term, state, apr, penalty_uplift):
+    """A loan's terms when it is written: ``(B, A, n, d, monthly rate, penalty rate, annuity)``.
+
+    The monthly rate is ``apr / 12``, arrears accrue at ``rate (1 + penalty_uplift)``
+    and the annuity is the level payment of ``B`` over ``n`` instalments.
+    """
+    rate = apr / 12.0
+    return (principal, arrears, remaining_term, state, rate, rate * (1.0 + penalty_uplift),
+            level_payment(principal, rate, remaining_term))
+
+
+@njit(cache=True, inline="always")
+def _write_loan(out, vintage, panel, history, p, i, m, s, principal, arrears, state, employed, restructured,
+                labour_market_rate, n_recorded, default_state):
+    """Book a loan of segment ``s`` written into slot ``i`` at the end of month ``m``: ``B``, ``A`` and its state.
+
+    The opening book (``m = 0``), an origination (its birth month) and a replacement
+    alike: new lending (after month 0), its end-of-month stocks (:func:`_record_state`),
+    its birth in the loan history (slots below ``n_recorded``) and in its vintage.
+    Returns the loan's default episode and vintage flag, ``(default_month, exposure, ever_90)``:
+    a loan written in default (``state >= default_state``) is in default from month ``m``
+    with exposure ``B + A`` (``default_month = -1``: not in default).
+    """
+    if m > 0:
+        out[p, m, s, NEW_LENDING] += principal
+        out[p, m, s, NEW_LOANS] += 1.0
+    balance = principal + arrears
+    _record_state(out, p, m, s, state, balance, employed, restructured, history, labour_market_rate)
+    if i < n_recorded:
+        _panel_birth(panel, i, m, state, balance)
+    default_month = m if state >= default_state else -1
+    return default_month, balance, _first_90(vintage, p, m, m, state, False)
+
+
+@njit(cache=True, inline="always")
+def _close_month(out, vintage, panel, history, p, i, m, s, born, start, outcome, state, balance, written_off,
+                 employed, restructured, labour_market_rate, default_month, exposure, ever_90, n_recorded,
+                 monthly_rate, lifetime_months, default_state):
+    """The end of month ``m`` of the loan in slot ``i`` (segment ``s``, written in month ``born``).
+
+    The loan started the month in live state ``start`` and ends it with ``outcome``
+    (its live ``state`` and ``balance = B + A``, or charged off, ``written_off``, or
+    closed). Counts its flows (:func:`_count_flows`); starts its IFRS 9 default
+    episode (the first month beyond ``default_state`` or charged off; exposure the
+    balance then, or the amount written off) or ends it (charged off, cured to current
+    or closed: :func:`_resolve_default`, at the loan's original ``monthly_rate``);
+    records its history (slots below ``n_recorded``); and books its end-of-month
+    stocks if it is still live, or its first month at 90+ DPD if it is charged off.
+    A closed loan is replaced or dropped by the kernel. Returns the loan's
+    ``(default_month, exposure, ever_90)``.
+    """
+    _count_flows(out, p, m, s, start, outcome)
+    if default_month < 0 and (state >= default_state or outcome == CHARGED_OFF):
+        default_month = m
+        exposure = written_off if outcome == CHARGED_OFF else balance
+    if default_month >= 0 and (outcome >= CHARGED_OFF or state == 0):
+        _resolve_default(out, p, m, s, default_month, written_off, exposure, outcome != CHARGED_OFF, history,
+                         born, monthly_rate, lifetime_months)
+        default_month = -1
+    if i < n_recorded:
+        _panel_exit(panel, i, m, outcome, balance)
+    if outcome == CHARGED_OFF:
+        ever_90 = _first_90(vintage, p, born, m, FIRST_90_STATE, ever_90)
+    elif outcome < CHARGED_OFF:
+        _record_state(out, p, m, s, state, balance, employed, restructured, history, labour_market_rate)
+        ever_90 = _first_90(vintage, p, born, m, state, ever_90)
+    return default_month, exposure, ever_90
 
 
 @njit(cache=True, inline="always")
@@ -320,27 +382,16 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
             plans = 0
             holiday = 0
             s = segment[i]
-            rate = apr[i] / 12.0
-            penalty_rate = rate * (1.0 + penalty_uplift)
+            b, a, n, d, rate, penalty_rate, annuity = _contract(principal[i], arrears[i], remaining_term[i],
+                                                                dpd_state[i], apr[i], penalty_uplift)
             amort = amortisation[i]
-            b = principal[i]
-            a = arrears[i]
-            n = remaining_term[i]
-            d = dpd_state[i]
             emp = employed[i]
             perm = income[i]
             sav = savings[i]
             debt = other_debt[i]
-            annuity = level_payment(b, rate, n)
-            default_month = born if d >= default_state else -1
-            exposure = b + a
-            if born > 0:
-                out[p, born, s, NEW_LENDING] += b
-                out[p, born, s, NEW_LOANS] += 1.0
-            _record_state(out, p, born, s, d, b + a, emp, restructured, history, unemployment[p, born, s])
-            if i < n_recorded:
-                _panel_birth(panel, i, born, d, b + a)
-            ever_90 = _first_90(vintage, p, born, born, d, False)
+            default_month, exposure, ever_90 = _write_loan(out, vintage, panel, history, p, i, born, s, b, a, d, emp,
+                                                           restructured, unemployment[p, born, s], n_recorded,
+                                                           default_state)
             loan = np.uint64(i)
             for m in range(born + 1, n_months + 1):
                 w0, w1, w2, w3 = philox_words(loan, np.uint64(m), np.uint64(0), path, k0, k1, flip)
@@ -435,26 +486,15 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                     outcome = CLOSED
                 elif d == 0 and n <= 0:
                     outcome = CLOSED
-                _count_flows(out, p, m, s, start, outcome)
-                if default_month < 0 and (d >= default_state or outcome == CHARGED_OFF):
-                    default_month = m
-                    exposure = written_off if outcome == CHARGED_OFF else b + a
-                if default_month >= 0 and (outcome >= CHARGED_OFF or d == 0):
-                    _resolve_default(out, p, m, s, default_month, written_off, exposure, outcome != CHARGED_OFF, history,
-                                     born, apr[i] / 12.0, lifetime_months)
-                    default_month = -1
-                if i < n_recorded:
-                    _panel_exit(panel, i, m, outcome, b + a)
-                if outcome == CHARGED_OFF:
-                    ever_90 = _first_90(vintage, p, born, m, FIRST_90_STATE, ever_90)
+                default_month, exposure, ever_90 = _close_month(
+                    out, vintage, panel, history, p, i, m, s, born, start, outcome, d, b + a, written_off, emp,
+                    restructured, unemployment[p, m, s], default_month, exposure, ever_90, n_recorded, apr[i] / 12.0,
+                    lifetime_months, default_state)
                 if outcome >= CHARGED_OFF:
                     if not replace_closed:
                         break
-                    rate = apr[i] / 12.0
-                    penalty_rate = rate * (1.0 + penalty_uplift)
-                    b, a, n, d, annuity = _new_loan(out, p, m, s, original_principal[i], original_term[i], rate)
-                    if i < n_recorded:
-                        _panel_birth(panel, i, m, d, b + a)
+                    b, a, n, d, rate, penalty_rate, annuity = _contract(original_principal[i], 0.0, original_term[i],
+                                                                        0, apr[i], penalty_uplift)
                     _, _, _, v3 = philox_words(loan, np.uint64(m), np.uint64(1), path, k0, k1, flip)
                     emp = uniform32(v3) >= unemployment[p, m, s]
                     perm = original_income[i]
@@ -463,9 +503,9 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                     plans = 0
                     holiday = 0
                     born = m
-                    ever_90 = False
-                _record_state(out, p, m, s, d, b + a, emp, restructured, history, unemployment[p, m, s])
-                ever_90 = _first_90(vintage, p, born, m, d, ever_90)
+                    default_month, exposure, ever_90 = _write_loan(out, vintage, panel, history, p, i, m, s, b, a, d,
+                                                                   emp, restructured, unemployment[p, m, s],
+                                                                   n_recorded, default_state)
                 if m == snapshot_month and p < n_snapshots:
                     _snapshot(snapshot, p, i, d, emp, sav, perm, b, a, n)
 
@@ -556,23 +596,11 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
             if born > n_months:
                 continue
             s = segment[i]
-            rate = apr[i] / 12.0
-            penalty_rate = rate * (1.0 + penalty_uplift)
+            b, a, n, d, rate, penalty_rate, annuity = _contract(principal[i], arrears[i], remaining_term[i],
+                                                                dpd_state[i], apr[i], penalty_uplift)
             amort = amortisation[i]
-            b = principal[i]
-            a = arrears[i]
-            n = remaining_term[i]
-            d = dpd_state[i]
-            annuity = level_payment(b, rate, n)
-            default_month = born if d >= default_state else -1
-            exposure = b + a
-            if born > 0:
-                out[p, born, s, NEW_LENDING] += b
-                out[p, born, s, NEW_LOANS] += 1.0
-            _record_state(out, p, born, s, d, b + a, True, False, history, 0.0)
-            if i < n_recorded:
-                _panel_birth(panel, i, born, d, b + a)
-            ever_90 = _first_90(vintage, p, born, born, d, False)
+            default_month, exposure, ever_90 = _write_loan(out, vintage, panel, history, p, i, born, s, b, a, d, True,
+                                                           False, 0.0, n_recorded, default_state)
             loan = np.uint64(i)
             for m in range(born + 1, n_months + 1):
                 w0, w1, w2, w3 = philox_words(loan, np.uint64(m), np.uint64(0), path, k0, k1, flip)
@@ -620,25 +648,14 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
                     d = target
                 if outcome == 0 and n <= 0:
                     outcome = CLOSED
-                _count_flows(out, p, m, s, start, outcome)
-                if default_month < 0 and (d >= default_state or outcome == CHARGED_OFF):
-                    default_month = m
-                    exposure = written_off if outcome == CHARGED_OFF else b + a
-                if default_month >= 0 and (outcome >= CHARGED_OFF or d == 0):
-                    _resolve_default(out, p, m, s, default_month, written_off, exposure, outcome != CHARGED_OFF, history,
-                                     born, apr[i] / 12.0, lifetime_months)
-                    default_month = -1
-                if i < n_recorded:
-                    _panel_exit(panel, i, m, outcome, b + a)
-                if outcome == CHARGED_OFF:
-                    ever_90 = _first_90(vintage, p, born, m, FIRST_90_STATE, ever_90)
+                default_month, exposure, ever_90 = _close_month(
+                    out, vintage, panel, history, p, i, m, s, born, start, outcome, d, b + a, written_off, True, False,
+                    0.0, default_month, exposure, ever_90, n_recorded, apr[i] / 12.0, lifetime_months, default_state)
                 if outcome >= CHARGED_OFF:
                     if not replace_closed:
                         break
-                    b, a, n, d, annuity = _new_loan(out, p, m, s, original_principal[i], original_term[i], rate)
-                    if i < n_recorded:
-                        _panel_birth(panel, i, m, d, b + a)
+                    b, a, n, d, rate, penalty_rate, annuity = _contract(original_principal[i], 0.0, original_term[i],
+                                                                        0, apr[i], penalty_uplift)
                     born = m
-                    ever_90 = False
-                _record_state(out, p, m, s, d, b + a, True, False, history, 0.0)
-                ever_90 = _first_90(vintage, p, born, m, d, ever_90)
+                    default_month, exposure, ever_90 = _write_loan(out, vintage, panel, history, p, i, m, s, b, a, d,
+                                                                   True, False, 0.0, n_recorded, default_state)

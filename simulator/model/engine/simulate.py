@@ -68,7 +68,7 @@ def check_fits(scenario, n_loans, source="run"):
     if need > have:
         raise InputError(f"{source}: a run of {run.paths} paths x {run.horizon_months} months x {n_loans} loans "
                          f"needs about {need / 2**30:.1f} GiB; this machine can give it {have / 2**30:.1f} GiB. "
-                         "Use fewer paths (--paths) or a smaller book (--loans).")
+                         "Use fewer paths (paths=) or a smaller book (loans=).")
 
 
 def labour_market_rates(unemployment, sensitivity, baseline_unemployment, job_finding, elasticity):

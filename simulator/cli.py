@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from .accounts.metrics import format_value, metric_kind
+from .accounts.metrics import (CONDITIONAL_METRICS, MIN_TAIL_PATHS, adverse_percentiles, format_difference,
+                               format_value, metric_kind, metric_unit)
 from .inputs.errors import InputError, Interrupted, OutputError
 from .inputs.checks import ScenarioWarning
 from .inputs.loader import is_scenario_set, load_scenario, load_scenario_set
@@ -274,7 +275,8 @@ def run_command(scenario_file, out_dir, paths, seed, scheduler, workers, loans, 
 @click.argument("set_file", type=click.Path(dir_okay=False, path_type=Path))
 @run_options
 @cluster_options
-def ecl(set_file, out_dir, paths, seed, scheduler, workers, threads, no_plots, lang, quiet, strict):
+@click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
+def ecl(set_file, out_dir, paths, seed, scheduler, workers, threads, no_plots, lang, quiet, strict, loans):
     """IFRS 9 probability-weighted ECL over the scenario set in SET_FILE.
 
     Every scenario runs on the same book with the same seed (common random
@@ -291,7 +293,7 @@ def ecl(set_file, out_dir, paths, seed, scheduler, workers, threads, no_plots, l
     scenarios = [s.with_run(paths=paths, seed=seed) for s in scenarios]
     with engine_cluster(scheduler, workers, threads) as map_blocks:
         say_if_compiling(scenarios, quiet)
-        weighted = run_weighted(spec, scenarios, threads=threads, map_blocks=map_blocks)
+        weighted = run_weighted(spec, scenarios, threads=threads, map_blocks=map_blocks, loans=loans)
     weighted.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
         report = weighted.reporting_date
@@ -308,10 +310,12 @@ def ecl(set_file, out_dir, paths, seed, scheduler, workers, threads, no_plots, l
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @run_options
 @cluster_options
+@click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans (scenario "
+                                                             "files only).")
 @click.option("--allow-different", is_flag=True,
               help="Compare run directories even if their book, seed or paths differ (no common random numbers).")
 def compare_command(inputs, out_dir, paths, seed, scheduler, workers, threads, no_plots, lang, quiet, strict,
-                    allow_different):
+                    loans, allow_different):
     """Compare scenarios to the first one on common random numbers.
 
     INPUTS are scenario files (run now on one book with one seed) or run
@@ -333,9 +337,9 @@ def compare_command(inputs, out_dir, paths, seed, scheduler, workers, threads, n
         raise InputError("compare: give either scenario files or run directories, not both. Run the scenario files "
                          "first with `simulate run`, or compare the files directly.")
     if kinds == {True}:
-        if scheduler is not None or workers is not None:
-            raise InputError("compare: --scheduler and --workers run scenario files; run directories are already "
-                             "simulated. Drop the option, or give the scenario files.")
+        if scheduler is not None or workers is not None or loans is not None:
+            raise InputError("compare: --scheduler, --workers and --loans run scenario files; run directories are "
+                             "already simulated. Drop the option, or give the scenario files.")
         members = [load_results(path) for path in inputs]
         comparison = compare_runs(members, allow_different=allow_different)
         names = [m.scenario.name for m in members]
@@ -348,25 +352,28 @@ def compare_command(inputs, out_dir, paths, seed, scheduler, workers, threads, n
     if comparison is None:
         with engine_cluster(scheduler, workers, threads) as map_blocks:
             say_if_compiling(scenarios, quiet)
-            comparison = compare(scenarios, threads=threads, map_blocks=map_blocks)
+            comparison = compare(scenarios, threads=threads, map_blocks=map_blocks, loans=loans)
     comparison.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
         table = comparison.table
         reference = comparison.members[0].scenario.name
-        click.echo(f"difference to {reference} (common random numbers, seed {comparison.members[0].seed}):")
+        currency = comparison.members[0].scenario.portfolio.currency
+        click.echo(f"difference to {reference} (common random numbers, seed {comparison.members[0].seed}; rates in "
+                   f"percentage points, money in {currency}):")
         for name in ("peak_overdue_rate_90p", "cumulative_loss_rate", "peak_provision_requirement",
                      "min_liquidity_buffer"):
             rows = table[(table.metric == name) & (table.scenario != reference)]
             kind = metric_kind(name)
             for row in rows.itertuples():
-                click.echo(f"  {row.scenario:20s} {name:28s} {_fmt3(row.difference, kind):>14s} "
-                           f"(se {_fmt3(row.se_difference, kind)}; variance reduction x{row.variance_reduction:.0f})")
+                click.echo(f"  {row.scenario:20s} {name:28s} {_diff3(row.difference, kind):>14s} "
+                           f"(se {_diff3(row.se_difference, kind).lstrip('+')}; variance reduction "
+                           f"x{row.variance_reduction:.0f})")
         segments = comparison.segment_table
         click.echo("cumulative loss rate by segment, difference (se):")
         for row in segments[(segments.metric == "cumulative_loss_rate") & (segments.scenario != reference)
                             & (segments.segment != "all")].itertuples():
-            click.echo(f"  {row.scenario:20s} {row.segment:28s} {_fmt3(row.difference, 'rate'):>14s} "
-                       f"(se {_fmt3(row.se_difference, 'rate')})")
+            click.echo(f"  {row.scenario:20s} {row.segment:28s} {_diff3(row.difference, 'rate'):>14s} "
+                       f"(se {_diff3(row.se_difference, 'rate').lstrip('+')})")
         click.echo(f"\ncomparison directory: {out_dir}")
 
 
@@ -428,16 +435,17 @@ def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, sched
         for note in parameter["notes"]:
             click.echo(f"note: {parameter['parameter']} {note}", err=True)
     click.echo(f"scenario {result.base.scenario.name}: {effective} paths x {result.base.n_loans} loans per run, "
-               f"seed {result.base.seed}, step {step:.0%}; change against the base run (se) and elasticity")
+               f"seed {result.base.seed}, step {step:.0%}; change against the base run (se) and elasticity; rate "
+               f"changes in percentage points")
     for metric in SENSITIVITY_SHOWN:
         kind = metric_kind(metric)
         base = result.base.summary["metrics"][metric]["mean"]
         click.echo(f"\n{metric} (base {_fmt3(base, kind)}):")
         click.echo(f"  {'parameter':44s} {'down':>10s} {'(se)':>9s} {'up':>10s} {'(se)':>9s} {'elasticity':>10s}")
         for row in result.ranked(metric).itertuples():
-            click.echo(f"  {row.parameter:44s} {_fmt3(row.difference_down, kind):>10s} "
-                       f"{_fmt3(row.se_difference_down, kind):>9s} {_fmt3(row.difference_up, kind):>10s} "
-                       f"{_fmt3(row.se_difference_up, kind):>9s} {_elasticity(row.elasticity_up):>10s}")
+            click.echo(f"  {row.parameter:44s} {_diff3(row.difference_down, kind):>10s} "
+                       f"{_diff3(row.se_difference_down, kind).lstrip('+'):>9s} {_diff3(row.difference_up, kind):>10s} "
+                       f"{_diff3(row.se_difference_up, kind).lstrip('+'):>9s} {_elasticity(row.elasticity_up):>10s}")
     click.echo(f"\nsensitivity directory: {out_dir}")
 
 
@@ -733,33 +741,70 @@ def format_calibration(summary):
 
 
 def format_headline(results):
-    """The headline table as text: rates in percent, money in the book's currency."""
+    """The headline table as text, each metric with its unit.
+
+    ``mean`` and ``se`` (the Monte Carlo error of the mean) first; then the spread of
+    the outcome across paths, oriented by the metric's direction
+    (:func:`~simulator.accounts.metrics.adverse_percentiles`): the favourable 5%, the
+    median, the adverse 5% and 1%. Yes/no metrics show their probability and its se;
+    the survival horizon its statistics over the paths whose buffer runs out; VaR and
+    ES a value, its bootstrap se and a flag when fewer than
+    :data:`~simulator.accounts.metrics.MIN_TAIL_PATHS` effective paths lie beyond it.
+    """
     summary = results.summary
+    currency = summary["currency"]
+    units = {"currency": currency, "%": "%", "months": "months", "loans": "loans", "probability": "prob. %"}
     lines = [f"scenario {summary['scenario']}: {summary['paths']} paths x {summary['loans']} loans x "
              f"{summary['horizon_months']} months, seed {summary['seed']}, {summary['wall_seconds']:.1f} s",
-             f"{'metric':32s} {'mean':>12s} {'p05':>12s} {'p95':>12s} {'p99':>12s} {'se':>10s}"]
+             f"mean and se: the average over paths and its Monte Carlo standard error; favourable 5% .. adverse 1%: "
+             f"the spread of the outcome across paths (adverse = the high end, or the low end where lower is worse). "
+             f"Money in {currency}, rates in %.",
+             f"{'metric':32s} {'unit':>8s} {'mean':>12s} {'se':>10s} {'favour. 5%':>12s} {'median':>12s} "
+             f"{'adverse 5%':>12s} {'adverse 1%':>12s}"]
+    thin_tails = []
     for name, stats in summary["metrics"].items():
         kind = metric_kind(name)
+        unit = units[metric_unit(name)]
+        head = f"{name:32s} {unit:>8s} {_fmt3(stats['value'] if 'value' in stats else stats['mean'], kind):>12s} " \
+               f"{_fmt3(stats['se'], kind):>10s}"
         if "value" in stats:
-            lines.append(f"{name:32s} {_fmt3(stats['value'], kind):>12s} {'':>12s} {'':>12s} {'':>12s} "
-                         f"{_fmt3(stats['se'], kind):>10s}")
+            flag = "" if stats["reliable"] else f"  rests on {stats['paths_beyond']:g} path(s) beyond it (*)"
+            if flag:
+                thin_tails.append(name)
+            lines.append(head + flag)
+        elif kind == "probability":
+            lines.append(head + "  (probability across paths)")
         else:
-            lines.append(f"{name:32s} " + " ".join(f"{_fmt3(stats[k], kind):>12s}" for k in ("mean", "p05", "p95",
-                                                                                             "p99"))
-                         + f" {_fmt3(stats['se'], kind):>10s}")
+            keys = adverse_percentiles(name)
+            spread = " ".join(f"{_fmt3(stats[keys[k]] if k != 'median' else stats['p50'], kind):>12s}"
+                              for k in ("favourable_5", "median", "adverse_5", "adverse_1"))
+            note = ""
+            if name in CONDITIONAL_METRICS:
+                note = (f"  over the {stats['paths']} of {summary['paths']} paths whose buffer runs out; the "
+                        f"others survive the {summary['horizon_months']} months")
+            lines.append(f"{head} {spread}{note}")
+    if thin_tails:
+        lines.append(f"(*) fewer than {MIN_TAIL_PATHS} paths lie beyond this level: the figure is one or two paths' "
+                     f"loss and its se understates the error; run more paths (--paths or --target-se).")
     effects = summary.get("action_effects")
     if effects:
-        lines.append("\neffect of the actions (without -> with, difference and its se; common random numbers):")
+        lines.append("\neffect of the actions (without -> with, difference and its se; common random numbers; "
+                     "rate differences in percentage points):")
         for name, effect in effects.items():
             kind = metric_kind(name)
             lines.append(f"  {name:30s} {_fmt3(effect['without_actions'], kind):>12s} -> "
-                         f"{_fmt3(effect['with_actions'], kind):>12s}  {_fmt3(effect['difference'], kind):>12s} "
-                         f"(se {_fmt3(effect['se'], kind)})")
+                         f"{_fmt3(effect['with_actions'], kind):>12s}  {_diff3(effect['difference'], kind):>14s} "
+                         f"(se {_diff3(effect['se'], kind).lstrip('+')})")
     provisioning = summary.get("provisioning")
     if provisioning:
         lines.append(f"provision requirement at its peak is set by {provisioning['binding_rule_at_peak']} "
                      f"(IFRS 9 binds in {provisioning['ifrs9_binding_share']:.0%} of path-months)")
     return "\n".join(lines)
+
+
+def _diff3(value, kind):
+    """A difference for the terminal tables: rate differences in percentage points to three decimals."""
+    return format_difference(value, kind, decimals=3)
 
 
 def _fmt3(value, kind):

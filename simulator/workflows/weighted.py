@@ -97,7 +97,7 @@ class WeightedEcl:
         return write_atomically(out_dir, write, marker=MARKER)
 
 
-def run_weighted(spec, scenarios, threads=None, progress=None, map_blocks=None):
+def run_weighted(spec, scenarios, threads=None, progress=None, map_blocks=None, loans=None):
     """Run every scenario of a set with one seed and weigh their ECL.
 
     Parameters
@@ -105,12 +105,13 @@ def run_weighted(spec, scenarios, threads=None, progress=None, map_blocks=None):
     spec : ScenarioSetSpec
     scenarios : list of Scenario
         As returned by :func:`simulator.inputs.loader.load_scenario_set`.
-    threads, progress, map_blocks : optional
+    threads, progress, map_blocks, loans : optional
         As for :func:`simulator.workflows.results.run`, for every scenario.
     """
     first = resolve_seed(scenarios[0])
     seed = first.run.seed
-    members = [run(scenario.with_run(seed=seed), threads=threads, progress=progress, map_blocks=map_blocks)
+    members = [run(scenario.with_run(seed=seed), threads=threads, progress=progress, map_blocks=map_blocks,
+                   loans=loans)
                for scenario in scenarios]
     weights = [item.weight for item in spec.resolved.weighted_scenarios]
     return WeightedEcl(spec.name, weights, members)

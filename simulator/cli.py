@@ -13,34 +13,10 @@ from pathlib import Path
 
 import click
 
-from .accounts.metrics import (CONDITIONAL_METRICS, MIN_TAIL_PATHS, adverse_percentiles, format_difference,
-                               format_value, metric_kind, metric_unit)
-from .inputs.errors import InputError, Interrupted, OutputError
-from .inputs.checks import ScenarioWarning
-from .inputs.loader import is_scenario_set, load_scenario, load_scenario_set
-from .inputs.series import parse_bound, read_series, split_file_column
-from .model.engine.simulate import engine_compiled
-from .presentation.backtest_figure import write_backtest_figure
+from .inputs.errors import InputError, Interrupted, OutputError, ScenarioWarning
 from .presentation.labels import LANGUAGES
-from .presentation.report import rho_text, write_report
-from .presentation.validation_report import check_report_path, format_figure, write_validation_report
-from .workflows.backtest import DEFAULT_PATHS as BACKTEST_PATHS
-from .workflows.backtest import MARKER as BACKTEST_MARKER
-from .workflows.backtest import RATES as BACKTEST_RATES
-from .workflows.backtest import backtest
-from .workflows.calibration import MARKER as CALIBRATION_MARKER
-from .workflows.calibration import calibrate
-from .workflows.cluster import engine_cluster
-from .workflows.comparison import MARKER as COMPARISON_MARKER
-from .workflows.comparison import compare, compare_runs
-from .workflows.results import check_out_dir, load_results, run
-from .workflows.reverse import MARKER as REVERSE_MARKER
-from .workflows.reverse import reverse_stress
-from .workflows.sensitivity import DEFAULT_PARAMETERS, DEFAULT_PATHS, choose_parameters, parse_step, sensitivity
-from .workflows.sensitivity import MARKER as SENSITIVITY_MARKER
-from .workflows.validation import DEFAULT_BASELINE, DEFAULT_STRESS, SEED, validate_model, validation_settings
-from .workflows.weighted import MARKER as WEIGHTED_MARKER
-from .workflows.weighted import run_weighted
+from .workflows.settings import (BACKTEST_PATHS, BACKTEST_RATES, SENSITIVITY_PARAMETERS, SENSITIVITY_PATHS,
+                                 VALIDATION_BASELINE, VALIDATION_SEED, VALIDATION_STRESS)
 
 PROGRESS_MIN_LOAN_MONTHS = 50_000_000
 """Runs at least this large (paths x loans x months) show a progress bar."""
@@ -70,6 +46,7 @@ def warnings_policy(strict):
 
 def say_if_compiling(scenarios, quiet):
     """Say once, on stderr, that the engine is being compiled when its kernel is not cached yet."""
+    from .model.engine.simulate import engine_compiled
     models = {scenario.behaviour.model for scenario in scenarios}
     if not quiet and not all(engine_compiled(model) for model in models):
         click.echo("compiling the simulation engine (first run after installing, about 20 s; it is cached for "
@@ -134,6 +111,7 @@ def validate(scenario_file, strict):
     Example:
       simulate validate scenarios/adverse.yaml
     """
+    from .inputs.loader import is_scenario_set, load_scenario, load_scenario_set
     if is_scenario_set(scenario_file):
         with warnings_policy(strict):
             spec, scenarios = load_scenario_set(scenario_file)
@@ -248,6 +226,10 @@ def run_command(scenario_file, out_dir, paths, seed, scheduler, workers, loans, 
       simulate run scenarios/severe.yaml --workers 2
       simulate run scenarios/severe.yaml --scheduler tcp://scheduler-host:8786
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .inputs.loader import load_scenario
+    from .workflows.cluster import engine_cluster
+    from .workflows.results import check_out_dir, run
     with warnings_policy(strict):
         scenario = load_scenario(scenario_file)
     out_dir = check_out_dir(out_dir or Path("runs") / scenario.name)
@@ -287,6 +269,12 @@ def ecl(set_file, out_dir, paths, seed, scheduler, workers, threads, no_plots, l
     Example:
       simulate ecl scenarios/ifrs9_weighted.yaml --paths 300
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .inputs.loader import load_scenario_set
+    from .workflows.cluster import engine_cluster
+    from .workflows.results import check_out_dir
+    from .workflows.weighted import MARKER as WEIGHTED_MARKER
+    from .workflows.weighted import run_weighted
     with warnings_policy(strict):
         spec, scenarios = load_scenario_set(set_file)
     out_dir = check_out_dir(out_dir or Path("runs") / spec.name, WEIGHTED_MARKER)
@@ -326,6 +314,13 @@ def compare_command(inputs, out_dir, paths, seed, scheduler, workers, threads, n
       simulate compare scenarios/baseline.yaml scenarios/adverse.yaml scenarios/severe.yaml --paths 200
       simulate compare runs/baseline runs/severe
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .accounts.metrics import metric_kind
+    from .inputs.loader import load_scenario
+    from .workflows.cluster import engine_cluster
+    from .workflows.comparison import MARKER as COMPARISON_MARKER
+    from .workflows.comparison import compare, compare_runs
+    from .workflows.results import check_out_dir, load_results
     if len(inputs) < 2:
         raise InputError(f"compare: needs at least two scenario files or run directories; got {len(inputs)}. "
                          "Name the reference first, then the others.")
@@ -410,6 +405,13 @@ def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, sched
       simulate sensitivity scenarios/baseline.yaml --params behaviour.recovery.rate_pct,macro.cycle.volatility \\
           --step 20%% --paths 100
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .accounts.metrics import metric_kind
+    from .inputs.loader import load_scenario
+    from .workflows.cluster import engine_cluster
+    from .workflows.results import check_out_dir
+    from .workflows.sensitivity import MARKER as SENSITIVITY_MARKER
+    from .workflows.sensitivity import choose_parameters, parse_step, sensitivity
     step = parse_step(step)
     keys = None if params is None else [key.strip() for key in params.split(",") if key.strip()]
     choose_parameters(keys)  # refuse unknown keys before anything runs
@@ -417,7 +419,7 @@ def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, sched
         scenario = load_scenario(scenario_file)
     out_dir = check_out_dir(out_dir or Path("runs") / f"sensitivity-{scenario.name}", SENSITIVITY_MARKER)
     say = (lambda line: None) if quiet else (lambda line: click.echo(f"  {line} ...", err=True))
-    effective = paths or min(DEFAULT_PATHS, scenario.run.paths)
+    effective = paths or min(SENSITIVITY_PATHS, scenario.run.paths)
     if not quiet:
         reduced = f" (the scenario asks {scenario.run.paths}; --paths to change)" if paths is None and \
             effective < scenario.run.paths else ""
@@ -449,8 +451,8 @@ def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, sched
     click.echo(f"\nsensitivity directory: {out_dir}")
 
 
-sensitivity_command.help = sensitivity_command.help % {"paths": DEFAULT_PATHS,
-                                                       "defaults": "\n      ".join(DEFAULT_PARAMETERS)}
+sensitivity_command.help = sensitivity_command.help % {"paths": SENSITIVITY_PATHS,
+                                                       "defaults": "\n      ".join(SENSITIVITY_PARAMETERS)}
 
 
 def _elasticity(value):
@@ -493,6 +495,12 @@ def reverse_command(scenario_file, breach, probability, shock, shocks_from, with
       simulate reverse scenarios/severe.yaml --breach "peak_overdue_rate_90p>0.05" --shock unemployment
       simulate reverse scenarios/severe.yaml --breach capital --shock behaviour.recovery.rate_pct --range 0,60
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .inputs.loader import load_scenario
+    from .workflows.cluster import engine_cluster
+    from .workflows.results import check_out_dir
+    from .workflows.reverse import MARKER as REVERSE_MARKER
+    from .workflows.reverse import reverse_stress
     with warnings_policy(strict):
         scenario = load_scenario(scenario_file)
         donor = load_scenario(shocks_from) if shocks_from is not None else None
@@ -553,6 +561,12 @@ def backtest_command(scenario_file, macro_spec, observed_spec, from_date, to_dat
           --macro scenarios/history/us_unemployment_2006_2013.csv:UNRATE \\
           --observed scenarios/history/us_card_delinquency_2006_2013.csv:DRCCLACBS --from 2007-01 --to 2012-12
     """
+    from .inputs.loader import load_scenario
+    from .inputs.series import parse_bound, read_series, split_file_column
+    from .presentation.backtest_figure import write_backtest_figure
+    from .workflows.backtest import MARKER as BACKTEST_MARKER
+    from .workflows.backtest import backtest
+    from .workflows.results import check_out_dir
     bounds = {name: None if text is None else parse_bound(text, "backtest", name)
               for name, text in (("--from", from_date), ("--to", to_date))}
     macro = read_series(*split_file_column(macro_spec), interpolate_gaps=interpolate_gaps)
@@ -604,6 +618,8 @@ def report_command(directories, out_path, lang, allow_different):
       simulate report runs/severe -o severe.pdf
       simulate report runs/compare-baseline-adverse-severe -o board.pdf --lang zh
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .presentation.report import write_report
     sections = write_report(directories, out_path, lang=lang, allow_different=allow_different)
     click.echo(f"{out_path}: {len(sections)} pages ({', '.join(dict.fromkeys(sections))})")
 
@@ -645,6 +661,10 @@ def calibrate_command(history_file, macro_file, scenario_file, out_dir, holdout_
       simulate calibrate scenarios/sample_history.parquet --macro scenarios/sample_history_macro.csv \\
           --scenario scenarios/baseline.yaml --out runs/calibration
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .workflows.calibration import MARKER as CALIBRATION_MARKER
+    from .workflows.calibration import calibrate
+    from .workflows.results import check_out_dir
     out_dir = check_out_dir(out_dir or Path("runs") / f"calibration-{history_file.stem}", CALIBRATION_MARKER)
     if scenario_file is not None and macro_file is None:
         raise InputError("calibrate: --scenario needs --macro (the structural fit replays the history's economy). "
@@ -664,13 +684,13 @@ def calibrate_command(history_file, macro_file, scenario_file, out_dir, holdout_
               help="PDF to write; its Markdown twin is written beside it (validation.md).")
 @click.option("--quick", is_flag=True, help="The small version (seconds) instead of the full one (about 1.5 minutes "
                                            "on 2 cores).")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=SEED, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=VALIDATION_SEED, show_default=True,
               help="Seed of every check (they pass for any seed).")
 @click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores).")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_BASELINE, show_default=True,
+              default=VALIDATION_BASELINE, show_default=True,
               help="Baseline scenario of the common-random-numbers check.")
-@click.option("--stress", "stress_file", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_STRESS,
+@click.option("--stress", "stress_file", type=click.Path(dir_okay=False, path_type=Path), default=VALIDATION_STRESS,
               show_default=True, help="Stress scenario of the common-random-numbers and determinism checks (the "
                                       "baseline's book).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
@@ -691,6 +711,8 @@ def validate_model_command(out_path, quick, seed, threads, baseline_file, stress
       simulate validate-model -o validation.pdf
       simulate validate-model --quick -o /tmp/validation.pdf --seed 7
     """
+    from .presentation.validation_report import check_report_path, format_figure, write_validation_report
+    from .workflows.validation import validate_model, validation_settings
     out_path = check_report_path(out_path)
     settings = validation_settings(baseline_file, stress_file, quick=quick, seed=seed, threads=threads)
     say = (lambda name: None) if quiet else (lambda name: click.echo(f"  {name} ...", err=True))
@@ -709,6 +731,7 @@ def validate_model_command(out_path, quick, seed, threads, baseline_file, stress
 
 def format_calibration(summary):
     """The calibration's headline figures as text."""
+    from .presentation.report import rho_text
     history, cycle = summary["history"], summary["credit_cycle"]
     lines = [f"history {history['source']}: {history['rows']:,} rows, {history['loans']:,} loans, "
              f"{history['months']} months ({history['first_month']} to {history['last_month']}), "
@@ -751,6 +774,8 @@ def format_headline(results):
     ES a value, its bootstrap se and a flag when fewer than
     :data:`~simulator.accounts.metrics.MIN_TAIL_PATHS` effective paths lie beyond it.
     """
+    from .accounts.metrics import (CONDITIONAL_METRICS, MIN_TAIL_PATHS, adverse_percentiles, metric_kind,
+                                   metric_unit)
     summary = results.summary
     currency = summary["currency"]
     units = {"currency": currency, "%": "%", "months": "months", "loans": "loans", "probability": "prob. %"}
@@ -804,11 +829,13 @@ def format_headline(results):
 
 def _diff3(value, kind):
     """A difference for the terminal tables: rate differences in percentage points to three decimals."""
+    from .accounts.metrics import format_difference
     return format_difference(value, kind, decimals=3)
 
 
 def _fmt3(value, kind):
     """A value for the terminal tables: rates to three decimals of a percent."""
+    from .accounts.metrics import format_value
     return format_value(value, kind, decimals=3)
 
 

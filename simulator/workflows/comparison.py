@@ -20,7 +20,7 @@ from ..accounts.metrics import HEADLINE_METRICS, SEGMENT_METRICS, paired_differe
 from ..inputs.errors import InputError
 from ..inputs.loader import load_scenario
 from ..inputs.schema import Scenario
-from .results import BOOK, Results, load_results, resolve_seed, run, write_atomically
+from .results import BOOK, Results, figure_writer, load_results, resolve_seed, run, write_atomically
 from .reverse import MARKER as REVERSE_MARKER
 from .sensitivity import MARKER as SENSITIVITY_MARKER
 from .weighted import MARKER as WEIGHTED_MARKER
@@ -104,7 +104,7 @@ class Comparison:
     def plot(self):
         """Overlay figures of the compared runs: ``comparison.plot.overdue_rates()`` etc.
         (see :class:`simulator.presentation.plots.Plots`)."""
-        return Results.plot_accessor(self.members)
+        return figure_writer(Results.plot_accessor, "Comparison")(self.members)
 
     @property
     def headline_means(self):

@@ -13,6 +13,7 @@ import signal
 import tempfile
 import threading
 import time
+import warnings
 from functools import cached_property
 from pathlib import Path
 
@@ -123,7 +124,9 @@ class Results:
         percentiles for equally weighted paths, importance-sampling quantiles otherwise
         (:func:`simulator.accounts.metrics.weighted_percentiles`). What the figures draw as bands and medians."""
         if self.design.weights is None:
-            return np.nanpercentile(values, percentiles, axis=0)
+            with warnings.catch_warnings():  # NaN where no path has the quantity (a survival horizon nobody reaches)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return np.nanpercentile(values, percentiles, axis=0)
         return weighted_percentiles(values, percentiles, self.design.weights)
 
     def mean_of(self, values):
@@ -296,7 +299,7 @@ class Results:
     @property
     def plot(self):
         """The house figures of this run: ``results.plot.overdue_rates()`` etc. (see :class:`simulator.presentation.plots.Plots`)."""
-        return self.plot_accessor([self])
+        return figure_writer(self.plot_accessor, "Results")([self])
 
     def save(self, out_dir, plots=True, lang="en"):
         """Write the run directory atomically (see :func:`write_atomically`); returns its path.
@@ -350,6 +353,22 @@ def load_results(directory):
         vintages = stored["vintages"] if "vintages" in stored.files else None
     counterfactual = load_results(directory / "without_actions") if (directory / "without_actions").is_dir() else None
     return Results(scenario, aggregates, central, summary["loans"], summary["wall_seconds"], counterfactual, vintages)
+
+
+def figure_writer(function, owner):
+    """``function``, the presentation function that draws ``owner``'s figures, which :mod:`simulator.api` sets
+    when it is imported (on first use of ``simulator.run`` and the package's other names).
+
+    Raises
+    ------
+    RuntimeError
+        If it is not set: a program that imports the workflow modules directly and asks for figures.
+    """
+    if function is None:
+        raise RuntimeError(f"{owner} figures are drawn by the presentation layer, which simulator.api wires in: "
+                           "`import simulator.api` first (simulator.run and the package's other names do it), or "
+                           "save with plots=False.")
+    return function
 
 
 def headline_statistics(name, values, design=None):

@@ -16,7 +16,7 @@ scenario (common random numbers) and the differences come from the economy.
 import numpy as np
 import pandas as pd
 
-from .results import resolve_seed, run, write_atomically, write_json
+from .results import figure_writer, resolve_seed, run, write_atomically, write_json
 
 MARKER = "weighted_ecl.json"
 
@@ -92,7 +92,7 @@ class WeightedEcl:
                 member_dir.mkdir(parents=True)
                 results.write_files(member_dir, plots, lang)
             if plots:
-                self.write_figures(directory / "plots", lang)
+                figure_writer(self.write_figures, "WeightedEcl")(directory / "plots", lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
 

@@ -14,33 +14,10 @@ from pathlib import Path
 
 import click
 
-from .accounts.metrics import format_value, metric_kind
-from .inputs.errors import InputError, Interrupted, OutputError
-from .inputs.checks import ScenarioWarning
-from .inputs.loader import is_scenario_set, load_scenario, load_scenario_set
-from .inputs.series import parse_bound, read_series, split_file_column
-from .model.engine.simulate import engine_compiled
-from .presentation.backtest_figure import write_backtest_figure
+from .inputs.errors import InputError, Interrupted, OutputError, ScenarioWarning
 from .presentation.labels import LANGUAGES
-from .presentation.report import rho_text, write_report
-from .presentation.validation_report import check_report_path, format_figure, write_validation_report
-from .workflows.backtest import DEFAULT_PATHS as BACKTEST_PATHS
-from .workflows.backtest import MARKER as BACKTEST_MARKER
-from .workflows.backtest import RATES as BACKTEST_RATES
-from .workflows.backtest import backtest
-from .workflows.calibration import MARKER as CALIBRATION_MARKER
-from .workflows.calibration import calibrate
-from .workflows.cluster import engine_cluster
-from .workflows.comparison import MARKER as COMPARISON_MARKER
-from .workflows.comparison import compare, compare_runs
-from .workflows.results import check_out_dir, load_results, run
-from .workflows.reverse import MARKER as REVERSE_MARKER
-from .workflows.reverse import reverse_stress
-from .workflows.sensitivity import DEFAULT_PARAMETERS, DEFAULT_PATHS, choose_parameters, parse_step, sensitivity
-from .workflows.sensitivity import MARKER as SENSITIVITY_MARKER
-from .workflows.validation import DEFAULT_BASELINE, DEFAULT_STRESS, SEED, validate_model, validation_settings
-from .workflows.weighted import MARKER as WEIGHTED_MARKER
-from .workflows.weighted import run_weighted
+from .workflows.settings import (BACKTEST_PATHS, BACKTEST_RATES, SENSITIVITY_PARAMETERS, SENSITIVITY_PATHS,
+                                 VALIDATION_BASELINE, VALIDATION_SEED, VALIDATION_STRESS)
 
 PROGRESS_MIN_LOAN_MONTHS = 50_000_000
 """Runs at least this large (paths x loans x months) show a progress bar."""
@@ -70,6 +47,7 @@ def warnings_policy(strict):
 
 def say_if_compiling(scenarios, quiet):
     """Say once, on stderr, that the engine is being compiled when its kernel is not cached yet."""
+    from .model.engine.simulate import engine_compiled
     models = {scenario.behaviour.model for scenario in scenarios}
     if not quiet and not all(engine_compiled(model) for model in models):
         click.echo("compiling the simulation engine (first run after installing, about 20 s; it is cached for "
@@ -171,6 +149,7 @@ def validate(scenario_file, strict):
     Example:
       simulate validate scenarios/adverse.yaml
     """
+    from .inputs.loader import is_scenario_set, load_scenario, load_scenario_set
     if is_scenario_set(scenario_file):
         with warnings_policy(strict):
             spec, scenarios = load_scenario_set(scenario_file)
@@ -285,6 +264,10 @@ def run_command(scenario_file, out_dir, paths, seed, scheduler, workers, loans, 
       simulate run scenarios/severe.yaml --workers 2
       simulate run scenarios/severe.yaml --scheduler tcp://scheduler-host:8786
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .inputs.loader import load_scenario
+    from .workflows.cluster import engine_cluster
+    from .workflows.results import check_out_dir, run
     with warnings_policy(strict):
         scenario = load_scenario(scenario_file)
     out_dir = check_out_dir(out_dir or Path("runs") / scenario.name)
@@ -312,7 +295,8 @@ def run_command(scenario_file, out_dir, paths, seed, scheduler, workers, loans, 
 @click.argument("set_file", type=click.Path(dir_okay=False, path_type=Path))
 @run_options
 @cluster_options
-def ecl(set_file, out_dir, paths, seed, scheduler, workers, threads, no_plots, lang, quiet, strict):
+@click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
+def ecl(set_file, out_dir, paths, seed, scheduler, workers, threads, no_plots, lang, quiet, strict, loans):
     """IFRS 9 probability-weighted ECL over the scenario set in SET_FILE.
 
     Every scenario runs on the same book with the same seed (common random
@@ -323,13 +307,19 @@ def ecl(set_file, out_dir, paths, seed, scheduler, workers, threads, no_plots, l
     Example:
       simulate ecl scenarios/ifrs9_weighted.yaml --paths 300
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .inputs.loader import load_scenario_set
+    from .workflows.cluster import engine_cluster
+    from .workflows.results import check_out_dir
+    from .workflows.weighted import MARKER as WEIGHTED_MARKER
+    from .workflows.weighted import run_weighted
     with warnings_policy(strict):
         spec, scenarios = load_scenario_set(set_file)
     out_dir = check_out_dir(out_dir or Path("runs") / spec.name, WEIGHTED_MARKER)
     scenarios = [s.with_run(paths=paths, seed=seed) for s in scenarios]
     with engine_cluster(scheduler, workers, threads) as map_blocks:
         say_if_compiling(scenarios, quiet)
-        weighted = run_weighted(spec, scenarios, threads=threads, map_blocks=map_blocks)
+        weighted = run_weighted(spec, scenarios, threads=threads, map_blocks=map_blocks, loans=loans)
     weighted.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
         report = weighted.reporting_date
@@ -346,10 +336,12 @@ def ecl(set_file, out_dir, paths, seed, scheduler, workers, threads, no_plots, l
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @run_options
 @cluster_options
+@click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans (scenario "
+                                                             "files only).")
 @click.option("--allow-different", is_flag=True,
               help="Compare run directories even if their book, seed or paths differ (no common random numbers).")
 def compare_command(inputs, out_dir, paths, seed, scheduler, workers, threads, no_plots, lang, quiet, strict,
-                    allow_different):
+                    loans, allow_different):
     """Compare scenarios to the first one on common random numbers.
 
     INPUTS are scenario files (run now on one book with one seed) or run
@@ -360,6 +352,13 @@ def compare_command(inputs, out_dir, paths, seed, scheduler, workers, threads, n
       simulate compare scenarios/baseline.yaml scenarios/adverse.yaml scenarios/severe.yaml --paths 200
       simulate compare runs/baseline runs/severe
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .accounts.metrics import metric_kind
+    from .inputs.loader import load_scenario
+    from .workflows.cluster import engine_cluster
+    from .workflows.comparison import MARKER as COMPARISON_MARKER
+    from .workflows.comparison import compare, compare_runs
+    from .workflows.results import check_out_dir, load_results
     if len(inputs) < 2:
         raise InputError(f"compare: needs at least two scenario files or run directories; got {len(inputs)}. "
                          "Name the reference first, then the others.")
@@ -371,9 +370,9 @@ def compare_command(inputs, out_dir, paths, seed, scheduler, workers, threads, n
         raise InputError("compare: give either scenario files or run directories, not both. Run the scenario files "
                          "first with `simulate run`, or compare the files directly.")
     if kinds == {True}:
-        if scheduler is not None or workers is not None:
-            raise InputError("compare: --scheduler and --workers run scenario files; run directories are already "
-                             "simulated. Drop the option, or give the scenario files.")
+        if scheduler is not None or workers is not None or loans is not None:
+            raise InputError("compare: --scheduler, --workers and --loans run scenario files; run directories are "
+                             "already simulated. Drop the option, or give the scenario files.")
         members = [load_results(path) for path in inputs]
         comparison = compare_runs(members, allow_different=allow_different)
         names = [m.scenario.name for m in members]
@@ -386,25 +385,28 @@ def compare_command(inputs, out_dir, paths, seed, scheduler, workers, threads, n
     if comparison is None:
         with engine_cluster(scheduler, workers, threads) as map_blocks:
             say_if_compiling(scenarios, quiet)
-            comparison = compare(scenarios, threads=threads, map_blocks=map_blocks)
+            comparison = compare(scenarios, threads=threads, map_blocks=map_blocks, loans=loans)
     comparison.save(out_dir, plots=not no_plots, lang=lang)
     if not quiet:
         table = comparison.table
         reference = comparison.members[0].scenario.name
-        click.echo(f"difference to {reference} (common random numbers, seed {comparison.members[0].seed}):")
+        currency = comparison.members[0].scenario.portfolio.currency
+        click.echo(f"difference to {reference} (common random numbers, seed {comparison.members[0].seed}; rates in "
+                   f"percentage points, money in {currency}):")
         for name in ("peak_overdue_rate_90p", "cumulative_loss_rate", "peak_provision_requirement",
                      "min_liquidity_buffer"):
             rows = table[(table.metric == name) & (table.scenario != reference)]
             kind = metric_kind(name)
             for row in rows.itertuples():
-                click.echo(f"  {row.scenario:20s} {name:28s} {_fmt3(row.difference, kind):>14s} "
-                           f"(se {_fmt3(row.se_difference, kind)}; variance reduction x{row.variance_reduction:.0f})")
+                click.echo(f"  {row.scenario:20s} {name:28s} {_diff3(row.difference, kind):>14s} "
+                           f"(se {_diff3(row.se_difference, kind).lstrip('+')}; variance reduction "
+                           f"x{row.variance_reduction:.0f})")
         segments = comparison.segment_table
         click.echo("cumulative loss rate by segment, difference (se):")
         for row in segments[(segments.metric == "cumulative_loss_rate") & (segments.scenario != reference)
                             & (segments.segment != "all")].itertuples():
-            click.echo(f"  {row.scenario:20s} {row.segment:28s} {_fmt3(row.difference, 'rate'):>14s} "
-                       f"(se {_fmt3(row.se_difference, 'rate')})")
+            click.echo(f"  {row.scenario:20s} {row.segment:28s} {_diff3(row.difference, 'rate'):>14s} "
+                       f"(se {_diff3(row.se_difference, 'rate').lstrip('+')})")
         click.echo(f"\ncomparison directory: {out_dir}")
 
 
@@ -441,6 +443,13 @@ def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, sched
       simulate sensitivity scenarios/baseline.yaml --params behaviour.recovery.rate_pct,macro.cycle.volatility \\
           --step 20%% --paths 100
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .accounts.metrics import metric_kind
+    from .inputs.loader import load_scenario
+    from .workflows.cluster import engine_cluster
+    from .workflows.results import check_out_dir
+    from .workflows.sensitivity import MARKER as SENSITIVITY_MARKER
+    from .workflows.sensitivity import choose_parameters, parse_step, sensitivity
     step = parse_step(step)
     keys = None if params is None else [key.strip() for key in params.split(",") if key.strip()]
     choose_parameters(keys)  # refuse unknown keys before anything runs
@@ -448,7 +457,7 @@ def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, sched
         scenario = load_scenario(scenario_file)
     out_dir = check_out_dir(out_dir or Path("runs") / f"sensitivity-{scenario.name}", SENSITIVITY_MARKER)
     say = (lambda line: None) if quiet else (lambda line: click.echo(f"  {line} ...", err=True))
-    effective = paths or min(DEFAULT_PATHS, scenario.run.paths)
+    effective = paths or min(SENSITIVITY_PATHS, scenario.run.paths)
     if not quiet:
         reduced = f" (the scenario asks {scenario.run.paths}; --paths to change)" if paths is None and \
             effective < scenario.run.paths else ""
@@ -466,21 +475,22 @@ def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, sched
         for note in parameter["notes"]:
             click.echo(f"note: {parameter['parameter']} {note}", err=True)
     click.echo(f"scenario {result.base.scenario.name}: {effective} paths x {result.base.n_loans} loans per run, "
-               f"seed {result.base.seed}, step {step:.0%}; change against the base run (se) and elasticity")
+               f"seed {result.base.seed}, step {step:.0%}; change against the base run (se) and elasticity; rate "
+               f"changes in percentage points")
     for metric in SENSITIVITY_SHOWN:
         kind = metric_kind(metric)
         base = result.base.summary["metrics"][metric]["mean"]
         click.echo(f"\n{metric} (base {_fmt3(base, kind)}):")
         click.echo(f"  {'parameter':44s} {'down':>10s} {'(se)':>9s} {'up':>10s} {'(se)':>9s} {'elasticity':>10s}")
         for row in result.ranked(metric).itertuples():
-            click.echo(f"  {row.parameter:44s} {_fmt3(row.difference_down, kind):>10s} "
-                       f"{_fmt3(row.se_difference_down, kind):>9s} {_fmt3(row.difference_up, kind):>10s} "
-                       f"{_fmt3(row.se_difference_up, kind):>9s} {_elasticity(row.elasticity_up):>10s}")
+            click.echo(f"  {row.parameter:44s} {_diff3(row.difference_down, kind):>10s} "
+                       f"{_diff3(row.se_difference_down, kind).lstrip('+'):>9s} {_diff3(row.difference_up, kind):>10s} "
+                       f"{_diff3(row.se_difference_up, kind).lstrip('+'):>9s} {_elasticity(row.elasticity_up):>10s}")
     click.echo(f"\nsensitivity directory: {out_dir}")
 
 
-sensitivity_command.help = sensitivity_command.help % {"paths": DEFAULT_PATHS,
-                                                       "defaults": "\n      ".join(DEFAULT_PARAMETERS)}
+sensitivity_command.help = sensitivity_command.help % {"paths": SENSITIVITY_PATHS,
+                                                       "defaults": "\n      ".join(SENSITIVITY_PARAMETERS)}
 
 
 def _elasticity(value):
@@ -523,6 +533,12 @@ def reverse_command(scenario_file, breach, probability, shock, shocks_from, with
       simulate reverse scenarios/severe.yaml --breach "peak_overdue_rate_90p>0.05" --shock unemployment
       simulate reverse scenarios/severe.yaml --breach capital --shock behaviour.recovery.rate_pct --range 0,60
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .inputs.loader import load_scenario
+    from .workflows.cluster import engine_cluster
+    from .workflows.results import check_out_dir
+    from .workflows.reverse import MARKER as REVERSE_MARKER
+    from .workflows.reverse import reverse_stress
     with warnings_policy(strict):
         scenario = load_scenario(scenario_file)
         donor = load_scenario(shocks_from) if shocks_from is not None else None
@@ -583,6 +599,12 @@ def backtest_command(scenario_file, macro_spec, observed_spec, from_date, to_dat
           --macro scenarios/history/us_unemployment_2006_2013.csv:UNRATE \\
           --observed scenarios/history/us_card_delinquency_2006_2013.csv:DRCCLACBS --from 2007-01 --to 2012-12
     """
+    from .inputs.loader import load_scenario
+    from .inputs.series import parse_bound, read_series, split_file_column
+    from .presentation.backtest_figure import write_backtest_figure
+    from .workflows.backtest import MARKER as BACKTEST_MARKER
+    from .workflows.backtest import backtest
+    from .workflows.results import check_out_dir
     bounds = {name: None if text is None else parse_bound(text, "backtest", name)
               for name, text in (("--from", from_date), ("--to", to_date))}
     macro = read_series(*split_file_column(macro_spec), interpolate_gaps=interpolate_gaps)
@@ -634,6 +656,8 @@ def report_command(directories, out_path, lang, allow_different):
       simulate report runs/severe -o severe.pdf
       simulate report runs/compare-baseline-adverse-severe -o board.pdf --lang zh
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .presentation.report import write_report
     sections = write_report(directories, out_path, lang=lang, allow_different=allow_different)
     click.echo(f"{out_path}: {len(sections)} pages ({', '.join(dict.fromkeys(sections))})")
 
@@ -675,6 +699,10 @@ def calibrate_command(history_file, macro_file, scenario_file, out_dir, holdout_
       simulate calibrate scenarios/sample_history.parquet --macro scenarios/sample_history_macro.csv \\
           --scenario scenarios/baseline.yaml --out runs/calibration
     """
+    from . import api  # noqa: F401  (the figures' wiring: simulator.api hands the workflows their figures)
+    from .workflows.calibration import MARKER as CALIBRATION_MARKER
+    from .workflows.calibration import calibrate
+    from .workflows.results import check_out_dir
     out_dir = check_out_dir(out_dir or Path("runs") / f"calibration-{history_file.stem}", CALIBRATION_MARKER)
     if scenario_file is not None and macro_file is None:
         raise InputError("calibrate: --scenario needs --macro (the structural fit replays the history's economy). "
@@ -694,13 +722,13 @@ def calibrate_command(history_file, macro_file, scenario_file, out_dir, holdout_
               help="PDF to write; its Markdown twin is written beside it (validation.md).")
 @click.option("--quick", is_flag=True, help="The small version (seconds) instead of the full one (about 1.5 minutes "
                                            "on 2 cores).")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=SEED, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=VALIDATION_SEED, show_default=True,
               help="Seed of every check (they pass for any seed).")
 @click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores).")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_BASELINE, show_default=True,
+              default=VALIDATION_BASELINE, show_default=True,
               help="Baseline scenario of the common-random-numbers check.")
-@click.option("--stress", "stress_file", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_STRESS,
+@click.option("--stress", "stress_file", type=click.Path(dir_okay=False, path_type=Path), default=VALIDATION_STRESS,
               show_default=True, help="Stress scenario of the common-random-numbers and determinism checks (the "
                                       "baseline's book).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
@@ -721,6 +749,8 @@ def validate_model_command(out_path, quick, seed, threads, baseline_file, stress
       simulate validate-model -o validation.pdf
       simulate validate-model --quick -o /tmp/validation.pdf --seed 7
     """
+    from .presentation.validation_report import check_report_path, format_figure, write_validation_report
+    from .workflows.validation import validate_model, validation_settings
     out_path = check_report_path(out_path)
     settings = validation_settings(baseline_file, stress_file, quick=quick, seed=seed, threads=threads)
     say = (lambda name: None) if quiet else (lambda name: click.echo(f"  {name} ...", err=True))
@@ -739,6 +769,7 @@ def validate_model_command(out_path, quick, seed, threads, baseline_file, stress
 
 def format_calibration(summary):
     """The calibration's headline figures as text."""
+    from .presentation.report import rho_text
     history, cycle = summary["history"], summary["credit_cycle"]
     lines = [f"history {history['source']}: {history['rows']:,} rows, {history['loans']:,} loans, "
              f"{history['months']} months ({history['first_month']} to {history['last_month']}), "
@@ -771,28 +802,62 @@ def format_calibration(summary):
 
 
 def format_headline(results):
-    """The headline table as text: rates in percent, money in the book's currency."""
+    """The headline table as text, each metric with its unit.
+
+    ``mean`` and ``se`` (the Monte Carlo error of the mean) first; then the spread of
+    the outcome across paths, oriented by the metric's direction
+    (:func:`~simulator.accounts.metrics.adverse_percentiles`): the favourable 5%, the
+    median, the adverse 5% and 1%. Yes/no metrics show their probability and its se;
+    the survival horizon its statistics over the paths whose buffer runs out; VaR and
+    ES a value, its bootstrap se and a flag when fewer than
+    :data:`~simulator.accounts.metrics.MIN_TAIL_PATHS` effective paths lie beyond it.
+    """
+    from .accounts.metrics import (CONDITIONAL_METRICS, MIN_TAIL_PATHS, adverse_percentiles, metric_kind,
+                                   metric_unit)
     summary = results.summary
+    currency = summary["currency"]
+    units = {"currency": currency, "%": "%", "months": "months", "loans": "loans", "probability": "prob. %"}
     lines = [f"scenario {summary['scenario']}: {summary['paths']} paths x {summary['loans']} loans x "
              f"{summary['horizon_months']} months, seed {summary['seed']}, {summary['wall_seconds']:.1f} s",
-             f"{'metric':32s} {'mean':>12s} {'p05':>12s} {'p95':>12s} {'p99':>12s} {'se':>10s}"]
+             f"mean and se: the average over paths and its Monte Carlo standard error; favourable 5% .. adverse 1%: "
+             f"the spread of the outcome across paths (adverse = the high end, or the low end where lower is worse). "
+             f"Money in {currency}, rates in %.",
+             f"{'metric':32s} {'unit':>8s} {'mean':>12s} {'se':>10s} {'favour. 5%':>12s} {'median':>12s} "
+             f"{'adverse 5%':>12s} {'adverse 1%':>12s}"]
+    thin_tails = []
     for name, stats in summary["metrics"].items():
         kind = metric_kind(name)
+        unit = units[metric_unit(name)]
+        head = f"{name:32s} {unit:>8s} {_fmt3(stats['value'] if 'value' in stats else stats['mean'], kind):>12s} " \
+               f"{_fmt3(stats['se'], kind):>10s}"
         if "value" in stats:
-            lines.append(f"{name:32s} {_fmt3(stats['value'], kind):>12s} {'':>12s} {'':>12s} {'':>12s} "
-                         f"{_fmt3(stats['se'], kind):>10s}")
+            flag = "" if stats["reliable"] else f"  rests on {stats['paths_beyond']:g} path(s) beyond it (*)"
+            if flag:
+                thin_tails.append(name)
+            lines.append(head + flag)
+        elif kind == "probability":
+            lines.append(head + "  (probability across paths)")
         else:
-            lines.append(f"{name:32s} " + " ".join(f"{_fmt3(stats[k], kind):>12s}" for k in ("mean", "p05", "p95",
-                                                                                             "p99"))
-                         + f" {_fmt3(stats['se'], kind):>10s}")
+            keys = adverse_percentiles(name)
+            spread = " ".join(f"{_fmt3(stats[keys[k]] if k != 'median' else stats['p50'], kind):>12s}"
+                              for k in ("favourable_5", "median", "adverse_5", "adverse_1"))
+            note = ""
+            if name in CONDITIONAL_METRICS:
+                note = (f"  over the {stats['paths']} of {summary['paths']} paths whose buffer runs out; the "
+                        f"others survive the {summary['horizon_months']} months")
+            lines.append(f"{head} {spread}{note}")
+    if thin_tails:
+        lines.append(f"(*) fewer than {MIN_TAIL_PATHS} paths lie beyond this level: the figure is one or two paths' "
+                     f"loss and its se understates the error; run more paths (--paths or --target-se).")
     effects = summary.get("action_effects")
     if effects:
-        lines.append("\neffect of the actions (without -> with, difference and its se; common random numbers):")
+        lines.append("\neffect of the actions (without -> with, difference and its se; common random numbers; "
+                     "rate differences in percentage points):")
         for name, effect in effects.items():
             kind = metric_kind(name)
             lines.append(f"  {name:30s} {_fmt3(effect['without_actions'], kind):>12s} -> "
-                         f"{_fmt3(effect['with_actions'], kind):>12s}  {_fmt3(effect['difference'], kind):>12s} "
-                         f"(se {_fmt3(effect['se'], kind)})")
+                         f"{_fmt3(effect['with_actions'], kind):>12s}  {_diff3(effect['difference'], kind):>14s} "
+                         f"(se {_diff3(effect['se'], kind).lstrip('+')})")
     provisioning = summary.get("provisioning")
     if provisioning:
         lines.append(f"provision requirement at its peak is set by {provisioning['binding_rule_at_peak']} "
@@ -800,8 +865,15 @@ def format_headline(results):
     return "\n".join(lines)
 
 
+def _diff3(value, kind):
+    """A difference for the terminal tables: rate differences in percentage points to three decimals."""
+    from .accounts.metrics import format_difference
+    return format_difference(value, kind, decimals=3)
+
+
 def _fmt3(value, kind):
     """A value for the terminal tables: rates to three decimals of a percent."""
+    from .accounts.metrics import format_value
     return format_value(value, kind, decimals=3)
 
 

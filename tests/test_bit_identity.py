@@ -49,6 +49,14 @@ book is a new draw of the same segments (means moved by that book noise, which t
 reported ``se`` does not cover; see the reproducibility page). The new digests
 were checked identical with numpy restricted to its baseline SIMD and glibc to its
 non-FMA maths (``tests/test_machine_independence.py`` does so on every run).
+The four summaries moved again (aggregates unchanged) when the outputs were made to
+say what they are (issue 22): ``liquidity_shortfall`` renamed
+``total_collections_shortfall``; every metric gained ``p01``; yes/no metrics keep
+only ``mean`` and ``se``; ``survival_horizon_months`` is over the paths that run out
+(with ``paths``) instead of counting horizon + 1 for the others; the tail figures
+gained ``paths_beyond`` and ``reliable``; and ``metric_units`` was added. No model
+number moved: the means, percentiles and errors of the other metrics are computed
+as before.
 
 Each scenario is run at 64 paths. ``summary`` is the sha256 of ``summary.json``
 (keys sorted) without ``wall_seconds`` and ``versions``; ``aggregates`` is the
@@ -71,19 +79,19 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 PATHS = 64
 EXPECTED = {
     "baseline": {
-        "summary": "7820044c75c2b471a34758f16beffc20e241f70436d2b30c587b5bac6d422fb9",
+        "summary": "a6043b8788f0b97d212353f8441bc737923fec1f2a67057aed605a87c9134b10",
         "aggregates": "cbb2321f02e6ce44e5c07184503909beca531143f19582263e0121d4b56f5df5",
     },
     "severe": {
-        "summary": "5468fe307d716bf7c8c8e25a90abcad6166682813e6b33c3a836be3a3141258b",
+        "summary": "a3aad2f8ed956229e36b08894ee386e68de1bd814e2e4bd2f250f237bd9639a2",
         "aggregates": "02b9691c9f434b7aa219cb6654c4a0bd830d1280f309b572a22420aaaa6629d2",
     },
     "severe_with_actions": {
-        "summary": "839c67922c19e9f508d0f00b0915505295d98efd608dce4370d1bf37ecf618ca",
+        "summary": "f08a3f52b21f513c6cea208d5ed10636cd18fee01ff2ba2fc1b6d1c577238ac9",
         "aggregates": "6578e2cc721ccde462e3474dc950ed495152f5c610fa1b82a26a0842b164ab75",
     },
     "roll_rate_example": {
-        "summary": "532bff453f814bfb1b80dcd737f1a89256460eb8b272e535f8936580a6bbce23",
+        "summary": "a14c9e29196529c29b6dd5f2da68a2c6747447dac332a06a4afa16aa69a28ef8",
         "aggregates": "ece59f98eefad2c7c326f1bafd2a9e4699ac9f96983132f5366af7f94b700fd5",
     },
 }

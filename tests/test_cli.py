@@ -19,15 +19,17 @@ from click.testing import CliRunner
 
 import simulator
 import simulator.workflows.results
+from simulator.accounts.metrics import PROBABILITY_METRICS, format_value
 from simulator.cli import main
 from simulator.inputs.loader import load_scenario
 from tests.assertions import assert_clean_errors
 
 HEADLINE = ("peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p",
             "final_overdue_rate_1_30", "final_overdue_rate_31_90", "final_overdue_rate_90p",
-            "cumulative_loss_rate", "liquidity_shortfall", "min_liquidity_buffer", "peak_provision_requirement")
-STATS = ("mean", "p05", "p50", "p95", "p99", "se")
+            "cumulative_loss_rate", "total_collections_shortfall", "min_liquidity_buffer", "peak_provision_requirement")
+STATS = ("mean", "p01", "p05", "p50", "p95", "p99", "se")
 TAIL = ("loss_var_99", "loss_es_99", "loss_var_999", "loss_es_999")
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 RUN_FILES = ("summary.json", "timeseries.csv", "timeseries.parquet", "paths.npz", "scenario.resolved.yaml")
 
 
@@ -374,3 +376,56 @@ def test_non_positive_overrides_are_usage_errors(cli, tiny_scenario_file, tmp_pa
     assert result.exit_code == 2
     assert option in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_summary_reports_yes_no_metrics_as_probabilities_with_units(run_dir):
+    """Yes/no metrics carry a probability and its se, no percentiles; every metric has its unit and, unless yes/no,
+    the keys of its adverse tail (the low end where lower is worse)."""
+    summary = read_summary(run_dir)
+    metrics, units = summary["metrics"], summary["metric_units"]
+    for name in PROBABILITY_METRICS:
+        assert set(metrics[name]) == {"mean", "se"}, name
+        assert 0.0 <= metrics[name]["mean"] <= 1.0
+        assert units[name] == {"unit": "probability"}
+    assert set(units) == set(metrics)
+    assert units["cumulative_profit"] == {"unit": "currency", "favourable_5": "p95", "adverse_5": "p05",
+                                          "adverse_1": "p01"}
+    assert units["cumulative_loss_rate"]["adverse_1"] == "p99" and units["cumulative_loss_rate"]["unit"] == "%"
+
+
+def test_survival_horizon_is_over_the_paths_that_run_out(tmp_path):
+    """``survival_horizon_months`` never holds H + 1 for 'not within the horizon': its statistics are over the paths
+    whose buffer goes negative, and ``paths`` counts them (the share of ``liquidity_breached``)."""
+    results = simulator.run(load_scenario(SCENARIOS / "baseline.yaml"), paths=40, loans=400)
+    survival = results.summary["metrics"]["survival_horizon_months"]
+    breached = results.headline["liquidity_breached"]
+    assert 0 < breached.sum() < len(breached), "the check needs paths that run out and paths that survive"
+    assert survival["paths"] == int(breached.sum())
+    months = [int(np.argmax(buffer[1:] < 0)) + 1 for buffer in results.series["liquidity_buffer"] if
+              (buffer[1:] < 0).any()]
+    assert survival["mean"] == pytest.approx(np.mean(months), rel=1e-12)
+    assert survival["p99"] <= results.scenario.run.horizon_months
+
+
+def test_tail_figures_say_how_many_paths_lie_beyond_them(run_dir):
+    metrics = read_summary(run_dir)["metrics"]  # 4 paths: nothing lies beyond the 99% level
+    for name in TAIL:
+        level = 0.99 if name.endswith("_99") else 0.999
+        assert metrics[name]["paths_beyond"] == pytest.approx((1 - level) * 4)
+        assert metrics[name]["reliable"] is False
+
+
+def test_headline_table_has_units_and_explains_its_columns(cli, tiny_scenario_file, tmp_path):
+    result = cli("run", tiny_scenario_file, "--out", tmp_path / "r", "--no-plots")
+    lines = result.stdout.splitlines()
+    assert "standard error" in lines[1] and "spread of the outcome across paths" in lines[1]
+    header = lines[2].split()
+    assert header[:4] == ["metric", "unit", "mean", "se"] and "adverse" in header
+    rows = {line.split()[0]: line for line in lines[3:] if line and not line.startswith(("(", " "))}
+    assert rows["abs_trigger_hit"].split()[1:3] == ["prob.", "%"] and "probability across paths" in \
+        rows["abs_trigger_hit"]
+    summary = read_summary(tmp_path / "r")
+    assert rows["min_coverage_ratio"].split()[-1] == format_value(summary["metrics"]["min_coverage_ratio"]["p01"],
+                                                                  "rate", 3)
+    assert "rests on 0.04 path(s) beyond it (*)" in rows["loss_var_99"]
+    assert any(line.startswith("(*) fewer than 10 paths") for line in lines)

@@ -1,4 +1,5 @@
 """Scenario comparison on common random numbers."""
+import json
 from pathlib import Path
 
 import pytest
@@ -42,9 +43,10 @@ def test_scenarios_of_different_books_are_refused():
 def test_compare_command_writes_its_directory(tmp_path):
     out = tmp_path / "cmp"
     result = CliRunner().invoke(main, ["compare", str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "adverse.yaml"),
-                                       "--paths", "3", "--out", str(out), "--no-plots"])
+                                       "--paths", "3", "--loans", "300", "--out", str(out), "--no-plots"])
     assert result.exit_code == 0, result.output
-    assert "difference to baseline" in result.output
+    assert "difference to baseline" in result.output and "percentage points" in result.output
+    assert json.loads((out / "runs" / "adverse" / "summary.json").read_text())["loans"] == 300
     assert (out / "comparison.csv").exists() and (out / "comparison.parquet").exists()
     assert (out / "runs" / "adverse" / "summary.json").exists()
     result = CliRunner().invoke(main, ["compare", str(SCENARIOS / "baseline.yaml")])

@@ -165,12 +165,13 @@ def test_reports_and_figures_show_sources_relative_or_by_name(tmp_path, monkeypa
 
 def test_the_first_run_says_the_engine_is_compiling(monkeypatch, capsys, tiny_scenario_file):
     import simulator.cli as cli
+    import simulator.model.engine.simulate as engine  # the command line reads it there when a command runs
     scenario = load_scenario(tiny_scenario_file)
-    monkeypatch.setattr(cli, "engine_compiled", lambda model: False)
+    monkeypatch.setattr(engine, "engine_compiled", lambda model: False)
     cli.say_if_compiling([scenario], quiet=False)
     assert "compiling the simulation engine" in capsys.readouterr().err
     cli.say_if_compiling([scenario], quiet=True)
-    monkeypatch.setattr(cli, "engine_compiled", lambda model: True)
+    monkeypatch.setattr(engine, "engine_compiled", lambda model: True)
     cli.say_if_compiling([scenario], quiet=False)
     assert capsys.readouterr().err == ""
 
@@ -182,6 +183,8 @@ def test_the_engine_knows_when_its_kernels_are_cached(tiny_scenario_file):
 
 
 FRACTION_UNEMPLOYMENT = "macro:\n  baseline: {unemployment_pct: 0.052}\n"
+SMALL_UNEMPLOYMENT_SHOCK = ("macro:\n  shocks:\n    - {shape: step, variable: unemployment, size_pp: 0.03, "
+                            "start_month: 1}\n")
 LONG_PATH = ("run:\n  horizon_months: 6\nmacro:\n  shocks:\n    - {shape: path, variable: unemployment, "
              "frequency: quarterly, levels_pct: [6, 7, 8, 9]}\n")
 
@@ -189,6 +192,8 @@ LONG_PATH = ("run:\n  horizon_months: 6\nmacro:\n  shocks:\n    - {shape: path, 
 @pytest.mark.parametrize("text, says", [
     (FRACTION_UNEMPLOYMENT, "macro.baseline.unemployment_pct is 0.052, which reads as 0.052% but looks like a "
                             "fraction; keys ending in _pct are in percent: did you mean 5.2?"),
+    (SMALL_UNEMPLOYMENT_SHOCK, "macro.shocks[0].size_pp is 0.03, an unemployment shock of 0.03 percentage points, "
+                               "below 0.5; size_pp is in points of the rate (3.0 moves 5.2% to 8.2%): did you mean 3?"),
     (LONG_PATH, "macro.shocks[0].levels_pct has 4 quarterly levels; a 6-month horizon uses the first 2, the other 2 "
                 "are ignored"),
 ])

@@ -71,8 +71,9 @@ def test_ecl_command_writes_its_directory_and_refuses_bad_sets(tmp_path):
     runner = CliRunner()
     good = write_set(tmp_path, [("baseline", 70), ("severe", 30)], run={"seed": 1})
     out = tmp_path / "out"
-    result = runner.invoke(main, ["ecl", str(good), "--out", str(out), "--no-plots"])
+    result = runner.invoke(main, ["ecl", str(good), "--out", str(out), "--no-plots", "--loans", "150"])
     assert result.exit_code == 0, result.output
+    assert json.loads((out / "runs" / "severe" / "summary.json").read_text())["loans"] == 150
     summary = json.loads((out / "weighted_ecl.json").read_text())
     assert [row["scenario"] for row in summary["scenarios"]] == ["baseline", "severe"]
     assert (out / "runs" / "severe" / "summary.json").exists() and (out / "weighted_ecl.csv").exists()

@@ -7,7 +7,8 @@ Definitions (rates are fractions, money in book currency):
   (states 4-6, charged-off loans excluded); ``*_count`` variants use loan counts;
   M1+ = 1+ DPD, M3+ = 61+ DPD;
 * cumulative loss rate = (charge-offs - recoveries) to date / opening balance;
-* liquidity loss = scheduled instalments - cash collected from borrowers - recoveries;
+* collections shortfall = scheduled instalments - cash collected from borrowers - recoveries
+  (collections missed against the schedule: a credit quantity, not a shortage of cash);
 * M1 collection rate = 1 - (loans rolling from 1-30 to 31-60) / (loans in 1-30 at
   the start of the month); M1 cure rate = share of those back to current;
 * book unemployment rate = share of live loans whose borrower is out of work; the
@@ -36,13 +37,20 @@ from .ifrs9 import segment_ecl_by_stage
 from .profitability import profit_and_capital
 from .provisioning import provisioning_series
 
-PERCENTILES = (5, 50, 95, 99)
+PERCENTILES = (1, 5, 50, 95, 99)
+"""Percentiles across paths reported with every mean (``p01`` .. ``p99``): the spread of the outcome, not the
+error of the mean (that is ``se``)."""
 TAIL_LEVELS = (0.99, 0.999)
 TAIL_METRICS = ("loss_var_99", "loss_es_99", "loss_var_999", "loss_es_999")
 """The tail figures of the cumulative loss rate in ``summary.json`` (:func:`tail_risk`)."""
+MIN_TAIL_PATHS = 10
+"""A VaR or ES at level q is flagged (``reliable`` false) when fewer than this many effective paths lie beyond it:
+``(1 - q) N`` paths under plain Monte Carlo, the Kish effective size of the tail's importance weights otherwise
+(:func:`tail_risk`). With fewer, the figure is one or two paths' loss and its bootstrap ``se`` understates the
+error."""
 
 MONEY_METRICS = (
-    "liquidity_shortfall", "min_liquidity_buffer", "peak_provision_requirement", "peak_ifrs9_ecl",
+    "total_collections_shortfall", "min_liquidity_buffer", "peak_provision_requirement", "peak_ifrs9_ecl",
     "peak_five_category_minimum", "total_provision_charge", "max_provision_shortfall", "cumulative_profit",
     "total_action_cost", "total_collection_cost", "total_restructuring_cost",
 )
@@ -51,10 +59,42 @@ MONEY_METRICS = (
 COUNT_METRICS = ("restructurings",)
 """Headline metrics that count loans; the others are fractions, months (``*_months``) or money."""
 
+PROBABILITY_METRICS = (
+    "coverage_floor_breached", "loan_provision_floor_breached", "liquidity_breached", "liquidity_ratio_breached",
+    "abs_trigger_hit", "capital_floor_breached",
+)
+"""Yes/no headline metrics (1 if it happened on the path in any month): reported as a probability across paths
+(the mean) with its standard error, without percentiles (those of a 0/1 value are 0 or 1 and say nothing)."""
+
+CONDITIONAL_METRICS = {"survival_horizon_months": "liquidity_breached"}
+"""Headline metrics defined only on some paths, with the yes/no metric that says on which: the survival horizon
+(the first month the liquidity buffer is negative) exists only on paths whose buffer goes negative within the
+horizon. Its statistics are over those paths (``paths`` in ``summary.json`` counts them); how many paths survive
+the whole horizon is ``1 - liquidity_breached``."""
+
+LOWER_IS_WORSE = (
+    "min_liquidity_buffer", "m1_collection_rate", "m1_cure_rate", "min_coverage_ratio", "min_loan_provision_ratio",
+    "survival_horizon_months", "min_liquidity_ratio", "cumulative_profit", "min_capital_ratio",
+)
+"""Headline metrics whose adverse tail is the low end: their adverse 5% and 1% are ``p05`` and ``p01``; for the
+others (higher is worse, or neutral like ``ifrs9_binding_share``) they are ``p95`` and ``p99``."""
+
+UNITS = {"money": "currency", "rate": "%", "months": "months", "count": "loans", "probability": "probability"}
+"""The unit of each kind of metric as printed (``currency`` is the book's; rates and probabilities are fractions in
+``summary.json`` and percent in the tables; differences of rates are in percentage points)."""
+
+
+def adverse_percentiles(name):
+    """The keys of the adverse 5% and 1% tail of headline metric ``name`` (``("p95", "p99")`` or, when lower is
+    worse, ``("p05", "p01")``) and of its favourable 5% (``p05`` or ``p95``)."""
+    if name in LOWER_IS_WORSE:
+        return {"favourable_5": "p95", "adverse_5": "p05", "adverse_1": "p01"}
+    return {"favourable_5": "p05", "adverse_5": "p95", "adverse_1": "p99"}
+
 HEADLINE_METRICS = (
     "peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p",
     "final_overdue_rate_1_30", "final_overdue_rate_31_90", "final_overdue_rate_90p",
-    "cumulative_loss_rate", "liquidity_shortfall", "min_liquidity_buffer", "peak_provision_requirement",
+    "cumulative_loss_rate", "total_collections_shortfall", "min_liquidity_buffer", "peak_provision_requirement",
     "m1_collection_rate", "m1_cure_rate",
     "peak_ifrs9_ecl", "peak_five_category_minimum", "ifrs9_binding_share", "peak_npl_ratio",
     "min_coverage_ratio", "min_loan_provision_ratio", "coverage_floor_breached", "loan_provision_floor_breached",
@@ -66,7 +106,10 @@ HEADLINE_METRICS = (
 )
 
 def metric_kind(name):
-    """How a headline metric is shown: ``money``, ``months``, ``count`` or ``rate`` (a fraction)."""
+    """How a headline metric is shown: ``money``, ``months``, ``count``, ``probability`` (a yes/no metric's share of
+    paths) or ``rate`` (a fraction)."""
+    if name in PROBABILITY_METRICS:
+        return "probability"
     if name in MONEY_METRICS:
         return "money"
     if name.endswith("_months"):
@@ -74,9 +117,14 @@ def metric_kind(name):
     return "count" if name in COUNT_METRICS else "rate"
 
 
+def metric_unit(name):
+    """The unit of headline metric ``name`` (:data:`UNITS`)."""
+    return UNITS[metric_kind(name)]
+
+
 def format_value(value, kind, decimals=2):
-    """``value`` as text: rates in percent (``decimals`` places), money and counts with thousands separators,
-    ``n/a`` where the quantity does not exist."""
+    """``value`` as text: rates and probabilities in percent (``decimals`` places), money and counts with thousands
+    separators, ``n/a`` where the quantity does not exist."""
     if value is None or value != value:  # the quantity does not exist (e.g. no liabilities falling due)
         return "n/a"
     if kind in ("money", "count"):
@@ -84,6 +132,18 @@ def format_value(value, kind, decimals=2):
     if kind == "months":
         return f"{value:.1f}"
     return f"{value:.{decimals}%}"
+
+
+def format_difference(value, kind, decimals=2):
+    """A difference of two values of a ``kind`` as text, signed: rates and probabilities in percentage points
+    (``+0.25 pp``), money and counts with thousands separators, months to one decimal; ``n/a`` for NaN."""
+    if value is None or value != value:
+        return "n/a"
+    if kind in ("rate", "probability"):
+        return f"{value * 100:+.{decimals}f} pp"
+    if kind in ("money", "count"):
+        return f"{value:+,.0f}"
+    return f"{value:+.1f}"
 
 
 BUCKETS = {"1_30": (1, 2), "31_90": (2, 4), "90p": (4, 7), "m1p": (1, 7), "m3p": (3, 7)}
@@ -242,9 +302,9 @@ def path_series(aggregates, scenario, central, weights=None):
     series["collected_cash"] = aggregates[:, :, L.COLLECTED] + recovery
     series["prepaid"] = aggregates[:, :, L.PREPAID]
     series["new_lending"] = aggregates[:, :, L.NEW_LENDING]
-    liquidity_loss = aggregates[:, :, L.SCHEDULED] - series["collected_cash"]
-    liquidity_loss[:, 0] = 0.0
-    series["liquidity_loss"] = liquidity_loss
+    collections_shortfall = aggregates[:, :, L.SCHEDULED] - series["collected_cash"]
+    collections_shortfall[:, 0] = 0.0
+    series["collections_shortfall"] = collections_shortfall
     series["book_unemployment_rate"] = _ratio(aggregates[:, :, L.UNEMPLOYED], book_count)
     series["labour_market_unemployment_rate"] = _ratio(aggregates[:, :, L.LABOUR_MARKET_UNEMPLOYED], book_count)
     m1_start = aggregates[:, :, L.M1_START]
@@ -340,7 +400,9 @@ def headline_values(aggregates, series, per_path, vintages=None):
 
     Peaks and minima are over months 1..H; M1 rates pool all months of the path;
     ``*_breached`` and ``abs_trigger_hit`` are 1 if it happened in any month, so
-    their mean is the probability across paths.
+    their mean is the probability across paths; ``survival_horizon_months`` is NaN on
+    a path whose liquidity buffer never goes negative within the horizon
+    (:data:`CONDITIONAL_METRICS`).
     """
     values = {}
     for bucket in ("1_30", "31_90", "90p"):
@@ -348,7 +410,7 @@ def headline_values(aggregates, series, per_path, vintages=None):
         values[f"peak_overdue_rate_{bucket}"] = _peak(rate)
         values[f"final_overdue_rate_{bucket}"] = rate[:, -1]
     values["cumulative_loss_rate"] = series["cumulative_loss_rate"][:, -1]
-    values["liquidity_shortfall"] = series["liquidity_loss"].sum(axis=1)
+    values["total_collections_shortfall"] = series["collections_shortfall"].sum(axis=1)
     values["min_liquidity_buffer"] = series["liquidity_buffer"].min(axis=1)
     values["peak_provision_requirement"] = _peak(series["provision_requirement"])
     m1_start = aggregates[:, 1:, L.M1_START].sum(axis=1)
@@ -364,7 +426,8 @@ def headline_values(aggregates, series, per_path, vintages=None):
     values["loan_provision_floor_breached"] = series["loan_provision_breach"][:, 1:].max(axis=1)
     values["max_provision_shortfall"] = series["provision_shortfall"][:, 1:].max(axis=1)
     values["total_provision_charge"] = series["provision_charge"].sum(axis=1)
-    values["survival_horizon_months"] = per_path["survival_horizon_months"].astype(float)
+    values["survival_horizon_months"] = np.where(per_path["liquidity_breached"],
+                                                 per_path["survival_horizon_months"].astype(float), np.nan)
     values["liquidity_breached"] = per_path["liquidity_breached"].astype(float)
     values["min_liquidity_ratio"] = _lowest(series["liquidity_ratio"])
     values["liquidity_ratio_breached"] = per_path["liquidity_ratio_breached"].astype(float)
@@ -606,8 +669,26 @@ def tail_risk(losses, seed, design=None, n_boot=200):
     out = {}
     for level in TAIL_LEVELS:
         tag = f"{level * 100:g}".replace(".", "")
+        beyond = tail_paths(losses, level, weights)
         for name, fn in (("var", value_at_risk), ("es", expected_shortfall)):
             boot = np.array([fn(losses[idx], level, None if weights is None else weights[idx]) for idx in paths])
             out[f"loss_{name}_{tag}"] = {"value": float(fn(losses, level, weights)),
-                                         "se": float(boot.std(ddof=1)) if len(members) > 1 else 0.0}
+                                         "se": float(boot.std(ddof=1)) if len(members) > 1 else 0.0,
+                                         "paths_beyond": beyond, "reliable": beyond >= MIN_TAIL_PATHS}
     return out
+
+
+def tail_paths(losses, level, weights=None):
+    """The effective number of paths beyond the ``level`` VaR, what a VaR or ES at that level rests on.
+
+    Plain Monte Carlo: ``(1 - level) N`` (the paths averaged by the expected
+    shortfall). With importance weights ``w``: Kish's effective sample size of the
+    paths whose loss exceeds the VaR, ``(sum w)^2 / sum w^2`` (Kish, *Survey
+    Sampling*, 1965, 11.7), 0 when none does. Compared with :data:`MIN_TAIL_PATHS`.
+    """
+    losses = np.asarray(losses, dtype=float)
+    if weights is None:
+        return round((1.0 - level) * len(losses), 6)
+    weights = np.asarray(weights, dtype=float)
+    tail = weights[losses > value_at_risk(losses, level, weights)]
+    return float(tail.sum() ** 2 / np.sum(tail ** 2)) if len(tail) else 0.0

@@ -13,15 +13,11 @@ import difflib
 
 from scipy.special import ndtr
 
-from .errors import must_be
+from .errors import ScenarioWarning, must_be
 from .schema import DPD_STATE_KEYS
 
 MIN_APPROVAL_RATE = 0.01
 """A score cut-off must let at least this share of each lending segment's applicants through."""
-
-
-class ScenarioWarning(UserWarning):
-    """A plausible mistake in a valid scenario: the run goes ahead, the CLI prints it, ``--strict`` refuses it."""
 
 
 def cross_section_problems(scenario, source):
@@ -148,11 +144,18 @@ FRACTION_LOOKING_PCT = {
 of 0.3%, ...): probably a fraction where percent was meant."""
 
 
+MIN_UNEMPLOYMENT_SHOCK_PP = 0.5
+"""An unemployment shock (step, ramp or hump) smaller than this, in percentage points, is probably a fraction where
+points were meant (``size_pp: 0.03`` for +3 points): a stress test moves unemployment by a point or more."""
+
+
 def scenario_warnings(scenario, source):
     """Plausible mistakes in a valid scenario, as house-style messages (see :class:`ScenarioWarning`).
 
     * a percent key of :data:`FRACTION_LOOKING_PCT` between 0 and 1: a fraction
       where percent was meant;
+    * an unemployment shock of less than :data:`MIN_UNEMPLOYMENT_SHOCK_PP` points: a
+      fraction where percentage points were meant;
     * a macro ``path`` with more levels than the horizon uses (the tail is ignored).
     """
     found = []
@@ -162,6 +165,12 @@ def scenario_warnings(scenario, source):
                 found.append(f"{source}: {field} is {value:g}, which reads as {value:g}% but looks like a fraction; "
                              f"keys ending in _pct are in percent: did you mean {100 * value:g}?")
                 break
+    for i, shock in enumerate(scenario.macro.shocks):
+        if shock.variable == "unemployment" and shock.shape != "path" and \
+                0.0 < abs(shock.size_pp) < MIN_UNEMPLOYMENT_SHOCK_PP:
+            found.append(f"{source}: macro.shocks[{i}].size_pp is {shock.size_pp:g}, an unemployment shock of "
+                         f"{shock.size_pp:g} percentage points, below {MIN_UNEMPLOYMENT_SHOCK_PP:g}; size_pp is in "
+                         f"points of the rate (3.0 moves 5.2% to 8.2%): did you mean {100 * shock.size_pp:g}?")
     horizon = scenario.run.horizon_months
     for i, shock in enumerate(scenario.macro.shocks):
         if shock.shape != "path":

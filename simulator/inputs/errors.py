@@ -79,3 +79,7 @@ class Problem(NamedTuple):
 
 RULE_ERROR = "scenario_rule"
 """The pydantic error type of a broken rule; the error carries its :class:`Problem` s in ``ctx["problems"]``."""
+
+
+class ScenarioWarning(UserWarning):
+    """A plausible mistake in a valid scenario: the run goes ahead, the CLI prints it, ``--strict`` refuses it."""

@@ -370,7 +370,8 @@ class StepShock(Spec):
 
     shape: Literal["step"]
     variable: MacroVariable
-    size_pp: float = Field(ge=-100, le=100, description="change in percentage points")
+    size_pp: float = Field(ge=-100, le=100, description="change in percentage points: 3.0 is +3 points "
+                                                             "(5.2% -> 8.2%), not 0.03")
     start_month: int = Field(1, ge=1, le=MAX_MONTH)
     end_month: Optional[int] = Field(None, ge=1, le=MAX_MONTH)
 
@@ -386,7 +387,8 @@ class RampShock(Spec):
 
     shape: Literal["ramp"]
     variable: MacroVariable
-    size_pp: float = Field(ge=-100, le=100, description="change in percentage points")
+    size_pp: float = Field(ge=-100, le=100, description="change in percentage points: 3.0 is +3 points "
+                                                             "(5.2% -> 8.2%), not 0.03")
     start_month: int = Field(1, ge=1, le=MAX_MONTH)
     end_month: int = Field(ge=1, le=MAX_MONTH)
 
@@ -402,7 +404,8 @@ class HumpShock(Spec):
 
     shape: Literal["hump"]
     variable: MacroVariable
-    size_pp: float = Field(ge=-100, le=100, description="change in percentage points")
+    size_pp: float = Field(ge=-100, le=100, description="change in percentage points: 3.0 is +3 points "
+                                                             "(5.2% -> 8.2%), not 0.03")
     start_month: int = Field(1, ge=1, le=MAX_MONTH)
     peak_month: int = Field(ge=1, le=MAX_MONTH)
     hold_months: int = Field(0, ge=0, le=MAX_MONTH)

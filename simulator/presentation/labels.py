@@ -242,7 +242,7 @@ METRIC_LABELS = {
     "loss_var_99": ("99% VaR of loss", "损失99%风险价值"),
     "loss_es_99": ("99% expected shortfall of loss", "损失99%预期短缺"),
     "peak_provision_requirement": ("peak provision need", "拨备要求峰值"),
-    "survival_horizon_months": ("survival horizon, months", "生存期（月）"),
+    "survival_horizon_months": ("month the buffer runs out (share of paths)", "流动性耗尽月份（路径占比）"),
     "min_liquidity_buffer": ("lowest liquidity buffer", "流动性缓冲最低值"),
     "liquidity_breached": ("liquidity runs out (share of paths)", "流动性耗尽概率"),
     "m1_collection_rate": ("M1 collection rate", "M1回收率"),

@@ -217,10 +217,10 @@ def cover_page(members, lang):
             stats = results.summary["metrics"].get(metric, {})
             if "value" in stats:
                 row.append(format_value(stats["value"], metric_kind(metric)))
-            elif metric == "survival_horizon_months":
-                survival = median_of(results, metric)
-                row.append(text("never", lang) if survival > results.scenario.run.horizon_months
-                           else f"{survival:.0f}")
+            elif metric == "survival_horizon_months":  # over the paths that run out, with their share
+                share = results.summary["metrics"]["liquidity_breached"]["mean"]
+                row.append(text("never", lang) if not stats.get("paths")
+                           else f"{median_of(results, metric):.0f} ({share:.0%})")
             else:
                 kind = metric_kind(metric)
                 row.append(f"{format_value(stats['mean'], kind)}\n({format_value(stats['p05'], kind)}-"

@@ -31,20 +31,19 @@ from ..inputs.loader import load_scenario
 from ..inputs.schema import PathShock, Scenario
 from ..inputs.series import monthly_levels, period_label
 from .results import json_number, run, write_atomically, write_json
+from .settings import BACKTEST_PATHS, BACKTEST_RATES
 
 MARKER = "backtest.json"
 """The file that marks a back-test directory."""
 
-RATES = {"30p": "30+ DPD rate by balance ((31-90 + 90+) / outstanding)",
-         "90p": "90+ DPD rate by balance (90+ / outstanding)",
-         "chargeoff": "net charge-off rate, annualised ((charge-offs - recoveries) x 12 / outstanding)"}
-"""The model rates a back-test can compare, with their definitions."""
+RATES = BACKTEST_RATES
+"""The model rates a back-test can compare, with their definitions (:data:`.settings.BACKTEST_RATES`)."""
 
 FLOW_RATES = ("chargeoff",)
 """Rates that are flows over a period (averaged over its months); the others are stocks (its last month)."""
 
-DEFAULT_PATHS = 16
-"""Paths of a back-test unless asked: with the cycle off the paths differ only by borrower-level draws."""
+DEFAULT_PATHS = BACKTEST_PATHS
+"""Paths of a back-test unless asked (:data:`.settings.BACKTEST_PATHS`)."""
 
 MAX_LAG = 4
 """Leads and lags searched, in the observed series' periods (4 quarters either way for a quarterly series)."""

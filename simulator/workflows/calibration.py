@@ -33,7 +33,7 @@ from ..model.engine.simulate import (engine_months, recorders_group, roll_rate_a
 from ..model.macro import macro_paths
 from ..model.sampling import resolve_sampling
 from ..model.portfolio import build_book, originations, with_new_lending
-from .results import json_number, write_atomically, write_json
+from .results import figure_writer, json_number, write_atomically, write_json
 
 FIRST_MONTH_LABEL = "2023-01"
 """Label of month 0 of a history the engine simulates."""
@@ -389,7 +389,7 @@ class Calibration:
             if self.structural is not None:
                 self.structural.moment_table.to_csv(directory / "moments.csv", index=False)
             if plots:
-                self.write_figures(directory, lang)
+                figure_writer(self.write_figures, "Calibration")(directory, lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
 

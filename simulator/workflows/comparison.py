@@ -20,7 +20,7 @@ from ..accounts.metrics import HEADLINE_METRICS, SEGMENT_METRICS, paired_differe
 from ..inputs.errors import InputError
 from ..inputs.loader import load_scenario
 from ..inputs.schema import Scenario
-from .results import BOOK, Results, load_results, resolve_seed, run, write_atomically
+from .results import BOOK, Results, figure_writer, load_results, resolve_seed, run, write_atomically
 from .reverse import MARKER as REVERSE_MARKER
 from .sensitivity import MARKER as SENSITIVITY_MARKER
 from .weighted import MARKER as WEIGHTED_MARKER
@@ -104,7 +104,7 @@ class Comparison:
     def plot(self):
         """Overlay figures of the compared runs: ``comparison.plot.overdue_rates()`` etc.
         (see :class:`simulator.presentation.plots.Plots`)."""
-        return Results.plot_accessor(self.members)
+        return figure_writer(Results.plot_accessor, "Comparison")(self.members)
 
     @property
     def headline_means(self):
@@ -226,7 +226,7 @@ def compare_runs(members, allow_different=False):
     return Comparison(members)
 
 
-def compare(scenarios, paths=None, seed=None, threads=None, map_blocks=None):
+def compare(scenarios, paths=None, seed=None, threads=None, map_blocks=None, loans=None):
     """Run ``scenarios`` on common random numbers (the first one's seed) and compare them.
 
     Parameters
@@ -237,6 +237,8 @@ def compare(scenarios, paths=None, seed=None, threads=None, map_blocks=None):
         Override ``run.paths`` and ``run.seed`` of every scenario.
     threads : int, optional
         Engine threads of an in-process run.
+    loans : int, optional
+        Resize every scenario's synthetic book to this many loans (as ``run``'s ``loans``).
     map_blocks : callable, optional
         Where the engine's blocks of paths run (see :func:`simulator.workflows.results.run`).
 
@@ -266,6 +268,6 @@ def compare(scenarios, paths=None, seed=None, threads=None, map_blocks=None):
                              "does not. Common random numbers compare scenarios of one book: make both extend "
                              "the same baseline and change only the economy, behaviour, funding or actions.")
     members = [run(scenario.with_run(seed=first.run.seed, paths=first.run.paths), threads=threads,
-                   map_blocks=map_blocks)
+                   map_blocks=map_blocks, loans=loans)
                for scenario in [first] + list(scenarios[1:])]
     return Comparison(members)

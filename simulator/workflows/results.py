@@ -13,6 +13,7 @@ import signal
 import tempfile
 import threading
 import time
+import warnings
 from functools import cached_property
 from pathlib import Path
 
@@ -22,14 +23,15 @@ import pandas as pd
 import yaml
 
 from ..accounts.ifrs9 import cure_rates, ecl_rates, lgd_rates, pd_term_structure
-from ..accounts.metrics import (HEADLINE_METRICS, SEGMENT_METRICS, SEGMENT_SERIES, TAIL_METRICS, describe,
-                               headline_values, paired_difference, path_series, segment_headline_values,
+from ..accounts.metrics import (CONDITIONAL_METRICS, HEADLINE_METRICS, PROBABILITY_METRICS, SEGMENT_METRICS,
+                               SEGMENT_SERIES, TAIL_METRICS, adverse_percentiles, describe, headline_values,
+                               metric_unit, paired_difference, path_series, segment_headline_values,
                                segment_series, tail_risk, vintage_curve, weighted_percentiles)
 from ..inputs.errors import InputError, OutputError, must_be
 from ..inputs.checks import scenario_warnings
 from ..inputs.loader import load_scenario, scenario_from_dict
 from ..inputs.schema import ActionsSpec, Scenario
-from ..model.engine.layout import METRIC_NAMES, book_aggregates, with_segment_axis
+from ..model.engine.layout import METRIC_NAMES, STATE_NAMES, book_aggregates, with_segment_axis
 from ..model.engine.simulate import check_fits, engine_months, settle_borrowers, simulate_segments
 from ..model.portfolio import build_book, originations, with_new_lending
 from ..model.sampling import path_design, resolve_sampling
@@ -39,6 +41,9 @@ SEED_BITS = 32
 
 BOOK = "all"
 """The segment label of the book's rows (time series, ``summary.json``'s ``by_segment``, :meth:`Results.by_segment`)."""
+
+STATISTICS = ("mean", "p01", "p05", "p50", "p95", "p99", "se")
+"""The statistics of a per-path quantity across paths (:func:`~simulator.accounts.metrics.describe`)."""
 
 EFFECT_METRICS = ("peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p", "cumulative_loss_rate",
                   "new_vintage_ever_90p_rate_12m",
@@ -119,7 +124,9 @@ class Results:
         percentiles for equally weighted paths, importance-sampling quantiles otherwise
         (:func:`simulator.accounts.metrics.weighted_percentiles`). What the figures draw as bands and medians."""
         if self.design.weights is None:
-            return np.nanpercentile(values, percentiles, axis=0)
+            with warnings.catch_warnings():  # NaN where no path has the quantity (a survival horizon nobody reaches)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return np.nanpercentile(values, percentiles, axis=0)
         return weighted_percentiles(values, percentiles, self.design.weights)
 
     def mean_of(self, values):
@@ -192,7 +199,7 @@ class Results:
             raise InputError(f"by_segment: metric must be one of {', '.join(SEGMENT_METRICS)}; got {metric!r}.")
         names = SEGMENT_METRICS if metric is None else (metric,)
         rows = {(label, name): values[name] for label, values in self._segment_statistics.items() for name in names}
-        frame = pd.DataFrame(rows).T[["mean", "p05", "p50", "p95", "p99", "se"]].astype(float)
+        frame = pd.DataFrame(rows).T[list(STATISTICS)].astype(float)
         frame.index.names = ["segment", "metric"]
         return frame.droplevel("metric") if metric is not None else frame
 
@@ -200,9 +207,12 @@ class Results:
     def summary(self):
         """The content of ``summary.json``: run identity and headline statistics."""
         run = self.scenario.run
-        metrics = {name: {k: json_number(v) for k, v in describe(self.headline[name], self.design).items()}
+        metrics = {name: headline_statistics(name, self.headline[name], self.design)
                    for name in HEADLINE_METRICS if name in self.headline}
         metrics.update(tail_risk(self.headline["cumulative_loss_rate"], self.seed, self.design))
+        units = {name: {"unit": metric_unit(name), **adverse_percentiles(name)}
+                 for name in metrics if name not in PROBABILITY_METRICS}
+        units.update({name: {"unit": metric_unit(name)} for name in metrics if name in PROBABILITY_METRICS})
         return {
             "scenario": self.scenario.name,
             "seed": self.seed,
@@ -217,6 +227,7 @@ class Results:
             "wall_seconds": round(self.wall_seconds, 3),
             "warnings": scenario_warnings(self.scenario, self.scenario.name),
             "metrics": metrics,
+            "metric_units": units,
             "provisioning": self._binding_rule(),
             "action_effects": self.action_effects,
             "by_segment": self._segment_statistics,
@@ -238,7 +249,7 @@ class Results:
 
     @cached_property
     def timeseries(self):
-        """Long table: one row per (month, metric, segment) with mean, p05, p50, p95, p99 and se.
+        """Long table: one row per (month, metric, segment) with mean, p01, p05, p50, p95, p99 and se.
 
         Per-path series get their statistics across paths; scenario-level quantities
         (the central macro path, the IFRS 9 PD term structure and ECL rates per DPD
@@ -259,23 +270,23 @@ class Results:
             curve = vintage_curve(self.aggregates, self.vintages)
             frames.append(pd.DataFrame({"month": months, "metric": "new_vintage_ever_90p_rate_by_months_on_book",
                                         **describe(curve, self.design)}))
-        scenario_level = {f"macro_{variable}_central": level / 100.0 for variable, level in self.central.items()}
+        scenario_level = {f"macro_{variable}_central_pct": level for variable, level in self.central.items()}
         weights = self.design.weights
         pds = pd_term_structure(self.aggregates, weights)
         rates, restructured_rates = ecl_rates(self.aggregates, self.scenario, weights)
         lgds, cures = lgd_rates(self.aggregates, self.scenario, weights), cure_rates(self.aggregates, weights)
-        for state in range(rates.shape[1]):
-            scenario_level[f"pd_12m_state_{state}"] = pds["12m"][:, state]
-            scenario_level[f"pd_lifetime_state_{state}"] = pds["lifetime"][:, state]
-            scenario_level[f"lgd_state_{state}"] = lgds[:, state]
-            scenario_level[f"cure_after_default_state_{state}"] = cures[:, state]
-            scenario_level[f"ecl_rate_state_{state}"] = rates[:, state]
+        for state, label in enumerate(STATE_NAMES[:rates.shape[1]]):
+            scenario_level[f"pd_12m_{label}"] = pds["12m"][:, state]
+            scenario_level[f"pd_lifetime_{label}"] = pds["lifetime"][:, state]
+            scenario_level[f"lgd_{label}"] = lgds[:, state]
+            scenario_level[f"cure_after_default_{label}"] = cures[:, state]
+            scenario_level[f"ecl_rate_{label}"] = rates[:, state]
             if self.scenario.actions.restructuring is not None:
-                scenario_level[f"pd_lifetime_restructured_state_{state}"] = pds["restructured"][:, state]
-                scenario_level[f"ecl_rate_restructured_state_{state}"] = restructured_rates[:, state]
+                scenario_level[f"pd_lifetime_restructured_{label}"] = pds["restructured"][:, state]
+                scenario_level[f"ecl_rate_restructured_{label}"] = restructured_rates[:, state]
         for name, value in scenario_level.items():
-            frames.append(pd.DataFrame({"month": months, "metric": name, "mean": value, "p05": value, "p50": value,
-                                        "p95": value, "p99": value, "se": 0.0}))
+            frames.append(pd.DataFrame({"month": months, "metric": name,
+                                        **{key: value for key in STATISTICS if key != "se"}, "se": 0.0}))
         table = pd.concat(frames, ignore_index=True)
         table.insert(2, "segment", table.pop("segment").fillna(BOOK))
         return table
@@ -283,12 +294,12 @@ class Results:
     def headline_table(self):
         """Headline metrics as a DataFrame (rows = metrics, columns = statistics)."""
         rows = {k: v for k, v in self.summary["metrics"].items() if k in HEADLINE_METRICS}
-        return pd.DataFrame(rows).T[["mean", "p05", "p50", "p95", "p99", "se"]]
+        return pd.DataFrame(rows).T.reindex(columns=list(STATISTICS))
 
     @property
     def plot(self):
         """The house figures of this run: ``results.plot.overdue_rates()`` etc. (see :class:`simulator.presentation.plots.Plots`)."""
-        return self.plot_accessor([self])
+        return figure_writer(self.plot_accessor, "Results")([self])
 
     def save(self, out_dir, plots=True, lang="en"):
         """Write the run directory atomically (see :func:`write_atomically`); returns its path.
@@ -342,6 +353,40 @@ def load_results(directory):
         vintages = stored["vintages"] if "vintages" in stored.files else None
     counterfactual = load_results(directory / "without_actions") if (directory / "without_actions").is_dir() else None
     return Results(scenario, aggregates, central, summary["loans"], summary["wall_seconds"], counterfactual, vintages)
+
+
+def figure_writer(function, owner):
+    """``function``, the presentation function that draws ``owner``'s figures, which :mod:`simulator.api` sets
+    when it is imported (on first use of ``simulator.run`` and the package's other names).
+
+    Raises
+    ------
+    RuntimeError
+        If it is not set: a program that imports the workflow modules directly and asks for figures.
+    """
+    if function is None:
+        raise RuntimeError(f"{owner} figures are drawn by the presentation layer, which simulator.api wires in: "
+                           "`import simulator.api` first (simulator.run and the package's other names do it), or "
+                           "save with plots=False.")
+    return function
+
+
+def headline_statistics(name, values, design=None):
+    """The ``summary.json`` entry of headline metric ``name`` from its per-path ``values``.
+
+    ``mean``, ``p01`` .. ``p99`` (the spread across paths) and ``se`` (the Monte Carlo
+    error of the mean, :func:`~simulator.accounts.metrics.describe`); a yes/no metric
+    (:data:`~simulator.accounts.metrics.PROBABILITY_METRICS`) has only ``mean``, its
+    probability across paths, and ``se``; a metric defined on some paths only
+    (:data:`~simulator.accounts.metrics.CONDITIONAL_METRICS`) has its statistics over those
+    paths and ``paths``, how many they are (null statistics when there are none).
+    """
+    stats = {key: json_number(value) for key, value in describe(values, design).items()}
+    if name in PROBABILITY_METRICS:
+        return {"mean": stats["mean"], "se": stats["se"]}
+    if name in CONDITIONAL_METRICS:
+        stats["paths"] = int(np.sum(~np.isnan(values)))
+    return stats
 
 
 def json_number(value):

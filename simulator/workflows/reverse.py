@@ -74,7 +74,7 @@ from ..inputs.errors import InputError, must_be
 from ..inputs.loader import load_scenario, scenario_from_dict
 from ..inputs.schema import Scenario
 from ..model.macro import VARIABLES, central_path
-from .results import json_number, resolve_seed, run, write_atomically, write_json
+from .results import figure_writer, json_number, resolve_seed, run, write_atomically, write_json
 
 MARKER = "reverse.json"
 """The file that marks a reverse stress directory."""
@@ -643,7 +643,7 @@ class ReverseStress:
         (directory / "run").mkdir()
         self.breaking_run.write_files(directory / "run", plots=False)
         if plots:
-            self.write_figures(directory / "plots", lang)
+            figure_writer(self.write_figures, "ReverseStress")(directory / "plots", lang)
 
 
 def _fmt(value):

@@ -53,7 +53,9 @@ from ..inputs.loader import load_scenario, scenario_from_dict
 from ..inputs.schema import (BehaviourSpec, CycleSpec, FundingSpec, LiabilitySpec, MacroBaselineSpec, PathShock,
                              RecoverySpec, RollRateSpec, Scenario, StressSpec, StructuralSpec, WillingnessSpec,
                              field_bounds)
-from .results import json_number, load_results, resolve_seed, run, versions, write_atomically, write_json
+from .results import (figure_writer, json_number, load_results, resolve_seed, run, versions, write_atomically,
+                      write_json)
+from .settings import SENSITIVITY_PARAMETERS, SENSITIVITY_PATHS
 
 MARKER = "sensitivity.json"
 """The file that marks a sensitivity directory."""
@@ -61,9 +63,8 @@ MARKER = "sensitivity.json"
 STEP = 0.10
 """Default relative step: parameters move to x0.9 and x1.1."""
 
-DEFAULT_PATHS = 200
-"""Paths per run unless ``paths`` is given (fewer if the scenario asks fewer): a sensitivity runs the scenario
-``1 + 2 x parameters`` times, and common random numbers make the differences precise at this count."""
+DEFAULT_PATHS = SENSITIVITY_PATHS
+"""Paths per run unless ``paths`` is given (:data:`.settings.SENSITIVITY_PATHS`)."""
 
 TORNADO_METRICS = ("cumulative_loss_rate", "peak_overdue_rate_90p", "peak_provision_requirement",
                    "min_liquidity_buffer")
@@ -174,14 +175,8 @@ PARAMETERS = {p.key: p for p in (
 )}
 """Every parameter a sensitivity can move, by key."""
 
-DEFAULT_PARAMETERS = (
-    "behaviour.structural.job_finding_pct", "behaviour.structural.replacement_rate_pct",
-    "behaviour.structural.savings_target_months", "behaviour.structural.willingness",
-    "behaviour.structural.payment_friction_pct", "behaviour.recovery.rate_pct", "macro.cycle.volatility",
-    "macro.shocks.unemployment", "funding.liabilities.rollover_pct",
-)
-"""The parameters moved when none are named: the most material assumptions of the structural model, the loss
-given default, the economy's uncertainty and stress, and funding."""
+DEFAULT_PARAMETERS = SENSITIVITY_PARAMETERS
+"""The parameters moved when none are named (:data:`.settings.SENSITIVITY_PARAMETERS`)."""
 
 DIRECTIONS = (("down", -1.0), ("up", 1.0))
 
@@ -384,7 +379,7 @@ class Sensitivity:
             base.mkdir(parents=True)
             self.base.write_files(base, plots=False)
             if plots:
-                self.write_figures(directory / "plots", lang)
+                figure_writer(self.write_figures, "Sensitivity")(directory / "plots", lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
 

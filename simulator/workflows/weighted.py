@@ -16,7 +16,7 @@ scenario (common random numbers) and the differences come from the economy.
 import numpy as np
 import pandas as pd
 
-from .results import resolve_seed, run, write_atomically, write_json
+from .results import figure_writer, resolve_seed, run, write_atomically, write_json
 
 MARKER = "weighted_ecl.json"
 
@@ -92,12 +92,12 @@ class WeightedEcl:
                 member_dir.mkdir(parents=True)
                 results.write_files(member_dir, plots, lang)
             if plots:
-                self.write_figures(directory / "plots", lang)
+                figure_writer(self.write_figures, "WeightedEcl")(directory / "plots", lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
 
 
-def run_weighted(spec, scenarios, threads=None, progress=None, map_blocks=None):
+def run_weighted(spec, scenarios, threads=None, progress=None, map_blocks=None, loans=None):
     """Run every scenario of a set with one seed and weigh their ECL.
 
     Parameters
@@ -105,12 +105,13 @@ def run_weighted(spec, scenarios, threads=None, progress=None, map_blocks=None):
     spec : ScenarioSetSpec
     scenarios : list of Scenario
         As returned by :func:`simulator.inputs.loader.load_scenario_set`.
-    threads, progress, map_blocks : optional
+    threads, progress, map_blocks, loans : optional
         As for :func:`simulator.workflows.results.run`, for every scenario.
     """
     first = resolve_seed(scenarios[0])
     seed = first.run.seed
-    members = [run(scenario.with_run(seed=seed), threads=threads, progress=progress, map_blocks=map_blocks)
+    members = [run(scenario.with_run(seed=seed), threads=threads, progress=progress, map_blocks=map_blocks,
+                   loans=loans)
                for scenario in scenarios]
     weights = [item.weight for item in spec.resolved.weighted_scenarios]
     return WeightedEcl(spec.name, weights, members)

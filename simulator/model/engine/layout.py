@@ -13,6 +13,8 @@ import numpy as np
 
 N_LIVE_STATES = 7
 """Live delinquency states: 0 current, k = (30(k-1), 30k] days past due for k = 1..6."""
+STATE_NAMES = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_121_150", "dpd_151_180")
+"""The live states' names in reported tables (the time series' per-state IFRS 9 rates)."""
 
 BALANCE = 0
 """``BALANCE + k``: outstanding balance (principal + arrears) in live state k, end of month."""

@@ -50,7 +50,7 @@ reported ``se`` does not cover; see the reproducibility page). The new digests
 were checked identical with numpy restricted to its baseline SIMD and glibc to its
 non-FMA maths (``tests/test_machine_independence.py`` does so on every run).
 The four summaries moved again (aggregates unchanged) when the outputs were made to
-say what they are (issue 22): ``liquidity_shortfall`` renamed
+say what they are (docs/outputs.md): ``liquidity_shortfall`` renamed
 ``total_collections_shortfall``; every metric gained ``p01``; yes/no metrics keep
 only ``mean`` and ``se``; ``survival_horizon_months`` is over the paths that run out
 (with ``paths``) instead of counting horizon + 1 for the others; the tail figures

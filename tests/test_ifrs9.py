@@ -236,8 +236,10 @@ def test_structural_ecl_predicts_losses_on_independent_paths():
     (60, 150, [1, 1, 1, 2, 2, 2, 3]),
 ])
 def test_stages_follow_thresholds_at_their_boundaries(stage2, stage3, expected):
-    # state k holds (30(k-1), 30k] DPD: "after 30 days" starts at 31 DPD, i.e. state 2
-    stage = ifrs9.stage_of_states(Ifrs9Spec(stage2_after_dpd=stage2, stage3_after_dpd=stage3))
+    # state k holds (30(k-1), 30k] DPD: "after 30 days" starts at 31 DPD, i.e. state 2; Stage 3 may come no
+    # later than default (IFRS 9 Appendix A), so the default definition moves with it
+    spec = Ifrs9Spec(stage2_after_dpd=stage2, stage3_after_dpd=stage3, default_after_dpd=max(stage3, 90))
+    stage = ifrs9.stage_of_states(spec)
     assert stage.tolist() == expected
 
 

@@ -90,12 +90,28 @@ def _powers_of_two_near(value):
 
 
 def _numbers_in(annotation):
-    """True if ``annotation`` (or a member of its union) is a plain int or float."""
-    if typing.get_origin(annotation) is Annotated:
+    """True if ``annotation`` holds numbers anywhere: a plain int or float, a ``Literal`` of numbers
+    (``Literal[0, 30, ...]``), or a union, list or mapping with such a member, item or value."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
         return _numbers_in(typing.get_args(annotation)[0])
-    if typing.get_origin(annotation) is Union:
+    if origin is Literal:
+        return any(isinstance(member, (int, float)) and not isinstance(member, bool)
+                   for member in typing.get_args(annotation))
+    if origin in (Union, list, tuple, dict):
         return any(_numbers_in(member) for member in typing.get_args(annotation))
     return annotation in (int, float)
+
+
+def _booleans_as_text(value):
+    """``value`` with every boolean (in lists and mapping values too) as the text ``'true'``/``'false'``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return [_booleans_as_text(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _booleans_as_text(item) for key, item in value.items()}
+    return value
 
 
 class Spec(BaseModel):
@@ -111,16 +127,17 @@ class Spec(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_booleans_as_numbers(cls, data):
-        """YAML reads ``yes``/``true`` as booleans, which pydantic would take as 1.
+        """YAML reads ``yes``/``true`` as booleans, which pydantic would take as 1 (or as 0 for
+        ``Literal[0, 30, ...]``).
 
-        Such values are handed on as the text ``'true'``/``'false'``, so the number
-        field refuses them with its own path and constraint.
+        Such values, in a number field or inside a list or mapping of numbers, are
+        handed on as the text ``'true'``/``'false'``, so the field refuses them with
+        its own path and constraint.
         """
         if not isinstance(data, dict):
             return data
         numeric = {name for name, field in cls.model_fields.items() if _numbers_in(field.annotation)}
-        return {key: (str(value).lower() if isinstance(value, bool) and key in numeric else value)
-                for key, value in data.items()}
+        return {key: (_booleans_as_text(value) if key in numeric else value) for key, value in data.items()}
 
     def section_problems(self):
         """What breaks a rule about this section as a whole (none here; sections with such rules override it).

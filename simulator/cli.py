@@ -17,9 +17,10 @@ from .accounts.metrics import format_value, metric_kind
 from .inputs.errors import InputError, Interrupted, OutputError
 from .inputs.checks import ScenarioWarning
 from .inputs.loader import is_scenario_set, load_scenario, load_scenario_set
-from .inputs.options import MAX_PATHS, MAX_THREADS, check_integer, parse_real
+from .inputs.options import MAX_LOANS, MAX_PATHS, MAX_THREADS, check_integer, parse_real
 from .inputs.series import parse_bound, read_series, split_file_column
 from .model.engine.simulate import engine_compiled
+from .model.macro import check_macro_paths
 from .presentation.backtest_figure import write_backtest_figure
 from .presentation.labels import LANGUAGES
 from .presentation.report import rho_text, write_report
@@ -89,8 +90,6 @@ PATHS_FIX = f"Give from 1 to {MAX_PATHS} paths."
 THREADS_FIX = f"Give from 1 to {MAX_THREADS} threads (at most the machine's cores is useful)."
 SEED_FIX = "Give a whole number from 0 to 2^63 - 1."
 MAX_SEED = 2 ** 63 - 1
-MAX_LOANS = 50_000_000
-"""The most loans of a synthetic book (``portfolio.n_loans`` has the same bound)."""
 
 
 strict_option = click.option("--strict", is_flag=True,
@@ -189,6 +188,7 @@ def validate(scenario_file, strict):
         return
     with warnings_policy(strict):
         scenario = load_scenario(scenario_file)
+    check_macro_paths(scenario, scenario_file)
     run = scenario.run
     size = (f"{scenario.portfolio.n_loans} synthetic loans" if scenario.portfolio.source == "synthetic"
             else f"loan tape {scenario.portfolio.tape}")

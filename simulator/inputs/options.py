@@ -18,6 +18,8 @@ MAX_PATHS = 1_000_000
 """The most Monte Carlo paths a run may have (``run.paths`` has the same bound)."""
 MAX_THREADS = 4096
 """The most engine threads (``run.threads`` has the same bound)."""
+MAX_LOANS = 50_000_000
+"""The most loans of a synthetic book (``portfolio.n_loans`` has the same bound)."""
 
 
 def check_integer(name, value, low=None, high=None, fix="", source=None):
@@ -112,3 +114,30 @@ def _range_words(kind, low, high, low_open=False, high_open=False):
     if high is not None:
         return f"{kind} {'<' if high_open else '<='} {_number(high)}"
     return kind
+
+
+RUN_CONTROLS = ("name", "description", "run", "paths", "seed", "portfolio.seed", "portfolio.n_loans",
+                "portfolio.source", "portfolio.tape", "portfolio.currency")
+"""Scenario keys (and sections) that say how a scenario is run or named, not what the economy or the lender is: a
+reverse stress test or a sensitivity moves model and economy parameters and refuses these. Moving ``run.paths`` or
+``portfolio.n_loans`` changes the shapes being compared, ``run.horizon_months`` the question asked, and ``run.seed``
+or ``portfolio.seed`` the random numbers, which breaks the common random numbers every comparison rests on."""
+
+
+def check_movable_key(key, option="--shock"):
+    """Refuse a run control (:data:`RUN_CONTROLS`) as a key to move, naming it.
+
+    Parameters
+    ----------
+    key : str
+        A dotted scenario key (``behaviour.recovery.rate_pct``).
+    option : str
+        The option in messages.
+    """
+    control = next((c for c in RUN_CONTROLS if key == c or key.startswith(c + ".")), None)
+    if control is not None:
+        raise InputError(option_problem(option, "a model or economy parameter (not a run control: "
+                                        f"{', '.join(RUN_CONTROLS)})", key,
+                                        f"{control} says how the scenario is run, not what it is; change it with "
+                                        "the run's own options (--paths, --seed, --loans) and search a parameter "
+                                        "such as behaviour.recovery.rate_pct."))

@@ -27,7 +27,7 @@ from ..accounts.ifrs9 import cure_rates, ecl_rates, lgd_rates, pd_term_structure
 from ..accounts.metrics import (HEADLINE_METRICS, MIN_REPLICATES, SEGMENT_METRICS, SEGMENT_SERIES, TAIL_METRICS,
                                describe, headline_values, paired_difference, path_series, segment_headline_values,
                                segment_series, tail_risk, vintage_curve, weighted_percentiles)
-from ..inputs.errors import InputError, OutputError, must_be
+from ..inputs.errors import InputError, OutputError, excerpt, must_be
 from ..inputs.options import MAX_LOANS, MAX_PATHS, MAX_THREADS, check_integer
 from ..inputs.checks import scenario_warnings
 from ..inputs.loader import load_scenario, scenario_from_dict
@@ -364,6 +364,29 @@ def write_json(path, data):
     Path(path).write_text(json.dumps(data, indent=2, allow_nan=False), encoding="utf-8")
 
 
+MAX_OUTPUT_NAME_BYTES = 200
+"""The longest file or directory name written (in UTF-8 bytes): file systems allow 255, and the temporary sibling a
+directory is written to adds 14 (``.<name>.old.XXXXXXXX``)."""
+
+
+def check_output_name(path, option):
+    """Refuse an output path with a part longer than :data:`MAX_OUTPUT_NAME_BYTES` or longer than the system allows
+    in all, before any work (an ``OSError`` at the end of a long run otherwise)."""
+    too_long = [part for part in Path(path).parts if len(part.encode("utf-8", "surrogateescape"))
+                > MAX_OUTPUT_NAME_BYTES]
+    if too_long:
+        raise InputError(must_be(option, "each part of the path", f"at most {MAX_OUTPUT_NAME_BYTES} bytes",
+                                 too_long[0], "Choose a shorter name (a long scenario name makes a long default "
+                                              "directory: give --out)."))
+    if len(str(Path(path).absolute()).encode("utf-8", "surrogateescape")) > MAX_OUTPUT_PATH_BYTES:
+        raise InputError(must_be(option, "the path", f"at most {MAX_OUTPUT_PATH_BYTES} bytes in all", str(path),
+                                 "Choose a shorter path."))
+
+
+MAX_OUTPUT_PATH_BYTES = 3800
+"""The longest output path in all (Linux allows 4096 with the names of the files written inside)."""
+
+
 def check_out_dir(out_dir, marker="summary.json"):
     """Refuse, before any work, an output path that exists and is not one of our directories.
 
@@ -376,7 +399,13 @@ def check_out_dir(out_dir, marker="summary.json"):
     Path
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not (out_dir.is_dir() and (out_dir / marker).exists()):
+    check_output_name(out_dir, "--out")
+    try:
+        taken = out_dir.exists() and not (out_dir.is_dir() and (out_dir / marker).exists())
+    except OSError as exc:  # a path the system cannot even look at
+        raise InputError(f"{excerpt(out_dir)}: cannot be used as an output directory ({exc.strerror}). "
+                         "Choose another --out.") from None
+    if taken:
         raise InputError(f"{out_dir}: exists and is not a run directory. Choose another --out "
                          "or remove it first.")
     existing = next(parent for parent in out_dir.absolute().parents if parent.exists())

@@ -30,8 +30,9 @@ from .results import versions
 
 try:
     import distributed
+    import psutil  # a dependency of distributed: the memory available to local workers
 except ImportError:  # the optional extra is not installed: engine_cluster says how to install it
-    distributed = None
+    distributed = psutil = None
 
 INSTALL_HINT = 'pip install ".[distributed]" (or pip install "dask[distributed]")'
 """How to get the optional extra."""
@@ -185,11 +186,7 @@ def check_workers(option, workers):
 
 def _available_memory():
     """Bytes of memory available to new processes, or ``None`` where it cannot be read."""
-    try:
-        import psutil  # a dependency of distributed
-    except ImportError:
-        return None
-    return int(psutil.virtual_memory().available)
+    return None if psutil is None else int(psutil.virtual_memory().available)
 
 
 async def _handshake(scheduler, timeout):

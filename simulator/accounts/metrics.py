@@ -40,7 +40,7 @@ MIN_REPLICATES = 8
 """The fewest independent replicates (paths under ``mc``, antithetic pairs, RQMC scrambles) a standard error may rest
 on to be called reliable: with ``G`` replicates the estimated se has about ``1 / sqrt(2 (G - 1))`` relative error of
 its own (27% at 8, 71% at 2; Glasserman 2003, 1.1.3), and the t quantile of a 95% interval is 2.36 at 8 against 1.96
-in the limit. Below it ``summary.json`` says ``se_reliable: false``, a ``--target-se`` is never met and a reverse
+in the limit. Below it a ``--target-se`` is never met and a reverse
 stress test is refused; one replicate gives no error at all (``null``). See docs/variance-reduction.md."""
 
 PERCENTILES = (5, 50, 95, 99)

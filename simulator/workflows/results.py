@@ -226,7 +226,6 @@ class Results:
             "by_segment": self._segment_statistics,
             "sampling": {"sampling": run.sampling, "tail_sampling": run.tail_sampling,
                          "replicates": self.design.n_replicates,
-                         "se_reliable": self.design.n_replicates >= MIN_REPLICATES,
                          **({"rqmc_points": run.rqmc_points} if run.sampling == "rqmc" else {}),
                          **({"importance_shift": run.importance_shift} if run.tail_sampling == "importance" else {})},
             "target_se": None if self.target_se is None else target_report(metrics, self.target_se,

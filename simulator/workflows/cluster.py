@@ -20,6 +20,7 @@ worker is simply computed again elsewhere. Dask is an optional extra
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import os
 
 import numba
@@ -151,6 +152,7 @@ def engine_cluster(scheduler=None, workers=None, threads=None, timeout=CONNECT_S
     if workers is not None:
         check_workers("workers", workers)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_dask_logs_quiet())
         if scheduler is None:
             cluster = stack.enter_context(distributed.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"))
@@ -159,6 +161,22 @@ def engine_cluster(scheduler=None, workers=None, threads=None, timeout=CONNECT_S
             client = stack.enter_context(connect(scheduler, timeout))
         check_versions(client, scheduler or "the local cluster")
         yield ClusterBlocks(client, threads or 1, f"--scheduler {scheduler}" if scheduler else "--workers")
+
+
+@contextlib.contextmanager
+def _dask_logs_quiet():
+    """Dask's own log lines (its reconnection attempts and their tracebacks when a scheduler is lost) off for the
+    duration: what went wrong is told once, by :class:`ClusterLost` or :class:`InputError`."""
+    loggers = [logging.getLogger(name) for name in ["distributed", *logging.root.manager.loggerDict]
+               if name.split(".")[0] == "distributed"]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def check_workers(option, workers):

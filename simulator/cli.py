@@ -18,9 +18,55 @@ from .inputs.errors import InputError, Interrupted, OutputError, ScenarioWarning
 from .presentation.labels import LANGUAGES
 from .workflows.settings import (BACKTEST_PATHS, BACKTEST_RATES, SENSITIVITY_PARAMETERS, SENSITIVITY_PATHS,
                                  VALIDATION_BASELINE, VALIDATION_SEED, VALIDATION_STRESS)
+from .inputs.options import MAX_LOANS, MAX_PATHS, MAX_THREADS, check_integer, parse_real
 
 PROGRESS_MIN_LOAN_MONTHS = 50_000_000
 """Runs at least this large (paths x loans x months) show a progress bar."""
+
+
+class Number(click.ParamType):
+    """A numeric option checked by :mod:`simulator.inputs.options` as it is read, before any work: a bad value
+    (not a number, NaN, infinite, out of range) is one ``error:`` line and exit code 2, like every input error.
+
+    Parameters
+    ----------
+    integer : bool
+        A count (an integer) rather than a real number.
+    low, high : float, optional
+        Bounds; ``low_open``/``high_open`` make them strict.
+    fix : str
+        How to fix a bad value.
+    check : callable, optional
+        A further check of the number, ``check(option, number)`` (e.g. what the machine can hold).
+    """
+
+    def __init__(self, integer=False, low=None, high=None, low_open=False, high_open=False, fix="", check=None):
+        self.name = "integer" if integer else "number"
+        self.integer, self.fix, self.check = integer, fix, check
+        self.bounds = dict(low=low, high=high, low_open=low_open, high_open=high_open)
+
+    def convert(self, value, param, ctx):
+        option = param.opts[0] if param is not None else self.name
+        if self.integer:
+            text = str(value).strip()
+            number = int(text) if text.lstrip("+-").isdigit() else text
+            number = check_integer(option, number, self.bounds["low"], self.bounds["high"], self.fix)
+        else:
+            number = parse_real(value, option, fix=self.fix, **self.bounds)
+        if self.check is not None:
+            self.check(option, number)
+        return number
+
+
+def count_option(*names, low=1, high=None, fix="", **kwargs):
+    """An integer option in ``[low, high]`` checked as it is read (see :class:`Number`)."""
+    return click.option(*names, type=Number(integer=True, low=low, high=high, fix=fix), **kwargs)
+
+
+PATHS_FIX = f"Give from 1 to {MAX_PATHS} paths."
+THREADS_FIX = f"Give from 1 to {MAX_THREADS} threads (at most the machine's cores is useful)."
+SEED_FIX = "Give a whole number from 0 to 2^63 - 1."
+MAX_SEED = 2 ** 63 - 1
 
 
 strict_option = click.option("--strict", is_flag=True,
@@ -150,6 +196,7 @@ def validate(scenario_file, strict):
       simulate validate scenarios/adverse.yaml
     """
     from .inputs.loader import is_scenario_set, load_scenario, load_scenario_set
+    from .model.macro import check_macro_paths
     if is_scenario_set(scenario_file):
         with warnings_policy(strict):
             spec, scenarios = load_scenario_set(scenario_file)
@@ -158,6 +205,7 @@ def validate(scenario_file, strict):
         return
     with warnings_policy(strict):
         scenario = load_scenario(scenario_file)
+    check_macro_paths(scenario, scenario_file)
     run = scenario.run
     size = (f"{scenario.portfolio.n_loans} synthetic loans" if scenario.portfolio.source == "synthetic"
             else f"loan tape {scenario.portfolio.tape}")
@@ -174,10 +222,9 @@ def parse_targets(context, parameter, values):
     targets = {}
     for value in values:
         name, _, number = value.partition("=")
-        try:
-            targets[name.strip()] = float(number)
-        except ValueError:
-            raise click.BadParameter(f"{value!r} is not METRIC=SE; write e.g. cumulative_loss_rate=0.0005.") from None
+        targets[name.strip()] = parse_real(number, f"--target-se {name.strip()}", low=0, low_open=True,
+                                           fix="Write METRIC=SE with a positive standard error in the metric's "
+                                               "units, e.g. cumulative_loss_rate=0.0005.")
     return targets or None
 
 
@@ -213,10 +260,10 @@ def run_options(function):
     options = [
         click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
                      help="Directory to write (default: runs/<name>)."),
-        click.option("--paths", type=click.IntRange(min=1), help="Monte Carlo paths (overrides run.paths)."),
-        click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1),
+        count_option("--paths", high=MAX_PATHS, fix=PATHS_FIX, help="Monte Carlo paths (overrides run.paths)."),
+        count_option("--seed", low=0, high=MAX_SEED, fix=SEED_FIX,
                      help="Random seed (overrides run.seed; shared by every scenario of a set)."),
-        click.option("--threads", type=click.IntRange(min=1),
+        count_option("--threads", high=MAX_THREADS, fix=THREADS_FIX,
                      help="Engine threads (default: all cores; with --workers or --scheduler: per worker, default 1)."),
         click.option("--no-plots", is_flag=True, help="Skip the figures (PNG and SVG)."),
         lang_option,
@@ -228,12 +275,19 @@ def run_options(function):
     return function
 
 
+def check_workers_lazily(option, workers):
+    """:func:`simulator.workflows.cluster.check_workers`, imported when a ``--workers`` value is read (not at start-up)."""
+    from .workflows.cluster import check_workers
+    check_workers(option, workers)
+
+
 def cluster_options(function):
     """--scheduler and --workers: where the engine's blocks of paths run (see :func:`engine_cluster`)."""
     options = [
         click.option("--scheduler", metavar="ADDRESS",
                      help="Run the paths on a running Dask cluster (tcp://HOST:8786). Needs the distributed extra."),
-        click.option("--workers", type=click.IntRange(min=1),
+        click.option("--workers", type=Number(integer=True, low=1, check=check_workers_lazily,
+                                              fix="Give at least 1 worker process."),
                      help="Run the paths on a local Dask cluster of this many processes. Needs the distributed "
                           "extra."),
     ]
@@ -246,11 +300,12 @@ def cluster_options(function):
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 @run_options
 @cluster_options
-@click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
+@count_option("--loans", high=MAX_LOANS, fix=f"Give from 1 to {MAX_LOANS} loans.",
+              help="Resize the synthetic book to this many loans.")
 @click.option("--target-se", "target_se", multiple=True, metavar="METRIC=SE", callback=parse_targets,
               help="Add paths until METRIC's standard error is at most SE (e.g. cumulative_loss_rate=0.0005 or "
                    "loss_var_999=0.002; repeat for several).")
-@click.option("--max-paths", type=click.IntRange(min=1),
+@count_option("--max-paths", high=MAX_PATHS, fix=PATHS_FIX,
               help="The most paths --target-se may reach (default: 16 x --paths).")
 def run_command(scenario_file, out_dir, paths, seed, scheduler, workers, loans, threads, no_plots, lang, quiet, strict,
                 target_se, max_paths):
@@ -421,7 +476,8 @@ SENSITIVITY_SHOWN = ("cumulative_loss_rate", "peak_overdue_rate_90p")
                                                                "and x(1 + step).")
 @run_options
 @cluster_options
-@click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
+@count_option("--loans", high=MAX_LOANS, fix=f"Give from 1 to {MAX_LOANS} loans.",
+              help="Resize the synthetic book to this many loans.")
 def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, scheduler, workers, threads, no_plots, lang,
                         quiet, strict, loans):
     """Move each parameter of SCENARIO_FILE down and up by --step on common random numbers and report the change
@@ -502,7 +558,8 @@ def _elasticity(value):
 @click.option("--breach", required=True,
               help="liquidity, capital, coverage, abs_trigger, or a headline-metric threshold such as "
                    "'peak_overdue_rate_90p>0.05' (>, >=, <, <=).")
-@click.option("--probability", type=float,
+@click.option("--probability", type=Number(low=0, high=1, low_open=True,
+                                            fix="Give e.g. 0.5 for half the paths, 0.05 for one in twenty."),
               help="Target share of paths breaching, in (0, 1] (default 0.5; a metric threshold without it targets "
                    "the mean over paths).")
 @click.option("--shock", default="all", show_default=True,
@@ -510,13 +567,14 @@ def _elasticity(value):
                    "numeric scenario key searched over --range (e.g. behaviour.recovery.rate_pct).")
 @click.option("--shocks-from", type=click.Path(dir_okay=False, path_type=Path),
               help="Scale the macro shocks of this scenario instead (the book and funding stay SCENARIO_FILE's).")
-@click.option("--within", type=click.IntRange(min=1), help="With --breach liquidity: the buffer runs out by this month.")
+@count_option("--within", high=1200, fix="Give a month of the horizon, e.g. 12.", help="With --breach liquidity: the buffer runs out by this month.")
 @click.option("--range", "severity_range", help="LO,HI searched (default 0,3 for a multiplier; required for a key).")
-@click.option("--tolerance", type=click.FloatRange(min=0, min_open=True),
+@click.option("--tolerance", type=Number(low=0, low_open=True, fix="Give a positive width, e.g. 0.01."),
               help="Bisection stops at this width (default 0.5% of the range).")
 @run_options
 @cluster_options
-@click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
+@count_option("--loans", high=MAX_LOANS, fix=f"Give from 1 to {MAX_LOANS} loans.",
+              help="Resize the synthetic book to this many loans.")
 def reverse_command(scenario_file, breach, probability, shock, shocks_from, within, severity_range, tolerance, out_dir,
                     paths, seed, scheduler, workers, threads, no_plots, lang, quiet, strict, loans):
     """Reverse stress test: the mildest severity of a shock at which a breach is reached.
@@ -581,7 +639,8 @@ def reverse_command(scenario_file, breach, probability, shock, shocks_from, with
 @click.option("--interpolate-gaps", is_flag=True,
               help="Fill missing values ('.' in FRED files) linearly instead of refusing them.")
 @run_options
-@click.option("--loans", type=click.IntRange(min=1), help="Resize the synthetic book to this many loans.")
+@count_option("--loans", high=MAX_LOANS, fix=f"Give from 1 to {MAX_LOANS} loans.",
+              help="Resize the synthetic book to this many loans.")
 def backtest_command(scenario_file, macro_spec, observed_spec, from_date, to_date, rate, interpolate_gaps, out_dir,
                      paths, seed, threads, no_plots, lang, quiet, strict, loans):
     """Back-test SCENARIO_FILE's book: run it through the unemployment history in --macro with the credit cycle
@@ -671,16 +730,17 @@ def report_command(directories, out_path, lang, allow_different):
                    "written (needs --macro).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write (default: runs/calibration-<history file name>).")
-@click.option("--holdout-months", type=click.IntRange(min=0), default=6, show_default=True,
+@count_option("--holdout-months", low=0, high=1200, fix="Give a number of months, e.g. 6.", default=6, show_default=True,
               help="Last months kept out of the roll-rate back-test's estimation.")
-@click.option("--bootstrap", "n_replicates", type=click.IntRange(min=0), default=200, show_default=True,
+@count_option("--bootstrap", "n_replicates", low=0, high=100_000, fix="Give e.g. 200 (0: no intervals).",
+              default=200, show_default=True,
               help="Loan resamples for the confidence intervals (0: none).")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
+@count_option("--seed", low=0, high=MAX_SEED, fix=SEED_FIX, default=0, show_default=True,
               help="Seed of the bootstrap and of the structural fit's simulations.")
 @click.option("--fix", "fixed", multiple=True, metavar="PARAMETER",
               help="Hold a structural parameter at the base scenario's value (repeatable), e.g. "
                    "--fix savings_target_months.")
-@click.option("--paths", type=click.IntRange(min=1), default=4, show_default=True,
+@count_option("--paths", high=MAX_PATHS, fix=PATHS_FIX, default=4, show_default=True,
               help="Simulated paths per structural-fit evaluation.")
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @lang_option
@@ -722,9 +782,9 @@ def calibrate_command(history_file, macro_file, scenario_file, out_dir, holdout_
               help="PDF to write; its Markdown twin is written beside it (validation.md).")
 @click.option("--quick", is_flag=True, help="The small version (seconds) instead of the full one (about 1.5 minutes "
                                            "on 2 cores).")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=VALIDATION_SEED, show_default=True,
+@count_option("--seed", low=0, high=MAX_SEED, fix=SEED_FIX, default=VALIDATION_SEED, show_default=True,
               help="Seed of every check (they pass for any seed).")
-@click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores).")
+@count_option("--threads", high=MAX_THREADS, fix=THREADS_FIX, help="Engine threads (default: all cores).")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
               default=VALIDATION_BASELINE, show_default=True,
               help="Baseline scenario of the common-random-numbers check.")

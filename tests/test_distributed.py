@@ -223,7 +223,8 @@ def test_sensitivity_and_reverse_take_the_cluster_options_with_the_same_bits(tmp
     severe = small_file(tmp_path, "severe", 2)
     for command, options, table in (
             ("sensitivity", ["--params", "behaviour.recovery.rate_pct"], "sensitivity.csv"),
-            ("reverse", ["--breach", "peak_overdue_rate_90p>0.02", "--range", "0,2", "--tolerance", "0.25"],
+            ("reverse", ["--breach", "peak_overdue_rate_90p>0.02", "--range", "0,2", "--tolerance", "0.25",
+                         "--paths", "8"],
              "reverse.json")):
         alone = cli_bits(tmp_path / command, command, [severe], *options)
         on_cluster = cli_bits(tmp_path / command, command, [severe], *options, "--scheduler", scheduler)

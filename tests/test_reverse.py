@@ -50,7 +50,7 @@ def roll_rate_dict(recovery_pct=0.0, size_pp=U, seed=3):
     matrix = [[100 * (1 - PD), 0, 0, 0, 0, 0, 0, 100 * PD, 0]] + [[0] * i + [100] + [0] * (8 - i) for i in range(1, 7)]
     return {"name": "closed_form", "run": {"horizon_months": 1, "paths": PATHS, "seed": seed, "balance_sheet": "runoff"},
             "portfolio": {"n_loans": LOANS, "segments": [{
-                "name": "all", "share_pct": 100, "principal": {"median": 1000}, "apr_pct": {"min": 20, "max": 20},
+                "name": "book", "share_pct": 100, "principal": {"median": 1000}, "apr_pct": {"min": 20, "max": 20},
                 "term_months": [36], "income": {"median": 5000},
                 "starting_dpd_pct": {"current": 100, "dpd_1_30": 0, "dpd_31_60": 0, "dpd_61_90": 0, "dpd_91_120": 0,
                                      "dpd_121_150": 0, "dpd_151_180": 0}}]},
@@ -220,7 +220,7 @@ def test_nothing_breaking_and_everything_breaking_are_stated(tmp_path, write_yam
     (["--breach", "peak_overdue_rate_99p>0.05"], ["the metric must be a headline metric", "peak_overdue_rate_90p"]),
     (["--breach", "peak_overdue_rate_90p=0.05"], ["METRIC OP NUMBER", "'peak_overdue_rate_90p>0.05'"]),
     (["--breach", "liquidty"], ["Did you mean 'liquidity'?"]),
-    (["--breach", "liquidity", "--probability", "0"], ["--probability: P must be a share of paths in (0, 1]"]),
+    (["--breach", "liquidity", "--probability", "0"], ["--probability must be a finite number in (0, 1]"]),
     (["--breach", "liquidity", "--probability", "1.5"], ["in (0, 1]"]),
     (["--breach", "liquidity", "--range", "3,0"], ["LO,HI with LO < HI", "--range 0,3"]),
     (["--breach", "liquidity", "--range", "a,b"], ["two numbers LO,HI"]),

@@ -37,6 +37,13 @@ from .ifrs9 import segment_ecl_by_stage
 from .profitability import profit_and_capital
 from .provisioning import provisioning_series
 
+MIN_REPLICATES = 8
+"""The fewest independent replicates (paths under ``mc``, antithetic pairs, RQMC scrambles) a standard error may rest
+on to be called reliable: with ``G`` replicates the estimated se has about ``1 / sqrt(2 (G - 1))`` relative error of
+its own (27% at 8, 71% at 2; Glasserman 2003, 1.1.3), and the t quantile of a 95% interval is 2.36 at 8 against 1.96
+in the limit. Below it a ``--target-se`` is never met and a reverse
+stress test is refused; one replicate gives no error at all (``null``). See docs/variance-reduction.md."""
+
 PERCENTILES = (1, 5, 50, 95, 99)
 """Percentiles across paths reported with every mean (``p01`` .. ``p99``): the spread of the outcome, not the
 error of the mean (that is ``se``)."""
@@ -455,7 +462,8 @@ def describe(values, design=None):
 
     Plain Monte Carlo (``design`` ``None``, or a design with one replicate per path
     and no weights): ``se = s / sqrt(N)`` with the sample standard deviation ``s``
-    (0 for one path). Otherwise (:class:`simulator.model.sampling.PathDesign`) the
+    (NaN for one path: one value says nothing of its error; fewer than
+    :data:`MIN_REPLICATES` replicates give an unreliable one). Otherwise (:class:`simulator.model.sampling.PathDesign`) the
     mean is the weighted (self-normalised) mean ``sum w f / sum w``, the percentiles
     are importance-sampling quantiles (:func:`weighted_quantile`) and the
     standard error is that of a ratio estimator over the ``G`` independent replicates
@@ -476,8 +484,8 @@ def describe(values, design=None):
         if design is None:
             mean = np.nanmean(values, axis=0)
             pct = np.nanpercentile(values, PERCENTILES, axis=0)
-            sd = np.nanstd(values, axis=0, ddof=1) if values.shape[0] > 1 else np.zeros_like(mean)
-            se = np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), np.where(n == 1, 0.0, np.nan))
+            sd = np.nanstd(values, axis=0, ddof=1) if values.shape[0] > 1 else np.full_like(mean, np.nan)
+            se = np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), np.nan)  # one value: no error estimate
         else:
             mean, se = replicate_mean(values, design)
             pct = weighted_percentiles(values, PERCENTILES, design.weights)
@@ -564,8 +572,7 @@ def replicate_mean(values, design):
         groups = np.sum(total > 0, axis=0)
         spread = np.sum(np.where(total > 0, y - mean * total, 0.0) ** 2, axis=0)
         w_bar = total.sum(axis=0) / groups
-        se = np.where(groups > 1, np.sqrt(spread / (groups * (groups - 1.0))) / w_bar,
-                      np.where(groups == 1, 0.0, np.nan))
+        se = np.where(groups > 1, np.sqrt(spread / (groups * (groups - 1.0))) / w_bar, np.nan)  # one: no error
     return mean, se
 
 

@@ -44,6 +44,11 @@ class OutputError(Exception):
     message and exits with code 1, nothing half-written is left behind."""
 
 
+class ClusterLost(OutputError):
+    """The Dask scheduler went away in the middle of a run: like an :class:`OutputError`, the CLI prints the one-line
+    message (which says how to retry) and exits with code 1; nothing is written."""
+
+
 class Interrupted(BaseException):
     """A termination signal (SIGTERM, SIGHUP) raised as an exception, like ``KeyboardInterrupt`` for SIGINT, so
     that every ``finally`` block cleans up. A ``BaseException``, so ``except Exception`` does not swallow it.

@@ -61,7 +61,7 @@ import pandas as pd
 
 from .errors import InputError, must_be
 from .schema import DPD_STATE_KEYS, ROLL_RATE_COLUMNS
-from .tables import cell_text, read_table
+from .tables import cell_text, numeric_column_problem, read_table
 
 CHARGED_OFF = ROLL_RATE_COLUMNS.index("charged_off")
 CLOSED = ROLL_RATE_COLUMNS.index("closed")
@@ -451,7 +451,12 @@ def _listed(items, total=None):
 
 # --------------------------------------------------------------------------- values
 def _numbers(source, column, field, constraint, locate, fix, low=0.0):
-    """Column as float64 and the problem (if any) of its non-numeric, missing or below-``low`` cells."""
+    """Column as float64 and the problem (if any) of its type (booleans, lists, Parquet text: see
+    :func:`~simulator.inputs.tables.numeric_column_problem`), or of its non-numeric, missing or below-``low``
+    cells."""
+    wrong_type = numeric_column_problem(source, column.to_frame(field), field)
+    if wrong_type is not None:
+        return np.full(len(column), np.nan), [wrong_type]
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad = ~np.isfinite(values) | (values < low)
     if not bad.any():

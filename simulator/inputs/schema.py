@@ -40,6 +40,37 @@ MAX_MONEY = 1e12
 """Amounts in a scenario (a median loan or income, a cost) are at most this, in the book's currency."""
 
 
+MAX_NAME_CHARACTERS = 100
+"""A name (of a scenario, a segment, a liability) is at most this long: it becomes a directory, a column, a label."""
+RESERVED_SEGMENT_NAMES = ("all",)
+"""Segment names the results use themselves: ``all`` is the whole book's row in ``by_segment`` and the series."""
+
+
+NAME_RULE = (f"a name of 1 to {MAX_NAME_CHARACTERS} characters, not a path (no leading dot, none of "
+             "/ \\ : * ? \" < > | or control characters)")
+
+
+def _a_name(value):
+    """Refuse a name that is not a plain name: too long, a path (``../x``, ``/tmp/x``), control characters, a leading
+    dot."""
+    if not value.strip() or len(value) > MAX_NAME_CHARACTERS or value.startswith(".") or \
+            any(c in value for c in '/\\:*?"<>|') or any(ord(c) < 32 for c in value):
+        raise rule_error([Problem("", NAME_RULE, value, "Give a short name such as severe_2026 (it names the run's "
+                                                         "directory under runs/).")])
+    return value
+
+
+Name = Annotated[str, AfterValidator(_a_name)]
+"""A name: 1 to :data:`MAX_NAME_CHARACTERS` characters, never a path (it names directories under ``runs/``)."""
+
+
+def _segment_name(value):
+    if value in RESERVED_SEGMENT_NAMES:
+        raise rule_error([Problem("", f"not {' or '.join(map(repr, RESERVED_SEGMENT_NAMES))}", value,
+                                  "That name is the whole book's row in the results; rename the segment.")])
+    return value
+
+
 SECTION_RULES_OFF = {"section_rules": False}
 """Validation context that skips the sections' own rules (to check the rules spanning sections all the same)."""
 
@@ -90,12 +121,28 @@ def _powers_of_two_near(value):
 
 
 def _numbers_in(annotation):
-    """True if ``annotation`` (or a member of its union) is a plain int or float."""
-    if typing.get_origin(annotation) is Annotated:
+    """True if ``annotation`` holds numbers anywhere: a plain int or float, a ``Literal`` of numbers
+    (``Literal[0, 30, ...]``), or a union, list or mapping with such a member, item or value."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
         return _numbers_in(typing.get_args(annotation)[0])
-    if typing.get_origin(annotation) is Union:
+    if origin is Literal:
+        return any(isinstance(member, (int, float)) and not isinstance(member, bool)
+                   for member in typing.get_args(annotation))
+    if origin in (Union, list, tuple, dict):
         return any(_numbers_in(member) for member in typing.get_args(annotation))
     return annotation in (int, float)
+
+
+def _booleans_as_text(value):
+    """``value`` with every boolean (in lists and mapping values too) as the text ``'true'``/``'false'``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return [_booleans_as_text(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _booleans_as_text(item) for key, item in value.items()}
+    return value
 
 
 class Spec(BaseModel):
@@ -111,16 +158,17 @@ class Spec(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_booleans_as_numbers(cls, data):
-        """YAML reads ``yes``/``true`` as booleans, which pydantic would take as 1.
+        """YAML reads ``yes``/``true`` as booleans, which pydantic would take as 1 (or as 0 for
+        ``Literal[0, 30, ...]``).
 
-        Such values are handed on as the text ``'true'``/``'false'``, so the number
-        field refuses them with its own path and constraint.
+        Such values, in a number field or inside a list or mapping of numbers, are
+        handed on as the text ``'true'``/``'false'``, so the field refuses them with
+        its own path and constraint.
         """
         if not isinstance(data, dict):
             return data
         numeric = {name for name, field in cls.model_fields.items() if _numbers_in(field.annotation)}
-        return {key: (str(value).lower() if isinstance(value, bool) and key in numeric else value)
-                for key, value in data.items()}
+        return {key: (_booleans_as_text(value) if key in numeric else value) for key, value in data.items()}
 
     def section_problems(self):
         """What breaks a rule about this section as a whole (none here; sections with such rules override it).
@@ -300,7 +348,7 @@ class StartingDpdSpec(PercentSpec):
 class SegmentSpec(Spec):
     """One segment of the book: who the borrowers are and what loans they hold."""
 
-    name: str = Field(min_length=1)
+    name: Annotated[Name, AfterValidator(_segment_name)]
     share_pct: float = Field(gt=0, le=100, description="share of the book's loans, percent")
     principal: LogNormalSpec = Field(description="original loan amount")
     apr_pct: RangePctSpec = Field(description="annual percentage rate, percent, uniform in [min, max]")
@@ -738,7 +786,7 @@ class LiabilitySpec(Spec):
     backing pool goes to the noteholders (early amortisation) until they are repaid.
     """
 
-    name: str = Field(min_length=1)
+    name: Name
     type: Literal["bank_line", "interbank", "abs", "bond"]
     amount_pct: float = Field(ge=0, le=1000, description="amount, percent of the opening book balance")
     maturity_months: int = Field(12, ge=1, le=120, description="average maturity; 1/maturity of it falls due monthly")
@@ -890,7 +938,8 @@ class ActionsSpec(Spec):
 class Scenario(Spec):
     """A complete, validated scenario."""
 
-    name: str = ""
+    name: one_of(Name, Literal[""], says=NAME_RULE + " (or empty: the file's name)",
+                 fix="Give a short name such as severe_2026 (it names the run's directory under runs/).") = ""
     description: str = ""
     run: RunSpec = RunSpec()
     portfolio: PortfolioSpec
@@ -941,7 +990,8 @@ class SetRunSpec(Spec):
 class ScenarioSetSpec(Spec):
     """An IFRS 9 scenario set: scenarios on the same book with probability weights summing to 100."""
 
-    name: str = ""
+    name: one_of(Name, Literal[""], says=NAME_RULE + " (or empty: the file's name)",
+                 fix="Give a short name such as severe_2026 (it names the run's directory under runs/).") = ""
     description: str = ""
     weighted_scenarios: list[WeightedScenarioSpec] = Field(min_length=1)
     run: SetRunSpec = SetRunSpec()

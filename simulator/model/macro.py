@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..inputs.errors import InputError, must_be
+
 from .sampling import cycle_innovations
 
 VARIABLES = ("unemployment", "income_growth", "policy_rate")
@@ -77,6 +79,47 @@ def central_path(macro, n_months):
                 level += shock_profile(shock, n_months)
         paths[name] = level
     return paths
+
+
+MEANINGFUL_RANGES = {"unemployment": (0.0, 100.0, "from 0 to 100"),
+                     "income_growth": (-100.0, 100.0, "above -100 and at most 100 (a fall of 100% a year or more "
+                                                      "leaves no income)"),
+                     "policy_rate": (-10.0, 100.0, "from -10 to 100")}
+"""Where each variable's central path has a meaning, percent: every shock may be within its own bounds while their
+sum is not (two income-growth steps of -60 pp make -115% a year, and the model's arithmetic turns to NaN)."""
+
+
+def check_macro_paths(scenario, source=None):
+    """Refuse a scenario whose central macro path leaves :data:`MEANINGFUL_RANGES` once all shocks are summed.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    source : str, optional
+        The file or what holds the scenario, in messages (default: its name).
+
+    Raises
+    ------
+    InputError
+        Naming the variable, the month, the level reached and the shocks that sum to it.
+    """
+    paths = central_path(scenario.macro, scenario.run.horizon_months)
+    problems = []
+    for name, level in paths.items():
+        low, high, words = MEANINGFUL_RANGES[name]
+        bad = (level <= low) if name == "income_growth" else (level < low)
+        bad = bad | (level > high)
+        if bad.any():
+            month = int(np.flatnonzero(bad)[0])
+            shocks = [f"macro.shocks[{i}] ({shock.shape})" for i, shock in enumerate(scenario.macro.shocks)
+                      if shock.variable == name]
+            problems.append(must_be(source or scenario.name, f"macro {name} (baseline plus {', '.join(shocks)})",
+                                    f"{words} percent in every month once the shocks are summed",
+                                    round(float(level[month]), 6),
+                                    f"It leaves that range in month {month}: make the shocks on {name} smaller, "
+                                    "or let them overlap less."))
+    if problems:
+        raise InputError(problems)
 
 
 def cycle_factor(cycle, seed, path_ids, n_months, run=None):

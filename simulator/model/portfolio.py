@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..inputs.errors import InputError
+from ..inputs.errors import InputError, must_be
 from ..inputs.schema import MAX_MONEY
-from ..inputs.tables import cell_text, read_table
+from ..inputs.tables import cell_text, numeric_column_problem, read_table
 from . import fdlibm, portable
 from .engine.amortisation import AMORTISATION_CODES, current_instalment, scheduled_principal_after
 
@@ -340,6 +340,10 @@ def read_tape(path, portfolio, unemployment0, seed):
     problems = _check_tape_values(path, frame, segments)
     if problems:
         raise InputError(problems)
+    if not (frame["balance"].to_numpy(float) > 0).any():  # every rate is a share of the book's balance
+        raise InputError(must_be(path, "column 'balance'", "above 0 for at least one loan (loss, overdue and "
+                                 "provision rates are shares of the book's balance)", "0 on every row",
+                                 "Export the outstanding balances; a book of zero balance has no rates."))
     n = len(frame)
     seg = _coded(frame["segment"], segments).astype(np.int32) if "segment" in frame else np.zeros(n, np.int32)
     specs = portfolio.segments
@@ -507,6 +511,10 @@ def _check_tape_values(path, frame, segments):
     }
     for column, (low, high, constraint) in numeric_rules.items():
         if column not in frame:
+            continue
+        wrong_type = numeric_column_problem(path, frame, column)
+        if wrong_type is not None:
+            problems.append(wrong_type)
             continue
         values = pd.to_numeric(frame[column], errors="coerce")
         bad = values.isna() | ~np.isfinite(values) | (values < low) | (values > high)

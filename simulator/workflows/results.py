@@ -6,6 +6,8 @@ failed run leaves no half-written directory.
 """
 import contextlib
 import json
+import math
+import numbers
 import os
 import secrets
 import shutil
@@ -23,16 +25,18 @@ import pandas as pd
 import yaml
 
 from ..accounts.ifrs9 import cure_rates, ecl_rates, lgd_rates, pd_term_structure
-from ..accounts.metrics import (CONDITIONAL_METRICS, HEADLINE_METRICS, PROBABILITY_METRICS, SEGMENT_METRICS,
-                               SEGMENT_SERIES, TAIL_METRICS, adverse_percentiles, describe, headline_values,
-                               metric_unit, paired_difference, path_series, segment_headline_values,
+from ..accounts.metrics import (CONDITIONAL_METRICS, HEADLINE_METRICS, MIN_REPLICATES, PROBABILITY_METRICS,
+                               SEGMENT_METRICS, SEGMENT_SERIES, TAIL_METRICS, adverse_percentiles, describe,
+                               headline_values, metric_unit, paired_difference, path_series, segment_headline_values,
                                segment_series, tail_risk, vintage_curve, weighted_percentiles)
-from ..inputs.errors import InputError, OutputError, must_be
+from ..inputs.errors import InputError, OutputError, excerpt, must_be
+from ..inputs.options import MAX_LOANS, MAX_PATHS, MAX_THREADS, check_integer
 from ..inputs.checks import scenario_warnings
 from ..inputs.loader import load_scenario, scenario_from_dict
 from ..inputs.schema import ActionsSpec, Scenario
 from ..model.engine.layout import METRIC_NAMES, STATE_NAMES, book_aggregates, with_segment_axis
 from ..model.engine.simulate import check_fits, engine_months, settle_borrowers, simulate_segments
+from ..model.macro import check_macro_paths
 from ..model.portfolio import build_book, originations, with_new_lending
 from ..model.sampling import path_design, resolve_sampling
 from ..version import __version__
@@ -235,7 +239,8 @@ class Results:
                          "replicates": self.design.n_replicates,
                          **({"rqmc_points": run.rqmc_points} if run.sampling == "rqmc" else {}),
                          **({"importance_shift": run.importance_shift} if run.tail_sampling == "importance" else {})},
-            "target_se": None if self.target_se is None else target_report(metrics, self.target_se),
+            "target_se": None if self.target_se is None else target_report(metrics, self.target_se,
+                                                                            self.design.n_replicates),
         }
 
     def _binding_rule(self):
@@ -403,6 +408,29 @@ def write_json(path, data):
     Path(path).write_text(json.dumps(data, indent=2, allow_nan=False), encoding="utf-8")
 
 
+MAX_OUTPUT_NAME_BYTES = 200
+"""The longest file or directory name written (in UTF-8 bytes): file systems allow 255, and the temporary sibling a
+directory is written to adds 14 (``.<name>.old.XXXXXXXX``)."""
+
+
+def check_output_name(path, option):
+    """Refuse an output path with a part longer than :data:`MAX_OUTPUT_NAME_BYTES` or longer than the system allows
+    in all, before any work (an ``OSError`` at the end of a long run otherwise)."""
+    too_long = [part for part in Path(path).parts if len(part.encode("utf-8", "surrogateescape"))
+                > MAX_OUTPUT_NAME_BYTES]
+    if too_long:
+        raise InputError(must_be(option, "each part of the path", f"at most {MAX_OUTPUT_NAME_BYTES} bytes",
+                                 too_long[0], "Choose a shorter name (a long scenario name makes a long default "
+                                              "directory: give out_dir=)."))
+    if len(str(Path(path).absolute()).encode("utf-8", "surrogateescape")) > MAX_OUTPUT_PATH_BYTES:
+        raise InputError(must_be(option, "the path", f"at most {MAX_OUTPUT_PATH_BYTES} bytes in all", str(path),
+                                 "Choose a shorter path."))
+
+
+MAX_OUTPUT_PATH_BYTES = 3800
+"""The longest output path in all (Linux allows 4096 with the names of the files written inside)."""
+
+
 def check_out_dir(out_dir, marker="summary.json"):
     """Refuse, before any work, an output path that exists and is not one of our directories.
 
@@ -415,7 +443,13 @@ def check_out_dir(out_dir, marker="summary.json"):
     Path
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not (out_dir.is_dir() and (out_dir / marker).exists()):
+    check_output_name(out_dir, "out_dir=")
+    try:
+        taken = out_dir.exists() and not (out_dir.is_dir() and (out_dir / marker).exists())
+    except OSError as exc:  # a path the system cannot even look at
+        raise InputError(f"{excerpt(out_dir)}: cannot be used as an output directory ({exc.strerror}). "
+                         "Choose another out_dir=.") from None
+    if taken:
         raise InputError(f"{out_dir}: exists and is not a run directory. Choose another out_dir= "
                          "or remove it first.")
     existing = next(parent for parent in out_dir.absolute().parents if parent.exists())
@@ -558,6 +592,7 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
     >>> results = simulator.run("scenarios/baseline.yaml", paths=50)  # doctest: +SKIP
     >>> results.headline_table()                                       # doctest: +SKIP
     """
+    check_run_options(paths=paths, seed=seed, loans=loans, threads=threads, max_paths=max_paths)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if loans is not None and scenario.portfolio.source == "tape":
@@ -565,6 +600,7 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
                          "Drop loans= or use a synthetic portfolio.")
     scenario = resolve_seed(scenario.with_run(paths=paths, seed=seed).with_loans(loans))
     scenario = scenario_from_dict(scenario.model_dump(), source=scenario.name)  # paths, seed, loans checked too
+    check_macro_paths(scenario)
     scenario = scenario.model_copy(update={"run": resolve_sampling(scenario.run)})
     max_paths = check_targets(scenario, target_se, max_paths)
     n_loans = scenario.portfolio.n_loans if scenario.portfolio.source == "synthetic" else None
@@ -601,6 +637,16 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
         first_path, scenario = scenario.run.paths, scenario.with_run(paths=wanted)
 
 
+def check_run_options(paths=None, seed=None, loans=None, threads=None, max_paths=None):
+    """Refuse Python parameters of a run that are not integers within their bounds, naming the parameter
+    (:mod:`simulator.inputs.options`; ``None`` means not given)."""
+    check_integer("paths", paths, 1, MAX_PATHS, f"Give from 1 to {MAX_PATHS} paths.")
+    check_integer("max_paths", max_paths, 1, MAX_PATHS, f"Give from 1 to {MAX_PATHS} paths.")
+    check_integer("seed", seed, 0, 2 ** 63 - 1, "Give a whole number from 0 to 2^63 - 1.")
+    check_integer("loans", loans, 1, MAX_LOANS, f"Give from 1 to {MAX_LOANS} loans.")
+    check_integer("threads", threads, 1, MAX_THREADS, f"Give from 1 to {MAX_THREADS} threads.")
+
+
 def check_targets(scenario, target_se, max_paths):
     """Refuse unknown ``target_se`` metrics or targets that are not positive; the path cap (paths granularity kept).
 
@@ -614,9 +660,10 @@ def check_targets(scenario, target_se, max_paths):
     known = sorted(set(HEADLINE_METRICS) | set(TAIL_METRICS))
     problems = [must_be(scenario.name, f"target_se[{name!r}]", "a metric of summary.json", name,
                         f"Use one of: {', '.join(known)}.") for name in target_se if name not in known]
-    problems += [must_be(scenario.name, f"target_se[{name!r}]", "a positive standard error", value,
+    problems += [must_be(scenario.name, f"target_se[{name!r}]", "a positive, finite standard error", value,
                          "Give the standard error in the metric's units (0.0005 is 0.05 percentage points).")
-                 for name, value in target_se.items() if not value > 0]
+                 for name, value in target_se.items()
+                 if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf]
     if problems:
         raise InputError(problems)
     cap = max_paths or 16 * scenario.run.paths
@@ -644,14 +691,20 @@ def paths_for_target(results, max_paths):
     achieved = results.summary["target_se"]["metrics"]
     if all(entry["met"] for entry in achieved.values()):
         return run.paths
-    need = max((run.paths * (entry["se"] / entry["target"]) ** 2 * TARGET_MARGIN
+    # the ratio is capped before it is squared: a tiny target (1e-200) would overflow a float
+    cap = math.sqrt(max_paths / run.paths)
+    need = max((run.paths * min(entry["se"] / entry["target"], cap) ** 2 * TARGET_MARGIN
                 for entry in achieved.values() if entry["se"] is not None), default=run.paths)
     unit = path_granularity(run)
     return int(min(max_paths, max(run.paths + unit, unit * np.ceil(need / unit))))
 
 
-def target_report(metrics, target_se):
+def target_report(metrics, target_se, n_replicates):
     """Each target's standard error achieved and whether it is met (``summary.json``'s ``target_se``).
+
+    A target is never met on fewer than :data:`~simulator.accounts.metrics.MIN_REPLICATES`
+    independent replicates: a standard error estimated from so few is itself too
+    uncertain to say that the error is small (one replicate gives none at all).
 
     Parameters
     ----------
@@ -659,9 +712,12 @@ def target_report(metrics, target_se):
         ``summary.json``'s metrics.
     target_se : dict
         ``{"targets": {metric: target}, "max_paths": cap}``.
+    n_replicates : int
+        Independent replicates the errors rest on (paths, antithetic pairs or scrambles).
     """
+    enough = n_replicates >= MIN_REPLICATES
     achieved = {name: {"target": target, "se": metrics[name]["se"],
-                       "met": metrics[name]["se"] is not None and metrics[name]["se"] <= target}
+                       "met": enough and metrics[name]["se"] is not None and metrics[name]["se"] <= target}
                 for name, target in target_se["targets"].items()}
     return {"metrics": achieved, "max_paths": target_se["max_paths"],
             "all_met": all(entry["met"] for entry in achieved.values())}

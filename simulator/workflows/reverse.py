@@ -69,11 +69,12 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from ..accounts.metrics import HEADLINE_METRICS, describe
+from ..accounts.metrics import HEADLINE_METRICS, MIN_REPLICATES, describe
 from ..inputs.errors import InputError, must_be
+from ..inputs.options import check_integer, check_movable_key, check_real, parse_real
 from ..inputs.loader import load_scenario, scenario_from_dict
 from ..inputs.schema import Scenario
-from ..model.macro import VARIABLES, central_path
+from ..model.macro import VARIABLES, central_path, check_macro_paths
 from .results import figure_writer, json_number, resolve_seed, run, write_atomically, write_json
 
 MARKER = "reverse.json"
@@ -91,6 +92,11 @@ MULTIPLIER_SHOCKS = ("all",) + VARIABLES
 DEFAULT_RANGE = (0.0, 3.0)
 """Search range of the severity multiplier: from the baseline economy to three times the scenario's shocks."""
 DEFAULT_PROBABILITY = 0.5
+MAX_GRID_POINTS = 100
+"""The most runs on the grid (each is a full run)."""
+MIN_TOLERANCE_SHARE = 1e-6
+"""The narrowest bisection tolerance as a share of the range: a bisection halves its width each run, so this is about
+20 runs; a narrower one would only spend runs on Monte Carlo noise."""
 GRID_POINTS = 7
 """Runs on an even grid over the range before the bisections (both ends included)."""
 TOLERANCE_SHARE = 0.005
@@ -168,7 +174,9 @@ def parse_breach(text, within=None, horizon_months=None, source="breach="):
         raise InputError(must_be(source, "the condition", f"one of {', '.join(NAMED_BREACHES)} or METRIC OP NUMBER "
                                  "(OP one of >, >=, <, <=)", text,
                                  f"{hint}Metrics: {', '.join(HEADLINE_METRICS)}."))
-    metric, comparison, threshold = match.group(1), match.group(2), float(match.group(3))
+    metric, comparison = match.group(1), match.group(2)
+    threshold = parse_real(match.group(3), "the threshold", fix="Write a threshold such as 0.05 (a rate as a "
+                           "fraction, money in the book's currency).", source=f"{source} {text}")
     if metric not in HEADLINE_METRICS:
         near = difflib.get_close_matches(metric, HEADLINE_METRICS, n=1)
         hint = f"Did you mean '{near[0]}'? " if near else ""
@@ -225,7 +233,10 @@ class Severity:
             what = f"{self.shock} = {value:g}"
         data["name"] = f"{scenario.name}_at_{_slug(value)}" if self.is_multiplier else f"{scenario.name}_reverse"
         data["description"] = f"{scenario.name} with {what} (reverse stress test)."
-        return scenario_from_dict(data, source=f"{scenario.name} with {what}")
+        source = f"{scenario.name} with {what}"
+        moved = scenario_from_dict(data, source=source)
+        check_macro_paths(moved, source)
+        return moved
 
 
 def _slug(value):
@@ -301,6 +312,7 @@ def severity_of(scenario, shock, severity_range):
             raise InputError(must_be("severity_range=", "the multiplier's range", "LO,HI with 0 <= LO < HI",
                                      severity_range, "A multiplier below 0 turns the shocks round; start at 0."))
         return Severity(shock, low, high)
+    check_movable_key(shock, "--shock")
     parent, last = _key_parent(scenario.model_dump(mode="json"), shock)
     current = parent[last]
     if isinstance(current, bool) or not isinstance(current, (int, float)):
@@ -463,23 +475,36 @@ def reverse_stress(scenario, breach, probability=None, shock="all", within=None,
         scenario = scenario.model_copy(update={"macro": macro,
                                                "name": f"{scenario.name}_with_{donor.name}_shocks"})
     breach = parse_breach(breach, within, scenario.run.horizon_months)
-    if probability is not None and not 0.0 < probability <= 1.0:
-        raise InputError(must_be("probability=", "P", "a share of paths in (0, 1]", probability,
-                                 "Give e.g. 0.5 for half the paths, 0.05 for one in twenty."))
+    check_real("probability", probability, 0.0, 1.0, low_open=True,
+               fix="Give e.g. 0.5 for half the paths, 0.05 for one in twenty.")
+    check_integer("grid_points", grid_points, 2, MAX_GRID_POINTS, "Use from 2 to 100.")
+    check_real("tolerance", tolerance, 0.0, low_open=True, fix="Give a positive width, e.g. 0.01.")
     mean_target = probability is None and not breach.named
     probability = DEFAULT_PROBABILITY if probability is None else float(probability)
-    if grid_points < 2:
-        raise InputError(must_be("grid_points", "grid_points", "at least 2", grid_points, "Use 2 or more."))
     severity = severity_of(scenario, shock, severity_range)
     for end in (severity.low, severity.high):  # an end the scenario cannot take is refused before any run
-        severity.scenario_at(scenario, severity.value(end))
+        try:
+            severity.scenario_at(scenario, severity.value(end))
+        except InputError as exc:
+            raise InputError(exc.problems + [f"--range: the end {end:g} of {severity.low:g},{severity.high:g} "
+                                             "gives the scenario above; narrow --range so that both ends are "
+                                             "valid scenarios."]) from None
     if loans is not None and scenario.portfolio.source == "tape":
         raise InputError("loans= resizes a synthetic book; this scenario reads a loan tape. "
                          "Drop loans= or use a synthetic portfolio.")
     # the intervals are order statistics and binomial errors of independent, equally weighted paths
     scenario = resolve_seed(scenario.with_run(paths=paths, seed=seed, sampling="mc", tail_sampling="none")
                             .with_loans(loans))
-    tolerance = TOLERANCE_SHARE * (severity.high - severity.low) if tolerance is None else tolerance
+    if scenario.run.paths < MIN_REPLICATES:
+        raise InputError(must_be(scenario.name, "paths", f"at least {MIN_REPLICATES} (the fewest independent paths "
+                                 "a breach share and its confidence interval may rest on)", scenario.run.paths,
+                                 f"Use --paths {MIN_REPLICATES} or more (200 or more for a usable interval)."))
+    width = severity.high - severity.low
+    if tolerance is not None and tolerance < MIN_TOLERANCE_SHARE * width:
+        raise InputError(must_be("--tolerance", "the width", f"at least {MIN_TOLERANCE_SHARE:g} of the range "
+                                 f"({MIN_TOLERANCE_SHARE * width:.3g}; about 20 bisection runs)", tolerance,
+                                 f"Give --tolerance {TOLERANCE_SHARE * width:.3g} (the default) or a little less."))
+    tolerance = TOLERANCE_SHARE * width if tolerance is None else tolerance
     if severity.integer:
         tolerance = max(tolerance, 1.0)
     search = Search(scenario, severity, breach, dict(run_options or {}), progress)

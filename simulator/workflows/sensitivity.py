@@ -37,7 +37,8 @@ rollover rate of 100% cannot go up); the elasticity then uses the realised chang
 of a single key, and is not given for a group whose keys moved unequally. A
 parameter the scenario does not use (a structural key under the roll-rate model,
 no unemployment shock, no liabilities, a value of 0 that a relative step cannot
-move) is skipped with a note. Every moved scenario is validated like a file
+move) is skipped with a note, and so is one that a step leaves where it is both ways
+(a willingness of 100%, whose odds are infinite; a value held at its bound). Every moved scenario is validated like a file
 (:func:`simulator.inputs.loader.scenario_from_dict`) before anything runs.
 """
 import json
@@ -49,10 +50,12 @@ import pandas as pd
 
 from ..accounts.metrics import HEADLINE_METRICS, describe, metric_kind, paired_difference, ratio_of_means
 from ..inputs.errors import InputError
+from ..inputs.options import check_movable_key
 from ..inputs.loader import load_scenario, scenario_from_dict
 from ..inputs.schema import (BehaviourSpec, CycleSpec, FundingSpec, LiabilitySpec, MacroBaselineSpec, PathShock,
                              RecoverySpec, RollRateSpec, Scenario, StressSpec, StructuralSpec, WillingnessSpec,
                              field_bounds)
+from ..model.macro import check_macro_paths
 from .results import (figure_writer, json_number, load_results, resolve_seed, run, versions, write_atomically,
                       write_json)
 from .settings import SENSITIVITY_PARAMETERS, SENSITIVITY_PATHS
@@ -220,9 +223,12 @@ def choose_parameters(keys=None):
     Raises
     ------
     InputError
-        For unknown or repeated keys, listing the valid ones.
+        For run controls (:data:`~simulator.inputs.options.RUN_CONTROLS`), unknown or repeated keys, listing the
+        valid ones.
     """
     keys = list(DEFAULT_PARAMETERS if keys is None else keys)
+    for key in keys:
+        check_movable_key(str(key), "--params")
     unknown = [key for key in keys if key not in PARAMETERS]
     if unknown:
         raise InputError(f"params=: unknown parameter(s) {', '.join(map(repr, unknown))}. Valid parameters: "
@@ -279,7 +285,9 @@ def move(scenario, parameter, factor):
         _set(data, target.path, moved)
     change = changes.pop() if len(changes) == 1 else np.nan
     source = f"{scenario.name} with {parameter.key} x{factor:g}"
-    return scenario_from_dict(data, source=source), change, notes
+    moved = scenario_from_dict(data, source=source)
+    check_macro_paths(moved, source)
+    return moved, change, notes
 
 
 @dataclass
@@ -452,11 +460,18 @@ def sensitivity(scenario, params=None, step=STEP, paths=None, seed=None, say=Non
         targets = parameter.targets(base_scenario)
         base_value = _get(data, targets[0].path) if len(targets) == 1 else "x1 (as written)"
         info = {"parameter": parameter.key, "what": parameter.what, "base_value": base_value, "notes": []}
+        pair = []
         for direction, sign in DIRECTIONS:
             factor = 1.0 + sign * step
             moved, change, notes = move(base_scenario, parameter, factor)
             info["notes"].extend(f"{direction}: {note}" for note in notes)
-            moves.append((Move(parameter.key, direction, factor, change, notes), moved))
+            pair.append((Move(parameter.key, direction, factor, change, notes), moved))
+        if all(moved == base_scenario for _, moved in pair):
+            skipped.append({"parameter": parameter.key, "reason": "at a value a relative step cannot move (a bound, "
+                                                                  "or a probability of 0% or 100%): moved down and up "
+                                                                  "it stays where it is"})
+            continue
+        moves.extend(pair)
         used.append(info)
     if not moves:
         raise InputError(f"{base_scenario.name}: none of the parameters applies to this scenario ("

@@ -72,7 +72,7 @@ import numpy as np
 import scipy
 from scipy import integrate, stats
 
-from ..inputs.errors import InputError
+from ..inputs.errors import InputError, must_be
 from ..inputs.loader import load_scenario, scenario_from_dict
 from ..inputs.schema import Scenario
 from ..model.engine import layout as L
@@ -953,7 +953,8 @@ def validation_settings(baseline=DEFAULT_BASELINE, stress=DEFAULT_STRESS, quick=
     Raises
     ------
     InputError
-        If a scenario file is missing or invalid, or the two do not share a book (common random numbers need one).
+        If a scenario file is missing or invalid, the baseline is shorter than the stationarity check's
+        :data:`STATIONARY_LAST` months, or the two do not share a book (common random numbers need one).
     """
     loaded = []
     for role, scenario in (("baseline=", baseline), ("stress=", stress)):
@@ -963,6 +964,11 @@ def validation_settings(baseline=DEFAULT_BASELINE, stress=DEFAULT_STRESS, quick=
                                  f"holds scenarios/) or give the scenario file with {role}.")
             scenario = load_scenario(scenario)
         loaded.append(scenario)
+    if loaded[0].run.horizon_months < STATIONARY_LAST:
+        raise InputError(must_be(f"validate-model --baseline {loaded[0].name}", "run.horizon_months",
+                                 f"at least {STATIONARY_LAST} (the stationarity check compares month 1 with month "
+                                 f"{STATIONARY_LAST})", loaded[0].run.horizon_months,
+                                 f"Give a baseline of {STATIONARY_LAST} months or more (scenarios/baseline.yaml)."))
     if loaded[0].portfolio != loaded[1].portfolio:
         raise InputError(f"validate-model: the stress scenario {loaded[1].name} must use the baseline's book "
                          f"({loaded[0].name}); it does not. Give a stress scenario that extends the baseline.")

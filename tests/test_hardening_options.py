@@ -474,3 +474,23 @@ def test_the_guides_commands_with_hostile_values_end_in_one_line_exit_2(tmp_path
 def tiny_scenario(tiny_scenario_file):
     """The conftest's tiny scenario (4 paths x 6 months x 200 loans), loaded."""
     return load_scenario(tiny_scenario_file)
+
+
+
+def test_report_output_is_checked_before_any_work(tmp_path):
+    """``simulate report -o`` refuses a file name too long for the system before it reads any run."""
+    long_name = tmp_path / ("b" * 300 + ".pdf")
+    result = CliRunner().invoke(main, ["report", str(tmp_path / "no-such-run"), "-o", str(long_name)])
+    assert result.exit_code == 2, result.output
+    assert "at most 200 bytes" in result.output and "no-such-run" not in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_boolean_series_column_is_refused(tmp_path):
+    """A Parquet series whose value column is booleans is refused with the column named, not read as 0/1."""
+    from simulator.inputs.series import read_series
+    path = tmp_path / "series.parquet"
+    pd.DataFrame({"date": pd.date_range("2007-01-01", periods=6, freq="MS"), "UNRATE": [True, False] * 3}) \
+        .to_parquet(path)
+    with pytest.raises(InputError, match="column 'UNRATE' must be numbers; got True"):
+        read_series(path, "UNRATE")

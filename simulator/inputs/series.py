@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, must_be
-from .tables import cell_text, read_table
+from .tables import cell_text, numeric_column_problem, read_table
 
 FREQUENCIES = ("monthly", "quarterly")
 MONTHS_PER_PERIOD = {"monthly": 1, "quarterly": 3}
@@ -214,7 +214,11 @@ def _periods(frame, path, date_column, frequency):
 
 
 def _levels(frame, path, date_column, column, interpolate_gaps):
-    """The value column as floats; gaps refused or linearly interpolated."""
+    """The value column as floats; gaps refused or linearly interpolated; a column that is not numbers (booleans,
+    lists, Parquet text) refused first (:func:`~simulator.inputs.tables.numeric_column_problem`)."""
+    problem = numeric_column_problem(path, frame, column)
+    if problem:
+        raise InputError(problem)
     cells = frame[column]
     text = cells.astype(str).str.strip()
     missing = cells.isna().to_numpy() | text.isin(MISSING_MARKS).to_numpy()

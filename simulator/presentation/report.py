@@ -31,6 +31,7 @@ from ..inputs.errors import InputError
 from ..inputs.schema import ROLL_RATE_COLUMNS
 from ..version import __version__
 from ..workflows.comparison import compare_runs, load_members, unpaired_reasons
+from ..workflows.results import check_output_name
 from ..workflows.reverse import MARKER as REVERSE_MARKER
 from ..workflows.reverse import load_reverse
 from ..workflows.sensitivity import MARKER as SENSITIVITY_MARKER
@@ -365,6 +366,7 @@ def write_report(directories, out_path, lang="en", allow_different=False):
     if out_path.suffix.lower() != ".pdf":
         raise InputError(f"{out_path}: the board pack is a PDF; got suffix '{out_path.suffix}'. "
                          "Name the output like board.pdf.")
+    check_writable(out_path)
     if out_path.is_dir():
         raise InputError(f"{out_path}: is a directory. Give a file name like {out_path / 'board.pdf'}.")
     members = load_members(directories)
@@ -384,6 +386,22 @@ def write_report(directories, out_path, lang="en", allow_different=False):
 
     write_file_atomically(out_path, write_pdf)
     return sections
+
+
+def check_writable(*paths):
+    """Refuse, before any work, output files whose names are too long or whose folder cannot be written.
+
+    Raises
+    ------
+    InputError
+        Naming the path and the ``-o`` option.
+    """
+    for path in paths:
+        check_output_name(path, "-o")
+    existing = next(parent for parent in Path(paths[0]).absolute().parents if parent.exists())
+    if not (existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)):
+        raise InputError(f"{paths[0]}: cannot be written ({existing} is not a writable directory). "
+                         "Choose a writable -o path.")
 
 
 def save_pages(path, pages, title, subject=None):

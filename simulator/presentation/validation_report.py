@@ -16,17 +16,15 @@ curves, two pages of charts (measured against reference,
 errors, :func:`simulator.presentation.plots.validation_gaps`), and ``method``.
 The report draws what the workflow measured; it computes nothing.
 """
-import os
 import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
 from ..inputs.errors import InputError
-from ..workflows.results import check_output_name
 from ..version import __version__
 from .plots import house_style, validation_curves, validation_gaps
-from .report import _page, _table_page, save_pages, write_file_atomically
+from .report import _page, _table_page, check_writable, save_pages, write_file_atomically
 
 SUMMARY_ROWS_PER_PAGE = 24
 NOTE_WIDTH = 62
@@ -248,15 +246,11 @@ def check_report_path(out_path):
     if out_path.suffix.lower() != ".pdf":
         raise InputError(f"{out_path}: the validation report is a PDF; got suffix '{out_path.suffix}'. "
                          "Name the output like validation.pdf (the Markdown twin is written beside it).")
+    check_writable(out_path, out_path.with_suffix(".md"))
     for path in (out_path, out_path.with_suffix(".md")):  # the PDF and its Markdown twin
-        check_output_name(path, "-o")
         if path.is_dir():
             raise InputError(f"{path}: is a directory, and the report writes {out_path.name} and its Markdown twin "
                              f"{out_path.with_suffix('.md').name}. Remove it or give another -o name.")
-    existing = next(parent for parent in out_path.absolute().parents if parent.exists())
-    if not (existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)):
-        raise InputError(f"{out_path}: cannot be written ({existing} is not a writable directory). "
-                         "Choose a writable -o path.")
     return out_path
 
 

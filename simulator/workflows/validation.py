@@ -277,7 +277,7 @@ def roll_rate_scenario(matrix, horizon, paths, volatility, persistence, rho_pct,
         "run": {"horizon_months": horizon, "paths": paths, "seed": seed, "balance_sheet": "runoff",
                 "chunk_paths": chunk_paths, "sampling": "mc"},
         "portfolio": {"n_loans": 10, "segments": [{
-            "name": "all", "share_pct": 100, "principal": {"median": 1000}, "apr_pct": {"min": 20, "max": 20},
+            "name": "book", "share_pct": 100, "principal": {"median": 1000}, "apr_pct": {"min": 20, "max": 20},
             "term_months": [36], "income": {"median": 5000}}]},
         "macro": {"cycle": {"volatility": volatility, "persistence": persistence}},
         "behaviour": {"model": "roll_rate", "penalty_rate_uplift_pct": penalty_pct,
@@ -307,7 +307,7 @@ def flat_book(dpd_states, term=120, employed=None):
         employed=np.ones(n, bool) if employed is None else np.asarray(employed, bool), score=650.0 * ones,
         original_principal=1000.0 * ones, original_term=np.full(n, term, np.int32),
         original_income=5000.0 * ones, original_savings=ones, birth_month=np.zeros(n, np.int32),
-        risk_scale=ones, segment_names=("all",))
+        risk_scale=ones, segment_names=("book",))
 
 
 def full_chain(matrix):
@@ -600,7 +600,7 @@ def labour_market_scenario(horizon, paths, levels_pct):
         "run": {"horizon_months": horizon, "paths": paths, "seed": 1, "balance_sheet": "runoff", "chunk_paths": 16,
                 "sampling": "mc"},
         "portfolio": {"n_loans": 10, "segments": [{
-            "name": "all", "share_pct": 100, "principal": {"median": 1000}, "apr_pct": {"min": 20, "max": 20},
+            "name": "book", "share_pct": 100, "principal": {"median": 1000}, "apr_pct": {"min": 20, "max": 20},
             "term_months": [36], "income": {"median": 5000}, "essential_spending_pct": 0,
             "other_debt_dti_pct": {"min": 0, "max": 0}, "unemployment_sensitivity": 1.0}]},
         "macro": {"baseline": {"unemployment_pct": UNEMPLOYMENT_BASE_PCT},

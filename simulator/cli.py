@@ -500,7 +500,7 @@ def _elasticity(value):
 @main.command("reverse")
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--breach", required=True,
-              help="liquidity, capital, coverage, abs_trigger, or a headline-metric threshold such as "
+              help="liquidity, failure, capital, coverage, abs_trigger, or a headline-metric threshold such as "
                    "'peak_overdue_rate_90p>0.05' (>, >=, <, <=).")
 @click.option("--probability", type=float,
               help="Target share of paths breaching, in (0, 1] (default 0.5; a metric threshold without it targets "
@@ -510,7 +510,7 @@ def _elasticity(value):
                    "numeric scenario key searched over --range (e.g. behaviour.recovery.rate_pct).")
 @click.option("--shocks-from", type=click.Path(dir_okay=False, path_type=Path),
               help="Scale the macro shocks of this scenario instead (the book and funding stay SCENARIO_FILE's).")
-@click.option("--within", type=click.IntRange(min=1), help="With --breach liquidity: the buffer runs out by this month.")
+@click.option("--within", type=click.IntRange(min=1), help="With --breach liquidity or failure: it happens by this month.")
 @click.option("--range", "severity_range", help="LO,HI searched (default 0,3 for a multiplier; required for a key).")
 @click.option("--tolerance", type=click.FloatRange(min=0, min_open=True),
               help="Bisection stops at this width (default 0.5% of the range).")

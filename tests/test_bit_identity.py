@@ -59,7 +59,7 @@ number moved: the means, percentiles and errors of the other metrics are compute
 as before.
 
 All eight moved again when the lender's cash began to feed back into its lending
-(issue 21, docs/funding.md): under the default ``funding.when_short: stop_lending`` a
+(docs/funding.md): under the default ``funding.when_short: stop_lending`` a
 path whose buffer would go negative writes no loan from that month on and its book
 runs off, so the aggregates of severe, severe_with_actions and roll_rate_example
 moved from each stopping path's stop month on (months before are the same bits;

@@ -556,7 +556,7 @@ def _elasticity(value):
 @main.command("reverse")
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--breach", required=True,
-              help="liquidity, capital, coverage, abs_trigger, or a headline-metric threshold such as "
+              help="liquidity, failure, capital, coverage, abs_trigger, or a headline-metric threshold such as "
                    "'peak_overdue_rate_90p>0.05' (>, >=, <, <=).")
 @click.option("--probability", type=Number(low=0, high=1, low_open=True,
                                             fix="Give e.g. 0.5 for half the paths, 0.05 for one in twenty."),
@@ -567,7 +567,7 @@ def _elasticity(value):
                    "numeric scenario key searched over --range (e.g. behaviour.recovery.rate_pct).")
 @click.option("--shocks-from", type=click.Path(dir_okay=False, path_type=Path),
               help="Scale the macro shocks of this scenario instead (the book and funding stay SCENARIO_FILE's).")
-@count_option("--within", high=1200, fix="Give a month of the horizon, e.g. 12.", help="With --breach liquidity: the buffer runs out by this month.")
+@count_option("--within", high=1200, fix="Give a month of the horizon, e.g. 12.", help="With --breach liquidity or failure: it happens by this month.")
 @click.option("--range", "severity_range", help="LO,HI searched (default 0,3 for a multiplier; required for a key).")
 @click.option("--tolerance", type=Number(low=0, low_open=True, fix="Give a positive width, e.g. 0.01."),
               help="Bisection stops at this width (default 0.5% of the range).")

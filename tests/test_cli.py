@@ -395,8 +395,14 @@ def test_summary_reports_yes_no_metrics_as_probabilities_with_units(run_dir):
 
 def test_survival_horizon_is_over_the_paths_that_run_out(tmp_path):
     """``survival_horizon_months`` never holds H + 1 for 'not within the horizon': its statistics are over the paths
-    whose buffer goes negative, and ``paths`` counts them (the share of ``liquidity_breached``)."""
-    results = simulator.run(load_scenario(SCENARIOS / "baseline.yaml"), paths=40, loans=400)
+    whose cash falls below the floor (0 here), and ``paths`` counts them (the share of ``liquidity_breached``).
+    Lending on (``keep_lending``) the buffer itself goes negative then; stopping lending, that month is the stop."""
+    scenario = load_scenario(SCENARIOS / "baseline.yaml")
+    stopping = simulator.run(scenario, paths=40, loans=400)
+    np.testing.assert_array_equal(stopping.headline["survival_horizon_months"],
+                                  stopping.headline["lending_stop_month"])
+    keep = scenario.model_copy(update={"funding": scenario.funding.model_copy(update={"when_short": "keep_lending"})})
+    results = simulator.run(keep, paths=40, loans=400)
     survival = results.summary["metrics"]["survival_horizon_months"]
     breached = results.headline["liquidity_breached"]
     assert 0 < breached.sum() < len(breached), "the check needs paths that run out and paths that survive"

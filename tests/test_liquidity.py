@@ -34,14 +34,14 @@ def line(**kwargs):
     return LiabilitySpec(**{"name": "line", "type": "bank_line", "amount_pct": 50.0, **kwargs})
 
 
-def run(spec, n_months, inflows=0.0, new_lending=0.0, book_balance=OPENING, scheduled=0.0,
+def run(spec, n_months, inflows=0.0, new_lending=0.0, book_balance=OPENING,
         overdue_90p=0.0, overdue_m1p=0.0, policy_rate_pct=0.0, opening_balance=OPENING):
     """``funding_paths`` on one path (or several, if a 2-D array is given) with scalars broadcast.
 
     Flows are zeroed at month 0, as the engine writes them.
     """
     shape = (1, n_months + 1)
-    for value in (inflows, new_lending, book_balance, scheduled, overdue_90p, overdue_m1p):
+    for value in (inflows, new_lending, book_balance, overdue_90p, overdue_m1p):
         if np.ndim(value) == 2:
             shape = np.shape(value)
 
@@ -52,7 +52,7 @@ def run(spec, n_months, inflows=0.0, new_lending=0.0, book_balance=OPENING, sche
         return value
 
     return funding_paths(series(inflows, True), series(new_lending, True), series(book_balance, False),
-                         series(scheduled, True), series(overdue_90p, False), series(overdue_m1p, False),
+                         series(overdue_90p, False), series(overdue_m1p, False),
                          np.broadcast_to(np.asarray(policy_rate_pct, dtype=float), (shape[1],)).copy(),
                          spec, opening_balance)
 
@@ -72,7 +72,7 @@ def test_buffer_identity_without_liabilities():
     for name in ("funding_cost", "liabilities_outstanding", "liability_repaid", "abs_diverted", "abs_trigger_hit"):
         assert np.all(out[name] == 0.0), name
     assert np.all(np.isnan(out["liquidity_ratio"])), "nothing falls due: the ratio is undefined"
-    assert out["survival_horizon_months"].tolist() == [5.0]
+    assert np.isnan(out["survival_horizon_months"]).all()
     assert out["liquidity_breached"].tolist() == [False]
     assert out["liquidity_ratio_breached"].tolist() == [False]
 
@@ -224,39 +224,49 @@ def test_survival_horizon_is_the_first_negative_month():
     """Two paths, buffer_0 = 120, no liabilities.
 
     path 0: buffer = 120, 70, -30, 20, 0 -> first negative in month 2 (breached even though it recovers);
-    path 1: buffer = 120, 120, 0, 0, 0 -> zero is not negative: survives the horizon, 4 + 1 = 5.
+    path 1: buffer = 120, 120, 0, 0, 0 -> zero is not below the floor 0: survives the horizon (NaN).
+    Found on flows that lent on (no stop months given), month 2 is also where lending stops on path 0.
     """
     inflows = np.array([[0, 0, 0, 50, 0], [0, 0, 0, 0, 0]], dtype=float)
     lending = np.array([[0, 50, 100, 0, 20], [0, 0, 120, 0, 0]], dtype=float)
     out = run(funding(), 4, inflows=inflows, new_lending=lending)
     np.testing.assert_allclose(out["liquidity_buffer"], [[120, 70, -30, 20, 0], [120, 120, 0, 0, 0]], atol=0)
-    assert out["survival_horizon_months"].tolist() == [2.0, 5.0]
-    assert out["survival_horizon_months"].dtype == float
+    np.testing.assert_array_equal(out["survival_horizon_months"], [2.0, np.nan])
+    np.testing.assert_array_equal(out["lending_stop_month"], [2.0, np.nan])
+    np.testing.assert_array_equal(out["liquidity_failure_month"], [2.0, np.nan])
     assert out["liquidity_breached"].tolist() == [True, False]
+    kept = run(funding().model_copy(update={"when_short": "keep_lending"}), 4, inflows=inflows, new_lending=lending)
+    np.testing.assert_array_equal(kept["liquidity_buffer"], out["liquidity_buffer"])
+    np.testing.assert_array_equal(kept["survival_horizon_months"], [2.0, np.nan])
+    assert np.isnan(kept["lending_stop_month"]).all()
 
 
 def test_liquidity_ratio_and_its_breach():
     """Line of 600 over 12 months: 50 falls due each month; floor 50%, so breached below 25.
 
-    buffer = 120, 120-100 = 20, 20-30 = -10, -10+50 = 40; scheduled = 0, 10, 10, 10;
-    ratio = 120/50 = 2.4, (20+10)/50 = 0.6, (0+10)/50 = 0.2 (negative buffer counts as 0), (40+10)/50 = 1.0.
+    buffer = 120, 120-100 = 20, 20-30 = -10, -10+50 = 40;
+    ratio = 120/50 = 2.4, 20/50 = 0.4, 0 (a negative buffer is no cash held), 40/50 = 0.8.
     """
-    out = run(funding(line(spread_pct=0.0)), 3, new_lending=[0, 100, 30, 0], inflows=[0, 0, 0, 50],
-              scheduled=10.0)
-    np.testing.assert_allclose(out["liquidity_ratio"][0], [2.4, 0.6, 0.2, 1.0], rtol=1e-14)
+    out = run(funding(line(spread_pct=0.0)), 3, new_lending=[0, 100, 30, 0], inflows=[0, 0, 0, 50])
+    np.testing.assert_allclose(out["liquidity_ratio"][0], [2.4, 0.4, 0.0, 0.8], rtol=1e-14)
     assert out["liquidity_ratio_breached"].tolist() == [True]
-    calm = run(funding(line(spread_pct=0.0)), 3, scheduled=10.0)
-    np.testing.assert_allclose(calm["liquidity_ratio"][0], [2.4, 2.6, 2.6, 2.6], rtol=1e-14)
+    calm = run(funding(line(spread_pct=0.0)), 3, inflows=[0, 10, 10, 10])
+    np.testing.assert_allclose(calm["liquidity_ratio"][0], [2.4, 2.6, 2.8, 3.0], rtol=1e-14)
     assert calm["liquidity_ratio_breached"].tolist() == [False]
+
+
+def test_a_negative_buffer_breaches_even_a_zero_floor():
+    out = run(funding(line(spread_pct=0.0), floor_pct=0.0), 3, new_lending=[0, 100, 30, 0], inflows=[0, 0, 0, 50])
+    assert out["liquidity_ratio"][0, 2] == 0.0
+    assert out["liquidity_ratio_breached"].tolist() == [True]
 
 
 def test_liquidity_ratio_is_nan_once_nothing_falls_due_and_month_0_is_not_judged():
     """Notes repaid in one month (M = 1, rollover 0): nothing falls due from month 1, ratio NaN, no breach.
 
-    Month 0 counts the buffer only (no scheduled instalments there), 120 / 600 = 0.2 < 0.5, and is not judged.
+    Month 0: 120 / 600 = 0.2 < 0.5, and is not judged.
     """
-    out = run(funding(line(maturity_months=1, rollover_pct=0.0, spread_pct=0.0)), 3, inflows=700.0,
-              scheduled=10.0)
+    out = run(funding(line(maturity_months=1, rollover_pct=0.0, spread_pct=0.0)), 3, inflows=700.0)
     np.testing.assert_allclose(out["liquidity_ratio"][0, 0], 0.2, rtol=1e-15)
     assert np.all(np.isnan(out["liquidity_ratio"][0, 1:]))
     assert out["liquidity_ratio_breached"].tolist() == [False]
@@ -269,7 +279,6 @@ def test_opening_balance_scalar_or_per_path_and_paths_are_independent():
     inputs = dict(inflows=rng.uniform(0, 200, (n_paths, months + 1)),
                   new_lending=rng.uniform(0, 150, (n_paths, months + 1)),
                   book_balance=rng.uniform(900, 1300, (n_paths, months + 1)),
-                  scheduled=rng.uniform(0, 100, (n_paths, months + 1)),
                   overdue_90p=rng.uniform(0, 0.1, (n_paths, months + 1)),
                   overdue_m1p=rng.uniform(0, 0.2, (n_paths, months + 1)))
     spec = funding(line(rollover_pct=50.0), abs_notes(trigger_pct=6.0, trigger_metric="m1p", amount_pct=30.0),
@@ -287,14 +296,16 @@ def test_opening_balance_scalar_or_per_path_and_paths_are_independent():
 def test_inconsistent_shapes_are_refused():
     good = np.zeros((2, 4))
     with pytest.raises(ValueError, match=r"new_lending must have the shape of inflows \(2, 4\); got \(2, 3\)"):
-        funding_paths(good, np.zeros((2, 3)), good, good, good, good, np.zeros(4), funding(), 1.0)
+        funding_paths(good, np.zeros((2, 3)), good, good, good, np.zeros(4), funding(), 1.0)
     with pytest.raises(ValueError, match=r"policy_rate_pct must have shape \(4,\)"):
-        funding_paths(good, good, good, good, good, good, np.zeros(3), funding(), 1.0)
+        funding_paths(good, good, good, good, good, np.zeros(3), funding(), 1.0)
     with pytest.raises(ValueError, match=r"opening_balance must be a scalar or have shape \(2,\)"):
-        funding_paths(good, good, good, good, good, good, np.zeros(4), funding(), np.ones(3))
+        funding_paths(good, good, good, good, good, np.zeros(4), funding(), np.ones(3))
+    with pytest.raises(ValueError, match=r"stop_month must have shape \(2,\)"):
+        funding_paths(good, good, good, good, good, np.zeros(4), funding(), 1.0, np.ones(3))
 
 
-def reference_funding(inflows, new_lending, book_balance, scheduled, overdue_90p, overdue_m1p,
+def reference_funding(inflows, new_lending, book_balance, overdue_90p, overdue_m1p,
                       policy_rate_pct, spec, opening):
     """Plain Python, one path and one liability at a time, straight from the module docstring."""
     n_paths, n_steps = inflows.shape
@@ -335,7 +346,7 @@ def reference_funding(inflows, new_lending, book_balance, scheduled, overdue_90p
             buffers[p, t] = buffer
             due = sum(n / liab.maturity_months for n, liab in zip(notes, spec.liabilities))
             if due > 0:
-                ratios[p, t] = (max(buffer, 0.0) + scheduled[p, t]) / due
+                ratios[p, t] = max(buffer, 0.0) / due
     return buffers, ratios
 
 
@@ -343,8 +354,8 @@ def test_matches_the_plain_python_reference():
     rng = np.random.default_rng(11)
     n_paths, months = 5, 24
     shape = (n_paths, months + 1)
-    inflows, lending, sched = rng.uniform(0, 120, shape), rng.uniform(0, 90, shape), rng.uniform(0, 100, shape)
-    for flow in (inflows, lending, sched):
+    inflows, lending = rng.uniform(0, 120, shape), rng.uniform(0, 90, shape)
+    for flow in (inflows, lending):
         flow[:, 0] = 0.0
     book = rng.uniform(800, 1300, shape)
     o90 = np.cumsum(rng.uniform(0, 0.006, shape), axis=1)
@@ -359,8 +370,9 @@ def test_matches_the_plain_python_reference():
         abs_notes(name="abs_a", amount_pct=25.0, trigger_pct=5.0),
         abs_notes(name="abs_b", amount_pct=30.0, trigger_pct=4.0, trigger_metric="m1p", rollover_pct=60.0),
         buffer_pct=12.0, operating_cost_pct=3.5)
-    out = funding_paths(inflows, lending, book, sched, o90, om1, policy, spec, opening)
-    buffers, ratios = reference_funding(inflows, lending, book, sched, o90, om1, policy, spec, opening)
+    spec = spec.model_copy(update={"when_short": "keep_lending"})
+    out = funding_paths(inflows, lending, book, o90, om1, policy, spec, opening)
+    buffers, ratios = reference_funding(inflows, lending, book, o90, om1, policy, spec, opening)
     assert out["abs_trigger_hit"][:, -1].any() and not out["abs_trigger_hit"][:, 1].all()
     np.testing.assert_allclose(out["liquidity_buffer"], buffers, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(out["liquidity_ratio"], ratios, rtol=1e-12, atol=1e-12)
@@ -409,7 +421,8 @@ def test_less_cash_from_borrowers_never_helps(case):
     assert np.all(worse["liquidity_buffer"] <= better["liquidity_buffer"] + 1e-12 * scale)
     # survival compares signs, so a buffer that only round-off separates from 0 could flip it
     if not np.any(np.abs(better["liquidity_buffer"]) < 1e-9 * scale):
-        assert np.all(worse["survival_horizon_months"] <= better["survival_horizon_months"])
+        survived = np.isnan(better["survival_horizon_months"])
+        assert np.all(survived | (worse["survival_horizon_months"] <= better["survival_horizon_months"]))
 
 
 # ------------------------------------------------------------- scenario refusals

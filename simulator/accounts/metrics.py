@@ -59,7 +59,8 @@ error."""
 MONEY_METRICS = (
     "total_collections_shortfall", "min_liquidity_buffer", "peak_provision_requirement", "peak_ifrs9_ecl",
     "peak_five_category_minimum", "total_provision_charge", "max_provision_shortfall", "cumulative_profit",
-    "total_action_cost", "total_collection_cost", "total_restructuring_cost",
+    "total_action_cost", "total_collection_cost", "total_restructuring_cost", "peak_emergency_funding",
+    "total_emergency_funding_cost",
 )
 """Headline metrics in the book's currency."""
 
@@ -68,20 +69,23 @@ COUNT_METRICS = ("restructurings",)
 
 PROBABILITY_METRICS = (
     "coverage_floor_breached", "loan_provision_floor_breached", "liquidity_breached", "liquidity_ratio_breached",
-    "abs_trigger_hit", "capital_floor_breached",
+    "abs_trigger_hit", "capital_floor_breached", "lending_stop_probability", "failure_probability",
 )
 """Yes/no headline metrics (1 if it happened on the path in any month): reported as a probability across paths
 (the mean) with its standard error, without percentiles (those of a 0/1 value are 0 or 1 and say nothing)."""
 
-CONDITIONAL_METRICS = {"survival_horizon_months": "liquidity_breached"}
+CONDITIONAL_METRICS = {"survival_horizon_months": "liquidity_breached", "lending_stop_month": "lending_stop_probability",
+                       "failure_month": "failure_probability"}
 """Headline metrics defined only on some paths, with the yes/no metric that says on which: the survival horizon
-(the first month the liquidity buffer is negative) exists only on paths whose buffer goes negative within the
-horizon. Its statistics are over those paths (``paths`` in ``summary.json`` counts them); how many paths survive
-the whole horizon is ``1 - liquidity_breached``."""
+(the first month the lender's own cash falls below the buffer's floor) exists only on paths where that happens
+within the horizon, the month lending stops only on paths that stop, the month of failure only on paths that fail.
+Their statistics are over those paths (``paths`` in ``summary.json`` counts them); how many paths survive the whole
+horizon is ``1 - liquidity_breached``."""
 
 LOWER_IS_WORSE = (
     "min_liquidity_buffer", "m1_collection_rate", "m1_cure_rate", "min_coverage_ratio", "min_loan_provision_ratio",
     "survival_horizon_months", "min_liquidity_ratio", "cumulative_profit", "min_capital_ratio",
+    "lending_stop_month", "failure_month",
 )
 """Headline metrics whose adverse tail is the low end: their adverse 5% and 1% are ``p05`` and ``p01``; for the
 others (higher is worse, or neutral like ``ifrs9_binding_share``) they are ``p95`` and ``p99``."""
@@ -107,7 +111,8 @@ HEADLINE_METRICS = (
     "min_coverage_ratio", "min_loan_provision_ratio", "coverage_floor_breached", "loan_provision_floor_breached",
     "max_provision_shortfall", "total_provision_charge",
     "survival_horizon_months", "liquidity_breached", "min_liquidity_ratio", "liquidity_ratio_breached",
-    "abs_trigger_hit", "cumulative_profit", "min_capital_ratio", "capital_floor_breached",
+    "lending_stop_probability", "lending_stop_month", "peak_emergency_funding", "total_emergency_funding_cost",
+    "failure_probability", "failure_month", "abs_trigger_hit", "cumulative_profit", "min_capital_ratio", "capital_floor_breached",
     "total_action_cost", "total_collection_cost", "total_restructuring_cost", "restructurings", "redefault_rate",
     "new_vintage_ever_90p_rate_12m", "peak_book_unemployment_rate",
 )
@@ -266,7 +271,7 @@ def segment_headline_values(by_segment, series):
     return values
 
 
-def path_series(aggregates, scenario, central, weights=None):
+def path_series(aggregates, scenario, central, weights=None, stop_months=None):
     """Per-path monthly series ``(n_paths, n_months + 1)`` and per-path funding outcomes ``(n_paths,)``.
 
     The balances, overdue balances and net losses of the book are the sums of the
@@ -283,14 +288,58 @@ def path_series(aggregates, scenario, central, weights=None):
     weights : array (n_paths,), optional
         The paths' importance-sampling weights, which pool the ECL rates over paths
         (:func:`simulator.accounts.ifrs9.pooled_sum`).
+    stop_months : array (n_paths,), optional
+        The month each path stopped lending in the engine (NaN: never); without it the
+        months lending would stop are found from these flows (a run that lent on, the
+        first pass of :func:`simulator.workflows.results.simulate_with_funding`).
 
     Returns
     -------
     series : dict of str -> numpy.ndarray (n_paths, n_months + 1)
     per_path : dict of str -> numpy.ndarray (n_paths,)
-        ``survival_horizon_months``, ``liquidity_breached``, ``liquidity_ratio_breached``.
+        ``survival_horizon_months``, ``lending_stop_month``, ``liquidity_breached``,
+        ``liquidity_ratio_breached`` (:func:`~simulator.accounts.liquidity.funding_paths`) and
+        ``failure_month``: the first month the buffer is negative (the lender cannot pay
+        what falls due after stopping lending and drawing its emergency funding) or
+        capital is below zero; months are floats, NaN when not within the horizon.
     """
     segments = L.with_segment_axis(aggregates)
+    series = credit_series(segments, scenario)
+    aggregates = L.book_aggregates(segments)
+    series.update(provisioning_series(segments, scenario, weights))
+    funding = _funding(series, scenario, central, stop_months)
+    per_path = {key: funding.pop(key) for key in FUNDING_PER_PATH}
+    series.update(funding)
+    series.update(profit_and_capital(aggregates, series, scenario))
+    capital_failure = series["capital"] < 0.0
+    per_path["failure_month"] = np.fmin(per_path.pop("liquidity_failure_month"),
+                                        np.where(capital_failure[:, 1:].any(axis=1),
+                                                 capital_failure[:, 1:].argmax(axis=1) + 1.0, np.nan))
+    return series, per_path
+
+
+def lending_stop_months(aggregates, scenario, central):
+    """The month each path would stop lending (NaN: never) given the engine's ``aggregates`` of a run that lent on
+    (per segment or the book's), from its cash alone (:func:`~simulator.accounts.liquidity.funding_paths`).
+
+    Only the path's own flows enter, so a path's stop month does not depend on the other paths."""
+    series = credit_series(L.with_segment_axis(aggregates), scenario)
+    return _funding(series, scenario, central, None)["lending_stop_month"]
+
+
+def _funding(series, scenario, central, stop_months):
+    """:func:`~simulator.accounts.liquidity.funding_paths` wired to the credit series (see its module docstring)."""
+    return funding_paths(
+        inflows=series["collected_cash"] + series["prepaid"] - series["action_cost"], new_lending=series["new_lending"],
+        book_balance=series["book_balance"], overdue_90p=series["overdue_rate_90p"],
+        overdue_m1p=series["overdue_rate_m1p"], policy_rate_pct=central["policy_rate"], funding=scenario.funding,
+        opening_balance=series["book_balance"][:, 0], stop_month=stop_months)
+
+
+def credit_series(segments, scenario):
+    """The book's credit series of :func:`path_series`, before provisions and funding: balances, overdue rates,
+    losses, cash from borrowers, new lending, unemployment, M1 rates and the management actions
+    (:func:`action_series`), ``{name: array (n_paths, n_months + 1)}`` from the per-segment ``segments``."""
     book = {name: L.segment_total(part, axis=2) for name, part in segment_parts(segments).items()}
     aggregates = L.book_aggregates(segments)
     book_balance = book["balance"]
@@ -320,18 +369,14 @@ def path_series(aggregates, scenario, central, weights=None):
     series["m1_cure_rate"] = np.where(m1_start > 0, _ratio(aggregates[:, :, L.M1_CURED], m1_start), np.nan)
     series["m1_collection_rate"][:, 0] = np.nan
     series["m1_cure_rate"][:, 0] = np.nan
-    series.update(provisioning_series(segments, scenario, weights))
     series.update(action_series(aggregates, scenario))
-    funding = funding_paths(
-        inflows=series["collected_cash"] + series["prepaid"] - series["action_cost"], new_lending=series["new_lending"],
-        book_balance=book_balance, scheduled=series["scheduled_collections"],
-        overdue_90p=series["overdue_rate_90p"], overdue_m1p=series["overdue_rate_m1p"],
-        policy_rate_pct=central["policy_rate"], funding=scenario.funding, opening_balance=opening[:, 0])
-    per_path = {key: funding.pop(key) for key in ("survival_horizon_months", "liquidity_breached",
-                                                  "liquidity_ratio_breached")}
-    series.update(funding)
-    series.update(profit_and_capital(aggregates, series, scenario))
-    return series, per_path
+    return series
+
+
+FUNDING_PER_PATH = ("survival_horizon_months", "lending_stop_month", "liquidity_failure_month",
+                    "liquidity_breached", "liquidity_ratio_breached")
+"""The per-path results of :func:`~simulator.accounts.liquidity.funding_paths` (months as floats, NaN: not within
+the horizon)."""
 
 
 def action_series(aggregates, scenario):
@@ -407,9 +452,10 @@ def headline_values(aggregates, series, per_path, vintages=None):
 
     Peaks and minima are over months 1..H; M1 rates pool all months of the path;
     ``*_breached`` and ``abs_trigger_hit`` are 1 if it happened in any month, so
-    their mean is the probability across paths; ``survival_horizon_months`` is NaN on
-    a path whose liquidity buffer never goes negative within the horizon
-    (:data:`CONDITIONAL_METRICS`).
+    their mean is the probability across paths, as are ``lending_stop_probability``
+    and ``failure_probability`` (the path stopped lending, failed, within the horizon);
+    ``survival_horizon_months``, ``lending_stop_month`` and ``failure_month`` are NaN on
+    a path where it does not happen within the horizon (:data:`CONDITIONAL_METRICS`).
     """
     values = {}
     for bucket in ("1_30", "31_90", "90p"):
@@ -433,9 +479,14 @@ def headline_values(aggregates, series, per_path, vintages=None):
     values["loan_provision_floor_breached"] = series["loan_provision_breach"][:, 1:].max(axis=1)
     values["max_provision_shortfall"] = series["provision_shortfall"][:, 1:].max(axis=1)
     values["total_provision_charge"] = series["provision_charge"].sum(axis=1)
-    values["survival_horizon_months"] = np.where(per_path["liquidity_breached"],
-                                                 per_path["survival_horizon_months"].astype(float), np.nan)
+    values["survival_horizon_months"] = per_path["survival_horizon_months"]
     values["liquidity_breached"] = per_path["liquidity_breached"].astype(float)
+    values["lending_stop_month"] = per_path["lending_stop_month"]
+    values["lending_stop_probability"] = (~np.isnan(per_path["lending_stop_month"])).astype(float)
+    values["peak_emergency_funding"] = series["emergency_outstanding"].max(axis=1)
+    values["total_emergency_funding_cost"] = series["emergency_funding_cost"].sum(axis=1)
+    values["failure_month"] = per_path["failure_month"]
+    values["failure_probability"] = (~np.isnan(per_path["failure_month"])).astype(float)
     values["min_liquidity_ratio"] = _lowest(series["liquidity_ratio"])
     values["liquidity_ratio_breached"] = per_path["liquidity_ratio_breached"].astype(float)
     values["abs_trigger_hit"] = series["abs_trigger_hit"].max(axis=1)

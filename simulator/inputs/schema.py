@@ -818,22 +818,57 @@ class CapitalSpec(Spec):
     capital_ratio_floor_pct: float = Field(10.5, ge=0, le=100, description="minimum capital ratio, percent")
 
 
+class EmergencyFundingSpec(Spec):
+    """Emergency funding drawn when the liquidity buffer would fall below its floor (``when_short:
+    emergency_funding``): borrowed at the policy rate plus a penalty spread, up to a limit, repaid from the cash
+    above the floor."""
+
+    spread_pct: float = Field(6.0, ge=0, le=50, description="annual spread over the policy rate, percent")
+    limit_pct: float = Field(10.0, ge=0, le=1000,
+                             description="most emergency funding outstanding, percent of the opening book")
+
+
 class FundingSpec(Spec):
-    """Liquidity buffer, liabilities, operating costs and capital (percent of the opening book balance)."""
+    """Liquidity buffer, liabilities, operating costs and capital (percent of the opening book balance).
+
+    ``when_short`` says what the lender does when its buffer would fall below ``minimum_buffer_pct``:
+    ``stop_lending`` (no new loans from that month on, the book runs off), ``emergency_funding`` (borrow the gap
+    at a penalty spread up to ``emergency_funding.limit_pct``, then stop lending) or ``keep_lending`` (lend on
+    regardless, the buffer may go negative: the behaviour before 2026-05, for comparison). See docs/funding.md.
+    """
 
     liquidity_buffer_pct: float = Field(10.0, ge=0, le=1000, description="opening liquidity buffer, percent")
     liabilities: list[LiabilitySpec] = []
     operating_cost_pct: float = Field(3.0, ge=0, le=100, description="annual operating cost, percent of the book")
     liquidity_ratio_floor_pct: float = Field(50.0, ge=0, le=1000,
-                                             description="liquid assets / liabilities due within a month, percent")
+                                             description="cash held / liabilities due within a month, percent")
     capital: CapitalSpec = CapitalSpec()
+    when_short: Literal["stop_lending", "emergency_funding", "keep_lending"] = Field(
+        "stop_lending", description="what the lender does when its buffer would fall below its floor")
+    minimum_buffer_pct: float = Field(0.0, ge=0, le=1000,
+                                      description="floor of the liquidity buffer, percent of the opening book")
+    emergency_funding: Optional[EmergencyFundingSpec] = None
 
     def section_problems(self):
         names = [liability.name for liability in self.liabilities]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             return [Problem("liabilities[*].name", "unique", duplicates, "Rename the liabilities.")]
-        return []
+        problems = []
+        if self.when_short == "emergency_funding" and self.emergency_funding is None:
+            problems.append(Problem("emergency_funding", "set when when_short is 'emergency_funding'", None,
+                                    "Add emergency_funding: {spread_pct: 6, limit_pct: 10} or choose another "
+                                    "when_short."))
+        if self.when_short != "emergency_funding" and self.emergency_funding is not None:
+            problems.append(Problem("emergency_funding", "set only when when_short is 'emergency_funding'",
+                                    self.emergency_funding.model_dump(),
+                                    "Remove it or set when_short: emergency_funding."))
+        if self.minimum_buffer_pct > self.liquidity_buffer_pct:
+            problems.append(Problem("minimum_buffer_pct", f"at most liquidity_buffer_pct ({self.liquidity_buffer_pct:g})",
+                                    self.minimum_buffer_pct,
+                                    "The opening buffer may not start below its floor: lower the floor or raise "
+                                    "the buffer."))
+        return problems
 
 
 class CollectionsSpec(Spec):

@@ -56,10 +56,13 @@ TEXTS = {
                         "{scenario}情景下拨备要求峰值为{peak} {currency}（中位数）"),
     "coverage_title": ("Coverage ratio falls to {low} at its lowest ({scenario}, median)",
                        "拨备覆盖率最低降至{low}（{scenario}情景，中位数）"),
-    "liquidity_title_breach": ("Liquidity buffer runs out on {share} of paths in {scenario}",
-                               "{scenario}情景下{share}的路径流动性缓冲耗尽"),
-    "liquidity_title_safe": ("Liquidity buffer stays positive on every path over {months} months",
-                             "{months}个月内所有路径的流动性缓冲均为正"),
+    "liquidity_title_breach": ("Cash reaches its floor on {share} of paths in {scenario}; "
+                               "the lender fails on {failed}",
+                               "{scenario}情景下{share}的路径现金降至底线；{failed}的路径经营失败"),
+    "liquidity_title_safe": ("Liquidity buffer stays above its floor on every path over {months} months",
+                             "{months}个月内所有路径的流动性缓冲均高于底线"),
+    "cash_may_go_negative": ("lending goes on when cash runs out (keep_lending): the buffer may go negative",
+                             "现金耗尽后仍继续放款（keep_lending）：流动性缓冲可为负"),
     "action_title": ("{bucket}: peak {difference} points with actions (se {se})",
                      "{bucket}：采取措施后峰值变化{difference}个百分点（标准误{se}）"),
     "weighted_title": ("Probability-weighted ECL today: {total} {currency}",
@@ -128,9 +131,11 @@ TEXTS = {
                                  "拨备覆盖率最低为{low}，监管底线为{floor}；{breach}的路径低于底线。"),
     "rule_ifrs9": ("IFRS 9 ECL", "IFRS 9预期信用损失"),
     "rule_five_category": ("the five-category minimum", "五级分类最低要求"),
-    "read_liquidity_breach": ("The liquidity buffer runs out on {share} of paths in {scenario}, "
-                              "at month {month} on the median path.",
-                              "{scenario}情景下{share}的路径流动性缓冲耗尽，中位路径在第{month}个月耗尽。"),
+    "read_liquidity_breach": ("Cash reaches its floor on {share} of paths in {scenario}, "
+                              "at month {month} on the median path; lending stops on {stopped} of paths "
+                              "and the lender fails on {failed} (se {failed_se}).",
+                              "{scenario}情景下{share}的路径现金降至底线，中位路径在第{month}个月；"
+                              "{stopped}的路径停止放款，{failed}的路径经营失败（标准误{failed_se}）。"),
     "read_liquidity_safe": ("The liquidity buffer stays positive on every path of {scenario}; "
                             "its lowest median level is {low} {currency}.",
                             "{scenario}情景所有路径流动性缓冲均为正；最低中位数为{low} {currency}。"),
@@ -242,9 +247,11 @@ METRIC_LABELS = {
     "loss_var_99": ("99% VaR of loss", "损失99%风险价值"),
     "loss_es_99": ("99% expected shortfall of loss", "损失99%预期短缺"),
     "peak_provision_requirement": ("peak provision need", "拨备要求峰值"),
-    "survival_horizon_months": ("month the buffer runs out (share of paths)", "流动性耗尽月份（路径占比）"),
+    "survival_horizon_months": ("month cash reaches its floor (share of paths)", "现金降至底线月份（路径占比）"),
     "min_liquidity_buffer": ("lowest liquidity buffer", "流动性缓冲最低值"),
-    "liquidity_breached": ("liquidity runs out (share of paths)", "流动性耗尽概率"),
+    "liquidity_breached": ("cash reaches its floor (probability)", "现金降至底线概率"),
+    "lending_stop_probability": ("lending stops (probability)", "停止放款概率"),
+    "failure_probability": ("lender fails (probability)", "经营失败概率"),
     "m1_collection_rate": ("M1 collection rate", "M1回收率"),
     "peak_npl_ratio": ("peak NPL ratio", "不良率峰值"),
     "min_coverage_ratio": ("lowest coverage ratio", "拨备覆盖率最低值"),

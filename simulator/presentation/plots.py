@@ -307,7 +307,8 @@ def provisions(members, lang="en"):
 
 
 def liquidity(members, lang="en"):
-    """Liquidity buffer per scenario (median and 5-95% band) with zero and the median survival horizon marked."""
+    """Liquidity buffer per scenario (median and 5-95% band) with zero and the median survival horizon marked; the
+    title gives the share of paths whose cash reaches its floor and the probability of failure."""
     months = _months(members)
     horizon = members[0].scenario.run.horizon_months
     currency = members[0].scenario.portfolio.currency
@@ -324,8 +325,12 @@ def liquidity(members, lang="en"):
     ax.axhline(0.0, color="black", linewidth=0.8)
     worst = max(members, key=lambda r: r.mean_of(r.headline["liquidity_breached"]))
     share = worst.mean_of(worst.headline["liquidity_breached"])
-    title = (text("liquidity_title_breach", lang, share=f"{share:.0%}", scenario=worst.scenario.name) if share > 0
+    failed = worst.mean_of(worst.headline["failure_probability"])
+    title = (text("liquidity_title_breach", lang, share=f"{share:.0%}", scenario=worst.scenario.name,
+                  failed=f"{failed:.1%}") if share > 0
              else text("liquidity_title_safe", lang, months=horizon))
+    if any(r.scenario.funding.when_short == "keep_lending" for r in members):
+        title = f"{title}\n{text('cash_may_go_negative', lang)}"
     fig.suptitle(title)
     ax.set_xlabel(text("month", lang))
     ax.set_ylabel(text("buffer_axis", lang, currency=currency))

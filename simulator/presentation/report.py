@@ -45,7 +45,7 @@ PAGE_SIZE = (11.69, 8.27)
 """A4 landscape, inches."""
 
 KEY_FIGURES = ("peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p", "cumulative_loss_rate",
-               "loss_var_99", "peak_provision_requirement", "survival_horizon_months")
+               "loss_var_99", "peak_provision_requirement", "survival_horizon_months", "failure_probability")
 """Columns of the cover table."""
 
 DIFFERENCE_METRICS = ("peak_overdue_rate_90p", "cumulative_loss_rate", "peak_provision_requirement",
@@ -95,13 +95,19 @@ def reading_liquidity(members, lang):
     worst = max(members, key=lambda r: (_mean(r, "liquidity_breached"), -median_of(r, "min_liquidity_buffer")))
     share = _mean(worst, "liquidity_breached")
     if share > 0:
+        failed = worst.summary["metrics"]["failure_probability"]
         first = text("read_liquidity_breach", lang, scenario=worst.scenario.name, share=f"{share:.0%}",
-                     month=f"{median_of(worst, 'survival_horizon_months'):.0f}")
+                     month=f"{median_of(worst, 'survival_horizon_months'):.0f}",
+                     stopped=f"{_mean(worst, 'lending_stop_probability'):.0%}", failed=f"{failed['mean']:.1%}",
+                     failed_se=f"{failed['se']:.1%}")
     else:
         first = text("read_liquidity_safe", lang, scenario=worst.scenario.name,
                      low=f"{median_of(worst, 'min_liquidity_buffer'):,.0f}",
                      currency=worst.scenario.portfolio.currency)
-    return first, text("read_liquidity_ratio", lang, share=f"{_mean(worst, 'liquidity_ratio_breached'):.0%}")
+    ratio = text("read_liquidity_ratio", lang, share=f"{_mean(worst, 'liquidity_ratio_breached'):.0%}")
+    if worst.summary["funding_response"]["cash_may_go_negative_while_lending"]:
+        ratio = f"{ratio} ({text('cash_may_go_negative', lang)})"
+    return first, ratio
 
 
 def reading_actions(results, lang):
@@ -210,7 +216,8 @@ def _table_page(heading, header, rows, lines=(), font_size=10, label_columns=1, 
 
 def cover_page(members, lang):
     """Title and the key figures per scenario: mean over paths, with the 5-95% range for rates."""
-    columns = [m for m in KEY_FIGURES if has_funding(members) or m != "survival_horizon_months"]
+    columns = [m for m in KEY_FIGURES
+               if has_funding(members) or m not in ("survival_horizon_months", "failure_probability")]
     rows = []
     for results in members:
         row = [results.scenario.name]

@@ -7,11 +7,11 @@ blocks on the worker processes of a Dask distributed cluster, a local one
 
 * once per engine run, to every worker (``client.scatter(..., broadcast=True)``):
   the scenario and the loan book;
-* per block, to a worker: its path ids (8 bytes a path) and the task;
+* per block, to a worker: its path ids and the months they stop lending (16 bytes a path) and the task;
 * per block, back: the block's aggregates and vintage counts, months 0..H
   (``8 (H + 1) (N_METRICS + H + 1)`` bytes a path).
 
-A block's output depends only on (scenario, book, seed, path ids), so the
+A block's output depends only on (scenario, book, seed, path ids, stop months), so the
 aggregates are bit-for-bit those of a run in one process, whatever the number of
 workers, the block size or the order the blocks finish in; a block lost with its
 worker is simply computed again elsewhere. Dask is an optional extra

@@ -27,8 +27,9 @@ import yaml
 from ..accounts.ifrs9 import cure_rates, ecl_rates, lgd_rates, pd_term_structure
 from ..accounts.metrics import (CONDITIONAL_METRICS, HEADLINE_METRICS, MIN_REPLICATES, PROBABILITY_METRICS,
                                SEGMENT_METRICS, SEGMENT_SERIES, TAIL_METRICS, adverse_percentiles, describe,
-                               headline_values, metric_unit, paired_difference, path_series, segment_headline_values,
-                               segment_series, tail_risk, vintage_curve, weighted_percentiles)
+                               headline_values, lending_stop_months, metric_unit, paired_difference, path_series,
+                               segment_headline_values, segment_series, tail_risk, vintage_curve,
+                               weighted_percentiles)
 from ..inputs.errors import InputError, OutputError, excerpt, must_be
 from ..inputs.options import MAX_LOANS, MAX_PATHS, MAX_THREADS, check_integer
 from ..inputs.checks import scenario_warnings
@@ -70,6 +71,11 @@ class Results:
         Central macro path per variable (percent).
     n_loans : int
     wall_seconds : float
+    stop_months : numpy.ndarray (n_paths,)
+        The month each path stopped lending in the engine, NaN where it never did
+        (:func:`simulate_with_funding`); ``None``: the engine lent on every path
+        (``funding.when_short: keep_lending``, or aggregates from elsewhere), and the
+        accounts find the months lending would have stopped.
     """
 
     plot_accessor = None
@@ -78,7 +84,7 @@ class Results:
     directory's figures. Figures belong to the presentation layer, which the workflows may not import."""
 
     def __init__(self, scenario, segment_aggregates, central, n_loans, wall_seconds, counterfactual=None,
-                 vintages=None, target_se=None):
+                 vintages=None, target_se=None, stop_months=None):
         self.scenario = scenario
         self.segment_aggregates = with_segment_axis(segment_aggregates)
         self.aggregates = book_aggregates(self.segment_aggregates)
@@ -88,14 +94,16 @@ class Results:
         self.counterfactual = counterfactual
         self.vintages = vintages
         self.target_se = target_se
+        self.stop_months = stop_months
 
     def extended(self, more):
         """These results followed by ``more``, the results of the next paths of the same run (same seed and
         settings; ``more.scenario`` counts all the paths)."""
         counterfactual = None if self.counterfactual is None else self.counterfactual.extended(more.counterfactual)
         vintages = None if self.vintages is None else np.concatenate([self.vintages, more.vintages])
+        stop_months = None if self.stop_months is None else np.concatenate([self.stop_months, more.stop_months])
         return Results(more.scenario, np.concatenate([self.segment_aggregates, more.segment_aggregates]), self.central,
-                       self.n_loans, self.wall_seconds, counterfactual, vintages, self.target_se)
+                       self.n_loans, self.wall_seconds, counterfactual, vintages, self.target_se, stop_months)
 
     @cached_property
     def action_effects(self):
@@ -146,7 +154,8 @@ class Results:
 
     @cached_property
     def _series_and_outcomes(self):
-        return path_series(self.segment_aggregates, self.scenario, self.central, self.design.weights)
+        return path_series(self.segment_aggregates, self.scenario, self.central, self.design.weights,
+                           self.stop_months)
 
     @property
     def series(self):
@@ -224,6 +233,7 @@ class Results:
             "loans": self.n_loans,
             "horizon_months": run.horizon_months,
             "balance_sheet": run.balance_sheet,
+            "funding_response": funding_response(self.scenario.funding),
             "behaviour_model": self.scenario.behaviour.model,
             "currency": self.scenario.portfolio.currency,
             "opening_balance": float(self.series["book_balance"][0, 0]),
@@ -319,6 +329,8 @@ class Results:
         self.timeseries.to_csv(directory / "timeseries.csv", index=False)
         self.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
         extra = {} if self.vintages is None else {"vintages": self.vintages}
+        if self.stop_months is not None:
+            extra["lending_stop_month"] = self.stop_months
         np.savez_compressed(directory / "paths.npz", aggregates=self.aggregates,
                             segment_aggregates=self.segment_aggregates, segment_names=np.array(self.segment_names),
                             metric_names=np.array(METRIC_NAMES), seed=np.array(self.seed),
@@ -356,8 +368,13 @@ def load_results(directory):
         central = {key[len("central_"):]: stored[key] for key in stored.files if key.startswith("central_")}
         aggregates = stored["segment_aggregates"]
         vintages = stored["vintages"] if "vintages" in stored.files else None
+        stop_months = stored["lending_stop_month"] if "lending_stop_month" in stored.files else None
+    if stop_months is None and scenario.funding.when_short != "keep_lending":
+        raise InputError(f"{directory}: written by another version of the simulator (no lending stop months). "
+                         "Run the scenario again with this version.")
     counterfactual = load_results(directory / "without_actions") if (directory / "without_actions").is_dir() else None
-    return Results(scenario, aggregates, central, summary["loans"], summary["wall_seconds"], counterfactual, vintages)
+    return Results(scenario, aggregates, central, summary["loans"], summary["wall_seconds"], counterfactual, vintages,
+                   stop_months=stop_months)
 
 
 def figure_writer(function, owner):
@@ -617,16 +634,18 @@ def run(scenario, paths=None, seed=None, loans=None, threads=None, progress=None
     plain = scenario.model_copy(update={"actions": ActionsSpec()}) if has_actions(scenario) else None
     results, first_path = None, 0
     while True:
-        aggregates, central, vintages = simulate_segments(scenario, lending, scenario.run.seed, progress=progress,
-                                                       threads=threads, first_path=first_path, map_blocks=map_blocks)
+        aggregates, central, vintages, stops = simulate_with_funding(
+            scenario, lending, scenario.run.seed, progress=progress, threads=threads, first_path=first_path,
+            map_blocks=map_blocks)
         counterfactual = None
         if plain is not None:
             plain = plain.with_run(paths=scenario.run.paths)
-            plain_aggregates, _, plain_vintages = simulate_segments(plain, book, scenario.run.seed, threads=threads,
-                                                                 first_path=first_path, map_blocks=map_blocks)
-            counterfactual = Results(plain, plain_aggregates, central, book.n_loans, 0.0, vintages=plain_vintages)
+            plain_aggregates, _, plain_vintages, plain_stops = simulate_with_funding(
+                plain, book, scenario.run.seed, threads=threads, first_path=first_path, map_blocks=map_blocks)
+            counterfactual = Results(plain, plain_aggregates, central, book.n_loans, 0.0, vintages=plain_vintages,
+                                     stop_months=plain_stops)
         batch = Results(scenario, aggregates, central, book.n_loans, 0.0, counterfactual, vintages,
-                        None if not target_se else {"targets": dict(target_se), "max_paths": max_paths})
+                        None if not target_se else {"targets": dict(target_se), "max_paths": max_paths}, stops)
         results = batch if results is None else results.extended(batch)
         results.wall_seconds = time.perf_counter() - started
         if not target_se:
@@ -645,6 +664,53 @@ def check_run_options(paths=None, seed=None, loans=None, threads=None, max_paths
     check_integer("seed", seed, 0, 2 ** 63 - 1, "Give a whole number from 0 to 2^63 - 1.")
     check_integer("loans", loans, 1, MAX_LOANS, f"Give from 1 to {MAX_LOANS} loans.")
     check_integer("threads", threads, 1, MAX_THREADS, f"Give from 1 to {MAX_THREADS} threads.")
+
+
+def simulate_with_funding(scenario, book, seed, progress=None, threads=None, first_path=0, map_blocks=None):
+    """The engine's aggregates with the lender's cash feeding back into its lending: two exact passes.
+
+    Pass 1 runs every path lending as the scenario says
+    (:func:`~simulator.model.engine.simulate.simulate_segments`). From each path's own
+    cash (:func:`~simulator.accounts.metrics.lending_stop_months`) comes the month its
+    buffer would fall below the floor even after the emergency funding it may draw;
+    pass 2 runs again only the paths that reach it, with new lending switched off
+    from that month (the book runs off), and their rows replace pass 1's. The
+    engine's draws are keyed by (seed, path, loan, month) and a stop touches only
+    loans written from the stop month on, so each path's months before its stop are
+    the same bits in both passes, and the stop month found in pass 1 is the one the
+    final cash implies (the lender cannot run short earlier). The result is a pure
+    function of (scenario, book, seed, path): the same for any threads, blocks or
+    workers. Under ``funding.when_short: keep_lending`` there is no second pass.
+
+    Parameters are those of :func:`~simulator.model.engine.simulate.simulate_segments`.
+
+    Returns
+    -------
+    segment_aggregates, central, vintages
+        As :func:`~simulator.model.engine.simulate.simulate_segments`.
+    stop_months : numpy.ndarray (n_paths,) or None
+        The month each path stopped lending, NaN where it never did; ``None`` under ``keep_lending``.
+    """
+    aggregates, central, vintages = simulate_segments(scenario, book, seed, progress=progress, threads=threads,
+                                                      first_path=first_path, map_blocks=map_blocks)
+    if scenario.funding.when_short == "keep_lending":
+        return aggregates, central, vintages, None
+    stop_months = lending_stop_months(aggregates, scenario, central)
+    stopping = np.flatnonzero(~np.isnan(stop_months))
+    if len(stopping):
+        again, _, again_vintages = simulate_segments(
+            scenario, book, seed, threads=threads, map_blocks=map_blocks, path_ids=first_path + stopping,
+            stop_months=stop_months[stopping].astype(np.int64))
+        aggregates[stopping] = again
+        vintages[stopping] = again_vintages
+    return aggregates, central, vintages, stop_months
+
+
+def funding_response(funding):
+    """What the lender does when its cash runs short (``summary.json``'s ``funding_response``): ``when_short``, the
+    buffer's floor (fraction of the opening book) and whether the cash may go negative while lending goes on."""
+    return {"when_short": funding.when_short, "minimum_buffer": funding.resolved.minimum_buffer,
+            "cash_may_go_negative_while_lending": funding.when_short == "keep_lending"}
 
 
 def check_targets(scenario, target_se, max_paths):

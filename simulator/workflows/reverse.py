@@ -12,9 +12,11 @@ but "how severe must the shock be to break us". The shock is one of
 * a **numeric scenario key** (``behaviour.recovery.rate_pct``) searched between the
   bounds given; which end is the mild one is read from the runs at the two ends.
 
-The breach is a named condition (:data:`NAMED_BREACHES`: the liquidity buffer runs
-out, within ``within`` months if given; the capital or coverage ratio falls below
-its floor; the ABS trigger fires) or a threshold on a headline metric
+The breach is a named condition (:data:`NAMED_BREACHES`: the liquidity buffer
+reaches its floor, ``funding.minimum_buffer_pct``, so that the lender draws emergency
+funding or stops lending; the lender fails, its cash or capital below zero, see
+docs/funding.md; either within ``within`` months if given; the capital or coverage
+ratio falls below its floor; the ABS trigger fires) or a threshold on a headline metric
 (``"peak_overdue_rate_90p>0.05"``). The target is "the breach happens on at least
 a share ``P`` of the paths" (``probability``, 0.5 by default), or, for a metric
 threshold without ``probability``, "the mean over paths crosses the threshold".
@@ -80,9 +82,13 @@ from .results import figure_writer, json_number, resolve_seed, run, write_atomic
 MARKER = "reverse.json"
 """The file that marks a reverse stress directory."""
 
-NAMED_BREACHES = {"liquidity": "liquidity_breached", "capital": "capital_floor_breached",
-                  "coverage": "coverage_floor_breached", "abs_trigger": "abs_trigger_hit"}
+NAMED_BREACHES = {"liquidity": "liquidity_breached", "failure": "failure_probability",
+                  "capital": "capital_floor_breached", "coverage": "coverage_floor_breached",
+                  "abs_trigger": "abs_trigger_hit"}
 """Named breach condition -> the per-path 0/1 headline metric that records it."""
+
+WITHIN_MONTHS = {"liquidity": "survival_horizon_months", "failure": "failure_month"}
+"""The named conditions that may be asked to happen by a month (``within``), and the per-path month of each."""
 
 OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 CONDITION = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
@@ -119,7 +125,7 @@ class Breach:
         ``>``, ``>=``, ``<`` or ``<=``.
     threshold : float
     within : int or None
-        For ``liquidity``: the buffer must run out by this month.
+        For ``liquidity`` and ``failure``: it must happen by this month.
     named : bool
         A named condition (a 0/1 metric), not a threshold the user wrote.
     """
@@ -134,7 +140,7 @@ class Breach:
     def breached(self, headline):
         """Per path: is the condition met? (bool array)."""
         if self.within is not None:
-            return headline["survival_horizon_months"] <= self.within
+            return headline[WITHIN_MONTHS[self.text]] <= self.within
         values = headline[self.metric]
         return OPERATORS[self.comparison](np.nan_to_num(values, nan=-np.inf if ">" in self.comparison else np.inf),
                                           self.threshold)
@@ -151,13 +157,13 @@ def parse_breach(text, within=None, horizon_months=None, source="breach="):
     ------
     InputError
         Unknown name or metric (the valid ones listed), a bad operator, or ``within``
-        outside 1..horizon or given with a condition other than ``liquidity``.
+        outside 1..horizon or given with a condition other than ``liquidity`` or ``failure``.
     """
     text = str(text).strip()
     if within is not None:
-        if text != "liquidity":
-            raise InputError(must_be(source, "within=", "given only with breach='liquidity'", within,
-                                     "Drop within=, or use breach='liquidity'."))
+        if text not in WITHIN_MONTHS:
+            raise InputError(must_be(source, "within=", "given only with breach='liquidity' or 'failure'", within,
+                                     "Drop within=, or use breach='liquidity' or 'failure'."))
         if not 1 <= within <= horizon_months:
             raise InputError(must_be(source, "within=", f"a month from 1 to the horizon ({horizon_months})",
                                      within, "Give a month inside the horizon."))
@@ -432,7 +438,7 @@ def reverse_stress(scenario, breach, probability=None, shock="all", within=None,
     ----------
     scenario : Scenario, str or Path
     breach : str
-        ``liquidity``, ``capital``, ``coverage``, ``abs_trigger`` or ``METRIC OP NUMBER``.
+        ``liquidity``, ``failure``, ``capital``, ``coverage``, ``abs_trigger`` or ``METRIC OP NUMBER``.
     probability : float in (0, 1], optional
         Target share of paths breaching (default 0.5; for a metric threshold without
         it, the target is the mean crossing the threshold).
@@ -440,7 +446,7 @@ def reverse_stress(scenario, breach, probability=None, shock="all", within=None,
         ``all`` (default), ``unemployment``, ``income_growth``, ``policy_rate`` (a
         multiplier on those shocks) or a dotted numeric scenario key.
     within : int, optional
-        With ``liquidity``: the buffer must run out by this month.
+        With ``liquidity`` or ``failure``: it must happen by this month.
     severity_range : str or (float, float), optional
         ``"LO,HI"``; default (0, 3) for a multiplier, required for a key.
     shocks_from : Scenario, str or Path, optional

@@ -28,7 +28,7 @@ rows, month 0 being the opening book), ``n_segments`` segments.
 from collections import namedtuple
 
 
-class Run(namedtuple("Run", ["seed", "path_ids", "streams", "flips", "replace_closed"])):
+class Run(namedtuple("Run", ["seed", "path_ids", "streams", "flips", "replace_closed", "stop_month"])):
     """Which paths to simulate, and the balance sheet.
 
     Attributes
@@ -48,6 +48,11 @@ class Run(namedtuple("Run", ["seed", "path_ids", "streams", "flips", "replace_cl
         Constant balance sheet: a loan that matures, prepays or is charged off is
         replaced at the end of the month by a new current loan from its slot's
         origination template. False: run-off, the slot stays empty.
+    stop_month : int64 array (n_paths,)
+        Month from which row ``k``'s path writes no new loan (neither replacements
+        nor originations): the lender has run out of cash and lets the book run off
+        (:func:`simulator.workflows.results.simulate_with_funding`).
+        :data:`~simulator.model.engine.kernels.NEVER`: lending never stops.
     """
     __slots__ = ()
 

@@ -31,6 +31,12 @@ Shared conventions (see :mod:`simulator.model.engine.layout` for ``out``):
 * Under the constant balance sheet (``run.replace_closed``) a loan that matures,
   prepays or is charged off is replaced at the end of the month by a new current
   loan from the slot's origination template; under run-off the slot stays empty.
+* New lending stops on path ``p`` from month ``run.stop_month[p]`` on (the lender
+  is out of cash, :mod:`simulator.accounts.liquidity`): no replacement is written at
+  the end of that month or later and no origination is born then or later, so the
+  book runs off. Only loans written later are affected, and every draw is keyed by
+  (loan, month, path), so months before the stop are the same bits as without it
+  (:data:`NEVER`: lending never stops).
 """
 import math
 
@@ -340,6 +346,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
     # access (measured 3-4 % slower) and would silently drop writes to an array reached that way (numba
     # issue #5872).
     seed, path_ids, streams, flips, replace_closed = run.seed, run.path_ids, run.streams, run.flips, run.replace_closed
+    stop_month = run.stop_month
     segment, principal, arrears, apr = book.segment, book.principal, book.arrears, book.apr
     remaining_term, amortisation, dpd_state = book.remaining_term, book.amortisation, book.dpd_state
     income, savings, other_debt, employed = book.income, book.savings, book.other_debt, book.employed
@@ -374,9 +381,10 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
         flip = flips[p]
         n_recorded = panel.shape[0] if path_ids[p] == 0 else 0
         history = np.empty(n_months + 1, dtype=np.int64)
+        stop = stop_month[p]
         for i in range(n_loans):
             born = birth_month[i]
-            if born > n_months:
+            if born > n_months or born >= stop:
                 continue
             restructured = False
             plans = 0
@@ -491,7 +499,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                     restructured, unemployment[p, m, s], default_month, exposure, ever_90, n_recorded, apr[i] / 12.0,
                     lifetime_months, default_state)
                 if outcome >= CHARGED_OFF:
-                    if not replace_closed:
+                    if not replace_closed or m >= stop:
                         break
                     b, a, n, d, rate, penalty_rate, annuity = _contract(original_principal[i], 0.0, original_term[i],
                                                                         0, apr[i], penalty_uplift)
@@ -562,6 +570,7 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
     """
     # Every field the prange loop uses is unpacked into a local first (see simulate_structural).
     seed, path_ids, streams, flips, replace_closed = run.seed, run.path_ids, run.streams, run.flips, run.replace_closed
+    stop_month = run.stop_month
     segment, principal, arrears, apr = book.segment, book.principal, book.arrears, book.apr
     remaining_term, amortisation, dpd_state = book.remaining_term, book.amortisation, book.dpd_state
     original_principal, original_term = book.original_principal, book.original_term
@@ -591,9 +600,10 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
         cdf = np.empty((n_months + 1, n_segments, thresholds.shape[1], n_outcomes))
         for m in range(1, n_months + 1):
             conditional_roll_cdf(thresholds, sqrt_rho, sqrt_one_minus_rho, cycle_z[p, m], cdf[m])
+        stop = stop_month[p]
         for i in range(n_loans):
             born = birth_month[i]
-            if born > n_months:
+            if born > n_months or born >= stop:
                 continue
             s = segment[i]
             b, a, n, d, rate, penalty_rate, annuity = _contract(principal[i], arrears[i], remaining_term[i],
@@ -652,7 +662,7 @@ def simulate_roll_rate(run, book, economy, behaviour, losses, collections, recor
                     out, vintage, panel, history, p, i, m, s, born, start, outcome, d, b + a, written_off, True, False,
                     0.0, default_month, exposure, ever_90, n_recorded, apr[i] / 12.0, lifetime_months, default_state)
                 if outcome >= CHARGED_OFF:
-                    if not replace_closed:
+                    if not replace_closed or m >= stop:
                         break
                     b, a, n, d, rate, penalty_rate, annuity = _contract(original_principal[i], 0.0, original_term[i],
                                                                         0, apr[i], penalty_uplift)

@@ -163,19 +163,20 @@ def engine_compiled(model):
 
 def simulate_paths(scenario, book, seed, progress=None, threads=None, first_path=0, map_blocks=None):
     """The book's aggregates of :func:`simulate_segments`: ``(book_aggregates(by segment), central, vintages)``,
-    the aggregates of shape ``(n_paths, n_months + 1, N_METRICS)`` (parameters as there)."""
+    the aggregates of shape ``(n_paths, n_months + 1, N_METRICS)`` (parameters as there; lending never stops)."""
     segment_aggregates, central, vintages = simulate_segments(scenario, book, seed, progress, threads, first_path,
                                                               map_blocks)
     return book_aggregates(segment_aggregates), central, vintages
 
 
-def simulate_segments(scenario, book, seed, progress=None, threads=None, first_path=0, map_blocks=None):
-    """Run the scenario's behaviour model on ``book`` for paths ``first_path .. run.paths - 1``, keeping each
-    segment's aggregates.
+def simulate_segments(scenario, book, seed, progress=None, threads=None, first_path=0, map_blocks=None,
+                      path_ids=None, stop_months=None):
+    """Run the scenario's behaviour model on ``book`` for paths ``first_path .. run.paths - 1`` (or the paths
+    ``path_ids``), keeping each segment's aggregates.
 
-    The paths are cut into blocks of ``run.chunk_paths`` consecutive path numbers;
-    each block is one call of :func:`simulate_block`, whose output depends only on
-    ``(scenario, book, seed, path ids)``, so the blocks may run in any order, in
+    The paths are cut into blocks of ``run.chunk_paths`` path numbers; each block is
+    one call of :func:`simulate_block`, whose output depends only on ``(scenario,
+    book, seed, path ids, stop months)``, so the blocks may run in any order, in
     any process or on any machine, and the aggregates are the same bits.
 
     Parameters
@@ -191,6 +192,13 @@ def simulate_segments(scenario, book, seed, progress=None, threads=None, first_p
     first_path : int
         The first path to simulate (a run is extended by simulating only its new
         paths; path ``p``'s numbers depend on ``p`` alone).
+    path_ids : int64 array, optional
+        The paths to simulate instead, in this order (e.g. only the paths whose
+        lending stops); ``first_path`` is then ignored.
+    stop_months : int64 array, optional
+        Per path simulated (aligned with ``path_ids``, else with ``first_path ..``),
+        the month from which it writes no new loan (the book runs off, see
+        :class:`~simulator.model.engine.groups.Run`); default: lending never stops.
     map_blocks : callable, optional
         ``map_blocks(function, shared, blocks)`` computes ``function(*shared, block)``
         for every block and yields ``(index of the block, result)`` as each finishes,
@@ -200,8 +208,9 @@ def simulate_segments(scenario, book, seed, progress=None, threads=None, first_p
 
     Returns
     -------
-    segment_aggregates : numpy.ndarray (run.paths - first_path, n_months + 1, n_segments, N_METRICS)
-        Per segment of ``book.segment_names``; the book's are their sum
+    segment_aggregates : numpy.ndarray (n_paths, n_months + 1, n_segments, N_METRICS)
+        ``n_paths = run.paths - first_path``, or ``len(path_ids)``;
+        per segment of ``book.segment_names``; the book's are their sum
         (:func:`~simulator.model.engine.layout.book_aggregates`).
     central : dict of str -> numpy.ndarray
         The scenario's central macro path (percent).
@@ -218,14 +227,22 @@ def simulate_segments(scenario, book, seed, progress=None, threads=None, first_p
         map_blocks = map_in_process
     n_months = run.horizon_months
     n_segments = len(book.segment_names)
-    aggregates = np.zeros((run.paths - first_path, n_months + 1, n_segments, N_METRICS))
-    vintages = np.zeros((run.paths - first_path, n_months + 1, n_months + 1))
-    blocks = path_blocks(first_path, run.paths, run.chunk_paths)
+    if path_ids is None:
+        path_ids = np.arange(first_path, run.paths, dtype=np.int64)
+    path_ids = np.asarray(path_ids, dtype=np.int64)
+    stop_months = np.full(len(path_ids), NEVER, dtype=np.int64) if stop_months is None else (
+        np.asarray(stop_months, dtype=np.int64))
+    if stop_months.shape != path_ids.shape or (stop_months < 1).any():
+        raise ValueError(f"simulate_segments: stop_months must be months >= 1, one per path; got {stop_months}.")
+    aggregates = np.zeros((len(path_ids), n_months + 1, n_segments, N_METRICS))
+    vintages = np.zeros((len(path_ids), n_months + 1, n_months + 1))
+    rows = path_blocks(0, len(path_ids), run.chunk_paths)
+    blocks = [(path_ids[block], stop_months[block]) for block in rows]
     for index, (out, vintage) in map_blocks(simulate_block, (scenario, book, seed), blocks):
-        aggregates[blocks[index] - first_path] = out
-        vintages[blocks[index] - first_path] = vintage
+        aggregates[rows[index]] = out
+        vintages[rows[index]] = vintage
         if progress is not None:
-            progress(len(blocks[index]))
+            progress(len(rows[index]))
     central = {name: level[:n_months + 1] for name, level in central_path(scenario.macro,
                                                                           engine_months(scenario)).items()}
     return aggregates, central, vintages
@@ -245,7 +262,7 @@ def map_in_process(function, shared, blocks):
         yield index, function(*shared, block)
 
 
-def simulate_block(scenario, book, seed, path_ids):
+def simulate_block(scenario, book, seed, block):
     """One block of paths: its macro paths, one kernel call, the output cut to the horizon.
 
     A pure function of its arguments (the kernels' random streams are keyed by
@@ -256,7 +273,9 @@ def simulate_block(scenario, book, seed, path_ids):
     scenario : Scenario
     book : LoanBook
     seed : int
-    path_ids : int64 array (n_block,)
+    block : tuple (path_ids, stop_months)
+        The block's path numbers, int64 ``(n_block,)``, and the month each stops
+        lending, int64 ``(n_block,)`` (:data:`~simulator.model.engine.kernels.NEVER`: never).
 
     Returns
     -------
@@ -265,6 +284,7 @@ def simulate_block(scenario, book, seed, path_ids):
     vintage : numpy.ndarray (n_block, n_months + 1, n_months + 1)
         The block's vintage counts (see :func:`simulate_paths`).
     """
+    path_ids, stop_months = block
     n_months = scenario.run.horizon_months
     n_engine = engine_months(scenario)
     macro = macro_paths(scenario.macro, seed, path_ids, n_engine, scenario.run)
@@ -272,9 +292,9 @@ def simulate_block(scenario, book, seed, path_ids):
     vintage = np.zeros((len(path_ids), n_engine + 1, n_engine + 1))
     recorders = recorders_group(out, vintage)
     if scenario.behaviour.model == "structural":
-        simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, recorders))
+        simulate_structural(*structural_arguments(scenario, book, seed, path_ids, macro, recorders, stop_months))
     else:
-        simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, recorders))
+        simulate_roll_rate(*roll_rate_arguments(scenario, book, seed, path_ids, macro, recorders, stop_months))
     return out[:, :n_months + 1].copy(), vintage[:, :n_months + 1, :n_months + 1].copy()
 
 
@@ -300,7 +320,7 @@ def engine_months(scenario):
     return scenario.run.horizon_months + ifrs9.lifetime_months + default_to_chargeoff + RESOLUTION_SLACK_MONTHS
 
 
-def structural_arguments(scenario, book, seed, path_ids, macro, recorders):
+def structural_arguments(scenario, book, seed, path_ids, macro, recorders, stop_months=None):
     """The arguments of :func:`simulate_structural` for a block of paths, in order.
 
     Parameters
@@ -313,27 +333,34 @@ def structural_arguments(scenario, book, seed, path_ids, macro, recorders):
         The block's macro paths (:func:`simulator.model.macro.macro_paths`).
     recorders : Recorders
         The outputs (:func:`recorders_group`).
+    stop_months : int64 array (n_paths,), optional
+        The month each path stops lending (default: never; :func:`run_group`).
     """
-    return (run_group(scenario, seed, path_ids), book_group(book), economy_group(scenario, macro),
+    return (run_group(scenario, seed, path_ids, stop_months), book_group(book), economy_group(scenario, macro),
             behaviour_group(scenario), losses_group(scenario), collections_group(scenario),
             restructuring_group(scenario), recorders)
 
 
-def roll_rate_arguments(scenario, book, seed, path_ids, macro, recorders):
+def roll_rate_arguments(scenario, book, seed, path_ids, macro, recorders, stop_months=None):
     """The arguments of :func:`simulate_roll_rate` for a block of paths, in order (parameters as for
     :func:`structural_arguments`)."""
-    return (run_group(scenario, seed, path_ids), book_group(book), roll_rate_economy_group(scenario, macro),
+    return (run_group(scenario, seed, path_ids, stop_months), book_group(book),
+            roll_rate_economy_group(scenario, macro),
             roll_rate_behaviour_group(scenario), losses_group(scenario), collections_group(scenario), recorders)
 
 
-def run_group(scenario, seed, path_ids):
-    """The paths to simulate, their random streams (antithetic pairs share one, the second complemented) and the
-    balance sheet: replacement under the constant balance sheet, unless new lending is modelled by originations."""
+def run_group(scenario, seed, path_ids, stop_months=None):
+    """The paths to simulate, their random streams (antithetic pairs share one, the second complemented), the
+    balance sheet (replacement under the constant balance sheet, unless new lending is modelled by originations)
+    and the month each path stops lending (``stop_months``; default :data:`NEVER`)."""
     replace_closed = scenario.run.balance_sheet == "constant" and scenario.actions.originations is None
     antithetic = scenario.run.sampling == "antithetic"
     streams = path_ids // 2 if antithetic else path_ids
     flips = np.where(antithetic & (path_ids % 2 == 1), MASK32, np.uint64(0)).astype(np.uint64)
-    return Run(seed=seed, path_ids=path_ids, streams=streams, flips=flips, replace_closed=replace_closed)
+    stop_month = (np.full(len(path_ids), NEVER, dtype=np.int64) if stop_months is None
+                  else np.ascontiguousarray(stop_months, dtype=np.int64))
+    return Run(seed=seed, path_ids=path_ids, streams=streams, flips=flips, replace_closed=replace_closed,
+               stop_month=stop_month)
 
 
 def book_group(book):

@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 import simulator
-from simulator import cli
+from simulator.model.engine import simulate as engine_simulate
 from simulator.cli import main
 from simulator.inputs.errors import InputError
 from simulator.inputs.loader import load_scenario
@@ -67,7 +67,7 @@ def test_both_options_are_refused():
 @pytest.mark.parametrize("option", [["--workers", "2"], ["--scheduler", "tcp://127.0.0.1:8786"]])
 def test_options_without_dask_say_how_to_install_it(monkeypatch, tiny_scenario_file, tmp_path, option):
     monkeypatch.setattr(cluster, "distributed", None)
-    monkeypatch.setattr(cli, "engine_compiled", lambda model: False)  # the error comes before any other news
+    monkeypatch.setattr(engine_simulate, "engine_compiled", lambda model: False)  # the error comes first
     result = CliRunner().invoke(main, ["run", str(tiny_scenario_file), "--out", str(tmp_path / "out"), *option],
                                 catch_exceptions=False)
     assert_clean_errors(result, option[0], 'pip install ".[distributed]"')

@@ -40,7 +40,7 @@ def roll_rate_runoff(matrix, horizon, paths, recovery_pct=10.0, recovery_months=
     return scenario_from_dict({
         "run": {"horizon_months": horizon, "paths": paths, "seed": 1, "balance_sheet": "runoff"},
         "portfolio": {"n_loans": 10, "segments": [{
-            "name": "all", "share_pct": 100, "principal": {"median": 1000}, "apr_pct": {"min": 20, "max": 20},
+            "name": "book", "share_pct": 100, "principal": {"median": 1000}, "apr_pct": {"min": 20, "max": 20},
             "term_months": [36], "income": {"median": 5000}}]},
         "macro": {"cycle": {"volatility": 0.0}},
         "behaviour": {"model": "roll_rate", "penalty_rate_uplift_pct": penalty_pct,

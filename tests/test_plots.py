@@ -10,6 +10,7 @@ from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
 import simulator
+from simulator.accounts.names import READABLE_NAMES
 from simulator.presentation import labels, plots
 from simulator.inputs.loader import load_scenario
 
@@ -150,7 +151,7 @@ def test_zh_falls_back_to_english_with_a_warning_when_no_cjk_font(comparison, mo
 def test_the_shipped_font_draws_every_chinese_label():
     """The subset font covers every CJK character of the Chinese labels, and it or the Latin font every other
     character (so a new label cannot silently draw boxes)."""
-    drawn = {c for table in (labels.TEXTS, labels.METRIC_LABELS, labels.PARAMETER_LABELS)
+    drawn = {c for table in (labels.TEXTS, READABLE_NAMES, labels.PARAMETER_LABELS)
              for zh in [v[1] for v in table.values()] for c in zh if not c.isspace()}
     chinese = {c for c in drawn if _is_cjk(c)}
     latin_path = font_manager.findfont(font_manager.FontProperties(family=plots.LATIN_FAMILY))

@@ -105,6 +105,11 @@ HEADLINE_METRICS = (
     "new_vintage_ever_90p_rate_12m", "peak_book_unemployment_rate",
 )
 
+REPORTED_METRICS = HEADLINE_METRICS + TAIL_METRICS
+"""Every metric of ``summary.json``'s ``metrics`` in the documented order (docs/outputs.md): the headline metrics,
+then the tail figures of the loss."""
+
+
 def metric_kind(name):
     """How a headline metric is shown: ``money``, ``months``, ``count``, ``probability`` (a yes/no metric's share of
     paths) or ``rate`` (a fraction)."""

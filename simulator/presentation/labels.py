@@ -2,12 +2,12 @@
 
 Every label a figure or the report draws comes from :data:`TEXTS` through
 :func:`text`, so a language is one column of this table. Metric names come from
-:data:`METRIC_LABELS`; a metric without an entry is shown by its own name
-(underscores as spaces), so a new headline metric appears in tables and the
+:data:`simulator.accounts.names.READABLE_NAMES` (the workbooks use them too); a
+metric without an entry is shown by its own name (underscores as spaces), so a new headline metric appears in tables and the
 report without a change here.
 """
 
-LANGUAGES = ("en", "zh")
+from ..accounts.names import LANGUAGES, metric_name
 
 TEXTS = {
     # axes and legends
@@ -231,31 +231,6 @@ PARAMETER_LABELS = {
 }
 """Sensitivity parameter key -> (English, Chinese) label."""
 
-METRIC_LABELS = {
-    "peak_overdue_rate_1_30": ("peak overdue 1-30", "逾期1-30天峰值"),
-    "peak_overdue_rate_31_90": ("peak overdue 31-90", "逾期31-90天峰值"),
-    "peak_overdue_rate_90p": ("peak overdue 90+", "逾期90天以上峰值"),
-    "final_overdue_rate_1_30": ("final overdue 1-30", "期末逾期1-30天"),
-    "final_overdue_rate_31_90": ("final overdue 31-90", "期末逾期31-90天"),
-    "final_overdue_rate_90p": ("final overdue 90+", "期末逾期90天以上"),
-    "cumulative_loss_rate": ("cumulative loss", "累计损失率"),
-    "loss_var_99": ("99% VaR of loss", "损失99%风险价值"),
-    "loss_es_99": ("99% expected shortfall of loss", "损失99%预期短缺"),
-    "peak_provision_requirement": ("peak provision need", "拨备要求峰值"),
-    "survival_horizon_months": ("month the buffer runs out (share of paths)", "流动性耗尽月份（路径占比）"),
-    "min_liquidity_buffer": ("lowest liquidity buffer", "流动性缓冲最低值"),
-    "liquidity_breached": ("liquidity runs out (share of paths)", "流动性耗尽概率"),
-    "m1_collection_rate": ("M1 collection rate", "M1回收率"),
-    "peak_npl_ratio": ("peak NPL ratio", "不良率峰值"),
-    "min_coverage_ratio": ("lowest coverage ratio", "拨备覆盖率最低值"),
-    "cumulative_profit": ("cumulative profit", "累计利润"),
-    "min_capital_ratio": ("lowest capital ratio", "资本充足率最低值"),
-    "total_action_cost": ("cost of actions", "管理措施成本"),
-    "peak_book_unemployment_rate": ("peak unemployment among borrowers", "借款人失业率峰值"),
-}
-"""Metric name -> (English, Chinese) label."""
-
-
 def _column(lang):
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}; got {lang!r}")
@@ -268,9 +243,9 @@ def text(key, lang="en", **fields):
 
 
 def metric_label(name, lang="en"):
-    """Display name of a metric; its own name (underscores as spaces) if it has no label."""
-    labels = METRIC_LABELS.get(name)
-    return labels[_column(lang)] if labels else name.replace("_", " ")
+    """Display name of a metric (:data:`simulator.accounts.names.READABLE_NAMES`, shared with the Excel
+    workbooks); its own name (underscores as spaces) if it has none."""
+    return metric_name(name, LANGUAGES[_column(lang)])
 
 
 def parameter_label(key, lang="en"):

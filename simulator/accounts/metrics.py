@@ -191,6 +191,17 @@ def segment_parts(aggregates):
     return parts
 
 
+def bucket_rate_paths(aggregates, buckets=SEGMENT_BUCKETS):
+    """The book's overdue rate per bucket, averaged over paths, per month: ``{bucket: array (n_months + 1,)}``.
+
+    ``rate_b(t) = sum_p balance_b(p, t) / sum_p balance(p, t)`` (balance in the bucket over the live balance,
+    pooled over equally weighted paths), for the buckets of :data:`BUCKETS`.
+    """
+    parts = segment_parts(aggregates)
+    live = parts["balance"].sum(axis=(0, 2))
+    return {bucket: parts[f"balance_{bucket}"].sum(axis=(0, 2)) / np.where(live > 0, live, 1.0) for bucket in buckets}
+
+
 def segment_series(aggregates, scenario, weights=None):
     """Per-path monthly series of each segment, ``{name: array (n_paths, n_months + 1, n_segments)}``.
 

@@ -16,6 +16,7 @@ import simulator
 from simulator.accounts.metrics import HEADLINE_METRICS, REPORTED_METRICS, TAIL_METRICS, metric_kind
 from simulator.accounts.names import metric_name
 from simulator.cli import main
+from simulator.presentation.labels import shown_name
 from simulator.presentation.plots import house_style
 from simulator.presentation.report import build_pages
 from simulator.workflows.comparison import KEY_SERIES, load_members
@@ -97,9 +98,10 @@ def test_cover_shows_the_key_figures_of_each_scenario(comparison_dir):
     members = load_members([comparison_dir])
     with house_style("en") as lang:
         cover = next(build_pages(members, [comparison_dir], lang))[1]
-    cells = [cell.get_text().get_text() for table in cover.axes[0].tables for cell in table.get_celld().values()]
+    cells = [cell.get_text().get_text().replace("\n", " ") for table in cover.axes[0].tables
+             for cell in table.get_celld().values()]
     for results in members:
-        assert results.scenario.name in cells
+        assert shown_name(results.scenario.name) in cells
         peak = results.summary["metrics"]["peak_overdue_rate_90p"]["mean"]
         assert any(cell.startswith(f"{peak:.2%}") for cell in cells)
     plt.close("all")

@@ -766,7 +766,8 @@ def validate_model_command(out_path, quick, seed, threads, baseline_file, stress
       simulate validate-model -o validation.pdf
       simulate validate-model --quick -o /tmp/validation.pdf --seed 7
     """
-    from .presentation.validation_report import check_report_path, format_figure, write_validation_report
+    from .presentation.validation_report import (check_report_path, format_figure, rule_text,
+                                                write_validation_report)
     from .workflows.validation import validate_model, validation_settings
     out_path = check_report_path(out_path)
     settings = validation_settings(baseline_file, stress_file, quick=quick, seed=seed, threads=threads)
@@ -776,7 +777,8 @@ def validate_model_command(out_path, quick, seed, threads, baseline_file, stress
     if not quiet:
         for row in validation.results:
             click.echo(f"  {'pass' if row.passed else 'FAIL'}  {row.component}: {row.figure}  "
-                       f"{format_figure(row.measured, row.unit)} vs {format_figure(row.expected, row.unit)}")
+                       f"{format_figure(row.measured, row.unit)} vs {format_figure(row.expected, row.unit)}"
+                       f"  ({rule_text(row)})")
         click.echo(f"{out_path} ({len(sections)} pages), {out_path.with_suffix('.md')}: "
                    f"{len(validation.results) - validation.n_failed} of {len(validation.results)} figures pass "
                    f"({validation.seconds:.0f} s, {settings.size} version, seed {seed})")

@@ -3,8 +3,8 @@
 Every label a figure or the report draws comes from :data:`TEXTS` through
 :func:`text`, so a language is one column of this table. Metric names come from
 :data:`simulator.accounts.names.READABLE_NAMES` (the workbooks use them too); a
-metric without an entry is shown by its own name (underscores as spaces), so a new headline metric appears in tables and the
-report without a change here.
+metric without an entry is shown by its own name (underscores as spaces), so a new
+headline metric appears in tables and the report without a change here.
 """
 
 import re

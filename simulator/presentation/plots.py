@@ -685,7 +685,8 @@ def reverse_curve(summary, lang="en"):
         ax.set_ylim(-0.02, 1.02)
     ax.legend(loc="best", framealpha=0.9)
     fig.suptitle(reverse_title(summary, lang))
-    fig.text(0.01, 0.01, text("reverse_footnote", lang, scenario=summary["scenario"], seed=summary["seed"],
+    fig.text(0.01, 0.01, text("reverse_footnote", lang, scenario=shown_name(summary["scenario"], lang),
+                              seed=summary["seed"],
                               paths=summary["paths"], loans=f"{summary['loans']:,}", runs=summary["runs"],
                               date=date.today().isoformat()), fontsize=8, color="0.4")
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))

@@ -133,7 +133,8 @@ def reading_actions(results, lang):
                  overdue_se=f"{overdue['se'] * 100:.2f}", loss=f"{loss['difference'] * 100:+.2f}",
                  loss_se=f"{loss['se'] * 100:.2f}"),
             text("read_actions_cost", lang,
-                 cost=money_text(effects["total_action_cost"]["with_actions"], results.scenario.portfolio.currency, lang),
+                 cost=money_text(effects["total_action_cost"]["with_actions"], results.scenario.portfolio.currency,
+                                 lang),
                  profit=("+" if effects["cumulative_profit"]["difference"] >= 0 else "")
                  + money_text(effects["cumulative_profit"]["difference"], results.scenario.portfolio.currency, lang)))
 
@@ -289,13 +290,13 @@ def cover_page(members, lang, title_names=None):
     first = members[0]
     names = ", ".join(shown_name(r.scenario.name, lang) for r in members)
     fig = _table_page(text("report_title", lang), header, rows, font_size=10, row_height=1.5, wrap_labels=True)
-    fig.axes[0].set_position((0.03, 0.10, 0.94, 0.62))
+    fig.axes[0].set_position((0.03, 0.08, 0.94, 0.62))
     fig.text(0.03, 0.88, wrap_title(text("report_subtitle", lang, scenarios=names)), fontsize=14, va="top")
     fig.text(0.03, 0.81, text("report_prepared", lang, date=date.today().isoformat(), version=__version__,
                               paths=first.scenario.run.paths), fontsize=10, color="0.3")
-    fig.text(0.03, 0.75, text("key_figures", lang), fontsize=13, color="#1f4e79")
+    fig.text(0.03, 0.735, text("key_figures", lang), fontsize=13, color="#1f4e79")
     if len(members) == 1 and first.scenario.description:
-        fig.text(0.03, 0.78, wrap_title(first.scenario.description), fontsize=10, color="0.3")
+        fig.text(0.03, 0.785, wrap_title(first.scenario.description), fontsize=9, color="0.3")
     return fig
 
 
@@ -390,7 +391,8 @@ def differences_page(comparison, lang):
     rows = []
     for row in others.itertuples():
         kind = metric_kind(row.metric)
-        rows.append([shown_name(row.scenario, lang), metric_label(row.metric, lang), format_difference(row.difference, kind),
+        rows.append([shown_name(row.scenario, lang), metric_label(row.metric, lang),
+                     format_difference(row.difference, kind),
                      format_value(row.se_difference, kind), format_value(row.se_independent, kind),
                      f"x{row.variance_reduction:.0f}" if row.variance_reduction == row.variance_reduction else "n/a"])
     losses = others[others.metric == "cumulative_loss_rate"]

@@ -32,7 +32,8 @@ MARKER = "comparison.csv"
 SEGMENT_TABLE = "comparison_by_segment.csv"
 """The per-segment differences of a comparison directory."""
 
-KEY_SERIES = {"overdue_rate_90p": ("90+ overdue rate", "rate"), "cumulative_loss_rate": ("cumulative loss rate", "rate"),
+KEY_SERIES = {"overdue_rate_90p": ("90+ overdue rate", "rate"),
+              "cumulative_loss_rate": ("cumulative loss rate", "rate"),
               "provision_requirement": ("provision requirement", "money"), "coverage_ratio": ("coverage ratio", "rate"),
               "liquidity_buffer": ("liquidity buffer", "money"), "cumulative_profit": ("cumulative profit", "money")}
 """The monthly series (docs/outputs.md) that get a wide sheet of their own in the workbook: name -> (sheet name, kind

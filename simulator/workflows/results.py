@@ -659,10 +659,12 @@ def opening_drift_warnings(scenario, book, threads=None):
         moves = rates[1:] - rates[0]
         month = int(np.argmax(np.abs(moves))) + 1
         if abs(moves[month - 1]) * 100 > max(DRIFT_PP, DRIFT_RELATIVE * 100 * rates[0]):
-            moved.append(f"{BUCKET_WORDS[bucket]} from {rates[0]:.1%} at month 0 to {rates[month]:.1%} by month {month}")
+            moved.append(f"{BUCKET_WORDS[bucket]} from {rates[0]:.1%} at month 0 to {rates[month]:.1%} "
+                         f"by month {month}")
     if not moved:
         return []
-    return [f"{scenario.name}: in a flat economy (no shocks, no cycle) the book's overdue rates move {'; '.join(moved)}, "
+    return [f"{scenario.name}: in a flat economy (no shocks, no cycle) the book's overdue rates move "
+            f"{'; '.join(moved)}, "
             f"more than {DRIFT_PP:g} percentage points or {DRIFT_RELATIVE:.0%} of the opening rate: the opening "
             "delinquency mix is far from what the behaviour sustains, so the stress results mix the scenario with the "
             "book settling. Set macro.cycle.start to the credit conditions the book was observed in, or fit the "

@@ -37,7 +37,7 @@ from simulator.inputs.loader import load_scenario, scenario_from_dict
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 K_SE = 4.0
 LOANS, PATHS = 2000, 12
-STATS = ("mean", "p05", "p50", "p95", "p99", "se")
+STATS = ("mean", "p01", "p05", "p50", "p95", "p99", "se")
 TRANSITION_0_TO_1 = L.TRANSITION + L.N_OUTCOMES * 0 + 1
 """Aggregate column: loans current at the start of the month and 1-30 DPD at its end."""
 ALL_BUCKETS = ("dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_plus")

@@ -212,7 +212,7 @@ def test_run_directory_round_trip(baseline, tmp_path):
 def test_by_segment_frame_and_bad_metric(baseline):
     frame = baseline.by_segment("cumulative_loss_rate")
     assert list(frame.index) == ["prime", "near_prime", "subprime", "all"]
-    assert list(frame.columns) == ["mean", "p05", "p50", "p95", "p99", "se"]
+    assert list(frame.columns) == ["mean", "p01", "p05", "p50", "p95", "p99", "se"]
     assert frame.loc["all", "mean"] == pytest.approx(float(np.mean(baseline.headline["cumulative_loss_rate"])),
                                                      rel=1e-15)
     with pytest.raises(InputError, match="by_segment: metric must be one of .*; got 'loss'"):

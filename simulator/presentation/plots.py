@@ -232,13 +232,14 @@ def series_peak(results, series, lowest=False, first_month=0):
 
 def money_text(value, currency, lang="en"):
     """An amount as text: ``6,691,696 CNY`` in English; in Chinese in 万元 (10^4) or, from 10^8, 亿元, the units a
-    Chinese reader expects (``669万元``, ``1.25亿元``; another currency keeps its code: ``669万 USD``)."""
+    Chinese reader expects (``669万元``, below 100万 to one decimal: ``0.9万元``; ``1.25亿元``; another currency
+    keeps its code: ``669万 USD``)."""
     if lang != "zh":
         return f"{value:,.0f} {currency}"
     unit = "元" if currency == "CNY" else f" {currency}"
     if abs(value) >= 1e8:
         return f"{value / 1e8:,.2f}亿{unit}"
-    return f"{value / 1e4:,.0f}万{unit}"
+    return f"{value / 1e4:,.{0 if abs(value) >= 1e6 else 1}f}万{unit}"
 
 
 def median_of(results, metric):

@@ -383,17 +383,26 @@ def findings_page(members, lang, weighted=()):
     return _page(fig, text("findings_title", lang), chart=False)
 
 
+def _shown(value, kind, currency, lang, signed=False):
+    """A table cell: :func:`~simulator.accounts.metrics.format_value` (or, ``signed``, ``format_difference``: rates
+    in percentage points), except money in Chinese, which is in 万元 or 亿元 (:func:`money_text`)."""
+    if kind == "money" and lang == "zh" and value is not None and value == value:
+        return ("+" if signed and value >= 0 else "") + money_text(value, currency, lang)
+    return format_difference(value, kind) if signed else format_value(value, kind)
+
+
 def differences_page(comparison, lang):
     """Differences of the key metrics to the reference, with paired and independent standard errors."""
     table = comparison.table
     reference = comparison.members[0].scenario.name
     others = table[(table.scenario != reference) & table.metric.isin(DIFFERENCE_METRICS)]
+    currency = comparison.members[0].scenario.portfolio.currency
     rows = []
     for row in others.itertuples():
         kind = metric_kind(row.metric)
         rows.append([shown_name(row.scenario, lang), metric_label(row.metric, lang),
-                     format_difference(row.difference, kind),
-                     format_value(row.se_difference, kind), format_value(row.se_independent, kind),
+                     _shown(row.difference, kind, currency, lang, signed=True),
+                     _shown(row.se_difference, kind, currency, lang), _shown(row.se_independent, kind, currency, lang),
                      f"x{row.variance_reduction:.0f}" if row.variance_reduction == row.variance_reduction else "n/a"])
     losses = others[others.metric == "cumulative_loss_rate"]
     worst = losses.loc[losses.difference.idxmax()]
@@ -427,7 +436,7 @@ def metrics_pages(members, lang):
         kind = metric_kind(metric)
         unit = members[0].scenario.portfolio.currency if kind == "money" else metric_unit(metric)
         rows.append([metric_label(metric, lang), text(f"column_unit_{kind}", lang, unit=unit)]
-                    + [format_value(v, kind) for v in values])
+                    + [_shown(v, kind, members[0].scenario.portfolio.currency, lang) for v in values])
     header = ["", text("unit", lang)] + [shown_name(r.scenario.name, lang) for r in members]
     pages = -(-len(rows) // APPENDIX_ROWS)
     for page in range(pages):

@@ -621,7 +621,10 @@ DRIFT_PATHS = 4
 DRIFT_PP = 2.0
 """An overdue bucket's rate may move this many percentage points from month 0 in months 1-6 of a flat economy ..."""
 DRIFT_RELATIVE = 0.5
-"""... or this share of its month-0 level, whichever is larger, before the run warns."""
+"""... or this share of its month-0 level, whichever is larger, ..."""
+DRIFT_SE = 4.0
+"""... and this many binomial standard errors of the rate over the check's loans and paths, so that a book of a few
+dozen loans does not warn on its own noise."""
 
 
 BUCKET_WORDS = {"1_30": "1-30 DPD", "31_90": "31-90 DPD", "90p": "90+ DPD"}
@@ -636,7 +639,9 @@ def opening_drift_warnings(scenario, book, threads=None):
     ``x_t = 0``), no management actions, no new lending. For each overdue bucket ``b``
     (1-30, 31-90, 90+ DPD) with pooled rate ``r_b(t)`` (:func:`~simulator.accounts.metrics.bucket_rate_paths`)
     the drift is ``max_{t=1..6} |r_b(t) - r_b(0)|``; it warns when a bucket's drift exceeds
-    ``max(DRIFT_PP, DRIFT_RELATIVE * 100 r_b(0))`` percentage points. Nothing in a flat
+    ``max(DRIFT_PP / 100, DRIFT_RELATIVE r_b(0), DRIFT_SE sqrt(r (1 - r) / (n_loans DRIFT_PATHS)))`` with
+    ``r = max(r_b(0), r_b(t))``: 2 points, half the opening rate, and 4 binomial standard errors of the pooled rate
+    (which only a book of a few hundred loans or fewer reaches). Nothing in a flat
     economy should move the mix that fast, so the stress results would mix the
     scenario's effect with the book settling: the fix is ``macro.cycle.start`` (a book
     observed in a downturn starts with ``x_0 > 0``) or parameters fitted to the book's
@@ -658,7 +663,9 @@ def opening_drift_warnings(scenario, book, threads=None):
     for bucket, rates in bucket_rate_paths(aggregates).items():
         moves = rates[1:] - rates[0]
         month = int(np.argmax(np.abs(moves))) + 1
-        if abs(moves[month - 1]) * 100 > max(DRIFT_PP, DRIFT_RELATIVE * 100 * rates[0]):
+        level = max(rates[0], rates[month])
+        noise = np.sqrt(level * (1.0 - level) / (book.n_loans * DRIFT_PATHS))
+        if abs(moves[month - 1]) > max(DRIFT_PP / 100, DRIFT_RELATIVE * rates[0], DRIFT_SE * noise):
             moved.append(f"{BUCKET_WORDS[bucket]} from {rates[0]:.1%} at month 0 to {rates[month]:.1%} "
                          f"by month {month}")
     if not moved:

@@ -91,6 +91,22 @@ def warnings_policy(strict):
         raise InputError([f"{message} (refused under --strict)" for message in found])
 
 
+@contextlib.contextmanager
+def refusing_warnings(strict):
+    """Under ``--strict``, a scenario warning raised while the engine runs (a book whose opening delinquency drifts,
+    :func:`simulator.workflows.results.opening_drift_warnings`, warned before its paths are simulated) stops the
+    command at once as an input error (exit 2); otherwise it prints as a ``warning:`` line."""
+    if not strict:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)
+        try:
+            yield
+        except ScenarioWarning as warning:
+            raise InputError(f"{warning} (refused under --strict)") from None
+
+
 def say_if_compiling(scenarios, quiet):
     """Say once, on stderr, that the engine is being compiled when its kernel is not cached yet."""
     from .model.engine.simulate import engine_compiled
@@ -331,7 +347,7 @@ def run_command(scenario_file, out_dir, paths, seed, scheduler, workers, loans, 
     work = effective_paths * n_loans * scenario.run.horizon_months
     show_progress = not quiet and work >= PROGRESS_MIN_LOAN_MONTHS and sys.stderr.isatty()
     options = dict(paths=paths, seed=seed, loans=loans, threads=threads, target_se=target_se, max_paths=max_paths)
-    with engine_cluster(scheduler, workers, threads) as map_blocks:
+    with engine_cluster(scheduler, workers, threads) as map_blocks, refusing_warnings(strict):
         say_if_compiling([scenario], quiet)
         if show_progress:
             with path_progress(effective_paths) as progress:
@@ -372,7 +388,7 @@ def ecl(set_file, out_dir, paths, seed, scheduler, workers, threads, no_plots, l
         spec, scenarios = load_scenario_set(set_file)
     out_dir = check_out_dir(out_dir or Path("runs") / spec.name, WEIGHTED_MARKER)
     scenarios = [s.with_run(paths=paths, seed=seed) for s in scenarios]
-    with engine_cluster(scheduler, workers, threads) as map_blocks:
+    with engine_cluster(scheduler, workers, threads) as map_blocks, refusing_warnings(strict):
         say_if_compiling(scenarios, quiet)
         weighted = run_weighted(spec, scenarios, threads=threads, map_blocks=map_blocks, loans=loans)
     weighted.save(out_dir, plots=not no_plots, lang=lang)
@@ -438,7 +454,7 @@ def compare_command(inputs, out_dir, paths, seed, scheduler, workers, threads, n
         comparison = None
     out_dir = check_out_dir(out_dir or Path("runs") / ("compare-" + "-".join(names)), COMPARISON_MARKER)
     if comparison is None:
-        with engine_cluster(scheduler, workers, threads) as map_blocks:
+        with engine_cluster(scheduler, workers, threads) as map_blocks, refusing_warnings(strict):
             say_if_compiling(scenarios, quiet)
             comparison = compare(scenarios, threads=threads, map_blocks=map_blocks, loans=loans)
     comparison.save(out_dir, plots=not no_plots, lang=lang)
@@ -518,7 +534,7 @@ def sensitivity_command(scenario_file, params, step, out_dir, paths, seed, sched
         reduced = f" (the scenario asks {scenario.run.paths}; --paths to change)" if paths is None and \
             effective < scenario.run.paths else ""
         click.echo(f"sensitivity of {scenario.name}: {effective} paths per run{reduced}, step {step:.0%}", err=True)
-    with engine_cluster(scheduler, workers, threads) as map_blocks:
+    with engine_cluster(scheduler, workers, threads) as map_blocks, refusing_warnings(strict):
         say_if_compiling([scenario], quiet)
         result = sensitivity(scenario, params=keys, step=step, paths=paths, seed=seed, say=say, loans=loans,
                              threads=threads, map_blocks=map_blocks)
@@ -607,7 +623,7 @@ def reverse_command(scenario_file, breach, probability, shock, shocks_from, with
             click.echo(f"  severity {evaluation.severity:10.4g}: breach on {evaluation.count} of "
                        f"{len(evaluation.breached)} paths", err=True)
 
-    with engine_cluster(scheduler, workers, threads) as map_blocks:
+    with engine_cluster(scheduler, workers, threads) as map_blocks, refusing_warnings(strict):
         say_if_compiling([scenario], quiet)
         reverse = reverse_stress(scenario, breach, probability=probability, shock=shock, within=within,
                                  severity_range=severity_range, shocks_from=donor, paths=paths, seed=seed, loans=loans,
@@ -672,8 +688,9 @@ def backtest_command(scenario_file, macro_spec, observed_spec, from_date, to_dat
         scenario = load_scenario(scenario_file)
     out_dir = check_out_dir(out_dir or Path("runs") / f"backtest-{scenario.name}", BACKTEST_MARKER)
     say_if_compiling([scenario], quiet)
-    result = backtest(scenario, macro, observed, start=bounds["--from"], end=bounds["--to"], rate=rate, paths=paths,
-                      seed=seed, loans=loans, threads=threads)
+    with refusing_warnings(strict):
+        result = backtest(scenario, macro, observed, start=bounds["--from"], end=bounds["--to"], rate=rate,
+                          paths=paths, seed=seed, loans=loans, threads=threads)
     result.save(out_dir, draw=None if no_plots else lambda done, directory: write_backtest_figure(done, directory,
                                                                                                    lang))
     if quiet:
@@ -809,7 +826,8 @@ def validate_model_command(out_path, quick, seed, threads, baseline_file, stress
       simulate validate-model -o validation.pdf
       simulate validate-model --quick -o /tmp/validation.pdf --seed 7
     """
-    from .presentation.validation_report import check_report_path, format_figure, write_validation_report
+    from .presentation.validation_report import (check_report_path, format_figure, rule_text,
+                                                write_validation_report)
     from .workflows.validation import validate_model, validation_settings
     out_path = check_report_path(out_path)
     settings = validation_settings(baseline_file, stress_file, quick=quick, seed=seed, threads=threads)
@@ -819,7 +837,8 @@ def validate_model_command(out_path, quick, seed, threads, baseline_file, stress
     if not quiet:
         for row in validation.results:
             click.echo(f"  {'pass' if row.passed else 'FAIL'}  {row.component}: {row.figure}  "
-                       f"{format_figure(row.measured, row.unit)} vs {format_figure(row.expected, row.unit)}")
+                       f"{format_figure(row.measured, row.unit)} vs {format_figure(row.expected, row.unit)}"
+                       f"  ({rule_text(row)})")
         click.echo(f"{out_path} ({len(sections)} pages), {out_path.with_suffix('.md')}: "
                    f"{len(validation.results) - validation.n_failed} of {len(validation.results)} figures pass "
                    f"({validation.seconds:.0f} s, {settings.size} version, seed {seed})")

@@ -7,10 +7,13 @@ are checked in time and memory (``tracemalloc``), not only in outcome.
 import copy
 import glob
 import json
+import re
 import time
 import tracemalloc
 import warnings
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -20,6 +23,9 @@ from simulator.inputs.errors import EXCERPT_CHARACTERS, InputError
 from simulator.presentation.plots import shown_path
 from simulator.inputs.checks import ScenarioWarning
 from simulator.inputs.loader import MAX_NESTING, MAX_SCENARIO_BYTES, is_scenario_set, load_scenario
+from simulator.model.engine.simulate import settle_borrowers
+from simulator.model.portfolio import build_book
+from simulator.workflows.results import DRIFT_MONTHS, opening_drift_warnings, resolve_seed
 from tests.assertions import assert_clean_errors
 
 SCENARIOS = "scenarios"
@@ -217,6 +223,48 @@ def test_shipped_scenarios_have_no_warnings():
         for path in sorted(glob.glob(f"{SCENARIOS}/*.yaml")):
             if not is_scenario_set(path):
                 load_scenario(path)
+
+
+def drifting_tape_scenario(directory):
+    """The shipped sample tape with every borrower's income cut to 35%: its opening mix (90+ at 1.9%) is far from
+    what such borrowers sustain, so its overdue rates climb in a flat economy (90+ past 20% by month 6)."""
+    tape = pd.read_csv(f"{SCENARIOS}/sample_tape.csv")
+    tape["income"] *= 0.35
+    tape.to_csv(directory / "stretched_tape.csv", index=False)
+    path = directory / "drifting.yaml"
+    path.write_text(f"extends: {Path(SCENARIOS, 'tape_example.yaml').resolve()}\nname: drifting_tape\n"
+                    "portfolio:\n  source: tape\n  tape: stretched_tape.csv\n", encoding="utf-8")
+    return path
+
+
+def test_a_book_whose_delinquency_drifts_in_a_flat_economy_warns_and_is_refused_under_strict(tmp_path):
+    path = drifting_tape_scenario(tmp_path)
+    runner = CliRunner()
+    out = tmp_path / "run"
+    result = runner.invoke(main, ["run", str(path), "--paths", "2", "--no-plots", "--quiet", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    warning = re.search(r"warning: drifting_tape: in a flat economy \(no shocks, no cycle\) the book's overdue "
+                        r"rates move .*90\+ DPD from (\d+\.\d)% at month 0 to (\d+\.\d)% by month (\d)", result.stderr)
+    assert warning, result.stderr
+    opening, later, month = float(warning[1]), float(warning[2]), int(warning[3])
+    assert opening < 3 and later > 10 and 1 <= month <= DRIFT_MONTHS
+    assert "macro.cycle.start" in result.stderr and "simulate calibrate" in result.stderr
+    assert any("flat economy" in w for w in strict_json(out / "summary.json")["warnings"])
+    assert any("flat economy" in w for w in simulator.load_results(out).summary["warnings"])
+    started = time.perf_counter()
+    strict = runner.invoke(main, ["run", str(path), "--strict", "--paths", "200", "--out", str(tmp_path / "refused")])
+    assert_clean_errors(strict, "in a flat economy", "(refused under --strict)")
+    assert time.perf_counter() - started < 20  # refused before the 200 paths are simulated
+    assert not (tmp_path / "refused").exists()
+
+
+@pytest.mark.parametrize("path", [p for p in sorted(glob.glob(f"{SCENARIOS}/*.yaml")) if not is_scenario_set(p)])
+def test_shipped_books_hold_their_delinquency_in_a_flat_economy(path):
+    scenario = resolve_seed(load_scenario(path))
+    book = build_book(scenario, scenario.portfolio.seed)
+    if scenario.portfolio.source == "synthetic":
+        book = settle_borrowers(scenario, book, scenario.portfolio.seed)
+    assert opening_drift_warnings(scenario, book) == []
 
 
 MAX_SEED = 2 ** 63 - 1

@@ -1,20 +1,25 @@
 """The board pack: pages and sections, charts with data, a page rendered, Chinese, and bad input."""
 import io
+import json
 import re
 from pathlib import Path
 
 import matplotlib.image
 import matplotlib.pyplot as plt
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 import simulator
+from simulator.accounts.metrics import HEADLINE_METRICS, REPORTED_METRICS, TAIL_METRICS, metric_kind
+from simulator.accounts.names import metric_name
 from simulator.cli import main
+from simulator.presentation.labels import shown_name
 from simulator.presentation.plots import house_style
 from simulator.presentation.report import build_pages
-from simulator.workflows.comparison import load_members
+from simulator.workflows.comparison import KEY_SERIES, load_members
 from simulator.inputs.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -93,9 +98,10 @@ def test_cover_shows_the_key_figures_of_each_scenario(comparison_dir):
     members = load_members([comparison_dir])
     with house_style("en") as lang:
         cover = next(build_pages(members, [comparison_dir], lang))[1]
-    cells = [cell.get_text().get_text() for table in cover.axes[0].tables for cell in table.get_celld().values()]
+    cells = [cell.get_text().get_text().replace("\n", " ") for table in cover.axes[0].tables
+             for cell in table.get_celld().values()]
     for results in members:
-        assert results.scenario.name in cells
+        assert shown_name(results.scenario.name) in cells
         peak = results.summary["metrics"]["peak_overdue_rate_90p"]["mean"]
         assert any(cell.startswith(f"{peak:.2%}") for cell in cells)
     plt.close("all")
@@ -109,12 +115,44 @@ def test_report_in_chinese(comparison_dir, tmp_path):
     assert _pdf_pages(out) == len(_pdf_sections(out))
 
 
-def test_comparison_directory_has_an_excel_workbook_with_one_sheet_per_table(comparison_dir):
+def test_comparison_workbook_is_formatted_for_a_finance_reader(comparison_dir):
+    """Read back with openpyxl: sheet order, the headline in the documented order with VaR and ES, each cell's number
+    format by the metric's unit, frozen headers, widths that fit the names; the long sheets still read into pandas
+    as the CSV."""
+    workbook = openpyxl.load_workbook(comparison_dir / "comparison.xlsx")
+    names = ["baseline", "severe_with_actions"]
+    assert workbook.sheetnames == ["read me", "headline", *(label for label, _ in KEY_SERIES.values()),
+                                   "differences", "differences by segment", *(f"series {n}" for n in names)]
+    headline = workbook["headline"]
+    header = [cell.value for cell in headline[1]]
+    assert header == ["metric", "unit", "key", *names, *(f"se {n}" for n in names)]
+    keys = [row[2].value for row in headline.iter_rows(min_row=2)]
+    assert keys == [m for m in REPORTED_METRICS if m in keys] and set(TAIL_METRICS) <= set(keys)
+    assert set(HEADLINE_METRICS) - set(keys) <= {"survival_horizon_months"}  # kept when any run has it
+    expected_format = {"rate": "0.00%", "probability": "0.0%", "money": "#,##0", "count": "#,##0", "months": "0.0"}
+    summary = json.loads((comparison_dir / "runs" / "baseline" / "summary.json").read_text(encoding="utf-8"))
+    for row in headline.iter_rows(min_row=2):
+        metric, value = row[2].value, row[3]
+        assert row[0].value == metric_name(metric)
+        if value.value is not None:
+            assert value.number_format == expected_format[metric_kind(metric)], metric
+            stats = summary["metrics"][metric]
+            assert value.value == pytest.approx(stats["value" if metric in TAIL_METRICS else "mean"], rel=1e-12)
+    assert headline["B2"].value == "%" and headline.freeze_panes == "B2"
+    assert headline.column_dimensions["A"].width >= max(len(metric_name(k)) for k in keys)
+    overdue = workbook[KEY_SERIES["overdue_rate_90p"][0]]
+    assert [cell.value for cell in overdue[1]][:3] == ["month", "baseline mean", "baseline 5th pct"]
+    assert overdue["B2"].number_format == "0.00%" and overdue.freeze_panes == "A2"
+    assert [overdue.cell(row=k + 2, column=1).value for k in range(13)] == list(range(13))
+    provisions = workbook[KEY_SERIES["provision_requirement"][0]]
+    assert provisions["B3"].number_format == "#,##0"
+    differences = workbook["differences"]
+    assert differences.freeze_panes == "B2" and all(cell.font.bold for cell in differences[1])
+    read_me = [row[0].value for row in workbook["read me"].iter_rows(min_row=2)]
+    assert {"headline", "differences", "units"} <= set(read_me)
     sheets = pd.read_excel(comparison_dir / "comparison.xlsx", sheet_name=None)
-    assert list(sheets) == ["differences", "differences by segment", "headline means", "series baseline",
-                            "series severe_with_actions"]
     table = pd.read_csv(comparison_dir / "comparison.csv")
-    pd.testing.assert_frame_equal(sheets["differences"], table, check_dtype=False)
+    pd.testing.assert_frame_equal(sheets["differences"][table.columns], table, check_dtype=False)
 
 
 # --------------------------------------------------------------------- bad input

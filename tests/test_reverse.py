@@ -203,7 +203,7 @@ def test_cli_writes_a_reverse_directory_that_loads_runs_and_reports(tmp_path, wr
     report = CliRunner().invoke(main, ["report", str(out), "-o", str(pdf)])
     assert report.exit_code == 0, report.output
     sections = re.search(rb"/Keywords \(sections: ([a-z_ ]+)\)", pdf.read_bytes()).group(1).decode().split()
-    assert sections[:3] == ["cover", "reverse", "overdue"]
+    assert sections[:4] == ["cover", "findings", "reverse", "overdue"]
 
 
 def test_nothing_breaking_and_everything_breaking_are_stated(tmp_path, write_yaml):

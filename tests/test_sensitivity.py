@@ -23,6 +23,7 @@ import simulator
 from simulator.cli import main
 from simulator.inputs.errors import InputError
 from simulator.inputs.loader import load_scenario, scenario_from_dict
+from simulator.accounts.names import metric_name
 from simulator.workflows import sensitivity as sens
 from tests.assertions import assert_clean_errors
 from tests.conftest import SCENARIOS
@@ -174,7 +175,7 @@ def test_output_files_agree_and_the_report_has_the_tornado_pages(result, tmp_pat
                                       check_dtype=False, rtol=1e-12)
     assert stored["paths"] == PATHS and stored["step"] == 0.1 and stored["seed"] == result.base.seed
     sheets = pd.read_excel(out / "sensitivity.xlsx", sheet_name=None)
-    ranked = sheets["cumulative_loss_rate"]
+    ranked = sheets[metric_name("cumulative_loss_rate")]
     assert list(ranked.parameter) == list(result.ranked("cumulative_loss_rate").parameter)
     assert (out / "plots" / "tornado_cumulative_loss_rate.png").is_file()
     assert (out / "runs" / "base" / "summary.json").is_file()

@@ -18,7 +18,7 @@ from simulator.cli import main
 from simulator.model.engine import layout as L
 from simulator.model.engine.simulate import simulate_paths
 from simulator.model.macro import cycle_factor
-from simulator.workflows.validation import (CHECKS, MARKOV_MATRIX, OPENING_MIX, CheckResult, check_labour_market,
+from simulator.workflows.validation import (CHECKS, K_SE, MARKOV_MATRIX, OPENING_MIX, CheckResult, check_labour_market,
                                             check_markov_powers, check_vasicek, compare_to_reference,
                                             determinism_result, flat_book, labour_market_results,
                                             labour_market_scenario, markov_reference, markov_results, markov_shares,
@@ -83,6 +83,20 @@ def test_markdown_twin_lists_every_check_and_every_figure_passes(quick_report):
     assert all(line.endswith("| **pass** |") for line in rows), rows
     assert "FAIL" not in markdown
     assert f"**All {len(rows)} figures of {len(CHECKS)} checks pass.**" in markdown
+
+
+def test_each_row_says_its_rule_so_a_one_sided_pass_does_not_read_as_a_failure(quick_report):
+    """The common-random-numbers rows pass by exceeding k se (one-sided); the others by staying within k se."""
+    result, out = quick_report
+    markdown = out.with_suffix(".md").read_text(encoding="utf-8")
+    summary = markdown.split("## Summary")[1].split("\n## ")[0]
+    rows = [line for line in summary.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    one_sided = [line for line in rows if "Common random numbers" in line]
+    k = f"{K_SE:g}"
+    assert len(one_sided) == 2 and all(f"| gap > {k} se |" in line for line in one_sided), one_sided
+    assert all(f"| gap > {k} se |" not in line and (f"\u2264 {k} se |" in line or "| exact |" in line)
+               for line in rows if line not in one_sided), rows
+    assert f"(gap > {k} se)" in result.stdout and f"(|gap| \u2264 {k} se)" in result.stdout
 
 
 def test_every_registered_check_is_in_the_report(quick_report):

@@ -117,6 +117,11 @@ HEADLINE_METRICS = (
     "new_vintage_ever_90p_rate_12m", "peak_book_unemployment_rate",
 )
 
+REPORTED_METRICS = HEADLINE_METRICS + TAIL_METRICS
+"""Every metric of ``summary.json``'s ``metrics`` in the documented order (docs/outputs.md): the headline metrics,
+then the tail figures of the loss."""
+
+
 def metric_kind(name):
     """How a headline metric is shown: ``money``, ``months``, ``count``, ``probability`` (a yes/no metric's share of
     paths) or ``rate`` (a fraction)."""
@@ -196,6 +201,17 @@ def segment_parts(aggregates):
         parts[f"count_{name}"] = count[..., lo:hi].sum(axis=3)
     parts["net_loss"] = np.cumsum(segments[..., L.CHARGEOFF] - segments[..., L.RECOVERY], axis=1)
     return parts
+
+
+def bucket_rate_paths(aggregates, buckets=SEGMENT_BUCKETS):
+    """The book's overdue rate per bucket, averaged over paths, per month: ``{bucket: array (n_months + 1,)}``.
+
+    ``rate_b(t) = sum_p balance_b(p, t) / sum_p balance(p, t)`` (balance in the bucket over the live balance,
+    pooled over equally weighted paths), for the buckets of :data:`BUCKETS`.
+    """
+    parts = segment_parts(aggregates)
+    live = parts["balance"].sum(axis=(0, 2))
+    return {bucket: parts[f"balance_{bucket}"].sum(axis=(0, 2)) / np.where(live > 0, live, 1.0) for bucket in buckets}
 
 
 def segment_series(aggregates, scenario, weights=None):

@@ -2,14 +2,18 @@
 
 Every label a figure or the report draws comes from :data:`TEXTS` through
 :func:`text`, so a language is one column of this table. Metric names come from
-:data:`METRIC_LABELS`; a metric without an entry is shown by its own name
-(underscores as spaces), so a new headline metric appears in tables and the
-report without a change here.
+:data:`simulator.accounts.names.READABLE_NAMES` (the workbooks use them too); a
+metric without an entry is shown by its own name (underscores as spaces), so a new
+headline metric appears in tables and the report without a change here.
 """
 
-LANGUAGES = ("en", "zh")
+import re
+
+from ..accounts.names import LANGUAGES, metric_name
 
 TEXTS = {
+    "name_with_shocks_at": ("{base} with {donor}'s shocks x {value}", "{base}（{donor}冲击×{value}）"),
+    "name_at": ("{base}, shocks x {value}", "{base}（冲击×{value}）"),
     # axes and legends
     "month": ("month", "月份"),
     "median": ("median", "中位数"),
@@ -29,7 +33,8 @@ TEXTS = {
     "coverage_axis": ("provisions / NPL", "拨备覆盖率（拨备/不良）"),
     "floor": ("regulatory floor {floor}", "监管底线{floor}"),
     "buffer_axis": ("liquidity buffer, {currency}", "流动性缓冲（{currency}）"),
-    "survival_line": ("median survival horizon: month {month}", "生存期中位数：第{month}个月"),
+    "survival_line": ("buffer runs out: month {month} (mean over paths that run out)",
+                      "流动性耗尽：第{month}个月（耗尽路径均值）"),
     "with_actions": ("with actions", "采取管理措施"),
     "without_actions": ("without actions", "不采取管理措施"),
     "footnote": ("scenario {scenarios} | seed {seed} | {paths} paths | {loans} loans | {date}",
@@ -39,23 +44,25 @@ TEXTS = {
     # figure titles that state the finding
     "segments_title": ("Results by segment: 90+ overdue rates and who carries the loss",
                        "分客群结果：逾期90天以上比例与损失来源"),
-    "segment_overdue_title": ("90+ overdue rate: {segment} peaks at {peak} in {scenario} (median)",
-                              "逾期90天以上比例：{scenario}情景下{segment}峰值{peak}（中位数）"),
+    "segment_overdue_title": ("90+ overdue rate: {segment}'s median line peaks at {peak} ({scenario})",
+                              "逾期90天以上比例：{segment}中位数曲线峰值{peak}（{scenario}）"),
     "segment_loss_title": ("{segment} carries {share} of the loss in {scenario}",
                            "{scenario}情景下{segment}承担{share}的损失"),
-    "overdue_title_one": ("90+ overdue rate peaks at {peak} in {scenario} (median path)",
-                          "{scenario}情景下逾期90天以上比例峰值为{peak}（中位路径）"),
-    "overdue_title_many": ("90+ overdue rate peaks at {peak} in {scenario}, against {reference_peak} in {reference}",
-                           "{scenario}情景下逾期90天以上比例峰值为{peak}，{reference}情景为{reference_peak}"),
-    "bucket_peak": ("{bucket}: median peak {peak}", "{bucket}：峰值中位数{peak}"),
+    "overdue_title_one": ("90+ overdue rate: the median line peaks at {peak} in {scenario}",
+                          "逾期90天以上比例：{scenario}情景中位数曲线峰值为{peak}"),
+    "overdue_title_many": ("90+ overdue rate: the median line peaks at {peak} in {scenario}, against "
+                           "{reference_peak} in {reference}",
+                           "逾期90天以上比例：{scenario}情景中位数曲线峰值为{peak}，{reference}情景为{reference_peak}"),
+    "bucket_peak": ("{bucket}\nmedian line peaks at {peak} ({scenario}, month {month})",
+                    "{bucket}\n中位数曲线峰值{peak}（{scenario}，第{month}个月）"),
     "loss_title_one": ("Credit loss over {months} months: mean {mean}, 99% VaR {var}",
                        "{months}个月信用损失：均值{mean}，99%风险价值{var}"),
     "loss_title_many": ("Credit loss: mean {mean} in {scenario} against {reference_mean} in {reference}",
                         "信用损失均值：{scenario}情景{mean}，{reference}情景{reference_mean}"),
-    "provision_title": ("Provision requirement peaks at {peak} {currency} in {scenario} (median)",
-                        "{scenario}情景下拨备要求峰值为{peak} {currency}（中位数）"),
-    "coverage_title": ("Coverage ratio falls to {low} at its lowest ({scenario}, median)",
-                       "拨备覆盖率最低降至{low}（{scenario}情景，中位数）"),
+    "provision_title": ("Provision requirement\nmedian line peaks at {peak} ({scenario})",
+                        "拨备要求\n中位数曲线峰值{peak}（{scenario}）"),
+    "coverage_title": ("Coverage ratio\nlowest median line falls to {low} ({scenario})",
+                       "拨备覆盖率\n中位数曲线最低降至{low}（{scenario}）"),
     "liquidity_title_breach": ("Cash reaches its floor on {share} of paths in {scenario}; "
                                "the lender fails on {failed}",
                                "{scenario}情景下{share}的路径现金降至底线；{failed}的路径经营失败"),
@@ -65,8 +72,7 @@ TEXTS = {
                              "现金耗尽后仍继续放款（keep_lending）：流动性缓冲可为负"),
     "action_title": ("{bucket}: peak {difference} points with actions (se {se})",
                      "{bucket}：采取措施后峰值变化{difference}个百分点（标准误{se}）"),
-    "weighted_title": ("Probability-weighted ECL today: {total} {currency}",
-                       "概率加权预期信用损失（当前）：{total} {currency}"),
+    "weighted_title": ("Probability-weighted ECL today: {total}", "概率加权预期信用损失（当前）：{total}"),
     "weighted_axis": ("IFRS 9 ECL, {currency} (mean over paths)", "IFRS 9预期信用损失（{currency}，路径均值）"),
     "weighted_line": ("probability-weighted", "概率加权"),
     "reverse_title": ("Breach '{condition}' first reached at {what} = {severity} ({level} interval {low} to {high})",
@@ -106,6 +112,93 @@ TEXTS = {
     "appendix_scenario": ("Appendix: scenario {scenario} as run", "附录：{scenario}情景定义"),
     "appendix_metadata": ("Appendix: run metadata", "附录：运行信息"),
     "not_present": ("n/a", "无"),
+    "unit": ("unit", "单位"),
+    "column_unit_rate": ("%", "%"),
+    "column_unit_probability": ("share of paths", "路径占比"),
+    "column_unit_money": ("{unit}", "{unit}"),
+    "column_unit_months": ("months", "月"),
+    "column_unit_count": ("loans", "笔"),
+    "findings_title": ("What the stress test finds", "压力测试主要结论"),
+    "finding_loss": ("{scenario} loses {loss} of the opening book over {months} months on average; 1 path in 100 "
+                     "loses more than {var}.",
+                     "{scenario}情景{months}个月平均损失期初余额的{loss}；百分之一的路径损失超过{var}。"),
+    "finding_loss_vs": ("{scenario} loses {loss} of the opening book over {months} months on average, against "
+                        "{reference_loss} in {reference}; 1 path in 100 loses more than {var}.",
+                        "{scenario}情景{months}个月平均损失期初余额的{loss}（{reference}情景为{reference_loss}）；"
+                        "百分之一的路径损失超过{var}。"),
+    "finding_breaks": ("What breaks: {what}.", "突破底线的情况：{what}。"),
+    "finding_nothing_breaks": ("Nothing breaks: the liquidity buffer, the provision floors and the capital floor "
+                               "hold on every path of every scenario.",
+                               "所有情景的所有路径下，流动性缓冲、拨备底线和资本底线均未被突破。"),
+    "finding_liquidity": ("in {scenario} the liquidity buffer runs out on {share} of paths, in month {month} on "
+                          "average", "{scenario}情景{share}的路径流动性缓冲耗尽，平均在第{month}个月"),
+    "finding_coverage_breach": ("in {scenario} the coverage ratio falls below its floor on {share} of paths",
+                                "{scenario}情景{share}的路径拨备覆盖率低于底线"),
+    "finding_loan_provision_breach": ("in {scenario} the loan-provision ratio falls below its floor on {share} of "
+                                      "paths", "{scenario}情景{share}的路径贷款拨备率低于底线"),
+    "finding_capital_breach": ("in {scenario} the capital ratio falls below its floor on {share} of paths",
+                               "{scenario}情景{share}的路径资本充足率低于底线"),
+    "finding_provisions": ("The provision need peaks at {peak} on average in {scenario}, against {reference_peak} "
+                           "in {reference}.",
+                           "{scenario}情景拨备要求峰值平均为{peak}，{reference}情景为{reference_peak}。"),
+    "finding_provisions_one": ("The provision need peaks at {peak} on average in {scenario}.",
+                               "{scenario}情景拨备要求峰值平均为{peak}。"),
+    "finding_actions": ("The management actions in {scenario} change the cumulative loss by {loss} points (se {se}) "
+                        "at a cost of {cost}; cumulative profit changes by {profit}.",
+                        "{scenario}情景的管理措施使累计损失率变化{loss}个百分点（标准误{se}），成本{cost}，"
+                        "累计利润变化{profit}。"),
+    "theme_weighted": ("Probability-weighted ECL", "概率加权预期信用损失"),
+    "read_weighted": ("Probability-weighted ECL today: {total} ({stages}); scenarios: {contributions}.",
+                      "当前概率加权预期信用损失：{total}（{stages}）；各情景：{contributions}。"),
+    "assumption": ("assumption", "假设"),
+    "value": ("value", "取值"),
+    "resolved_yaml_note": ("The full scenario as run is scenario.resolved.yaml in each run directory.",
+                           "完整情景定义见各运行目录中的scenario.resolved.yaml。"),
+    "section_book": ("book", "资产组合"),
+    "section_economy": ("economy", "宏观经济"),
+    "section_behaviour": ("behaviour", "借款人行为"),
+    "section_provisions": ("provisions", "拨备"),
+    "section_funding": ("funding", "融资"),
+    "section_actions": ("actions", "管理措施"),
+    "a_source": ("source", "来源"),
+    "a_loans": ("loans", "贷款笔数"),
+    "a_opening_balance": ("opening balance", "期初余额"),
+    "a_segments": ("segments (share of loans)", "客群（贷款占比）"),
+    "a_horizon": ("horizon", "预测期"),
+    "a_months": ("{months} months", "{months}个月"),
+    "a_baseline": ("baseline", "基准"),
+    "a_baseline_values": ("unemployment {unemployment}%, income growth {income}%, policy rate {rate}%",
+                          "失业率{unemployment}%，收入增速{income}%，政策利率{rate}%"),
+    "a_shock": ("shock {k}", "冲击{k}"),
+    "a_none": ("none", "无"),
+    "a_cycle": ("credit cycle", "信用周期"),
+    "a_cycle_values": ("volatility {volatility} sd, persistence {persistence}, start {start}",
+                       "波动率{volatility}个标准差，持续性{persistence}，起点{start}"),
+    "a_model": ("model", "模型"),
+    "a_floors": ("floors", "底线"),
+    "a_floor_values": ("coverage {coverage}%, loan provisions {loans}%", "拨备覆盖率{coverage}%，贷款拨备率{loans}%"),
+    "a_buffer": ("liquidity buffer (share of book)", "流动性缓冲（占组合比例）"),
+    "a_liability": ("{kind}, {amount}% of book, {maturity} months, rollover {rollover}%{stressed}",
+                    "{kind}，占组合{amount}%，期限{maturity}个月，续借率{rollover}%{stressed}"),
+    "a_liability_stress": ("; from month {month} rollover {rollover}%", "；自第{month}个月起续借率{rollover}%"),
+    "a_action_collections": ("collections", "催收"),
+    "a_action_restructuring": ("restructuring", "贷款重组"),
+    "a_action_originations": ("new lending", "新增放款"),
+    "a_from_month": ("from month {month}", "自第{month}个月起"),
+    "a_on": ("on", "启用"),
+    "variable_unemployment": ("unemployment", "失业率"),
+    "variable_income_growth": ("income growth", "收入增速"),
+    "variable_policy_rate": ("policy rate", "政策利率"),
+    "shape_step": ("step", "阶跃"),
+    "shape_ramp": ("ramp", "渐进"),
+    "shape_hump": ("hump", "驼峰"),
+    "shock": ("{variable}: {shape} of {size} pp ({when})", "{variable}：{shape}冲击{size}个百分点（{when}）"),
+    "shock_path": ("{variable}: {frequency} path {levels} %", "{variable}：{frequency}路径 {levels} %"),
+    "timing_start_month": ("from month {value}", "第{value}个月开始"),
+    "timing_peak_month": ("peak month {value}", "第{value}个月达峰"),
+    "timing_end_month": ("to month {value}", "至第{value}个月"),
+    "timing_hold_months": ("held {value} months", "持续{value}个月"),
+    "timing_decay_months": ("decays over {value} months", "{value}个月内回落"),
     "never": ("never", "未耗尽"),
     # two-line readings of the report's theme pages
     "read_segments_loss": ("Shares of the loss in {scenario} (mean over paths, se): {shares}.",
@@ -114,8 +207,9 @@ TEXTS = {
                                  "PD and LGD rates, and the book's is their sum.",
                                  "IFRS 9预期信用损失峰值时各客群占比：{shares}；各客群使用自身的违约概率和违约损失率，"
                                  "全账簿为其加总。"),
-    "read_overdue": ("The 90+ overdue rate peaks at {peak} on the median path of {scenario} (5-95%: {low} to {high}).",
-                     "{scenario}情景中位路径下逾期90天以上比例峰值为{peak}（5%-95%：{low}至{high}）。"),
+    "read_overdue": ("In {scenario} the median 90+ overdue rate peaks at {peak} in month {month}; each path's own "
+                     "peak lies between {low} and {high} on 90% of paths.",
+                     "{scenario}情景逾期90天以上比例中位数于第{month}个月达到峰值{peak}；90%的路径自身峰值介于{low}至{high}。"),
     "read_overdue_m1": ("{share} of loans 1-30 days past due are collected before rolling to 31-60 days ({scenario}).",
                         "{scenario}情景下逾期1-30天贷款中{share}在滚动至31-60天前收回。"),
     "read_losses": ("Cumulative net credit loss averages {mean} of the opening book in {scenario}; "
@@ -123,30 +217,31 @@ TEXTS = {
                     "{scenario}情景累计净信用损失均值为期初余额的{mean}；百分之一的路径损失超过{var}。"),
     "read_losses_es": ("Beyond the 99% VaR the average loss (expected shortfall) is {es} (se {se}).",
                        "超过99%风险价值后的平均损失（预期短缺）为{es}（标准误{se}）。"),
-    "read_provisions": ("The provision requirement peaks at {peak} {currency} in {scenario}; "
-                        "{rule} sets it at the peak.",
-                        "{scenario}情景拨备要求峰值为{peak} {currency}；峰值时由{rule}决定。"),
-    "read_provisions_coverage": ("The coverage ratio's lowest point is {low} against a floor of {floor}; "
-                                 "it is breached on {breach} of paths.",
-                                 "拨备覆盖率最低为{low}，监管底线为{floor}；{breach}的路径低于底线。"),
+    "read_provisions": ("Peak provision need in {scenario}: {peak} on average over paths (as on the cover); "
+                        "{rule} sets it at the peak. In {lowest} the median coverage ratio falls to {low}.",
+                        "{scenario}情景拨备要求峰值路径均值为{peak}（与封面一致）；峰值时由{rule}决定。"
+                        "{lowest}情景拨备覆盖率中位数最低降至{low}。"),
+    "read_provisions_coverage": ("Share of paths breaching the coverage floor ({floor}) / the loan-provision floor "
+                                 "({loan_floor}), as in the appendix: {breaches}.",
+                                 "低于拨备覆盖率底线（{floor}）/贷款拨备率底线（{loan_floor}）的路径比例（与附录一致）：{breaches}。"),
     "rule_ifrs9": ("IFRS 9 ECL", "IFRS 9预期信用损失"),
     "rule_five_category": ("the five-category minimum", "五级分类最低要求"),
     "read_liquidity_breach": ("Cash reaches its floor on {share} of paths in {scenario}, "
-                              "at month {month} on the median path; lending stops on {stopped} of paths "
+                              "in month {month} on average over those paths; lending stops on {stopped} of paths "
                               "and the lender fails on {failed} (se {failed_se}).",
-                              "{scenario}情景下{share}的路径现金降至底线，中位路径在第{month}个月；"
+                              "{scenario}情景下{share}的路径现金降至底线，这些路径平均在第{month}个月；"
                               "{stopped}的路径停止放款，{failed}的路径经营失败（标准误{failed_se}）。"),
     "read_liquidity_safe": ("The liquidity buffer stays positive on every path of {scenario}; "
-                            "its lowest median level is {low} {currency}.",
-                            "{scenario}情景所有路径流动性缓冲均为正；最低中位数为{low} {currency}。"),
+                            "its median line's lowest point is {low}.",
+                            "{scenario}情景所有路径流动性缓冲均为正；中位数曲线最低点为{low}。"),
     "read_liquidity_ratio": ("The liquidity ratio falls below its floor on {share} of paths.",
                              "{share}的路径流动性比例低于监管底线。"),
     "read_actions": ("The actions change the peak 90+ rate by {overdue} points (se {overdue_se}) "
                      "and cumulative loss by {loss} points (se {loss_se}).",
                      "管理措施使逾期90天以上比例峰值变化{overdue}个百分点（标准误{overdue_se}），"
                      "累计损失变化{loss}个百分点（标准误{loss_se}）。"),
-    "read_actions_cost": ("They cost {cost} {currency} and change cumulative profit by {profit} {currency}.",
-                          "措施成本为{cost} {currency}，累计利润变化{profit} {currency}。"),
+    "read_actions_cost": ("They cost {cost} and change cumulative profit by {profit}.",
+                          "措施成本为{cost}，累计利润变化{profit}。"),
     "read_differences": ("Differences to {reference} on common random numbers, with their Monte Carlo standard errors.",
                          "基于共同随机数的相对{reference}的差异及其蒙特卡洛标准误。"),
     "read_differences_worst": ("{scenario} adds {loss} points of cumulative loss (se {se}).",
@@ -236,31 +331,37 @@ PARAMETER_LABELS = {
 }
 """Sensitivity parameter key -> (English, Chinese) label."""
 
-METRIC_LABELS = {
-    "peak_overdue_rate_1_30": ("peak overdue 1-30", "逾期1-30天峰值"),
-    "peak_overdue_rate_31_90": ("peak overdue 31-90", "逾期31-90天峰值"),
-    "peak_overdue_rate_90p": ("peak overdue 90+", "逾期90天以上峰值"),
-    "final_overdue_rate_1_30": ("final overdue 1-30", "期末逾期1-30天"),
-    "final_overdue_rate_31_90": ("final overdue 31-90", "期末逾期31-90天"),
-    "final_overdue_rate_90p": ("final overdue 90+", "期末逾期90天以上"),
-    "cumulative_loss_rate": ("cumulative loss", "累计损失率"),
-    "loss_var_99": ("99% VaR of loss", "损失99%风险价值"),
-    "loss_es_99": ("99% expected shortfall of loss", "损失99%预期短缺"),
-    "peak_provision_requirement": ("peak provision need", "拨备要求峰值"),
-    "survival_horizon_months": ("month cash reaches its floor (share of paths)", "现金降至底线月份（路径占比）"),
-    "min_liquidity_buffer": ("lowest liquidity buffer", "流动性缓冲最低值"),
-    "liquidity_breached": ("cash reaches its floor (probability)", "现金降至底线概率"),
-    "lending_stop_probability": ("lending stops (probability)", "停止放款概率"),
-    "failure_probability": ("lender fails (probability)", "经营失败概率"),
-    "m1_collection_rate": ("M1 collection rate", "M1回收率"),
-    "peak_npl_ratio": ("peak NPL ratio", "不良率峰值"),
-    "min_coverage_ratio": ("lowest coverage ratio", "拨备覆盖率最低值"),
-    "cumulative_profit": ("cumulative profit", "累计利润"),
-    "min_capital_ratio": ("lowest capital ratio", "资本充足率最低值"),
-    "total_action_cost": ("cost of actions", "管理措施成本"),
-    "peak_book_unemployment_rate": ("peak unemployment among borrowers", "借款人失业率峰值"),
+NAME_LABELS = {
+    "baseline": ("baseline", "基准"), "adverse": ("adverse", "不利"), "severe": ("severe", "严重"),
+    "severe_with_actions": ("severe with actions", "严重（含管理措施）"), "covid_shock": ("COVID shock", "新冠冲击"),
+    "collections": ("collections", "催收措施"), "restructuring": ("restructuring", "贷款重组"),
+    "underwriting": ("underwriting", "审批收紧"), "high_risk_lending": ("high-risk lending", "高风险放贷"),
+    "tape_example": ("loan tape", "贷款明细"), "roll_rate_example": ("roll-rate model", "迁徙率模型"),
+    "us_card_2007": ("US cards 2007", "美国信用卡2007"),
+    "fed_2025_severely_adverse": ("Fed 2025 severely adverse", "美联储2025严重不利"),
+    "ifrs9_weighted": ("IFRS 9 weighted", "IFRS 9加权"),
+    "prime": ("prime", "优质"), "near_prime": ("near-prime", "次优"), "subprime": ("subprime", "次级"),
 }
-"""Metric name -> (English, Chinese) label."""
+"""Scenario and segment names of the shipped scenarios -> (English, Chinese) display name (:func:`shown_name`)."""
+
+_AT_SEVERITY = re.compile(r"(?P<base>.+?)(?:_with_(?P<donor>.+)_shocks)?_at_(?P<value>m?\d[\dpe+m]*)$")
+
+
+def shown_name(name, lang="en"):
+    """A scenario's or segment's name as a reader sees it: the shipped names translated (:data:`NAME_LABELS`), a
+    reverse stress run's ``baseline_with_severe_shocks_at_0p4062`` as "baseline with severe's shocks x 0.4062",
+    any other name with spaces for underscores."""
+    labels = NAME_LABELS.get(name)
+    if labels:
+        return labels[_column(lang)]
+    match = _AT_SEVERITY.fullmatch(name)
+    if match:
+        value = match["value"].replace("p", ".").replace("m", "-")
+        base = shown_name(match["base"], lang)
+        if match["donor"]:
+            return text("name_with_shocks_at", lang, base=base, donor=shown_name(match["donor"], lang), value=value)
+        return text("name_at", lang, base=base, value=value)
+    return name.replace("_", " ")
 
 
 def _column(lang):
@@ -275,9 +376,9 @@ def text(key, lang="en", **fields):
 
 
 def metric_label(name, lang="en"):
-    """Display name of a metric; its own name (underscores as spaces) if it has no label."""
-    labels = METRIC_LABELS.get(name)
-    return labels[_column(lang)] if labels else name.replace("_", " ")
+    """Display name of a metric (:data:`simulator.accounts.names.READABLE_NAMES`, shared with the Excel
+    workbooks); its own name (underscores as spaces) if it has none."""
+    return metric_name(name, LANGUAGES[_column(lang)])
 
 
 def parameter_label(key, lang="en"):

@@ -31,13 +31,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+from matplotlib import font_manager, patheffects  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from ..accounts.metrics import metric_kind  # noqa: E402
-from .labels import metric_label, parameter_label, text  # noqa: E402
+from .labels import metric_label, parameter_label, shown_name, text  # noqa: E402
 
 SLIDE_SIZE = (12.0, 5.6)
 """Figure size in inches: a 16:9 slide's content area, readable when projected."""
@@ -137,9 +137,28 @@ def fan(ax, months, bands, colour, label=None):
 def _legend(ax, members, lang, extra=()):
     """Legend: one line per scenario, the band swatch, then ``extra`` handles."""
     handles = [Line2D([], [], color=scenario_colour(r.scenario.name), linewidth=2.2,
-                      label=f"{r.scenario.name} ({text('median', lang)})") for r in members]
+                      label=f"{shown_name(r.scenario.name, lang)} ({text('median', lang)})") for r in members]
     handles.append(Patch(color="0.5", alpha=0.3, label=text("band", lang)))
-    ax.legend(handles=handles + list(extra), loc="best", framealpha=0.9)
+    figure_legend(ax.figure, handles + list(extra))
+
+
+def figure_legend(fig, handles):
+    """A legend under the charts, outside every axes, so it never covers the data; :func:`reserve_legend` puts it
+    in place when the page is laid out."""
+    longest = max(len(handle.get_label()) for handle in handles)
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4 if longest <= 28 else 2),
+               frameon=False)
+
+
+def reserve_legend(fig, bottom):
+    """Place the figure's legend (:func:`figure_legend`) with its lower edge at ``bottom`` (a fraction of the figure
+    height) and return where the charts may start above it; ``bottom`` if there is none."""
+    if not fig.legends:
+        return bottom
+    legend = fig.legends[0]
+    legend.set_bbox_to_anchor((0.5, bottom), transform=fig.transFigure)
+    height = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
+    return bottom + height + 0.01
 
 
 def _rate_axis(ax, lang, decimals=1):
@@ -165,17 +184,62 @@ def wrap_title(text):
     return "\n".join(wrap_lines(text, TITLE_CHARACTERS))
 
 
-def _money_axis(ax, axis="y"):
-    """Money ticks in millions on ``ax``'s ``axis``, with as many decimals as the axis' span needs to tell ticks
-    apart (one for spans of 2 m or more, two down to 0.2 m, else three)."""
+def _money_axis(ax, axis="y", lang="en"):
+    """Money ticks on ``ax``'s ``axis``: in millions (``m``) in English, in 万 (10^4) in Chinese, with as many
+    decimals as the axis' span needs to tell ticks apart (one for spans of 2 m or more, two down to 0.2 m, else
+    three; in 万 none from 200万, else one)."""
     scale = ax.yaxis if axis == "y" else ax.xaxis
 
     def label(value, _):
         low, high = scale.get_view_interval()
+        if lang == "zh":
+            return f"{value / 1e4:,.{0 if abs(high - low) >= 2e6 else 1}f}万"
         decimals = 1 if abs(high - low) >= 2e6 else 2 if abs(high - low) >= 2e5 else 3
         return f"{value / 1e6:,.{decimals}f} m"
 
     scale.set_major_formatter(FuncFormatter(label))
+
+
+PANEL_CHARACTERS = {1: 95, 2: 60, 3: 42}
+"""A panel title wraps at this many characters, by the number of panels side by side."""
+
+
+def panel_title(ax, title, panels):
+    """Set ``ax``'s title, wrapped to fit one of ``panels`` panels side by side."""
+    width = PANEL_CHARACTERS[panels]
+    ax.set_title("\n".join(part for line in title.split("\n") for part in wrap_lines(line, width)),
+                 fontsize=10 if panels == 3 else 11)
+
+
+def median_line(results, values):
+    """The month-by-month median over paths of a per-path series ``values`` (paths x months): the line the figures
+    draw (:func:`fan`)."""
+    return results.band(values, (50,))[0]
+
+
+def line_extreme(line, lowest=False, first_month=0):
+    """The highest (or ``lowest``) point of a drawn line from ``first_month`` on: ``(value, month)``. What a title
+    quotes about a line, so the number is the line's own."""
+    part = np.asarray(line)[first_month:]
+    k = int(np.argmin(part) if lowest else np.argmax(part))
+    return float(part[k]), k + first_month
+
+
+def series_peak(results, series, lowest=False, first_month=0):
+    """``(value, month)`` of the highest (``lowest``) point of the median line of the run's ``series``."""
+    return line_extreme(median_line(results, results.series[series]), lowest, first_month)
+
+
+def money_text(value, currency, lang="en"):
+    """An amount as text: ``6,691,696 CNY`` in English; in Chinese in 万元 (10^4) or, from 10^8, 亿元, the units a
+    Chinese reader expects (``669万元``, below 100万 to one decimal: ``0.9万元``; ``1.25亿元``; another currency
+    keeps its code: ``669万 USD``)."""
+    if lang != "zh":
+        return f"{value:,.0f} {currency}"
+    unit = "元" if currency == "CNY" else f" {currency}"
+    if abs(value) >= 1e8:
+        return f"{value / 1e8:,.2f}亿{unit}"
+    return f"{value / 1e4:,.{0 if abs(value) >= 1e6 else 1}f}万{unit}"
 
 
 def median_of(results, metric):
@@ -191,37 +255,42 @@ def worst_of(members, metric):
 def _finish(fig, members, lang):
     """Footnote (scenarios, seed, paths, loans, date) and a layout that leaves room for it and the title."""
     first = members[0]
-    fig.text(0.01, 0.01, text("footnote", lang, scenarios=", ".join(r.scenario.name for r in members),
+    fig.text(0.01, 0.01, text("footnote", lang, scenarios=", ".join(shown_name(r.scenario.name, lang)
+                                                                     for r in members),
                               seed=first.seed, paths=first.scenario.run.paths, loans=f"{first.n_loans:,}",
                               date=date.today().isoformat()), fontsize=8, color="0.4")
-    fig.tight_layout(rect=(0, 0.04, 1, 0.95 if fig.get_suptitle() else 1.0))
+    fig.tight_layout(rect=(0, reserve_legend(fig, 0.03), 1, 0.95 if fig.get_suptitle() else 1.0))
     return fig
 
 
 # --------------------------------------------------------------------- figures
 def overdue_rates(members, lang="en"):
-    """Overdue rate per bucket (1-30, 31-90, 90+), share of balance, median and 5-95% band per scenario."""
+    """Overdue rate per bucket (1-30, 31-90, 90+), share of balance, median and 5-95% band per scenario; each panel's
+    title quotes the peak of the highest median line drawn in it (:func:`series_peak`), the suptitle the 90+ one."""
     months = _months(members)
     fig, axes = plt.subplots(1, 3, figsize=SLIDE_SIZE, sharex=True)
     for ax, bucket in zip(axes, ("1_30", "31_90", "90p")):
+        series = f"overdue_rate_{bucket}"
         for results in members:
-            fan(ax, months, results.band(results.series[f"overdue_rate_{bucket}"]), scenario_colour(results.scenario.name))
-        worst = worst_of(members, f"peak_overdue_rate_{bucket}")
-        ax.set_title(text("bucket_peak", lang, bucket=text(f"bucket_{bucket}", lang),
-                          peak=f"{median_of(worst, f'peak_overdue_rate_{bucket}'):.2%}"))
+            fan(ax, months, results.band(results.series[series]), scenario_colour(results.scenario.name))
+        worst = max(members, key=lambda r: series_peak(r, series)[0])
+        peak, month = series_peak(worst, series)
+        panel_title(ax, text("bucket_peak", lang, bucket=text(f"bucket_{bucket}", lang), peak=f"{peak:.2%}",
+                             month=month, scenario=shown_name(worst.scenario.name, lang)), 3)
         _rate_axis(ax, lang)
     axes[0].set_ylabel(text("share_of_balance", lang))
     _legend(axes[0], members, lang)
     reference = members[0]
+    reference_peak = series_peak(reference, "overdue_rate_90p")[0]
     if len(members) == 1:
-        title = text("overdue_title_one", lang, peak=f"{median_of(reference, 'peak_overdue_rate_90p'):.2%}",
-                     scenario=reference.scenario.name)
+        title = text("overdue_title_one", lang, peak=f"{reference_peak:.2%}",
+                     scenario=shown_name(reference.scenario.name, lang))
     else:
-        worst = max(members[1:], key=lambda r: median_of(r, "peak_overdue_rate_90p"))
-        title = text("overdue_title_many", lang, peak=f"{median_of(worst, 'peak_overdue_rate_90p'):.2%}",
-                     scenario=worst.scenario.name, reference=reference.scenario.name,
-                     reference_peak=f"{median_of(reference, 'peak_overdue_rate_90p'):.2%}")
-    fig.suptitle(title)
+        worst = max(members[1:], key=lambda r: series_peak(r, "overdue_rate_90p")[0])
+        title = text("overdue_title_many", lang, peak=f"{series_peak(worst, 'overdue_rate_90p')[0]:.2%}",
+                     scenario=shown_name(worst.scenario.name, lang),
+                     reference=shown_name(reference.scenario.name, lang), reference_peak=f"{reference_peak:.2%}")
+    fig.suptitle(wrap_title(title))
     return _finish(fig, members, lang)
 
 
@@ -239,14 +308,21 @@ def loss_distribution(members, lang="en"):
     for results in members:
         losses = results.headline["cumulative_loss_rate"]
         colour = scenario_colour(results.scenario.name)
-        ax.hist(losses, bins=bins, weights=results.design.weights, color=colour,
-                alpha=0.35 if len(members) > 1 else 0.7, histtype="stepfilled", edgecolor=colour)
+        if len(members) > 1:  # outlines, so overlapping distributions stay apart
+            ax.hist(losses, bins=bins, weights=results.design.weights, color=colour, alpha=0.12,
+                    histtype="stepfilled")
+            ax.hist(losses, bins=bins, weights=results.design.weights, color=colour, linewidth=2.2,
+                    histtype="step")
+        else:
+            ax.hist(losses, bins=bins, weights=results.design.weights, color=colour, alpha=0.7,
+                    histtype="stepfilled", edgecolor=colour)
         ax.axvline(results.mean_of(losses), color=colour, linewidth=2)
         ax.axvline(_var_99(results), color=colour, linestyle="--", linewidth=1.5)
     extra = [Line2D([], [], color="0.2", linewidth=2, label=text("mean", lang)),
              Line2D([], [], color="0.2", linestyle="--", label=text("var99", lang))]
-    handles = [Patch(color=scenario_colour(r.scenario.name), alpha=0.5, label=r.scenario.name) for r in members]
-    ax.legend(handles=handles + extra, loc="upper right")
+    handles = [Patch(facecolor=scenario_colour(r.scenario.name), alpha=0.6, label=shown_name(r.scenario.name, lang))
+               for r in members]
+    figure_legend(fig, handles + extra)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     ax.set_xlabel(text("loss_axis", lang, months=members[0].scenario.run.horizon_months))
     ax.set_ylabel(text("paths", lang))
@@ -257,7 +333,8 @@ def loss_distribution(members, lang="en"):
                      var=f"{_var_99(reference):.2%}")
     else:
         worst = max(members[1:], key=lambda r: r.mean_of(r.headline["cumulative_loss_rate"]))
-        title = text("loss_title_many", lang, scenario=worst.scenario.name, reference=reference.scenario.name,
+        title = text("loss_title_many", lang, scenario=shown_name(worst.scenario.name, lang),
+                     reference=shown_name(reference.scenario.name, lang),
                      mean=f"{worst.mean_of(worst.headline['cumulative_loss_rate']):.2%}",
                      reference_mean=f"{mean:.2%}")
     fig.suptitle(title)
@@ -278,32 +355,44 @@ def provisions(members, lang="en"):
                         labels=[text("stage", lang, stage=k) for k in (1, 2, 3)])
         stock.plot(months, only.band(series["five_category_minimum"], (50,))[0], color="black", linestyle="--",
                    label=text("five_category_minimum", lang))
-        stock.legend(loc="upper left")
+        figure_legend(fig, stock.get_legend_handles_labels()[0])
     else:
         for results in members:
             fan(stock, months, results.band(results.series["provision_requirement"]),
                 scenario_colour(results.scenario.name))
         _legend(stock, members, lang)
-    worst = worst_of(members, "peak_provision_requirement")
-    stock.set_title(text("provision_title", lang, peak=f"{median_of(worst, 'peak_provision_requirement'):,.0f}",
-                         currency=currency, scenario=worst.scenario.name))
+    worst = max(members, key=lambda r: series_peak(r, "provision_requirement")[0])
+    panel_title(stock, text("provision_title", lang, scenario=shown_name(worst.scenario.name, lang),
+                            peak=money_text(series_peak(worst, "provision_requirement")[0], currency, lang)), 2)
     stock.set_ylabel(text("provision_axis", lang, currency=currency))
-    _money_axis(stock)
+    _money_axis(stock, lang=lang)
     for results in members:
         fan(coverage, months[1:], results.band(results.series["coverage_ratio"][:, 1:]),
             scenario_colour(results.scenario.name))
     floor = members[0].scenario.provisioning.five_category.coverage_floor_pct / 100.0
     coverage.axhline(floor, color=LIMIT_COLOUR, linestyle="--", label=text("floor", lang, floor=f"{floor:.0%}"))
-    lowest = min(members, key=lambda r: median_of(r, "min_coverage_ratio"))
-    coverage.set_title(text("coverage_title", lang, low=f"{median_of(lowest, 'min_coverage_ratio'):.0%}",
-                            scenario=lowest.scenario.name))
+    lowest = lowest_coverage(members)
+    panel_title(coverage, text("coverage_title", lang, low=f"{series_peak(lowest, 'coverage_ratio', True, 1)[0]:.0%}",
+                               scenario=shown_name(lowest.scenario.name, lang)), 2)
     coverage.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     coverage.set_ylabel(text("coverage_axis", lang))
-    coverage.legend(loc="upper right")
+    coverage.legend(loc="lower left", framealpha=0.9)
     for ax in (stock, coverage):
         ax.set_xlabel(text("month", lang))
         ax.set_ylim(bottom=0)
     return _finish(fig, members, lang)
+
+
+def lowest_coverage(members):
+    """The run whose median coverage-ratio line (months 1 on, as drawn) falls lowest: the provisions page's title
+    and its reading both quote it."""
+    return min(members, key=lambda r: series_peak(r, "coverage_ratio", True, 1)[0])
+
+
+def survival_mean(results):
+    """The mean month the liquidity buffer runs out over the paths where it does (``summary.json``'s
+    ``survival_horizon_months`` mean: the cover's figure); None when no path runs out."""
+    return results.summary["metrics"]["survival_horizon_months"]["mean"]
 
 
 def liquidity(members, lang="en"):
@@ -317,16 +406,16 @@ def liquidity(members, lang="en"):
     for results in members:
         colour = scenario_colour(results.scenario.name)
         fan(ax, months, results.band(results.series["liquidity_buffer"]), colour)
-        survival = median_of(results, "survival_horizon_months")
-        if results.mean_of(results.headline["liquidity_breached"]) >= 0.5 and survival <= horizon:
+        survival = survival_mean(results)
+        if results.mean_of(results.headline["liquidity_breached"]) >= 0.5 and survival is not None:
             ax.axvline(survival, color=colour, linestyle=":", linewidth=1.5)
             extra.append(Line2D([], [], color=colour, linestyle=":",
-                                label=text("survival_line", lang, month=f"{survival:.0f}")))
+                                label=text("survival_line", lang, month=f"{survival:.1f}")))
     ax.axhline(0.0, color="black", linewidth=0.8)
     worst = max(members, key=lambda r: r.mean_of(r.headline["liquidity_breached"]))
     share = worst.mean_of(worst.headline["liquidity_breached"])
     failed = worst.mean_of(worst.headline["failure_probability"])
-    title = (text("liquidity_title_breach", lang, share=f"{share:.0%}", scenario=worst.scenario.name,
+    title = (text("liquidity_title_breach", lang, share=f"{share:.0%}", scenario=shown_name(worst.scenario.name, lang),
                   failed=f"{failed:.1%}") if share > 0
              else text("liquidity_title_safe", lang, months=horizon))
     if any(r.scenario.funding.when_short == "keep_lending" for r in members):
@@ -334,7 +423,7 @@ def liquidity(members, lang="en"):
     fig.suptitle(title)
     ax.set_xlabel(text("month", lang))
     ax.set_ylabel(text("buffer_axis", lang, currency=currency))
-    _money_axis(ax)
+    _money_axis(ax, lang=lang)
     _legend(ax, members, lang, extra)
     return _finish(fig, members, lang)
 
@@ -350,8 +439,8 @@ def action_effects(results, lang="en"):
             text("without_actions", lang))
         fan(ax, months, results.band(results.series[name]), colour, text("with_actions", lang))
         effect = results.action_effects[f"peak_overdue_rate_{bucket}"]
-        ax.set_title(text("action_title", lang, bucket=text(f"bucket_{bucket}", lang),
-                          difference=f"{effect['difference'] * 100:+.2f}", se=f"{effect['se'] * 100:.3f}"))
+        panel_title(ax, text("action_title", lang, bucket=text(f"bucket_{bucket}", lang),
+                             difference=f"{effect['difference'] * 100:+.2f}", se=f"{effect['se'] * 100:.3f}"), 2)
         _rate_axis(ax, lang)
     axes[0].set_ylabel(text("share_of_balance", lang))
     axes[0].legend(loc="upper left")
@@ -386,32 +475,35 @@ def segments(members, lang="en"):
                 overdue.plot(months, results.band(values, (50,))[0], color=segment_colour(k),
                              linestyle=SCENARIO_LINESTYLES[j % len(SCENARIO_LINESTYLES)], linewidth=2)
     reference = members[0]
-    worst = worst_of(members, "peak_overdue_rate_90p")
-    top = max(worst.segment_names, key=lambda s: _segment_statistic(worst, s, "peak_overdue_rate_90p", "p50"))
-    overdue.set_title(text("segment_overdue_title", lang, segment=top, scenario=worst.scenario.name,
-                           peak=f"{_segment_statistic(worst, top, 'peak_overdue_rate_90p', 'p50'):.2%}"))
+    peaks = {(j, k): line_extreme(median_line(r, r.segment_series["overdue_rate_90p"][:, :, k]))[0]
+             for j, r in enumerate(members) for k in range(len(r.segment_names))}
+    (j, k), peak = max(peaks.items(), key=lambda item: item[1])
+    panel_title(overdue, text("segment_overdue_title", lang, segment=shown_name(members[j].segment_names[k], lang),
+                              scenario=shown_name(members[j].scenario.name, lang), peak=f"{peak:.2%}"), 2)
     _rate_axis(overdue, lang)
     overdue.set_ylabel(text("share_of_balance", lang))
-    handles = [Line2D([], [], color=segment_colour(k), linewidth=2.2, label=segment)
+    handles = [Line2D([], [], color=segment_colour(k), linewidth=2.2, label=shown_name(segment, lang))
                for k, segment in enumerate(reference.segment_names)]
     if len(members) == 1:
         handles.append(Patch(color="0.5", alpha=0.3, label=text("band", lang)))
     else:
         handles += [Line2D([], [], color="0.3", linestyle=SCENARIO_LINESTYLES[j % len(SCENARIO_LINESTYLES)],
-                           label=r.scenario.name) for j, r in enumerate(members)]
-    overdue.legend(handles=handles, loc="upper left", framealpha=0.9)
+                           label=shown_name(r.scenario.name, lang)) for j, r in enumerate(members)]
+    figure_legend(fig, handles)
     rows = np.arange(len(members))
+    widest = max(_segment_statistic(r, "all", "cumulative_loss_rate") for r in members)
     for j, results in enumerate(members):
         left = 0.0
         for k, segment in enumerate(results.segment_names):
             width = _segment_statistic(results, segment, "cumulative_loss_contribution")
             share = _segment_statistic(results, segment, "loss_share")
             losses.barh(j, width, left=left, color=segment_colour(k), height=0.6)
-            if share >= 0.08:
+            if width >= 0.08 * widest:  # the label fits inside the bar; white on a dark outline reads on any colour
                 losses.text(left + width / 2, j, f"{share:.0%}", ha="center", va="center", color="white",
-                            fontsize=10, fontweight="bold")
+                            fontsize=10, fontweight="bold",
+                            path_effects=[patheffects.withStroke(linewidth=2.5, foreground="0.15")])
             left += width
-    losses.set_yticks(rows, [r.scenario.name for r in members])
+    losses.set_yticks(rows, ["\n".join(wrap_lines(shown_name(r.scenario.name, lang), 14)) for r in members])
     pad = max(0.5, (3 - len(members)) / 2)
     losses.set_ylim(len(members) - 1 + pad, -pad)  # first run on top; one bar does not fill the panel
     losses.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
@@ -419,8 +511,9 @@ def segments(members, lang="en"):
     losses.grid(axis="y", visible=False)
     heaviest = max(members, key=lambda r: _segment_statistic(r, "all", "cumulative_loss_rate"))
     carrier = max(heaviest.segment_names, key=lambda s: _segment_statistic(heaviest, s, "loss_share"))
-    losses.set_title(text("segment_loss_title", lang, segment=carrier, scenario=heaviest.scenario.name,
-                          share=f"{_segment_statistic(heaviest, carrier, 'loss_share'):.0%}"))
+    panel_title(losses, text("segment_loss_title", lang, segment=shown_name(carrier, lang),
+                             scenario=shown_name(heaviest.scenario.name, lang),
+                             share=f"{_segment_statistic(heaviest, carrier, 'loss_share'):.0%}"), 3)
     fig.suptitle(text("segments_title", lang))
     return _finish(fig, members, lang)
 
@@ -451,12 +544,12 @@ def weighted_ecl_chart(weighted, lang="en"):
                     label=text("weighted_line", lang))
         else:
             ax.plot(rows["month"], rows["ifrs9_ecl"], linewidth=2, color=scenario_colour(name),
-                    label=f"{name} ({rows['weight'].iloc[0]:.0%})")
-    fig.suptitle(text("weighted_title", lang, total=f"{weighted.reporting_date['weighted_ecl']['total']:,.0f}",
-                      currency=currency))
+                    label=f"{shown_name(name, lang)} ({rows['weight'].iloc[0]:.0%})")
+    fig.suptitle(text("weighted_title", lang,
+                      total=money_text(weighted.reporting_date["weighted_ecl"]["total"], currency, lang)))
     ax.set_xlabel(text("month", lang))
     ax.set_ylabel(text("weighted_axis", lang, currency=currency))
-    _money_axis(ax)
+    _money_axis(ax, lang=lang)
     ax.legend(loc="upper left")
     return _finish(fig, weighted.members, lang)
 
@@ -513,7 +606,7 @@ def tornado(sensitivity, metric, lang="en"):
             "months": text("unit_months", lang)}.get(kind, "")
     ax.set_xlabel(text("tornado_axis", lang, metric=metric_label(metric, lang), unit=unit))
     if kind == "money":
-        _money_axis(ax, "x")
+        _money_axis(ax, "x", lang)
     ax.legend(loc="lower right", framealpha=0.9)
     ax.set_title(text("tornado_subtitle", lang, paths=sensitivity.base.scenario.run.paths), fontsize=10)
     top = ranked.iloc[0]
@@ -597,7 +690,8 @@ def reverse_curve(summary, lang="en"):
         ax.set_ylim(-0.02, 1.02)
     ax.legend(loc="best", framealpha=0.9)
     fig.suptitle(reverse_title(summary, lang))
-    fig.text(0.01, 0.01, text("reverse_footnote", lang, scenario=summary["scenario"], seed=summary["seed"],
+    fig.text(0.01, 0.01, text("reverse_footnote", lang, scenario=shown_name(summary["scenario"], lang),
+                              seed=summary["seed"],
                               paths=summary["paths"], loans=f"{summary['loans']:,}", runs=summary["runs"],
                               date=date.today().isoformat()), fontsize=8, color="0.4")
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))

@@ -2,8 +2,11 @@
 
 Pages, in order (section ids in brackets, recorded in the PDF's keywords):
 
-1. cover [``cover``]: the key figures per scenario (:data:`KEY_FIGURES`);
-2. for a reverse stress directory, its breach probability curve [``reverse``];
+1. cover [``cover``]: the key figures per scenario (:data:`COVER_CELLS`);
+2. findings [``findings``]: three or four sentences generated from the numbers
+   (:func:`findings`: what breaks, when, by how much, what the actions buy);
+3. for a reverse stress directory, its breach probability curve [``reverse``]; for an
+   ``ecl`` directory, the probability-weighted ECL [``weighted_ecl``];
    then one page per theme, each a house figure with a two-line reading computed from
    the numbers: overdue rates [``overdue``], credit losses [``losses``],
    provisions [``provisions``], liquidity [``liquidity``, when the runs have
@@ -11,10 +14,17 @@ Pages, in order (section ids in brackets, recorded in the PDF's keywords):
    the loss and provisions], the effect of management actions [``actions``, one page per run
    with actions] and, for several runs on common random numbers, what each adds
    to the first [``differences``];
-3. appendix: every headline metric [``appendix_metrics``; a metric added to
-   :data:`simulator.accounts.metrics.HEADLINE_METRICS` appears here without new code], each
-   scenario as run [``appendix_scenario``, as many pages as its YAML needs] and
-   the run metadata [``appendix_metadata``: seed, paths, loans, versions].
+4. appendix: every metric of ``summary.json`` [``appendix_metrics``, as many pages as
+   they need; a metric added to :data:`simulator.accounts.metrics.HEADLINE_METRICS`
+   appears here without new code], each scenario's assumptions in a table
+   [``appendix_scenario``: the book, the economy and its shocks, the behaviour model,
+   the provisioning floors, the funding, the actions; the full resolved YAML stays in
+   the run directory] and the run metadata [``appendix_metadata``: seed, paths, loans,
+   versions].
+
+Every number a title or a reading quotes is the statistic it names: a title over
+a chart quotes the drawn median line (its peak or trough), a reading or the cover
+the mean over paths from ``summary.json``, as the appendix does.
 """
 import os
 import tempfile
@@ -26,7 +36,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 
-from ..accounts.metrics import HEADLINE_METRICS, format_value, metric_kind
+from ..accounts.metrics import (REPORTED_METRICS, TAIL_METRICS, format_difference, format_value, metric_kind,
+                               metric_unit)
 from ..inputs.errors import InputError
 from ..inputs.schema import ROLL_RATE_COLUMNS
 from ..version import __version__
@@ -36,25 +47,25 @@ from ..workflows.reverse import MARKER as REVERSE_MARKER
 from ..workflows.reverse import load_reverse
 from ..workflows.sensitivity import MARKER as SENSITIVITY_MARKER
 from ..workflows.sensitivity import load_sensitivity
-from .labels import metric_label, parameter_label, text
+from ..workflows.weighted import MARKER as WEIGHTED_MARKER
+from ..workflows.weighted import load_weighted
+from .labels import metric_label, parameter_label, shown_name, text
 from .plots import (FIGURES, action_effects, calibration_backtest, calibration_cycle, calibration_roll_rates,
-                    change_text, has_funding, house_style, median_of, reverse_curve, sensitivity_metrics, shown_path,
-                    step_texts, tornado, worst_of, wrap_lines, write_calibration_figures)
+                    change_text, has_funding, house_style, lowest_coverage, median_of, money_text, reverse_curve,
+                    sensitivity_metrics, series_peak, shown_path, step_texts, survival_mean, tornado,
+                    reserve_legend, weighted_ecl_chart, worst_of, wrap_lines, wrap_title, write_calibration_figures)
 
 PAGE_SIZE = (11.69, 8.27)
 """A4 landscape, inches."""
-
-KEY_FIGURES = ("peak_overdue_rate_1_30", "peak_overdue_rate_31_90", "peak_overdue_rate_90p", "cumulative_loss_rate",
-               "loss_var_99", "peak_provision_requirement", "survival_horizon_months", "failure_probability")
-"""Columns of the cover table."""
 
 DIFFERENCE_METRICS = ("peak_overdue_rate_90p", "cumulative_loss_rate", "peak_provision_requirement",
                       "min_liquidity_buffer", "cumulative_profit")
 """Rows of the differences page."""
 
-YAML_LINES_PER_COLUMN = 62
 HEADER_WIDTH = 16
 """Table headers wrap at this many characters."""
+LABEL_WIDTH = 18
+"""Label columns of tables with two-line rows (the cover) wrap at this many characters."""
 
 
 # --------------------------------------------------------------------- readings
@@ -63,47 +74,59 @@ def _mean(results, metric):
 
 
 def reading_overdue(members, lang):
-    worst = worst_of(members, "peak_overdue_rate_90p")
+    """The highest 90+ median line (the figure's) with its month, the 5-95% range of the paths' own peaks, and the
+    M1 collection rate of that run."""
+    worst = max(members, key=lambda r: series_peak(r, "overdue_rate_90p")[0])
+    peak, month = series_peak(worst, "overdue_rate_90p")
     low, high = worst.band(worst.headline["peak_overdue_rate_90p"], (5, 95))
-    return (text("read_overdue", lang, scenario=worst.scenario.name,
-                 peak=f"{median_of(worst, 'peak_overdue_rate_90p'):.2%}", low=f"{low:.2%}", high=f"{high:.2%}"),
-            text("read_overdue_m1", lang, scenario=worst.scenario.name,
-                 share=f"{_mean(worst, 'm1_collection_rate'):.1%}"))
+    name = shown_name(worst.scenario.name, lang)
+    return (text("read_overdue", lang, scenario=name, peak=f"{peak:.2%}", month=month, low=f"{low:.2%}",
+                 high=f"{high:.2%}"),
+            text("read_overdue_m1", lang, scenario=name, share=f"{_mean(worst, 'm1_collection_rate'):.1%}"))
 
 
 def reading_losses(members, lang):
     worst = worst_of(members, "cumulative_loss_rate")
     metrics = worst.summary["metrics"]
-    return (text("read_losses", lang, scenario=worst.scenario.name, mean=f"{_mean(worst, 'cumulative_loss_rate'):.2%}",
-                 var=f"{metrics['loss_var_99']['value']:.2%}"),
+    return (text("read_losses", lang, scenario=shown_name(worst.scenario.name, lang),
+                 mean=f"{_mean(worst, 'cumulative_loss_rate'):.2%}", var=f"{metrics['loss_var_99']['value']:.2%}"),
             text("read_losses_es", lang, es=f"{metrics['loss_es_99']['value']:.2%}",
                  se=f"{metrics['loss_es_99']['se']:.2%}"))
 
 
 def reading_provisions(members, lang):
-    worst = worst_of(members, "peak_provision_requirement")
+    """The peak provision need as the cover shows it (mean over paths) for the run where it is highest, the binding
+    rule, the lowest coverage line (the panel title's run and number), and both floors' breach shares per run, the
+    appendix's statistic (the mean of the yes/no metric)."""
+    worst = max(members, key=lambda r: _mean(r, "peak_provision_requirement"))
+    lowest = lowest_coverage(members)
     rule = worst.summary["provisioning"]["binding_rule_at_peak"]
-    floor = worst.scenario.provisioning.five_category.coverage_floor_pct / 100.0
-    return (text("read_provisions", lang, scenario=worst.scenario.name,
-                 peak=f"{median_of(worst, 'peak_provision_requirement'):,.0f}",
-                 currency=worst.scenario.portfolio.currency, rule=text(f"rule_{rule}", lang)),
-            text("read_provisions_coverage", lang, low=f"{median_of(worst, 'min_coverage_ratio'):.0%}",
-                 floor=f"{floor:.0%}", breach=f"{_mean(worst, 'coverage_floor_breached'):.0%}"))
+    floors = members[0].scenario.provisioning.five_category
+    breaches = ", ".join(
+        f"{shown_name(r.scenario.name, lang)} {format_value(_mean(r, 'coverage_floor_breached'), 'probability')} / "
+        f"{format_value(_mean(r, 'loan_provision_floor_breached'), 'probability')}" for r in members)
+    return (text("read_provisions", lang, scenario=shown_name(worst.scenario.name, lang),
+                 peak=money_text(_mean(worst, "peak_provision_requirement"), worst.scenario.portfolio.currency, lang),
+                 rule=text(f"rule_{rule}", lang), lowest=shown_name(lowest.scenario.name, lang),
+                 low=f"{series_peak(lowest, 'coverage_ratio', True, 1)[0]:.0%}"),
+            text("read_provisions_coverage", lang, floor=f"{floors.coverage_floor_pct:g}%",
+                 loan_floor=f"{floors.loan_provision_floor_pct:g}%", breaches=breaches))
 
 
 def reading_liquidity(members, lang):
     worst = max(members, key=lambda r: (_mean(r, "liquidity_breached"), -median_of(r, "min_liquidity_buffer")))
     share = _mean(worst, "liquidity_breached")
+    name = shown_name(worst.scenario.name, lang)
     if share > 0:
         failed = worst.summary["metrics"]["failure_probability"]
-        first = text("read_liquidity_breach", lang, scenario=worst.scenario.name, share=f"{share:.0%}",
-                     month=f"{median_of(worst, 'survival_horizon_months'):.0f}",
+        first = text("read_liquidity_breach", lang, scenario=name, share=f"{share:.0%}",
+                     month=f"{survival_mean(worst):.1f}",
                      stopped=f"{_mean(worst, 'lending_stop_probability'):.0%}", failed=f"{failed['mean']:.1%}",
-                     failed_se=f"{failed['se']:.1%}")
+                     failed_se="n/a" if failed["se"] is None else f"{failed['se']:.1%}")
     else:
-        first = text("read_liquidity_safe", lang, scenario=worst.scenario.name,
-                     low=f"{median_of(worst, 'min_liquidity_buffer'):,.0f}",
-                     currency=worst.scenario.portfolio.currency)
+        low = series_peak(worst, "liquidity_buffer", lowest=True)[0]
+        first = text("read_liquidity_safe", lang, scenario=name,
+                     low=money_text(low, worst.scenario.portfolio.currency, lang))
     ratio = text("read_liquidity_ratio", lang, share=f"{_mean(worst, 'liquidity_ratio_breached'):.0%}")
     if worst.summary["funding_response"]["cash_may_go_negative_while_lending"]:
         ratio = f"{ratio} ({text('cash_may_go_negative', lang)})"
@@ -116,9 +139,11 @@ def reading_actions(results, lang):
     return (text("read_actions", lang, overdue=f"{overdue['difference'] * 100:+.2f}",
                  overdue_se=f"{overdue['se'] * 100:.2f}", loss=f"{loss['difference'] * 100:+.2f}",
                  loss_se=f"{loss['se'] * 100:.2f}"),
-            text("read_actions_cost", lang, cost=f"{effects['total_action_cost']['with_actions']:,.0f}",
-                 profit=f"{effects['cumulative_profit']['difference']:+,.0f}",
-                 currency=results.scenario.portfolio.currency))
+            text("read_actions_cost", lang,
+                 cost=money_text(effects["total_action_cost"]["with_actions"], results.scenario.portfolio.currency,
+                                 lang),
+                 profit=("+" if effects["cumulative_profit"]["difference"] >= 0 else "")
+                 + money_text(effects["cumulative_profit"]["difference"], results.scenario.portfolio.currency, lang)))
 
 
 def reading_segments(members, lang):
@@ -126,10 +151,11 @@ def reading_segments(members, lang):
 
     def shares(metric):
         stats = heaviest.summary["by_segment"]
-        return ", ".join(f"{segment} {stats[segment][metric]['mean']:.1%} ({stats[segment][metric]['se']:.1%})"
-                         for segment in heaviest.segment_names)
+        return ", ".join(f"{shown_name(segment, lang)} {stats[segment][metric]['mean']:.1%} "
+                         f"({stats[segment][metric]['se']:.1%})" for segment in heaviest.segment_names)
 
-    return (text("read_segments_loss", lang, scenario=heaviest.scenario.name, shares=shares("loss_share")),
+    return (text("read_segments_loss", lang, scenario=shown_name(heaviest.scenario.name, lang),
+                 shares=shares("loss_share")),
             text("read_segments_provisions", lang, shares=shares("provision_share")))
 
 
@@ -190,23 +216,32 @@ def _page(fig, heading, lines=(), chart=True):
     lines = [part for line in lines for part in wrap_lines(line, LINE_CHARACTERS)]
     bottom = 0.06 + 0.035 * len(lines)
     if chart:
-        fig.tight_layout(rect=(0.02, bottom + 0.02, 0.98, 0.87))
+        fig.tight_layout(rect=(0.02, reserve_legend(fig, bottom + 0.01), 0.98, 0.87))
     for k, line in enumerate(lines):
         fig.text(0.03, bottom - 0.035 * (k + 1), line, fontsize=12)
     return fig
 
 
-def _table_page(heading, header, rows, lines=(), font_size=10, label_columns=1, row_height=1.4):
-    """A page holding a table (``rows`` of strings under ``header``; the first ``label_columns`` left-aligned)."""
+def _table_page(heading, header, rows, lines=(), font_size=10, label_columns=1, row_height=1.4, wrap_labels=False):
+    """A page holding a table (``rows`` of strings under ``header``; the first ``label_columns`` left-aligned, and
+    wrapped at :data:`LABEL_WIDTH` if ``wrap_labels``). ``row_height`` scales a line of text: each row is as many
+    lines tall as its most wrapped cell."""
     fig = plt.figure(figsize=PAGE_SIZE)
     ax = fig.add_axes((0.03, 0.12 + 0.035 * len(lines), 0.94, 0.78 - 0.035 * len(lines)))
     ax.axis("off")
-    header = [textwrap.fill(label, HEADER_WIDTH) for label in header]
+    header = ["\n".join(wrap_lines(label, HEADER_WIDTH)) for label in header]
+    rows = [[textwrap.fill(cell, LABEL_WIDTH) if column < label_columns and wrap_labels else cell
+             for column, cell in enumerate(row)] for row in rows]
     table = ax.table(cellText=rows, colLabels=header, loc="upper center", cellLoc="right", colLoc="center")
     table.auto_set_font_size(False)
     table.set_fontsize(font_size)
-    table.scale(1.0, row_height)
-    for (row, column), cell in table.get_celld().items():
+    cells = table.get_celld()
+    line_height = cells[(0, 0)].get_height() * row_height  # one line of text with its padding
+    for row, cells_of_row in enumerate([header] + rows):  # every row as tall as its most wrapped cell
+        n_lines = max(str(cell).count("\n") + 1 for cell in cells_of_row)
+        for column in range(len(header)):
+            cells[(row, column)].set_height(line_height * (n_lines + 0.4 * (n_lines > 1)))
+    for (row, column), cell in cells.items():
         if row == 0:
             cell.set_facecolor("#dde6f0")
         if column <= label_columns - 1:
@@ -214,39 +249,109 @@ def _table_page(heading, header, rows, lines=(), font_size=10, label_columns=1, 
     return _page(fig, heading, lines, chart=False)
 
 
-def cover_page(members, lang):
-    """Title and the key figures per scenario: mean over paths, with the 5-95% range for rates."""
-    columns = [m for m in KEY_FIGURES
-               if has_funding(members) or m not in ("survival_horizon_months", "failure_probability")]
-    rows = []
-    for results in members:
-        row = [results.scenario.name]
-        for metric in columns:
-            stats = results.summary["metrics"].get(metric, {})
-            if "value" in stats:
-                row.append(format_value(stats["value"], metric_kind(metric)))
-            elif metric == "survival_horizon_months":  # over the paths that run out, with their share
-                share = results.summary["metrics"]["liquidity_breached"]["mean"]
-                row.append(text("never", lang) if not stats.get("paths")
-                           else f"{median_of(results, metric):.0f} ({share:.0%})")
-            else:
-                kind = metric_kind(metric)
-                row.append(f"{format_value(stats['mean'], kind)}\n({format_value(stats['p05'], kind)}-"
-                           f"{format_value(stats['p95'], kind)})" if kind == "rate"
-                           else format_value(stats["mean"], kind))
-        rows.append(row)
     header = [text("scenario", lang)] + [metric_label(m, lang) for m in columns]
     first = members[0]
-    names = ", ".join(r.scenario.name for r in members)
-    fig = _table_page(text("report_title", lang), header, rows, font_size=10, row_height=3.2)
-    fig.axes[0].set_position((0.03, 0.10, 0.94, 0.62))
-    fig.text(0.03, 0.88, text("report_subtitle", lang, scenarios=names), fontsize=14)
-    fig.text(0.03, 0.84, text("report_prepared", lang, date=date.today().isoformat(), version=__version__,
+    names = ", ".join(shown_name(r.scenario.name, lang) for r in members)
+    fig = _table_page(text("report_title", lang), header, rows, font_size=10, row_height=1.5, wrap_labels=True)
+    fig.axes[0].set_position((0.03, 0.08, 0.94, 0.62))
+    fig.text(0.03, 0.88, wrap_title(text("report_subtitle", lang, scenarios=names)), fontsize=14, va="top")
+    fig.text(0.03, 0.81, text("report_prepared", lang, date=date.today().isoformat(), version=__version__,
                               paths=first.scenario.run.paths), fontsize=10, color="0.3")
-    fig.text(0.03, 0.77, text("key_figures", lang), fontsize=13, color="#1f4e79")
-    if len(members) == 1:
-        fig.text(0.03, 0.80, first.scenario.description or "", fontsize=10, color="0.3")
+    fig.text(0.03, 0.735, text("key_figures", lang), fontsize=13, color="#1f4e79")
+    if len(members) == 1 and first.scenario.description:
+        fig.text(0.03, 0.785, wrap_title(first.scenario.description), fontsize=9, color="0.3")
     return fig
+
+
+# --------------------------------------------------------------------- findings
+def finding_numbers(results):
+    """The figures :func:`findings` reads from one run, all ``summary.json`` statistics as the pack quotes them."""
+    metrics = results.summary["metrics"]
+    numbers = {"name": results.scenario.name, "currency": results.scenario.portfolio.currency,
+               "months": results.scenario.run.horizon_months,
+               "loss": metrics["cumulative_loss_rate"]["mean"], "var_99": metrics["loss_var_99"]["value"],
+               "peak_provision": metrics["peak_provision_requirement"]["mean"],
+               "coverage_breach": metrics["coverage_floor_breached"]["mean"],
+               "loan_provision_breach": metrics["loan_provision_floor_breached"]["mean"],
+               "capital_breach": metrics["capital_floor_breached"]["mean"],
+               "funded": len(results.scenario.funding.liabilities) > 0,
+               "liquidity_breach": metrics["liquidity_breached"]["mean"],
+               "survival_month": metrics["survival_horizon_months"]["mean"], "actions": None}
+    if results.counterfactual is not None:
+        effects = results.action_effects
+        numbers["actions"] = {"loss": effects["cumulative_loss_rate"]["difference"],
+                              "loss_se": effects["cumulative_loss_rate"]["se"],
+                              "cost": effects["total_action_cost"]["with_actions"],
+                              "profit": effects["cumulative_profit"]["difference"]}
+    return numbers
+
+
+def findings(runs, lang="en"):
+    """Three or four sentences for the first page, from the numbers of each run (:func:`finding_numbers`; the first
+    run is the reference): how much the worst run loses and its 1-in-100 tail; what breaks (liquidity, provision and
+    capital floors) in which run, when and on what share of paths, or that nothing does; the peak provision need;
+    what the management actions buy and cost. The words come from :data:`~simulator.presentation.labels.TEXTS`."""
+    reference = runs[0]
+    worst = max(runs, key=lambda r: r["loss"])
+
+    def name(run):
+        return shown_name(run["name"], lang)
+
+    def money(value, run):
+        return money_text(value, run["currency"], lang)
+
+    lines = [text("finding_loss" if worst is reference else "finding_loss_vs", lang, scenario=name(worst),
+                  loss=f"{worst['loss']:.2%}", months=worst["months"], var=f"{worst['var_99']:.2%}",
+                  reference=name(reference), reference_loss=f"{reference['loss']:.2%}")]
+    breaks = []
+    for run in runs:
+        if run["funded"] and run["liquidity_breach"] > 0:
+            breaks.append(text("finding_liquidity", lang, scenario=name(run), share=f"{run['liquidity_breach']:.0%}",
+                               month=f"{run['survival_month']:.1f}"))
+        for key in ("coverage_breach", "loan_provision_breach", "capital_breach"):
+            if run[key] > 0:
+                breaks.append(text(f"finding_{key}", lang, scenario=name(run), share=f"{run[key]:.0%}"))
+    lines.append(text("finding_breaks", lang, what="; ".join(breaks)) if breaks
+                 else text("finding_nothing_breaks", lang))
+    heaviest = max(runs, key=lambda r: r["peak_provision"])
+    lines.append(text("finding_provisions", lang, scenario=name(heaviest), peak=money(heaviest["peak_provision"],
+                                                                                     heaviest),
+                      reference=name(reference), reference_peak=money(reference["peak_provision"], reference))
+                 if heaviest is not reference else
+                 text("finding_provisions_one", lang, scenario=name(heaviest),
+                      peak=money(heaviest["peak_provision"], heaviest)))
+    for run in runs:
+        actions = run["actions"]
+        if actions is not None:
+            lines.append(text("finding_actions", lang, scenario=name(run), loss=f"{actions['loss'] * 100:+.2f}",
+                              se=f"{actions['loss_se'] * 100:.2f}", cost=money(actions["cost"], run),
+                              profit=("+" if actions["profit"] >= 0 else "") + money(actions["profit"], run)))
+            break
+    return lines
+
+
+def findings_page(members, lang, weighted=()):
+    """The first page after the cover: :func:`findings` as numbered paragraphs, and the probability-weighted ECL of
+    an ``ecl`` run."""
+    lines = [line[:1].upper() + line[1:] for line in findings([finding_numbers(r) for r in members], lang)]
+    for ecl in weighted:
+        lines.append(_weighted_sentence(ecl, lang))
+    fig = plt.figure(figsize=PAGE_SIZE)
+    y = 0.86
+    for k, line in enumerate(lines, 1):
+        wrapped = wrap_lines(line, 100)
+        fig.text(0.05, y, f"{k}.", fontsize=14, va="top", color="#1f4e79")
+        fig.text(0.08, y, "\n".join(wrapped), fontsize=14, va="top", linespacing=1.5)
+        y -= 0.06 * len(wrapped) + 0.05
+    return _page(fig, text("findings_title", lang), chart=False)
+
+
+def _shown(value, kind, currency, lang, signed=False):
+    """A table cell: :func:`~simulator.accounts.metrics.format_value` (or, ``signed``, ``format_difference``: rates
+    in percentage points), except money in Chinese, which is in 万元 or 亿元 (:func:`money_text`)."""
+    if kind == "money" and lang == "zh" and value is not None and value == value:
+        return ("+" if signed and value >= 0 else "") + money_text(value, currency, lang)
+    return format_difference(value, kind) if signed else format_value(value, kind)
 
 
 def differences_page(comparison, lang):
@@ -254,44 +359,134 @@ def differences_page(comparison, lang):
     table = comparison.table
     reference = comparison.members[0].scenario.name
     others = table[(table.scenario != reference) & table.metric.isin(DIFFERENCE_METRICS)]
+    currency = comparison.members[0].scenario.portfolio.currency
     rows = []
     for row in others.itertuples():
         kind = metric_kind(row.metric)
-        rows.append([row.scenario, metric_label(row.metric, lang), format_value(row.difference, kind),
-                     format_value(row.se_difference, kind), format_value(row.se_independent, kind),
+        rows.append([shown_name(row.scenario, lang), metric_label(row.metric, lang),
+                     _shown(row.difference, kind, currency, lang, signed=True),
+                     _shown(row.se_difference, kind, currency, lang), _shown(row.se_independent, kind, currency, lang),
                      f"x{row.variance_reduction:.0f}" if row.variance_reduction == row.variance_reduction else "n/a"])
     losses = others[others.metric == "cumulative_loss_rate"]
     worst = losses.loc[losses.difference.idxmax()]
-    lines = (text("read_differences", lang, reference=reference),
-             text("read_differences_worst", lang, scenario=worst.scenario, loss=f"{worst.difference * 100:+.2f}",
+    lines = (text("read_differences", lang, reference=shown_name(reference, lang)),
+             text("read_differences_worst", lang, scenario=shown_name(worst.scenario, lang),
+                  loss=f"{worst.difference * 100:+.2f}",
                   se=f"{worst.se_difference * 100:.3f}"))
     header = [text("scenario", lang), "", text("difference", lang), text("se", lang), text("se_independent", lang),
               text("variance_reduction", lang)]
-    return _table_page(text("theme_differences", lang, reference=reference), header, rows, lines, label_columns=2)
+    fig = _table_page(text("theme_differences", lang, reference=shown_name(reference, lang)), header, rows, lines,
+                      label_columns=2)
+    fig.axes[0].tables[0].auto_set_column_width([0, 1])
+    return fig
 
 
-def metrics_page(members, lang):
-    """Every headline metric of every run (mean over paths)."""
+APPENDIX_ROWS = 22
+"""Metrics per appendix page: the table's rows stay readable (10 points) and inside the page."""
+
+
+def metrics_pages(members, lang):
+    """Every metric of ``summary.json`` of every run, in the documented order
+    (:data:`~simulator.accounts.metrics.REPORTED_METRICS`: headline metrics, then VaR and ES), over as many pages as
+    they need: the mean over paths (for yes/no metrics the share of paths), the tail figures' value, with the
+    unit."""
     rows = []
-    for metric in HEADLINE_METRICS:
-        values = [r.summary["metrics"].get(metric, {}).get("mean") for r in members]
+    for metric in REPORTED_METRICS:
+        key = "value" if metric in TAIL_METRICS else "mean"
+        values = [r.summary["metrics"].get(metric, {}).get(key) for r in members]
         if all(v is None for v in values):
             continue
-        rows.append([metric_label(metric, lang)] + [format_value(v, metric_kind(metric)) for v in values])
-    header = [""] + [r.scenario.name for r in members]
-    return _table_page(text("appendix_metrics", lang), header, rows, font_size=7)
+        kind = metric_kind(metric)
+        unit = members[0].scenario.portfolio.currency if kind == "money" else metric_unit(metric)
+        rows.append([metric_label(metric, lang), text(f"column_unit_{kind}", lang, unit=unit)]
+                    + [_shown(v, kind, members[0].scenario.portfolio.currency, lang) for v in values])
+    header = ["", text("unit", lang)] + [shown_name(r.scenario.name, lang) for r in members]
+    pages = -(-len(rows) // APPENDIX_ROWS)
+    for page in range(pages):
+        heading = text("appendix_metrics", lang) + (f" ({page + 1}/{pages})" if pages > 1 else "")
+        fig = _table_page(heading, header, rows[page * APPENDIX_ROWS:(page + 1) * APPENDIX_ROWS], font_size=10,
+                          label_columns=2, row_height=1.5)
+        fig.axes[0].tables[0].auto_set_column_width([0, 1])
+        yield fig
 
 
-def scenario_pages(results, lang):
-    """The resolved scenario YAML in two monospace columns per page, as many pages as it needs."""
-    lines = results.scenario.to_yaml().splitlines()
-    per_page = 2 * YAML_LINES_PER_COLUMN
-    for start in range(0, len(lines), per_page):
-        fig = plt.figure(figsize=PAGE_SIZE)
-        for column in range(2):
-            chunk = lines[start + column * YAML_LINES_PER_COLUMN:start + (column + 1) * YAML_LINES_PER_COLUMN]
-            fig.text(0.03 + 0.48 * column, 0.90, "\n".join(chunk), fontsize=6.5, family="monospace", va="top")
-        yield _page(fig, text("appendix_scenario", lang, scenario=results.scenario.name), chart=False)
+def _shock_text(shock, lang):
+    """One macro shock in words: variable, shape, size and timing."""
+    variable = text(f"variable_{shock.variable}", lang)
+    if shock.shape == "path":
+        given = shock.levels_pct or []
+        levels = ", ".join(f"{level:g}" for level in given[:8]) + (" ..." if len(given) > 8 else "")
+        return text("shock_path", lang, variable=variable, frequency=shock.frequency, levels=levels)
+    timing = {key: getattr(shock, key) for key in ("start_month", "peak_month", "end_month", "hold_months",
+                                                   "decay_months") if getattr(shock, key, None) is not None}
+    when = ", ".join(text(f"timing_{key}", lang, value=value) for key, value in timing.items())
+    return text("shock", lang, variable=variable, shape=text(f"shape_{shock.shape}", lang), size=f"{shock.size_pp:+g}",
+                when=when)
+
+
+def assumption_rows(results, lang):
+    """The scenario's assumptions a board reads, as ``[section, assumption, value]`` rows: the book, the economy
+    (baseline, each shock, the credit cycle), the behaviour model, the provisioning floors, the funding and the
+    management actions. The full resolved scenario is ``scenario.resolved.yaml`` in the run directory."""
+    scenario = results.scenario
+    book, macro, funding = scenario.portfolio, scenario.macro, scenario.funding
+    currency = book.currency
+    rows = [["book", text("a_source", lang), book.source if book.source != "tape" else f"tape {book.tape}"],
+            ["", text("a_loans", lang), f"{results.n_loans:,}"],
+            ["", text("a_opening_balance", lang), money_text(results.summary["opening_balance"], currency, lang)],
+            ["", text("a_segments", lang), ", ".join(f"{shown_name(s.name, lang)} {s.share_pct:g}%"
+                                                      for s in book.segments)],
+            ["", text("a_horizon", lang), text("a_months", lang, months=scenario.run.horizon_months)],
+            ["economy", text("a_baseline", lang), text("a_baseline_values", lang,
+                                                       unemployment=f"{macro.baseline.unemployment_pct:g}",
+                                                       income=f"{macro.baseline.income_growth_pct:g}",
+                                                       rate=f"{macro.baseline.policy_rate_pct:g}")]]
+    rows += [["", text("a_shock", lang, k=k + 1), _shock_text(shock, lang)] for k, shock in enumerate(macro.shocks)]
+    if not macro.shocks:
+        rows.append(["", text("a_shock", lang, k=""), text("a_none", lang)])
+    rows.append(["", text("a_cycle", lang), text("a_cycle_values", lang, volatility=f"{macro.cycle.volatility:g}",
+                                                  persistence=f"{macro.cycle.persistence:g}",
+                                                  start=str(macro.cycle.start))])
+    rows.append(["behaviour", text("a_model", lang), scenario.behaviour.model])
+    floors = scenario.provisioning.five_category
+    rows.append(["provisions", text("a_floors", lang), text("a_floor_values", lang,
+                                                             coverage=f"{floors.coverage_floor_pct:g}",
+                                                             loans=f"{floors.loan_provision_floor_pct:g}")])
+    rows.append(["funding", text("a_buffer", lang), f"{funding.liquidity_buffer_pct:g}%"])
+    for liability in funding.liabilities:
+        rows.append(["", liability.name, text("a_liability", lang, kind=liability.type,
+                                                amount=f"{liability.amount_pct:g}",
+                                                maturity=liability.maturity_months,
+                                                rollover=f"{liability.rollover_pct:g}",
+                                                stressed=("" if liability.stress is None
+                                                          or liability.stress.rollover_pct is None else text(
+                                                              "a_liability_stress", lang,
+                                                              month=liability.stress.from_month,
+                                                              rollover=f"{liability.stress.rollover_pct:g}")))])
+    actions = scenario.actions
+    named = [name for name in ("collections", "restructuring", "originations") if getattr(actions, name) is not None]
+    for name in named:
+        action = getattr(actions, name)
+        start = getattr(action, "start_month", None)
+        rows.append(["actions" if name == named[0] else "", text(f"a_action_{name}", lang),
+                     text("a_from_month", lang, month=start) if start is not None else text("a_on", lang)])
+    if not named:
+        rows.append(["actions", "", text("a_none", lang)])
+    for row in rows:
+        row[0] = text(f"section_{row[0]}", lang) if row[0] else ""
+    return rows
+
+
+def assumptions_pages(members, lang):
+    """One page per scenario: its assumptions (:func:`assumption_rows`) in a table."""
+    for results in members:
+        rows = assumption_rows(results, lang)
+        fig = _table_page(text("appendix_scenario", lang, scenario=shown_name(results.scenario.name, lang)),
+                          ["", text("assumption", lang), text("value", lang)], rows,
+                          (text("resolved_yaml_note", lang),), font_size=9, label_columns=3, row_height=1.35)
+        table = fig.axes[0].tables[0]
+        table.auto_set_column_width([0, 1, 2])
+        yield fig
 
 
 def metadata_page(members, directories, lang):
@@ -300,7 +495,8 @@ def metadata_page(members, directories, lang):
     for results in members:
         summary = results.summary
         versions = ", ".join(f"{k} {v}" for k, v in summary["versions"].items())
-        rows.append([results.scenario.name, str(summary["seed"]), f"{summary['paths']:,}", f"{summary['loans']:,}",
+        rows.append([shown_name(results.scenario.name, lang), str(summary["seed"]), f"{summary['paths']:,}",
+                     f"{summary['loans']:,}",
                      str(summary["horizon_months"]), summary["behaviour_model"], f"{summary['wall_seconds']:.1f} s",
                      versions])
     header = [text("scenario", lang), "seed", "paths", "loans", "months", "model", "run time", "versions"]
@@ -324,13 +520,36 @@ def reverse_page(summary, lang):
     return _page(reverse_curve(summary, lang), text("theme_reverse", lang), lines)
 
 
-def build_pages(members, directories=(), lang="en", comparison=None, sensitivities=(), reverses=()):
+def _weighted_sentence(weighted, lang):
+    """The probability-weighted ECL at the reporting date, by stage, in words."""
+    report = weighted.reporting_date
+    currency = weighted.members[0].scenario.portfolio.currency
+    total = report["weighted_ecl"]
+    return text("read_weighted", lang, total=money_text(total["total"], currency, lang),
+                stages=", ".join(f"{text('stage', lang, stage=k)} {money_text(total[f'stage_{k}'], currency, lang)}"
+                                 for k in (1, 2, 3)),
+                contributions=", ".join(f"{shown_name(row['scenario'], lang)} {row['weight']:.0%} x "
+                                        f"{money_text(row['ecl']['total'], currency, lang)}"
+                                        for row in report["scenarios"]))
+
+
+def weighted_page(weighted, lang):
+    """An ``ecl`` run: the probability-weighted ECL over the horizon, with each scenario's, and its reading."""
+    return _page(weighted_ecl_chart(weighted, lang), text("theme_weighted", lang), (_weighted_sentence(weighted,
+                                                                                                      lang),))
+
+
+def build_pages(members, directories=(), lang="en", comparison=None, sensitivities=(), reverses=(), weighted=()):
     """Yield ``(section, figure)`` for every page of the board pack, in order (call inside ``house_style``);
     ``sensitivities`` are :class:`~simulator.workflows.sensitivity.Sensitivity` objects, ``reverses`` the
-    ``reverse.json`` of reverse stress directories (one page each after the cover)."""
+    ``reverse.json`` of reverse stress directories (one page each after the findings), ``weighted`` the
+    :class:`~simulator.workflows.weighted.WeightedEcl` of ``ecl`` directories (one page each)."""
     yield "cover", cover_page(members, lang)
+    yield "findings", findings_page(members, lang, weighted)
     for summary in reverses:
         yield "reverse", reverse_page(summary, lang)
+    for ecl in weighted:
+        yield "weighted_ecl", weighted_page(ecl, lang)
     for name, (draw, applies) in FIGURES.items():
         if applies(members):
             section, heading, reading = READINGS[name]
@@ -338,7 +557,7 @@ def build_pages(members, directories=(), lang="en", comparison=None, sensitiviti
     for results in members:
         if results.counterfactual is not None:
             yield "actions", _page(action_effects(results, lang),
-                                   text("theme_actions", lang, scenario=results.scenario.name),
+                                   text("theme_actions", lang, scenario=shown_name(results.scenario.name, lang)),
                                    reading_actions(results, lang))
     if comparison is not None:
         yield "differences", differences_page(comparison, lang)
@@ -347,10 +566,10 @@ def build_pages(members, directories=(), lang="en", comparison=None, sensitiviti
             yield "sensitivity", _page(tornado(sensitivity, metric, lang),
                                        text("theme_sensitivity", lang, metric=metric_label(metric, lang)),
                                        reading_sensitivity(sensitivity, metric, lang))
-    yield "appendix_metrics", metrics_page(members, lang)
-    for results in members:
-        for fig in scenario_pages(results, lang):
-            yield "appendix_scenario", fig
+    for fig in metrics_pages(members, lang):
+        yield "appendix_metrics", fig
+    for fig in assumptions_pages(members, lang):
+        yield "appendix_scenario", fig
     yield "appendix_metadata", metadata_page(members, directories, lang)
 
 
@@ -376,20 +595,13 @@ def write_report(directories, out_path, lang="en", allow_different=False):
     check_writable(out_path)
     if out_path.is_dir():
         raise InputError(f"{out_path}: is a directory. Give a file name like {out_path / 'board.pdf'}.")
-    members = load_members(directories)
-    sensitivities = [load_sensitivity(d) for d in directories if (Path(d) / SENSITIVITY_MARKER).is_file()]
-    reverses = [load_reverse(d) for d in directories if (Path(d) / REVERSE_MARKER).is_file()]
-    comparison = None
-    if len(members) > 1 and not (allow_different and unpaired_reasons(members)):
-        comparison = compare_runs(members)  # refuses runs that do not share random numbers, saying why
+    inputs = pack_inputs(directories, allow_different)
     sections = []
 
     def write_pdf(staging):
         with house_style(lang) as used:
-            sections.extend(save_pages(staging, build_pages(members, directories, used, comparison, sensitivities,
-                                                                   reverses),
-                                       title=text("report_title", used),
-                                       subject=", ".join(r.scenario.name for r in members)))
+            sections.extend(save_pages(staging, build_pages(lang=used, **inputs), title=text("report_title", used),
+                                       subject=", ".join(r.scenario.name for r in inputs["members"])))
 
     write_file_atomically(out_path, write_pdf)
     return sections
@@ -409,6 +621,25 @@ def check_writable(*paths):
     if not (existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)):
         raise InputError(f"{paths[0]}: cannot be written ({existing} is not a writable directory). "
                          "Choose a writable -o path.")
+
+
+def pack_inputs(directories, allow_different=False):
+    """What :func:`build_pages` draws from ``directories``, as its keyword arguments: the runs, their comparison
+    (runs on common random numbers), the sensitivities, reverse stress tests and probability-weighted ECLs.
+
+    Raises
+    ------
+    InputError
+        If a directory is none of those or the runs are not comparable (unless ``allow_different``).
+    """
+    members = load_members(directories)
+    comparison = None
+    if len(members) > 1 and not (allow_different and unpaired_reasons(members)):
+        comparison = compare_runs(members)  # refuses runs that do not share random numbers, saying why
+    return {"members": members, "directories": directories, "comparison": comparison,
+            "sensitivities": [load_sensitivity(d) for d in directories if (Path(d) / SENSITIVITY_MARKER).is_file()],
+            "reverses": [load_reverse(d) for d in directories if (Path(d) / REVERSE_MARKER).is_file()],
+            "weighted": [load_weighted(d) for d in directories if (Path(d) / WEIGHTED_MARKER).is_file()]}
 
 
 def save_pages(path, pages, title, subject=None):
@@ -512,7 +743,7 @@ def calibration_pages(inputs, lang="en"):
             matrix_rows.append(cells)
         yield "calibration_matrix", _table_page(
             text("matrix_title", lang, segment=segment, level=f"{inputs.level:.0%}"), header, matrix_rows,
-            font_size=8, row_height=3.0)
+            font_size=8, row_height=1.4)
     if inputs.moments is not None:
         table = inputs.moments
         moment_rows = [[row.moment, f"{row.observed:.4f}", f"{row.fitted:.4f}", f"{row.se:.4f}",

@@ -45,6 +45,14 @@ def format_figure(value, unit, digits=4):
     return f"{value:.{digits}g}"
 
 
+def rule_text(row):
+    """How a row passes, in the row: ``exact`` (no standard error), ``|gap| <= k se`` (two-sided) or ``gap > k se``
+    (one-sided: the figure must move away from its reference, so a large gap is the pass)."""
+    if row.se is None:
+        return "exact"
+    return f"gap > {row.k:g} se" if row.rule == "above" else f"|gap| \u2264 {row.k:g} se"
+
+
 def result_word(row):
     return "pass" if row.passed else "FAIL"
 
@@ -54,7 +62,7 @@ def _row_cells(row, digits=4):
     gap = ("-" if not row.se or row.measured is None or row.expected is None
            else f"{(row.measured - row.expected) / row.se:+.2f}")
     return [format_figure(row.measured, row.unit, digits), format_figure(row.expected, row.unit, digits),
-            format_figure(row.se, row.unit, 3), format_figure(row.tolerance, row.unit, 3), gap]
+            format_figure(row.se, row.unit, 3), format_figure(row.tolerance, row.unit, 3), gap, rule_text(row)]
 
 
 def groups(validation):
@@ -94,7 +102,7 @@ METHOD = (
 # --------------------------------------------------------------------- PDF
 def summary_pages(validation):
     """The summary table (every row), :data:`SUMMARY_ROWS_PER_PAGE` rows a page."""
-    header = ["check", "figure", "measured", "reference", "se", "tolerance (k se)", "gap / se", "result"]
+    header = ["check", "figure", "measured", "reference", "se", "tolerance (k se)", "gap / se", "rule", "result"]
     rows = [[row.component, row.figure] + _row_cells(row) + [result_word(row)] for row in validation.results]
     pages = range(0, len(rows), SUMMARY_ROWS_PER_PAGE)
     for number, start in enumerate(pages):
@@ -139,7 +147,7 @@ def check_page(rows, k):
              + [f"Run time {first.seconds:.1f} s; "
                 + ("exact comparison (no standard error)." if exact else
                    f"tolerance k = {k:g} standard errors; gap / se = (measured - reference) / se.")])
-    header = ["figure", "measured", "reference", "se", "tolerance", "gap / se", "result", "note"]
+    header = ["figure", "measured", "reference", "se", "tolerance", "gap / se", "rule", "result", "note"]
     cells = [[textwrap.fill(row.figure, 30)] + _row_cells(row, digits=5) + [result_word(row),
                                                                            textwrap.fill(row.note, NOTE_WIDTH)]
              for row in rows]
@@ -210,10 +218,11 @@ def validation_markdown(validation):
     """The report as Markdown (the same content as the PDF, without the charts)."""
     lines = ["# Model validation", "", headline(validation), "", f"**{verdict(validation)}**", "",
              "Each figure is compared with a reference computed independently of the engine; it passes if "
-             f"|measured - reference| <= k se, k = {validation.settings.k:g}, se its Monte Carlo standard error.",
-             "", "## Summary", "",
-             "| check | figure | measured | reference | se | tolerance (k se) | gap / se | result |",
-             "|---|---|--:|--:|--:|--:|--:|---|"]
+             f"|measured - reference| <= k se, k = {validation.settings.k:g}, se its Monte Carlo standard error; a "
+             "one-sided row (rule `gap > k se`) passes only if the figure moves more than k se away from its "
+             "reference.", "", "## Summary", "",
+             "| check | figure | measured | reference | se | tolerance (k se) | gap / se | rule | result |",
+             "|---|---|--:|--:|--:|--:|--:|---|---|"]
     for row in validation.results:
         lines.append("| " + " | ".join(_md(c) for c in [row.component, row.figure] + _row_cells(row)
                                         + [f"**{result_word(row)}**"]) + " |")
@@ -222,8 +231,8 @@ def validation_markdown(validation):
         lines += ["", f"## {number}. {first.component}", "", f"*Check `{check}`, {first.seconds:.1f} s.*", "",
                   f"**Claim.** {first.claim}", "", f"**Reference.** {first.reference}", "",
                   f"**Set-up.** {first.setup}", "",
-                  "| figure | measured | reference | se | tolerance | gap / se | result | note |",
-                  "|---|--:|--:|--:|--:|--:|---|---|"]
+                  "| figure | measured | reference | se | tolerance | gap / se | rule | result | note |",
+                  "|---|--:|--:|--:|--:|--:|---|---|---|"]
         for row in rows:
             lines.append("| " + " | ".join(_md(c) for c in [row.figure] + _row_cells(row, digits=5)
                                             + [f"**{result_word(row)}**", row.note]) + " |")

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..accounts.metrics import HEADLINE_METRICS, SEGMENT_METRICS, paired_difference
+from ..accounts.metrics import (HEADLINE_METRICS, REPORTED_METRICS, SEGMENT_METRICS, TAIL_METRICS, metric_kind,
+                                metric_unit, paired_difference)
+from ..accounts.names import metric_name
 from ..inputs.errors import InputError
 from ..inputs.loader import load_scenario
 from ..inputs.schema import Scenario
@@ -24,10 +26,18 @@ from .results import BOOK, Results, figure_writer, load_results, resolve_seed, r
 from .reverse import MARKER as REVERSE_MARKER
 from .sensitivity import MARKER as SENSITIVITY_MARKER
 from .weighted import MARKER as WEIGHTED_MARKER
+from .workbook import write_read_me, write_sheet
 
 MARKER = "comparison.csv"
 SEGMENT_TABLE = "comparison_by_segment.csv"
 """The per-segment differences of a comparison directory."""
+
+KEY_SERIES = {"overdue_rate_90p": ("90+ overdue rate", "rate"),
+              "cumulative_loss_rate": ("cumulative loss rate", "rate"),
+              "provision_requirement": ("provision requirement", "money"), "coverage_ratio": ("coverage ratio", "rate"),
+              "liquidity_buffer": ("liquidity buffer", "money"), "cumulative_profit": ("cumulative profit", "money")}
+"""The monthly series (docs/outputs.md) that get a wide sheet of their own in the workbook: name -> (sheet name, kind
+of number)."""
 
 
 class Comparison:
@@ -113,15 +123,90 @@ class Comparison:
             columns=[m.scenario.name for m in self.members])
 
     def write_workbook(self, path):
-        """An Excel workbook for finance colleagues, one sheet per table: the differences with their standard
-        errors, the headline means side by side, and each scenario's monthly time series (mean and bands)."""
+        """An Excel workbook for finance colleagues (formatted by :mod:`simulator.workflows.workbook`).
+
+        Sheets: ``read me`` (the runs, what each sheet holds, the units); ``headline`` (every metric of
+        ``summary.json`` in the documented order, VaR and ES included: readable name, unit, each scenario's mean or
+        tail value, then their standard errors); one wide sheet per key series (:data:`KEY_SERIES`: months as rows,
+        each scenario's mean, 5th percentile, median and 95th percentile across paths as columns); and the long
+        tables for pandas users: ``differences``, ``differences by segment`` and each scenario's ``series``.
+        """
+        names = [results.scenario.name for results in self.members]
         with pd.ExcelWriter(path, engine="openpyxl") as workbook:
-            self.table.to_excel(workbook, sheet_name="differences", index=False)
-            self.segment_table.to_excel(workbook, sheet_name="differences by segment", index=False)
-            self.headline_means.to_excel(workbook, sheet_name="headline means")
-            for results in self.members:
-                results.timeseries.to_excel(workbook, sheet_name=f"series {results.scenario.name}"[:31],
-                                            index=False)
+            write_read_me(workbook, self._read_me())
+            headline, kinds = self._headline_sheet()
+            write_sheet(workbook, "headline", headline, row_kinds=kinds)
+            timeseries = {name: results.timeseries for name, results in zip(names, self.members)}
+            for series, (label, kind) in KEY_SERIES.items():
+                wide = self._series_sheet(timeseries, series)
+                if wide is not None:
+                    write_sheet(workbook, label, wide, column_kinds={c: kind for c in wide.columns[1:]})
+            for sheet_name, table in (("differences", self.table), ("differences by segment", self.segment_table)):
+                table = _with_names(table, self.members[0].summary["currency"])
+                write_sheet(workbook, sheet_name, table, column_kinds={"variance_reduction": "ratio"},
+                            row_kinds=[metric_kind(metric) for metric in table.metric])
+            for name, table in timeseries.items():
+                write_sheet(workbook, f"series {name}", table)
+
+    def _read_me(self):
+        """Rows of the workbook's ``read me`` sheet."""
+        first = self.members[0]
+        summary = first.summary
+        rows = [("what", "Comparison of stress scenarios on one book, on common random numbers (every scenario meets "
+                         "the same random draws, so differences come from the scenarios)"),
+                ("scenarios", ", ".join(r.scenario.name for r in self.members)),
+                ("reference", f"{first.scenario.name} (differences are to it)"),
+                ("seed, paths, loans, horizon", f"{summary['seed']}, {summary['paths']:,} paths, "
+                                                f"{summary['loans']:,} loans, {summary['horizon_months']} months"),
+                ("currency", summary["currency"]),
+                ("", ""),
+                ("headline", "Every headline metric per scenario: the mean over paths (for yes/no metrics the share "
+                             "of paths where it happened; for the VaR and ES of the loss the tail value), then its "
+                             "Monte Carlo standard error (the error of the mean, not the spread across paths)"),
+                ("series sheets", "One key monthly series per sheet: months as rows; per scenario the mean and the "
+                                  "5th, 50th and 95th percentiles across paths (the spread of outcomes)"),
+                ("differences", "Long table: each scenario's mean, difference to the reference, the standard error "
+                                "of the paired differences, the se with independent draws and the variance reduction "
+                                "common random numbers buy. Differences of rates show as % of the book: 0.25% is "
+                                "0.25 percentage points"),
+                ("differences by segment", "The same per portfolio segment (all = the book)"),
+                ("series <scenario>", "Long table of every monthly series (for pandas): month, metric, segment, mean, "
+                                      "percentiles, se; see docs/outputs.md for each series' definition"),
+                ("", ""),
+                ("units", "rates and probabilities as percentages; money in the book's currency; months; loans"),
+                ("definitions", "docs/outputs.md (headline metrics and time series)")]
+        return rows
+
+    def _headline_sheet(self):
+        """The ``headline`` sheet and its rows' kinds: metrics in :data:`~simulator.accounts.metrics.REPORTED_METRICS`
+        order, each scenario's mean (tail metrics: value) and se, from ``summary.json``'s statistics."""
+        currency = self.members[0].summary["currency"]
+        rows, kinds = [], []
+        for metric in REPORTED_METRICS:
+            stats = [results.summary["metrics"].get(metric) for results in self.members]
+            if all(s is None for s in stats):
+                continue
+            row = {"metric": metric_name(metric), "unit": metric_unit(metric).replace("currency", currency),
+                   "key": metric}
+            row.update({r.scenario.name: _statistic(s, "value" if metric in TAIL_METRICS else "mean")
+                        for r, s in zip(self.members, stats)})
+            row.update({f"se {r.scenario.name}": _statistic(s, "se") for r, s in zip(self.members, stats)})
+            rows.append(row)
+            kinds.append(metric_kind(metric))
+        return pd.DataFrame(rows), kinds
+
+    @staticmethod
+    def _series_sheet(timeseries, series):
+        """Months as rows; each scenario's mean, p05, p50 and p95 of the book's ``series``; None if no run has it."""
+        columns = {}
+        for name, table in timeseries.items():
+            rows = table[(table.metric == series) & (table.segment == BOOK)]
+            if rows.empty:
+                continue
+            columns["month"] = rows["month"].to_numpy()
+            for statistic, label in (("mean", "mean"), ("p05", "5th pct"), ("p50", "median"), ("p95", "95th pct")):
+                columns[f"{name} {label}"] = rows[statistic].to_numpy()
+        return pd.DataFrame(columns) if columns else None
 
     def save(self, out_dir, plots=True, lang="en"):
         """Write ``comparison.csv``, ``.parquet`` and ``.xlsx``, each scenario's run directory and the overlay
@@ -271,3 +356,18 @@ def compare(scenarios, paths=None, seed=None, threads=None, map_blocks=None, loa
                    map_blocks=map_blocks, loans=loans)
                for scenario in [first] + list(scenarios[1:])]
     return Comparison(members)
+
+
+def _statistic(stats, key):
+    """``stats[key]`` of a metric's ``summary.json`` entry; None where the run lacks the metric or it is undefined."""
+    return None if stats is None else stats.get(key)
+
+
+def _with_names(table, currency):
+    """A long table of metrics with the readable ``name`` and ``unit`` of each metric inserted after ``metric``
+    (money in ``currency``)."""
+    table = table.copy()
+    at = table.columns.get_loc("metric") + 1
+    table.insert(at, "unit", [metric_unit(metric).replace("currency", currency) for metric in table.metric])
+    table.insert(at, "name", [metric_name(metric) for metric in table.metric])
+    return table

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from ..accounts.metrics import HEADLINE_METRICS, describe, metric_kind, paired_difference, ratio_of_means
+from ..accounts.names import metric_name
 from ..inputs.errors import InputError
 from ..inputs.options import check_movable_key
 from ..inputs.loader import load_scenario, scenario_from_dict
@@ -59,6 +60,7 @@ from ..model.macro import check_macro_paths
 from .results import (figure_writer, json_number, load_results, resolve_seed, run, versions, write_atomically,
                       write_json)
 from .settings import SENSITIVITY_PARAMETERS, SENSITIVITY_PATHS
+from .workbook import write_read_me, write_sheet
 
 MARKER = "sensitivity.json"
 """The file that marks a sensitivity directory."""
@@ -362,7 +364,7 @@ class Sensitivity:
             f"; {note}" for note in p["notes"])) for p in settings["parameters"]]
         readme += [(s["parameter"], f"skipped: {s['reason']}") for s in settings["skipped"]]
         with pd.ExcelWriter(path, engine="openpyxl") as workbook:
-            pd.DataFrame(readme, columns=["item", "value"]).to_excel(workbook, sheet_name="read me", index=False)
+            write_read_me(workbook, readme)
             for metric in TORNADO_METRICS:
                 ranked = self.ranked(metric)
                 if ranked.empty:
@@ -371,9 +373,12 @@ class Sensitivity:
                                 "se_difference_up", "elasticity_down", "se_elasticity_down", "elasticity_up",
                                 "se_elasticity_up"]]
                 sheet.insert(1, "base_mean", float(describe(self.base.headline[metric], self.base.design)["mean"]))
-                sheet.to_excel(workbook, sheet_name=metric[:31], index=False)
-                _format_sheet(workbook.sheets[metric[:31]], metric_kind(metric))
-            self.table.to_excel(workbook, sheet_name="table", index=False)
+                kind = metric_kind(metric)
+                write_sheet(workbook, metric_name(metric), sheet, column_kinds={
+                    column: "ratio" if "elasticity" in column else kind for column in sheet.columns[1:]})
+            write_sheet(workbook, "table", self.table, column_kinds={
+                "factor": "ratio", "parameter_change": "ratio", "elasticity": "ratio", "se_elasticity": "ratio"},
+                row_kinds=[metric_kind(metric) for metric in self.table.metric])
 
     def save(self, out_dir, plots=True, lang="en"):
         """Write the sensitivity directory atomically: ``sensitivity.json``, ``.csv``, ``.parquet``, ``.xlsx``, the
@@ -390,19 +395,6 @@ class Sensitivity:
                 figure_writer(self.write_figures, "Sensitivity")(directory / "plots", lang)
 
         return write_atomically(out_dir, write, marker=MARKER)
-
-
-def _format_sheet(sheet, kind):
-    """Readable columns: widths to fit, rates as percentages (4 decimals), money with thousands separators."""
-    formats = {"rate": "0.0000%", "money": "#,##0", "count": "#,##0", "months": "0.00"}
-    for column in sheet.iter_cols(min_row=1):
-        header = column[0].value or ""
-        sheet.column_dimensions[column[0].column_letter].width = max(14, len(header) + 2)
-        number_format = "0.000" if header.startswith(("elasticity", "se_elasticity")) else formats[kind]
-        if header != "parameter":
-            for cell in column[1:]:
-                cell.number_format = number_format
-    sheet.column_dimensions["A"].width = 42
 
 
 def sensitivity(scenario, params=None, step=STEP, paths=None, seed=None, say=None, **run_options):

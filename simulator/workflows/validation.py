@@ -170,6 +170,9 @@ class CheckResult:
         Wall time of the check that made the row (all its rows).
     unit : str
         ``fraction`` (shown in percent), ``number`` or ``count``.
+    rule : str
+        How the row passes: ``within`` (two-sided, ``|measured - expected| <= k se``) or ``above`` (one-sided,
+        ``measured - expected > k se``: the figure must move away from the reference); rows without ``se`` are exact.
     curve : Curve, optional
         The figure over months or levels, drawn in the PDF.
     """
@@ -189,6 +192,7 @@ class CheckResult:
     setup: str = ""
     seconds: float = 0.0
     unit: str = "fraction"
+    rule: str = "within"
     curve: Optional[Curve] = None
 
 
@@ -699,12 +703,12 @@ def crn_results(table_row, reference_values, stress_values, k, names, setup=""):
     return [
         CheckResult(
             figure=f"mean cumulative loss rate, {stress} - {reference}", measured=difference, expected=0.0,
-            se=se_paired, tolerance=k * se_paired, passed=bool(difference > k * se_paired),
+            se=se_paired, tolerance=k * se_paired, passed=bool(difference > k * se_paired), rule="above",
             note=f"must exceed k paired se; paired se {se_paired:.4%}, with independent draws it would be "
                  f"{se_independent:.4%}", **common),
         CheckResult(
             figure="variance reduction of the difference", measured=ratio, expected=1.0, se=se_ratio,
-            tolerance=k * se_ratio, passed=bool(ratio - 1.0 > k * se_ratio), unit="number",
+            tolerance=k * se_ratio, passed=bool(ratio - 1.0 > k * se_ratio), unit="number", rule="above",
             note=f"must exceed 1 by k se; (se independent / se paired)^2 = "
                  f"{float(table_row['variance_reduction']):.1f} in the comparison table; se by the delta method "
                  "over paths", **common)]

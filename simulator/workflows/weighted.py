@@ -13,10 +13,13 @@ scenario (common random numbers) and the differences come from the economy.
 * Each scenario's contribution ``w_s ECL_s(0)`` and its share of the total.
 """
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from .results import figure_writer, resolve_seed, run, write_atomically, write_json
+from .results import figure_writer, load_results, resolve_seed, run, write_atomically, write_json
 
 MARKER = "weighted_ecl.json"
 
@@ -115,3 +118,12 @@ def run_weighted(spec, scenarios, threads=None, progress=None, map_blocks=None, 
                for scenario in scenarios]
     weights = [item.weight for item in spec.resolved.weighted_scenarios]
     return WeightedEcl(spec.name, weights, members)
+
+
+def load_weighted(directory):
+    """The :class:`WeightedEcl` of an ``ecl`` directory (``weighted_ecl.json`` and its runs under ``runs/``), e.g.
+    for the board pack's probability-weighted ECL page."""
+    directory = Path(directory)
+    summary = json.loads((directory / MARKER).read_text(encoding="utf-8"))
+    members = [load_results(directory / "runs" / row["scenario"]) for row in summary["scenarios"]]
+    return WeightedEcl(summary["scenario_set"], [row["weight"] for row in summary["scenarios"]], members)

@@ -249,10 +249,62 @@ def _table_page(heading, header, rows, lines=(), font_size=10, label_columns=1, 
     return _page(fig, heading, lines, chart=False)
 
 
+def _rate_cell(results, metric, lang):
+    """Mean over paths with the 5-95% range across paths below it."""
+    stats, kind = results.summary["metrics"][metric], metric_kind(metric)
+    return (f"{format_value(stats['mean'], kind)}\n({format_value(stats['p05'], kind)}-"
+            f"{format_value(stats['p95'], kind)})")
+
+
+def _tail_cell(results, metric, lang):
+    return format_value(results.summary["metrics"][metric]["value"], metric_kind(metric))
+
+
+def _money_cell(results, metric, lang):
+    return money_text(results.summary["metrics"][metric]["mean"], results.scenario.portfolio.currency, lang)
+
+
+def _probability_cell(results, metric, lang):
+    """A yes/no metric's probability over paths."""
+    return format_value(results.summary["metrics"][metric]["mean"], "probability")
+
+
+def _survival_cell(results, metric, lang):
+    """The mean month the buffer runs out over the paths where it does, with their share; "never" if none does."""
+    month = survival_mean(results)
+    if month is None:
+        return text("never", lang)
+    return f"{month:.1f} ({results.summary['metrics']['liquidity_breached']['mean']:.0%})"
+
+
+COVER_CELLS = {
+    "peak_overdue_rate_1_30": (_rate_cell, lambda members: True),
+    "peak_overdue_rate_31_90": (_rate_cell, lambda members: True),
+    "peak_overdue_rate_90p": (_rate_cell, lambda members: True),
+    "cumulative_loss_rate": (_rate_cell, lambda members: True),
+    "loss_var_99": (_tail_cell, lambda members: True),
+    "peak_provision_requirement": (_money_cell, lambda members: True),
+    "survival_horizon_months": (_survival_cell, has_funding),
+    "failure_probability": (_probability_cell, has_funding),
+}
+"""Columns of the cover table: metric -> (cell text of a run, ``cell(results, metric, lang)``; whether the column
+applies to the runs). A new cover figure is one entry here (and its label in
+:data:`simulator.accounts.names.READABLE_NAMES`). Every cell is the statistic of ``summary.json`` the pages quote:
+the mean over paths (rates with their 5-95% range), the VaR's value, the survival month's mean over the paths that
+run out, the probability that the lender fails."""
+
+
+def cover_page(members, lang, title_names=None):
+    """Title and the key figures per scenario (:data:`COVER_CELLS`)."""
+    columns = [metric for metric, (_, applies) in COVER_CELLS.items() if applies(members)]
+    rows = [[shown_name(results.scenario.name, lang)]
+            + [COVER_CELLS[metric][0](results, metric, lang) for metric in columns] for results in members]
     header = [text("scenario", lang)] + [metric_label(m, lang) for m in columns]
     first = members[0]
     names = ", ".join(shown_name(r.scenario.name, lang) for r in members)
-    fig = _table_page(text("report_title", lang), header, rows, font_size=10, row_height=1.5, wrap_labels=True)
+    font_size = 10 if len(columns) <= 7 else 9  # eight figures a row (with the failure probability) fit at 9 points
+    fig = _table_page(text("report_title", lang), header, rows, font_size=font_size, row_height=1.5,
+                      wrap_labels=True)
     fig.axes[0].set_position((0.03, 0.08, 0.94, 0.62))
     fig.text(0.03, 0.88, wrap_title(text("report_subtitle", lang, scenarios=names)), fontsize=14, va="top")
     fig.text(0.03, 0.81, text("report_prepared", lang, date=date.today().isoformat(), version=__version__,

@@ -208,23 +208,23 @@ def test_calibration_report_pages_keep_their_text_inside(calibration, lang):
 
 # --------------------------------------------------------------------- the findings, from known numbers
 def run_numbers(name, loss, var, provision, liquidity=0.0, month=None, coverage=0.0, loans=0.0, capital=0.0,
-                actions=None):
+                actions=None, failure=0.0):
     return {"name": name, "currency": "CNY", "months": 36, "loss": loss, "var_99": var, "peak_provision": provision,
             "coverage_breach": coverage, "loan_provision_breach": loans, "capital_breach": capital, "funded": True,
-            "liquidity_breach": liquidity, "survival_month": month, "actions": actions}
+            "liquidity_breach": liquidity, "survival_month": month, "failure": failure, "actions": actions}
 
 
 def test_findings_say_what_breaks_when_and_what_actions_buy():
     runs = [run_numbers("baseline", 0.15, 0.18, 3_800_000),
-            run_numbers("severe", 0.24, 0.27, 6_700_000, liquidity=1.0, month=7.0),
+            run_numbers("severe", 0.24, 0.27, 6_700_000, liquidity=1.0, month=7.0, failure=0.125),
             run_numbers("severe_with_actions", 0.15, 0.17, 4_750_000, liquidity=0.25, month=6.0, loans=0.09,
                         actions={"loss": -0.0903, "loss_se": 0.0003, "cost": 1_126_164, "profit": 8_574_933})]
     assert findings(runs) == [
         "severe loses 24.00% of the opening book over 36 months on average, against 15.00% in baseline; 1 path in "
         "100 loses more than 27.00%.",
-        "What breaks: in severe the liquidity buffer runs out on 100% of paths, in month 7.0 on average; in severe "
-        "with actions the liquidity buffer runs out on 25% of paths, in month 6.0 on average; in severe with "
-        "actions the loan-provision ratio falls below its floor on 9% of paths.",
+        "What breaks: in severe cash reaches its floor on 100% of paths, in month 7.0 on average (the lender fails "
+        "on 12.5%); in severe with actions cash reaches its floor on 25% of paths, in month 6.0 on average (the "
+        "lender fails on 0.0%); in severe with actions the loan-provision ratio falls below its floor on 9% of paths.",
         "The provision need peaks at 6,700,000 CNY on average in severe, against 3,800,000 CNY in baseline.",
         "The management actions in severe with actions change the cumulative loss by -9.03 points (se 0.03) at a "
         "cost of 1,126,164 CNY; cumulative profit changes by +8,574,933 CNY."]

@@ -130,8 +130,9 @@ TEXTS = {
     "finding_nothing_breaks": ("Nothing breaks: the liquidity buffer, the provision floors and the capital floor "
                                "hold on every path of every scenario.",
                                "所有情景的所有路径下，流动性缓冲、拨备底线和资本底线均未被突破。"),
-    "finding_liquidity": ("in {scenario} the liquidity buffer runs out on {share} of paths, in month {month} on "
-                          "average", "{scenario}情景{share}的路径流动性缓冲耗尽，平均在第{month}个月"),
+    "finding_liquidity": ("in {scenario} cash reaches its floor on {share} of paths, in month {month} on average "
+                          "(the lender fails on {failed})",
+                          "{scenario}情景{share}的路径现金降至底线，平均在第{month}个月（{failed}的路径经营失败）"),
     "finding_coverage_breach": ("in {scenario} the coverage ratio falls below its floor on {share} of paths",
                                 "{scenario}情景{share}的路径拨备覆盖率低于底线"),
     "finding_loan_provision_breach": ("in {scenario} the loan-provision ratio falls below its floor on {share} of "

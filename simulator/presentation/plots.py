@@ -176,7 +176,7 @@ def wrap_lines(text, width):
     characters)."""
     if any(unicodedata.east_asian_width(c) in "WF" for c in text):
         width //= 2
-    return textwrap.wrap(text, width) or [""]
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]  # "-2.70" stays whole
 
 
 def wrap_title(text):

@@ -328,6 +328,7 @@ def finding_numbers(results):
                "capital_breach": metrics["capital_floor_breached"]["mean"],
                "funded": len(results.scenario.funding.liabilities) > 0,
                "liquidity_breach": metrics["liquidity_breached"]["mean"],
+               "failure": metrics["failure_probability"]["mean"],
                "survival_month": metrics["survival_horizon_months"]["mean"], "actions": None}
     if results.counterfactual is not None:
         effects = results.action_effects
@@ -359,7 +360,7 @@ def findings(runs, lang="en"):
     for run in runs:
         if run["funded"] and run["liquidity_breach"] > 0:
             breaks.append(text("finding_liquidity", lang, scenario=name(run), share=f"{run['liquidity_breach']:.0%}",
-                               month=f"{run['survival_month']:.1f}"))
+                               month=f"{run['survival_month']:.1f}", failed=f"{run['failure']:.1%}"))
         for key in ("coverage_breach", "loan_provision_breach", "capital_breach"):
             if run[key] > 0:
                 breaks.append(text(f"finding_{key}", lang, scenario=name(run), share=f"{run[key]:.0%}"))
@@ -389,13 +390,22 @@ def findings_page(members, lang, weighted=()):
     for ecl in weighted:
         lines.append(_weighted_sentence(ecl, lang))
     fig = plt.figure(figsize=PAGE_SIZE)
+    size = 14.0  # points; smaller when the findings would not fit in 0.80 of the page at 1.5 line spacing
+    for _ in range(2):
+        wrapped = [wrap_lines(line, int(FINDING_CHARACTERS * 14.0 / size)) for line in lines]
+        n_lines = sum(len(paragraph) for paragraph in wrapped)
+        size = min(14.0, 0.80 * PAGE_SIZE[1] * 72 / (1.5 * n_lines + 0.8 * len(wrapped)))
+    line_height = 1.5 * size / 72 / PAGE_SIZE[1]
     y = 0.86
-    for k, line in enumerate(lines, 1):
-        wrapped = wrap_lines(line, 100)
-        fig.text(0.05, y, f"{k}.", fontsize=14, va="top", color="#1f4e79")
-        fig.text(0.08, y, "\n".join(wrapped), fontsize=14, va="top", linespacing=1.5)
-        y -= 0.06 * len(wrapped) + 0.05
+    for k, paragraph in enumerate(wrapped, 1):
+        fig.text(0.05, y, f"{k}.", fontsize=size, va="top", color="#1f4e79")
+        fig.text(0.08, y, "\n".join(paragraph), fontsize=size, va="top", linespacing=1.5)
+        y -= line_height * len(paragraph) + 0.8 * size / 72 / PAGE_SIZE[1]
     return _page(fig, text("findings_title", lang), chart=False)
+
+
+FINDING_CHARACTERS = 96
+"""A finding wraps at this many characters a line at 14 points (more at a smaller size; half as many in Chinese)."""
 
 
 def _shown(value, kind, currency, lang, signed=False):

@@ -74,7 +74,10 @@ def recorded(request):
     scenario = scenario.model_copy(update={"portfolio": scenario.portfolio.model_copy(update={"seed": RECORDER_SEED})})
     frame, macro = engine_history(scenario, RECORDER_SEED)
     history = history_from_frame(frame, request.param)  # raises on any impossible move or malformed panel
-    results = simulator.run(scenario)
+    # the history records the engine's loans as the scenario lends; simulator.run would also stop lending on a
+    # path whose cash reaches its floor (funding.when_short), which this 800-loan book's path does in month 12
+    lending = scenario.model_copy(update={"funding": scenario.funding.model_copy(update={"when_short": "keep_lending"})})
+    results = simulator.run(lending)
     return scenario, history, extract_transitions(history), macro, results.aggregates
 
 

@@ -456,11 +456,13 @@ ROLL_RATE_FIELDS = {
 }
 """The fields :func:`roll_rate_reference` reads, per argument of
 :func:`simulator.model.engine.kernels.simulate_roll_rate`."""
-NOT_REDONE = {"run": "streams flips", "recorders": "panel"}
+NOT_REDONE = {"run": "streams flips stop_month", "recorders": "panel"}
 """The kernels' fields the references leave out: antithetic pairs (each path draws from its own stream, so the
-references are compared on plain or quasi-Monte Carlo runs) and the loan-history panel (checked against the kernel's
-own aggregates in ``tests/test_calibration.py``). ``tests/test_kernels_reference.py`` checks that these and the
-fields read above are exactly the fields the kernels read."""
+references are compared on plain or quasi-Monte Carlo runs), the lending stop month (the references are compared on
+runs that never stop; ``tests/test_funding_feedback.py`` checks the kernels' stop against the kernels' own run without
+it: the months before the stop are the same bits and nothing is written from it on) and the loan-history panel
+(checked against the kernel's own aggregates in ``tests/test_calibration.py``). ``tests/test_kernels_reference.py``
+checks that these and the fields read above are exactly the fields the kernels read."""
 
 
 def _fields(group, names):

@@ -21,7 +21,8 @@ shipped one is (book 0 is the shipped book; the others differ in
 paths: 400 paths in all. The books are independent, so each statistic is
 computed per path, averaged within a book, and its standard error is the sd of
 the book averages / sqrt(books); months within a path are correlated, which the
-per-path statistics absorb. The largest statistic is 1.4 standard errors.
+per-path statistics absorb. The largest statistic is 2.5 standard errors (the book's unemployment
+rate, a residual downward drift of about 5e-6 a month, see docs/model.md).
 
 On the code before the fix (states drawn loan by loan, 24 settling months on one
 path with donors copied with replacement, uniform loan ages, the old near-prime

@@ -81,13 +81,14 @@ def row(name, summary):
     else:
         first, last = (round(metrics["survival_horizon_months"][key]) for key in ("p05", "p95"))
         liquidity = f"every path, month {first}" + (f"-{last}" if last != first else "")
+    failure = pct(mean("failure_probability"), 1)
     capital = pct(mean("min_capital_ratio"), 1)
     if mean("capital_floor_breached") > 0:
         capital += f" ({100 * mean('capital_floor_breached'):.0f}% breach)"
     cells = [name, spread("peak_overdue_rate_90p", 2), pct(mean("final_overdue_rate_90p")),
              pct(mean("m1_collection_rate"), 1), spread("cumulative_loss_rate", 1),
              f"{pct(metrics['loss_var_99']['value'], 1)} / {pct(metrics['loss_es_99']['value'], 1)}",
-             f"{mean('peak_provision_requirement') / 1e6:.2f} m", liquidity, capital]
+             f"{mean('peak_provision_requirement') / 1e6:.2f} m", liquidity, failure, capital]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -105,7 +106,8 @@ def measure(paths, out):
     """Run everything into ``out``; return the table's lines, the standard errors' line and the weighted-ECL line."""
     sizing = ["--paths", str(paths)] if paths else []
     lines = ["| scenario | peak 90+ DPD | final 90+ | M1 collection | cumulative net loss | 99% VaR / ES of loss "
-             "| peak provision | liquidity runs out | min capital ratio |", "|" + "---|" * 9]
+             "| peak provision | cash reaches its floor (lending stops) | lender fails | min capital ratio |",
+             "|" + "---|" * 10]
     summaries = []
     for name in SCENARIOS:
         simulate("run", f"scenarios/{name}.yaml", "--out", str(out / name), "--no-plots", "--quiet", *sizing)

@@ -118,3 +118,15 @@ def test_cli_bad_input_is_one_line_and_exit_2(cli, tmp_path, macro, observed, ex
     assert_clean_errors(result, fragment)
     assert len(result.stderr.splitlines()) == 1
     assert not (tmp_path / "bt").exists()
+
+
+def test_the_back_test_keeps_the_book_lending():
+    """The observed series is an industry aggregate: the back-test's book keeps lending whatever its own cash."""
+    from simulator.inputs.loader import load_scenario
+    from simulator.workflows.backtest import backtest_scenario
+    scenario = load_scenario(HISTORY.parent / "us_card_2007.yaml")
+    assert scenario.funding.when_short == "stop_lending"
+    macro = read_series(HISTORY / "us_unemployment_2006_2013.csv", "UNRATE")
+    history = backtest_scenario(scenario, macro, macro.months[12], 24)
+    assert history.funding.when_short == "keep_lending"
+    assert history.macro.cycle.volatility == 0.0 and history.run.horizon_months == 24

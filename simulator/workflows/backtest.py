@@ -214,7 +214,11 @@ def backtest_scenario(scenario, macro, first_month, n_months):
     The baseline unemployment is the history's level at ``first_month`` (month 0);
     months 1..``n_months`` are a monthly ``path`` shock replacing the scenario's
     unemployment shocks (shocks on other variables stay). Plain Monte Carlo:
-    without a cycle there is nothing for the other samplers to act on.
+    without a cycle there is nothing for the other samplers to act on. The lender
+    keeps lending whatever its own cash (``funding.when_short: keep_lending``): the
+    observed series is an industry aggregate, whose lending did not stop when one
+    lender's buffer ran out, and a book that stops and runs off would show a
+    delinquency rate of a shrinking book, not the credit model's.
     """
     months, levels = monthly_levels(macro)
     at = int(np.searchsorted(months, first_month))
@@ -225,7 +229,8 @@ def backtest_scenario(scenario, macro, first_month, n_months):
         "baseline": scenario.macro.baseline.model_copy(update={"unemployment_pct": float(levels[at])}),
         "shocks": shocks, "cycle": scenario.macro.cycle.model_copy(update={"volatility": 0.0})})
     run_spec = scenario.run.model_copy(update={"horizon_months": n_months, "sampling": "mc", "tail_sampling": "none"})
-    return scenario.model_copy(update={"macro": macro_spec, "run": run_spec})
+    funding = scenario.funding.model_copy(update={"when_short": "keep_lending"})
+    return scenario.model_copy(update={"macro": macro_spec, "run": run_spec, "funding": funding})
 
 
 @dataclass

@@ -38,6 +38,8 @@ def check_integer(name, value, low=None, high=None, fix="", source=None):
     source : str, optional
         What holds the value (the message's first part; default ``name``).
 
+    Examples
+    --------
     >>> check_integer("paths", 0, 1, 10, "Use at least 1 path.")
     Traceback (most recent call last):
     ...

@@ -60,7 +60,7 @@ as before.
 The three structural scenarios' digests moved (roll_rate_example's did not) when a
 replacement loan under the constant balance sheet went to an applicant in work
 instead of one unemployed with the segment's current unemployment rate (a lender
-lends to applicants whose income passes its debt-to-income test; issue 20's
+lends to applicants whose income passes its debt-to-income test; docs/backtest.md's
 back-test): fewer new loans start with a borrower out of work, so delinquency and
 losses fall a little, and the replacement no longer draws a second Philox block.
 

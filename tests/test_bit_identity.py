@@ -57,7 +57,6 @@ only ``mean`` and ``se``; ``survival_horizon_months`` is over the paths that run
 gained ``paths_beyond`` and ``reliable``; and ``metric_units`` was added. No model
 number moved: the means, percentiles and errors of the other metrics are computed
 as before.
-
 All eight moved again when the lender's cash began to feed back into its lending
 (docs/funding.md): under the default ``funding.when_short: stop_lending`` a
 path whose buffer would go negative writes no loan from that month on and its book
@@ -68,6 +67,15 @@ gained the stop, emergency funding and failure metrics and ``funding_response``,
 and the liquidity ratio now counts only cash held. Under ``keep_lending`` the
 engine's aggregates are the previous digests, bit for bit
 (:data:`KEEP_LENDING_AGGREGATES`).
+
+All of them moved again (the three structural scenarios' and their
+keep-lending aggregates; roll_rate_example's did not) when replacements went to
+applicants in work: under the constant balance sheet a closed loan's slot is
+offered to a borrower in work (a lender lends to applicants whose income passes
+its debt-to-income test) instead of one unemployed with the segment's current
+unemployment rate, so the replacement no longer draws a second Philox block
+(docs/backtest.md); and the shipped baseline mixes (``starting_dpd_pct``) were
+recalibrated to the model's new steady state (``scenarios/steady_state_mix.py``).
 
 Each scenario is run at 64 paths. ``summary`` is the sha256 of ``summary.json``
 (keys sorted) without ``wall_seconds`` and ``versions``; ``aggregates`` is the

@@ -336,6 +336,18 @@ def test_structural_macro_shock_and_chunked_paths():
     assert kernel[:, 1:, UNEMPLOYED].sum() > calm[:, 1:, UNEMPLOYED].sum()
 
 
+def test_structural_cyclical_underwriting_leaves_declined_slots_empty():
+    # a hump of +6 pp with the cap cut 4 pp per pp: the cap falls below many applicants' DTI and rises again
+    scenario = small_scenario(**{"macro.shocks": SHOCKS[:1],
+                                 "actions.underwriting": {"dti_cap_cut_pp_per_unemployment_pp": 4.0}})
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    live = run.kernel[:, :, COUNT:COUNT + N_LIVE_STATES].sum(axis=2)
+    assert live.min() < run.book.n_loans, "no slot was declined: the case is vacuous"
+    assert (live[:, -1] > live.min(axis=1)).all(), "no empty slot was filled again when the cap rose"
+    np.testing.assert_array_equal(live[:, 0], run.book.n_loans)
+
+
 def test_structural_chargeoff_120_dpd():
     scenario = small_scenario(**{"behaviour.chargeoff_dpd": 120,
                                  "portfolio.segments": segments_within_chargeoff(120)})

@@ -443,7 +443,7 @@ class _Ledger:
 LOSSES_FIELDS = "chargeoff_state penalty_uplift recovery_rate recovery_months lifetime_months default_state"
 COLLECTIONS_FIELDS = "contact_rate cure_effect instalment_effect contact_capacity start"
 STRUCTURAL_FIELDS = {
-    "run": "seed path_ids replace_closed",
+    "run": "seed path_ids replace_closed stop_month",
     "book": "segment principal arrears apr remaining_term amortisation dpd_state income savings other_debt employed "
             "original_principal original_term original_income original_savings birth_month risk_scale",
     "economy": "unemployment separation finding income_growth dti_cap",
@@ -458,7 +458,7 @@ STRUCTURAL_FIELDS = {
 """The fields :func:`structural_reference` reads, per argument of
 :func:`simulator.model.engine.kernels.simulate_structural` (space-separated)."""
 ROLL_RATE_FIELDS = {
-    "run": "seed path_ids replace_closed",
+    "run": "seed path_ids replace_closed stop_month",
     "book": "segment principal arrears apr remaining_term amortisation dpd_state original_principal original_term "
             "birth_month risk_scale",
     "economy": "cycle_z",
@@ -547,7 +547,9 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
        most ``dti_cap[p, m, s]`` times its income; a declined slot stays empty and is
        offered again at the end of each later month (before the slots closing that
        month); under run-off a closed loan leaves the book for good; a replacement
-       is a new loan of month ``m`` (new lending, new loans, vintage ``m``);
+       is a new loan of month ``m`` (new lending, new loans, vintage ``m``); from
+       the path's ``stop_month[p]`` on (the lender out of cash) no loan is written:
+       no replacement, no empty slot offered again, no birth;
     9. end-of-month stocks, also of restructured loans, and each live loan's
        segment unemployment rate; at ``snapshot_month`` on the block's first
        ``snapshot.shape[0]`` paths, each live loan's state, employment, savings, permanent
@@ -586,7 +588,7 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
         :mod:`simulator.model.engine.layout`.
     """
     fields = STRUCTURAL_FIELDS
-    seed, path_ids, replace_closed = _fields(run, fields["run"])
+    seed, path_ids, replace_closed, stop_month = _fields(run, fields["run"])
     (segment, principal, arrears, apr, remaining_term, amortisation, dpd_state, income, savings, other_debt,
      employed, original_principal, original_term, original_income, original_savings, birth_month,
      risk_scale) = _fields(book, fields["book"])
@@ -634,11 +636,13 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
         for m in range(1, n_months + 1):
             n_live = st["slot"].shape[0]
             row = out_p[m]
+            lending = m < stop_month[p]
             if n_live == 0:
-                offered = vacant[_approved(replacement, vacant, dti_cap[p, m])]
-                vacant = np.setdiff1d(vacant, offered)
-                st = ledger.write(m, st, _pick(replacement, offered))
-                st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
+                if lending:
+                    offered = vacant[_approved(replacement, vacant, dti_cap[p, m])]
+                    vacant = np.setdiff1d(vacant, offered)
+                    st = ledger.write(m, st, _pick(replacement, offered))
+                    st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
                 continue
             s = st["seg"]
             if draws == "philox":
@@ -743,7 +747,7 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
                       annuity=annuity, restructured=restructured, plans=plans, holiday=holiday)
             # 8. replacement (under run-off the slot stays empty); 9. flows, charge-offs, default episodes, stocks
             replacements, declined = None, None
-            if replace_closed:
+            if replace_closed and lending:
                 gone = charged_off | prepaid | matured
                 # the slots left empty earlier are offered first, at this month's cap, then the ones closing now
                 offered = vacant[_approved(replacement, vacant, dti_cap[p, m])]
@@ -752,13 +756,14 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
                 declined = ~_approved(replacement, replacements["slot"], dti_cap[p, m])
                 vacant = np.union1d(vacant, replacements["slot"][declined])
             st = ledger.end_month(m, st, start, charged_off, b + a, prepaid | matured, replacements, declined)
-            if replace_closed and offered.size:
+            if replace_closed and lending and offered.size:
                 st = ledger.write(m, st, _pick(replacement, offered))
             if m == snapshot_month and p < snapshot.shape[0]:
                 for k, key in enumerate(("d", "emp", "sav", "perm", "b", "a", "n")):
                     snapshot[p, st["slot"], k] = st[key]
-            # the loans written this month join
-            st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
+            # the loans written this month join (none once lending has stopped)
+            if lending:
+                st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
     return out
 
 
@@ -817,7 +822,8 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
 
     A current loan with no instalments left matures. Closed loans are replaced
     from the slot's template (``replace_closed``: a new loan of that month) or
-    leave the book. Loans with ``birth_month = b > 0`` join the book at the end of
+    leave the book; from the path's ``stop_month[p]`` on they leave it and no loan
+    is born (the lender out of cash). Loans with ``birth_month = b > 0`` join the book at the end of
     month ``b`` (new lending, new loans, stocks) and live from month ``b + 1``;
     loans born after the last month never do. Vintages: a loan whose end-of-month
     state (from the month it is written on) is beyond 90 DPD for the first time
@@ -829,7 +835,7 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
         ``recorders.out``: ``n_months = cycle_z.shape[1] - 1``.
     """
     fields = ROLL_RATE_FIELDS
-    seed, path_ids, replace_closed = _fields(run, fields["run"])
+    seed, path_ids, replace_closed, stop_month = _fields(run, fields["run"])
     (segment, principal, arrears, apr, remaining_term, amortisation, dpd_state, original_principal, original_term,
      birth_month, risk_scale) = _fields(book, fields["book"])
     (cycle_z,) = _fields(economy, fields["economy"])
@@ -857,8 +863,10 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
         st = ledger.write(0, None, _pick(template, _births(0, birth_month)))
 
         for m in range(1, n_months + 1):
+            lending = m < stop_month[p]
             if st["slot"].shape[0] == 0:
-                st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
+                if lending:
+                    st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
                 continue
             row = out_p[m]
             cdf = roll_rate_cdf_numpy(thresholds, rho, cycle_z[p, m])
@@ -902,14 +910,16 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
             d = np.where(better | worse, target, d)
             matured = ~prepaid & ~charged_off & (d == 0) & (n <= 0)
             st.update(b=b, a=a, n=n, d=d)
-            replacements = _pick(replacement, st["slot"][prepaid | charged_off | matured]) if replace_closed else None
+            replacements = (_pick(replacement, st["slot"][prepaid | charged_off | matured])
+                            if replace_closed and lending else None)
             st = ledger.end_month(m, st, start, charged_off, written_off, prepaid | matured, replacements)
-            st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
+            if lending:
+                st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
     return out
 
 
 # --------------------------------------------------------------------------- scenario -> inputs
-def _arguments(scenario, book, seed, path_ids, recorders):
+def _arguments(scenario, book, seed, path_ids, recorders, stop_months=None):
     """The kernel's arguments, built by the engine's own input code; only the kernel is redone here."""
     from simulator.model.engine.simulate import engine_months, roll_rate_arguments, structural_arguments
     from simulator.model.macro import macro_paths
@@ -918,17 +928,19 @@ def _arguments(scenario, book, seed, path_ids, recorders):
     path_ids = np.asarray(path_ids, dtype=np.int64)
     macro = macro_paths(scenario.macro, seed, path_ids, engine_months(scenario), resolve_sampling(scenario.run))
     build = structural_arguments if scenario.behaviour.model == "structural" else roll_rate_arguments
-    return build(scenario, book, seed, path_ids, macro, recorders)
+    return build(scenario, book, seed, path_ids, macro, recorders, stop_months)
 
 
-def reference_paths(scenario, book, seed, path_ids=None, draws="philox", rng=None):
+def reference_paths(scenario, book, seed, path_ids=None, draws="philox", rng=None, stop_months=None):
     """Aggregates and vintages of the scenario's behaviour model from the numpy reference (all paths by default).
 
     Like the engine (:func:`simulator.model.engine.simulate.simulate_paths`), it
     simulates past the horizon for the forward-loss window and returns months
     0..H: the aggregates of months 0..H and ``vintages[p, v, k]`` for written
     months ``v`` and months on book ``k`` in 0..H. ``book`` must already hold any
-    new lending (:func:`simulator.model.portfolio.with_new_lending`).
+    new lending (:func:`simulator.model.portfolio.with_new_lending`). ``stop_months``
+    (one per path, default never) is the month each path stops lending, as in
+    :func:`simulator.model.engine.simulate.simulate_segments`.
 
     Returns
     -------
@@ -942,7 +954,7 @@ def reference_paths(scenario, book, seed, path_ids=None, draws="philox", rng=Non
     n_engine = engine_months(scenario)
     out = np.zeros((len(path_ids), n_engine + 1, N_METRICS))
     vintage = np.zeros((len(path_ids), n_engine + 1, n_engine + 1))
-    arguments = _arguments(scenario, book, seed, path_ids, recorders_group(out, vintage))
+    arguments = _arguments(scenario, book, seed, path_ids, recorders_group(out, vintage), stop_months)
     if scenario.behaviour.model == "structural":
         structural_reference(*arguments, draws=draws, rng=rng)
     elif draws != "philox":

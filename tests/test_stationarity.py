@@ -21,7 +21,14 @@ shipped one is (book 0 is the shipped book; the others differ in
 paths: 400 paths in all. The books are independent, so each statistic is
 computed per path, averaged within a book, and its standard error is the sd of
 the book averages / sqrt(books); months within a path are correlated, which the
-per-path statistics absorb. The largest statistic is 1.4 standard errors.
+per-path statistics absorb. The largest statistic is 2.7 standard errors: the
+book's unemployment rate falls by 5e-6 a month (slope -5.2e-6, se 1.9e-6; the
+month-1 minus month-36 difference +2.2 standard errors), a small drift that was
+there before replacements went to applicants in work (-6e-6 to -7e-6) and that
+neither an independent burn-in key nor a 360-month burn-in removed; its cause is
+open. The 120-month burn-in also left the book's balance rising by 4.2-4.8e-5 a
+month (2.8-3.2 standard errors): the 36-month loans' renewal ages had not mixed;
+with 360 months the balance's slope is -0.3 standard errors.
 
 On the code before the fix (states drawn loan by loan, 24 settling months on one
 path with donors copied with replacement, uniform loan ages, the old near-prime
@@ -79,7 +86,10 @@ def test_the_trend_statistics_see_a_trend():
 def test_labour_market_rate_is_the_segments_rate_on_each_path():
     """``labour_market_unemployment_rate`` against the segments' rates computed here from the macro paths: under
     the constant balance sheet every slot keeps its segment, so it is the segment-share-weighted ``u_t x sensitivity``
-    of each path (a shock and the cycle make it differ by path and month); the book's rate sits above it."""
+    of each path (a shock and the cycle make it differ by path and month). The book's rate sits below it: new loans
+    go to applicants in work, who lose their jobs only at the separation rate, and a rise in unemployment reaches
+    the book's borrowers over months (before replacements went to applicants in work it sat above, the delinquent
+    loans of unemployed borrowers staying on the book longer)."""
     scenario = load_scenario(SCENARIOS / "severe.yaml").with_run(paths=6, horizon_months=12).with_loans(2000)
     book = settle_borrowers(scenario, build_book(scenario, scenario.portfolio.seed), scenario.portfolio.seed)
     aggregates, central, _ = simulate_paths(scenario, book, scenario.run.seed)
@@ -91,7 +101,7 @@ def test_labour_market_rate_is_the_segments_rate_on_each_path():
     expected = (np.clip(macro.unemployment[:, :13, None] * sensitivity, 1e-4, 0.95) * shares).sum(axis=2)
     np.testing.assert_allclose(series["labour_market_unemployment_rate"], expected, rtol=1e-12)
     assert np.ptp(expected[:, 6]) > 0 and np.ptp(expected[0]) > 0
-    assert series["book_unemployment_rate"][:, 1:].mean() > expected[:, 1:].mean()
+    assert 0 < series["book_unemployment_rate"][:, 1:].mean() < expected[:, 1:].mean()
 
 
 def test_opening_book_has_the_stated_mix_and_keeps_its_slots():

@@ -295,6 +295,13 @@ def _pick(template, slots):
     return {key: value[slots] for key, value in template.items()}
 
 
+def _approved(replacement, slots, dti_cap):
+    """Which of the empty ``slots`` the lender fills this month: their applicant's annuity plus other debt service
+    is at most the month's debt-to-income cap ``dti_cap[segment]`` times income."""
+    cap = dti_cap[replacement["seg"][slots]]
+    return ~(replacement["annuity"][slots] + replacement["debt"][slots] > cap * replacement["perm"][slots])
+
+
 def _merge(state, new):
     """Live loans plus newly written ones, back in book (slot) order."""
     merged = {key: np.concatenate([state[key], new[key]]) for key in state}
@@ -402,11 +409,12 @@ class _Ledger:
         self.stocks(m, new)
         return new if live is None else _merge(live, new)
 
-    def end_month(self, m, loans, start, charged_off, written_off, closed, replacements=None):
+    def end_month(self, m, loans, start, charged_off, written_off, closed, replacements=None, declined=None):
         """The month's outcomes of the live ``loans`` (their end-of-month columns; ``start`` their states at its
         start): flows, charge-offs (``written_off``) and their recoveries, default episodes, the charged-off loans'
         vintages; the loans charged off or ``closed`` (prepaid or matured) leave, or, given ``replacements`` (one
-        per such loan, in order), are replaced; returns the live loans, whose stocks it books."""
+        per such loan, in order), are replaced, except where ``declined`` (one per such loan) holds: that slot is
+        left empty; returns the live loans, whose stocks it books."""
         slots, d = loans["slot"], loans["d"]
         _count_flows(self.out_p[m], start, np.where(charged_off, CHARGED_OFF, np.where(closed, CLOSED, d)))
         _charge_off(self.out_p, m, written_off[charged_off], self.recovery_rate, self.recovery_months)
@@ -418,10 +426,15 @@ class _Ledger:
         if gone.any() and replacements is None:
             live = _keep(loans, ~gone)
         elif gone.any():
-            self._written(m, replacements)
+            if declined is None:
+                declined = np.zeros(np.count_nonzero(gone), dtype=bool)
+            self._written(m, _keep(replacements, ~declined))
             live = {key: value.copy() for key, value in loans.items()}
             for key, value in live.items():
                 value[gone] = replacements[key]
+            kept = np.ones(slots.shape[0], dtype=bool)
+            kept[np.flatnonzero(gone)[declined]] = False
+            live = _keep(live, kept)
         self.stocks(m, live)
         return live
 
@@ -430,10 +443,10 @@ class _Ledger:
 LOSSES_FIELDS = "chargeoff_state penalty_uplift recovery_rate recovery_months lifetime_months default_state"
 COLLECTIONS_FIELDS = "contact_rate cure_effect instalment_effect contact_capacity start"
 STRUCTURAL_FIELDS = {
-    "run": "seed path_ids replace_closed",
+    "run": "seed path_ids replace_closed stop_month",
     "book": "segment principal arrears apr remaining_term amortisation dpd_state income savings other_debt employed "
             "original_principal original_term original_income original_savings birth_month risk_scale",
-    "economy": "unemployment separation finding income_growth",
+    "economy": "unemployment separation finding income_growth dti_cap",
     "behaviour": "essential_share replacement_rate permanent_shock transitory_shock savings_target_months "
                  "missed_when_able willingness prepayment",
     "losses": LOSSES_FIELDS,
@@ -445,7 +458,7 @@ STRUCTURAL_FIELDS = {
 """The fields :func:`structural_reference` reads, per argument of
 :func:`simulator.model.engine.kernels.simulate_structural` (space-separated)."""
 ROLL_RATE_FIELDS = {
-    "run": "seed path_ids replace_closed",
+    "run": "seed path_ids replace_closed stop_month",
     "book": "segment principal arrears apr remaining_term amortisation dpd_state original_principal original_term "
             "birth_month risk_scale",
     "economy": "cycle_z",
@@ -531,10 +544,14 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
        instalments left prepays ``B`` if ``u2 < prepayment``; a current loan with
        none left matures;
     8. a closed loan is replaced (``replace_closed``) by its slot's origination
-       template (contract rate, not restructured, no plans) with a borrower
-       unemployed if ``u3 < unemployment[p, m, s]``, or, under run-off, leaves the
-       book for good; a replacement is a new loan of month ``m`` (new lending, new
-       loans, vintage ``m``);
+       template (contract rate, not restructured, no plans) with its borrower in
+       work, if the lender approves it: its annuity plus other debt service is at
+       most ``dti_cap[p, m, s]`` times its income; a declined slot stays empty and is
+       offered again at the end of each later month (before the slots closing that
+       month); under run-off a closed loan leaves the book for good; a replacement
+       is a new loan of month ``m`` (new lending, new loans, vintage ``m``); from
+       the path's ``stop_month[p]`` on (the lender out of cash) no loan is written:
+       no replacement, no empty slot offered again, no birth;
     9. end-of-month stocks, also of restructured loans, and each live loan's
        segment unemployment rate; at ``snapshot_month`` on the block's first
        ``snapshot.shape[0]`` paths, each live loan's state, employment, savings, permanent
@@ -560,9 +577,8 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
         from block 0, ``u0 = uniform32(w0)`` (employment), ``u1 = uniform32(w1)``
         (willingness), shock indices ``k1 = w2 >> 20`` and ``k2 = (w2 >> 8) & 0xFFF``,
         ``u2 = uniform32(w3)`` (prepayment); from block 1, ``u4 = uniform32(v1)``
-        (collections contact), ``u5 = uniform32(v2)`` (restructuring take-up),
-        ``u3 = uniform32(v3)`` (a replacement borrower's employment).
-        ``"numpy"``: six uniforms and two shock indices per loan-month from
+        (collections contact), ``u5 = uniform32(v2)`` (restructuring take-up).
+        ``"numpy"``: five uniforms and two shock indices per loan-month from
         ``rng`` (same model, different numbers).
     rng : numpy.random.Generator, optional
         Used with ``draws="numpy"``.
@@ -574,11 +590,11 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
         :mod:`simulator.model.engine.layout`.
     """
     fields = STRUCTURAL_FIELDS
-    seed, path_ids, replace_closed = _fields(run, fields["run"])
+    seed, path_ids, replace_closed, stop_month = _fields(run, fields["run"])
     (segment, principal, arrears, apr, remaining_term, amortisation, dpd_state, income, savings, other_debt,
      employed, original_principal, original_term, original_income, original_savings, birth_month,
      risk_scale) = _fields(book, fields["book"])
-    unemployment, separation, finding, income_growth = _fields(economy, fields["economy"])
+    unemployment, separation, finding, income_growth, dti_cap = _fields(economy, fields["economy"])
     (essential_share, replacement_rate, permanent_shock, transitory_shock, savings_target_months, missed_when_able,
      willingness, prepayment) = _fields(behaviour, fields["behaviour"])
     (chargeoff_state, penalty_uplift, recovery_rate, recovery_months, lifetime_months,
@@ -609,7 +625,7 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
         holiday=np.zeros(n_loans, dtype=np.int64))
     replacement = _replacement_template(template, original_principal, original_term,
                                         perm=np.asarray(original_income, dtype=float),
-                                        sav=np.asarray(original_savings, dtype=float))
+                                        sav=np.asarray(original_savings, dtype=float), emp=np.ones(n_loans, bool))
 
     for p in range(n_paths):
         out_p = out[p]
@@ -617,18 +633,24 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
         ledger = _Ledger(out_p, vintage[p], birth_month, template["rate"], recovery_rate, recovery_months,
                          default_state, lifetime_months, unemployment[p], restructuring=True)
         st = ledger.write(0, None, _pick(template, _births(0, birth_month)))
+        vacant = np.empty(0, dtype=np.intp)
 
         for m in range(1, n_months + 1):
             n_live = st["slot"].shape[0]
             row = out_p[m]
+            lending = m < stop_month[p]
             if n_live == 0:
-                st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
+                if lending:
+                    offered = vacant[_approved(replacement, vacant, dti_cap[p, m])]
+                    vacant = np.setdiff1d(vacant, offered)
+                    st = ledger.write(m, st, _pick(replacement, offered))
+                    st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
                 continue
             s = st["seg"]
             if draws == "philox":
                 loan = st["slot"].astype(np.uint64)
                 w0, w1, w2, w3 = philox4x32_numpy(loan, np.uint64(m), np.uint64(0), path, k0, k1)
-                _, v1, v2, v3 = philox4x32_numpy(loan, np.uint64(m), np.uint64(1), path, k0, k1)
+                _, v1, v2, _ = philox4x32_numpy(loan, np.uint64(m), np.uint64(1), path, k0, k1)
                 u_employment = uniform32_numpy(w0)
                 u_will = uniform32_numpy(w1)
                 k_permanent = (w2 >> np.uint64(20)).astype(np.intp)
@@ -636,11 +658,10 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
                 u_prepay = uniform32_numpy(w3)
                 u_contact = uniform32_numpy(v1)
                 u_take = uniform32_numpy(v2)
-                u_replace = uniform32_numpy(v3)
             else:
-                u = rng.random((6, n_live))
+                u = rng.random((5, n_live))
                 k = rng.integers(0, len(permanent_shock), size=(2, n_live))
-                u_employment, u_will, u_prepay, u_replace, u_contact, u_take = u
+                u_employment, u_will, u_prepay, u_contact, u_take = u
                 k_permanent, k_transitory = k
 
             # 1. employment
@@ -727,17 +748,24 @@ def structural_reference(run, book, economy, behaviour, losses, collections, res
             st.update(b=b, a=a, n=n, d=d, emp=emp, perm=perm, sav=sav, rate=rate, penalty_rate=penalty_rate,
                       annuity=annuity, restructured=restructured, plans=plans, holiday=holiday)
             # 8. replacement (under run-off the slot stays empty); 9. flows, charge-offs, default episodes, stocks
-            replacements = None
-            if replace_closed:
+            replacements, declined = None, None
+            if replace_closed and lending:
                 gone = charged_off | prepaid | matured
+                # the slots left empty earlier are offered first, at this month's cap, then the ones closing now
+                offered = vacant[_approved(replacement, vacant, dti_cap[p, m])]
+                vacant = np.setdiff1d(vacant, offered)
                 replacements = _pick(replacement, st["slot"][gone])
-                replacements["emp"] = (u_replace >= unemployment[p, m, s])[gone]
-            st = ledger.end_month(m, st, start, charged_off, b + a, prepaid | matured, replacements)
+                declined = ~_approved(replacement, replacements["slot"], dti_cap[p, m])
+                vacant = np.union1d(vacant, replacements["slot"][declined])
+            st = ledger.end_month(m, st, start, charged_off, b + a, prepaid | matured, replacements, declined)
+            if replace_closed and lending and offered.size:
+                st = ledger.write(m, st, _pick(replacement, offered))
             if m == snapshot_month and p < snapshot.shape[0]:
                 for k, key in enumerate(("d", "emp", "sav", "perm", "b", "a", "n")):
                     snapshot[p, st["slot"], k] = st[key]
-            # the loans written this month join
-            st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
+            # the loans written this month join (none once lending has stopped)
+            if lending:
+                st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
     return out
 
 
@@ -796,7 +824,8 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
 
     A current loan with no instalments left matures. Closed loans are replaced
     from the slot's template (``replace_closed``: a new loan of that month) or
-    leave the book. Loans with ``birth_month = b > 0`` join the book at the end of
+    leave the book; from the path's ``stop_month[p]`` on they leave it and no loan
+    is born (the lender out of cash). Loans with ``birth_month = b > 0`` join the book at the end of
     month ``b`` (new lending, new loans, stocks) and live from month ``b + 1``;
     loans born after the last month never do. Vintages: a loan whose end-of-month
     state (from the month it is written on) is beyond 90 DPD for the first time
@@ -808,7 +837,7 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
         ``recorders.out``: ``n_months = cycle_z.shape[1] - 1``.
     """
     fields = ROLL_RATE_FIELDS
-    seed, path_ids, replace_closed = _fields(run, fields["run"])
+    seed, path_ids, replace_closed, stop_month = _fields(run, fields["run"])
     (segment, principal, arrears, apr, remaining_term, amortisation, dpd_state, original_principal, original_term,
      birth_month, risk_scale) = _fields(book, fields["book"])
     (cycle_z,) = _fields(economy, fields["economy"])
@@ -836,8 +865,10 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
         st = ledger.write(0, None, _pick(template, _births(0, birth_month)))
 
         for m in range(1, n_months + 1):
+            lending = m < stop_month[p]
             if st["slot"].shape[0] == 0:
-                st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
+                if lending:
+                    st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
                 continue
             row = out_p[m]
             cdf = roll_rate_cdf_numpy(thresholds, rho, cycle_z[p, m])
@@ -881,14 +912,16 @@ def roll_rate_reference(run, book, economy, behaviour, losses, collections, reco
             d = np.where(better | worse, target, d)
             matured = ~prepaid & ~charged_off & (d == 0) & (n <= 0)
             st.update(b=b, a=a, n=n, d=d)
-            replacements = _pick(replacement, st["slot"][prepaid | charged_off | matured]) if replace_closed else None
+            replacements = (_pick(replacement, st["slot"][prepaid | charged_off | matured])
+                            if replace_closed and lending else None)
             st = ledger.end_month(m, st, start, charged_off, written_off, prepaid | matured, replacements)
-            st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
+            if lending:
+                st = ledger.write(m, st, _pick(template, _births(m, birth_month)))
     return out
 
 
 # --------------------------------------------------------------------------- scenario -> inputs
-def _arguments(scenario, book, seed, path_ids, recorders):
+def _arguments(scenario, book, seed, path_ids, recorders, stop_months=None):
     """The kernel's arguments, built by the engine's own input code; only the kernel is redone here."""
     from simulator.model.engine.simulate import engine_months, roll_rate_arguments, structural_arguments
     from simulator.model.macro import macro_paths
@@ -897,17 +930,19 @@ def _arguments(scenario, book, seed, path_ids, recorders):
     path_ids = np.asarray(path_ids, dtype=np.int64)
     macro = macro_paths(scenario.macro, seed, path_ids, engine_months(scenario), resolve_sampling(scenario.run))
     build = structural_arguments if scenario.behaviour.model == "structural" else roll_rate_arguments
-    return build(scenario, book, seed, path_ids, macro, recorders)
+    return build(scenario, book, seed, path_ids, macro, recorders, stop_months)
 
 
-def reference_paths(scenario, book, seed, path_ids=None, draws="philox", rng=None):
+def reference_paths(scenario, book, seed, path_ids=None, draws="philox", rng=None, stop_months=None):
     """Aggregates and vintages of the scenario's behaviour model from the numpy reference (all paths by default).
 
     Like the engine (:func:`simulator.model.engine.simulate.simulate_paths`), it
     simulates past the horizon for the forward-loss window and returns months
     0..H: the aggregates of months 0..H and ``vintages[p, v, k]`` for written
     months ``v`` and months on book ``k`` in 0..H. ``book`` must already hold any
-    new lending (:func:`simulator.model.portfolio.with_new_lending`).
+    new lending (:func:`simulator.model.portfolio.with_new_lending`). ``stop_months``
+    (one per path, default never) is the month each path stops lending, as in
+    :func:`simulator.model.engine.simulate.simulate_segments`.
 
     Returns
     -------
@@ -921,7 +956,7 @@ def reference_paths(scenario, book, seed, path_ids=None, draws="philox", rng=Non
     n_engine = engine_months(scenario)
     out = np.zeros((len(path_ids), n_engine + 1, N_METRICS))
     vintage = np.zeros((len(path_ids), n_engine + 1, n_engine + 1))
-    arguments = _arguments(scenario, book, seed, path_ids, recorders_group(out, vintage))
+    arguments = _arguments(scenario, book, seed, path_ids, recorders_group(out, vintage), stop_months)
     if scenario.behaviour.model == "structural":
         structural_reference(*arguments, draws=draws, rng=rng)
     elif draws != "philox":

@@ -24,7 +24,7 @@ from simulator.model.engine.layout import (BALANCE, CHARGEOFF, CHARGEOFF_COUNT, 
                                      NEW_LENDING, NEW_LOANS, PREPAID, RECOVERY, REDEFAULTS, RESTRUCTURED_BALANCE,
                                      RESTRUCTURED_COUNT, RESTRUCTURED_FORWARD_LOSS, RESTRUCTURINGS, TRANSITION,
                                      UNEMPLOYED, book_aggregates)
-from simulator.model.engine.simulate import simulate_paths
+from simulator.model.engine.simulate import simulate_paths, simulate_segments
 from simulator.model.portfolio import build_book, originations, with_new_lending
 from simulator.inputs.loader import load_scenario, scenario_from_dict
 from tests import reference_numpy
@@ -123,11 +123,17 @@ def lending_book(scenario, seed=SEED):
     return with_new_lending(book, originations(scenario, book.n_loans, seed))
 
 
-def kernel_and_reference(scenario, seed=SEED, book=None):
+def kernel_and_reference(scenario, seed=SEED, book=None, stop_months=None):
+    """The kernel's and the reference's aggregates and vintages of one scenario (lending stopping on each path at
+    ``stop_months``, default never)."""
     if book is None:
         book = lending_book(scenario, seed)
-    kernel, _, kernel_vintages = simulate_paths(scenario, book, seed, threads=2)
-    reference, reference_vintages = reference_paths(scenario, book, seed)
+    if stop_months is None:
+        kernel, _, kernel_vintages = simulate_paths(scenario, book, seed, threads=2)
+    else:
+        by_segment, _, kernel_vintages = simulate_segments(scenario, book, seed, threads=2, stop_months=stop_months)
+        kernel = book_aggregates(by_segment)
+    reference, reference_vintages = reference_paths(scenario, book, seed, stop_months=stop_months)
     return Run(kernel, reference, book, kernel_vintages, reference_vintages)
 
 
@@ -334,6 +340,18 @@ def test_structural_macro_shock_and_chunked_paths():
     kernel = run.kernel
     calm = kernel_and_reference(small_scenario()).kernel
     assert kernel[:, 1:, UNEMPLOYED].sum() > calm[:, 1:, UNEMPLOYED].sum()
+
+
+def test_structural_cyclical_underwriting_leaves_declined_slots_empty():
+    # a hump of +6 pp with the cap cut 4 pp per pp: the cap falls below many applicants' DTI and rises again
+    scenario = small_scenario(**{"macro.shocks": SHOCKS[:1],
+                                 "actions.underwriting": {"dti_cap_cut_pp_per_unemployment_pp": 4.0}})
+    run = kernel_and_reference(scenario)
+    assert_agree(run)
+    live = run.kernel[:, :, COUNT:COUNT + N_LIVE_STATES].sum(axis=2)
+    assert live.min() < run.book.n_loans, "no slot was declined: the case is vacuous"
+    assert (live[:, -1] > live.min(axis=1)).all(), "no empty slot was filled again when the cap rose"
+    np.testing.assert_array_equal(live[:, 0], run.book.n_loans)
 
 
 def test_structural_chargeoff_120_dpd():
@@ -775,3 +793,41 @@ def test_kernels_birth_months_and_risk_scale(model, balance_sheet, actions):
     assert_vintages_consistent(out, vintage, never.birth_month, new_current=False)
     if model == "structural" and "actions.restructuring" in actions:
         assert out[:, :, RESTRUCTURINGS].sum() > 0 and out[:, :, CONTACTS].max() == CAPACITY
+
+
+# --------------------------------------------------------------------------- the lender out of cash
+STOP_MONTHS = np.array([kernels.NEVER, 4, 9])
+"""Each test path's stop month: one never stops, one stops early in the hump of :data:`SHOCKS`, one late."""
+
+
+def assert_lending_stops(run, stop_months):
+    """No loan is written from a path's stop month on, and some are before it."""
+    for p, stop in enumerate(stop_months):
+        if stop < N_MONTHS:
+            assert run.kernel[p, stop:, NEW_LOANS].sum() == 0, f"path {p}"
+            assert run.kernel[p, 1:stop, NEW_LOANS].sum() > 0, f"path {p}: nothing written before the stop"
+
+
+@pytest.mark.parametrize("changes", [
+    {},
+    {"macro.shocks": SHOCKS[:1], "actions.underwriting": {"dti_cap_cut_pp_per_unemployment_pp": 4.0}},
+    {"actions.originations": ORIGINATIONS},
+], ids=["constant", "cyclical-underwriting", "originations"])
+def test_structural_lending_stops(changes):
+    """From the stop month on nothing is written: no replacement, no empty slot offered again, no origination; the
+    months before the stop are the same bits as lending throughout (but for the forward-looking columns)."""
+    scenario = small_scenario(**changes)
+    run = kernel_and_reference(scenario, stop_months=STOP_MONTHS)
+    assert_agree(run)
+    assert_lending_stops(run, STOP_MONTHS)
+    plain = kernel_and_reference(scenario).kernel
+    np.testing.assert_array_equal(run.kernel[0], plain[0])
+    for p, stop in enumerate(STOP_MONTHS[1:], start=1):
+        np.testing.assert_array_equal(run.kernel[p, :stop, :FORWARD_LOSS_12M], plain[p, :stop, :FORWARD_LOSS_12M])
+
+
+@pytest.mark.parametrize("changes", [{}, {"actions.originations": ORIGINATIONS}], ids=["constant", "originations"])
+def test_roll_rate_lending_stops(changes):
+    run = kernel_and_reference(roll_rate_scenario(**changes), stop_months=STOP_MONTHS)
+    assert_agree(run)
+    assert_lending_stops(run, STOP_MONTHS)

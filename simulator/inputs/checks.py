@@ -95,6 +95,10 @@ def _action_problems(scenario, source):
         problems.append(must_be(source, "actions.restructuring", "used with behaviour.model 'structural'",
                                 "roll_rate", "The roll-rate model has no borrower to restructure: remove the block "
                                 "or use the structural model."))
+    if scenario.actions.underwriting is not None and scenario.behaviour.model == "roll_rate":
+        problems.append(must_be(source, "actions.underwriting", "used with behaviour.model 'structural'",
+                                "roll_rate", "The roll-rate model has no applicant's income to underwrite: remove the "
+                                "block or use the structural model."))
     if restructuring is not None and restructuring.plan == "holiday":
         shortest = min(min(seg.term_months) for seg in scenario.portfolio.segments)
         if restructuring.months >= shortest:

@@ -962,12 +962,33 @@ class OriginationsSpec(Spec):
         return problems
 
 
+class UnderwritingSpec(Spec):
+    """Underwriting that tightens with the cycle: the lender's debt-to-income cap for new loans falls as unemployment rises.
+
+    In month ``t`` the cap on a new loan's total debt-to-income ratio (its annuity plus
+    the borrower's other debt service, over income: the test the segment's
+    ``max_total_dti_pct`` applies at origination) is
+    ``max_total_dti - cut x max(u_t - u_0, 0)``, ``u_t`` the scenario's unemployment rate
+    and ``u_0`` its baseline. Under the constant balance sheet a slot whose loan closes
+    is offered to its applicant again (the slot's origination template) only if the
+    applicant passes the month's cap; a declined slot stays empty and is offered again
+    each month, so the book shrinks in a downturn and keeps its better borrowers, as US
+    card lenders did in 2008-2010 (Federal Reserve Senior Loan Officer Opinion Survey:
+    most banks tightened card standards and cut limits). Structural model only.
+    """
+
+    dti_cap_cut_pp_per_unemployment_pp: float = Field(
+        gt=0, le=20, description="cut in the total debt-to-income cap for new loans, in pp of DTI per pp of "
+                                 "unemployment above its baseline")
+
+
 class ActionsSpec(Spec):
     """Management actions; each is off unless its block is present."""
 
     collections: Optional[CollectionsSpec] = None
     restructuring: Optional[RestructuringSpec] = None
     originations: Optional[OriginationsSpec] = None
+    underwriting: Optional[UnderwritingSpec] = None
 
 
 class Scenario(Spec):

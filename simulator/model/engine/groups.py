@@ -98,20 +98,25 @@ class Book(namedtuple("Book", [
     __slots__ = ()
 
 
-class Economy(namedtuple("Economy", ["unemployment", "separation", "finding", "income_growth"])):
-    """The structural model's economy on each path.
+class Economy(namedtuple("Economy", ["unemployment", "separation", "finding", "income_growth", "dti_cap"])):
+    """The structural model's economy on each path, and the lender's underwriting in it.
 
     Attributes
     ----------
     unemployment, separation, finding : float arrays (n_paths, n_months + 1, n_segments)
         Segment unemployment rate (the labour-market rate the segment's borrowers
         face) and the monthly job-loss and job-finding probabilities that track it.
-        A replacement borrower is unemployed with the segment's current rate (a new
-        borrower from the segment's population); every live loan adds its segment's
-        rate to the aggregate ``LABOUR_MARKET_UNEMPLOYED``. The book's own share of
-        unemployed borrowers is higher: their delinquent loans stay on the book longer.
+        Every live loan adds its segment's rate to the aggregate
+        ``LABOUR_MARKET_UNEMPLOYED``. The book's own share of unemployed borrowers
+        differs: their delinquent loans stay on the book longer, and new loans go to
+        applicants in work.
     income_growth : float array (n_paths, n_months + 1)
         Monthly growth factor ``(1 + g)^(1/12)`` for annual income growth ``g``.
+    dti_cap : float array (n_paths, n_months + 1, n_segments)
+        The lender's cap on a new loan's total debt-to-income ratio (its annuity plus
+        other debt service, over income) in the month: a slot whose applicant is above
+        it is declined and stays empty until the cap admits it (``inf`` when the
+        lender's underwriting does not move with the cycle, ``actions.underwriting``).
     """
     __slots__ = ()
 

@@ -8,8 +8,7 @@ paths. Random numbers come from :mod:`simulator.model.engine.rng`, counter
 ``(loan, month, block, path)``: the structural model uses one Philox call per
 loan-month (words: employment, willingness, the two 12-bit income-shock indices,
 prepayment) and a second one (block 1) only when it needs more: a collections
-contact (word 1), a restructuring take-up (word 2), a replacement borrower's
-employment (word 3). Kernels only compute: their arguments are a few named
+contact (word 1), a restructuring take-up (word 2). Kernels only compute: their arguments are a few named
 groups of arrays and scalars (:mod:`simulator.model.engine.groups`), outputs are
 written into the arrays of the ``recorders`` group (``out`` zeroed by the
 caller), and nothing is allocated per loan-month.
@@ -31,6 +30,13 @@ Shared conventions (see :mod:`simulator.model.engine.layout` for ``out``):
 * Under the constant balance sheet (``run.replace_closed``) a loan that matures,
   prepays or is charged off is replaced at the end of the month by a new current
   loan from the slot's origination template; under run-off the slot stays empty.
+  In the structural model the new loan goes to an applicant in work (a lender
+  lends to applicants with an income that passes its debt-to-income test, as the
+  slot's template did when it was drawn), with the template's income and savings,
+  and only if the applicant passes the month's debt-to-income cap
+  ``economy.dti_cap`` (cyclical underwriting, ``actions.underwriting``); a declined
+  slot stays empty and is offered again at the end of each later month (until
+  lending stops, below).
 * New lending stops on path ``p`` from month ``run.stop_month[p]`` on (the lender
   is out of cash, :mod:`simulator.accounts.liquidity`): no replacement is written at
   the end of that month or later and no origination is born then or later, so the
@@ -319,7 +325,11 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
     5. savings: what is left, ``max(c - paid, 0)``, capped at
        ``savings_target_months`` months of essential spending;
     6. a current loan prepays in full with probability ``prepayment``;
-    7. amortisation, penalty interest, charge-off, recoveries, replacement.
+    7. amortisation, penalty interest, charge-off, recoveries, replacement (a
+       borrower in work with the slot's template income and savings, if the
+       template's annuity plus other debt service is at most ``dti_cap[p, m, s]``
+       times its income; otherwise the slot stays empty until a later month's cap
+       admits it).
 
     Parameters
     ----------
@@ -354,7 +364,7 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
     original_income, original_savings = book.original_income, book.original_savings
     birth_month, risk_scale = book.birth_month, book.risk_scale
     unemployment, separation, finding = economy.unemployment, economy.separation, economy.finding
-    income_growth = economy.income_growth
+    income_growth, dti_cap = economy.income_growth, economy.dti_cap
     essential_share, replacement_rate = behaviour.essential_share, behaviour.replacement_rate
     permanent_shock, transitory_shock = behaviour.permanent_shock, behaviour.transitory_shock
     savings_target_months, missed_when_able = behaviour.savings_target_months, behaviour.missed_when_able
@@ -397,114 +407,122 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
             perm = income[i]
             sav = savings[i]
             debt = other_debt[i]
+            vacant = False
             default_month, exposure, ever_90 = _write_loan(out, vintage, panel, history, p, i, born, s, b, a, d, emp,
                                                            restructured, unemployment[p, born, s], n_recorded,
                                                            default_state)
             loan = np.uint64(i)
             for m in range(born + 1, n_months + 1):
-                w0, w1, w2, w3 = philox_words(loan, np.uint64(m), np.uint64(0), path, k0, k1, flip)
-                u_employment = uniform32(w0)
-                lost_job = False
-                if emp:
-                    if u_employment < separation[p, m, s] * risk_scale[i]:
-                        emp = False
-                        lost_job = True
-                elif u_employment < finding[p, m, s]:
-                    emp = True
-                perm *= income_growth[p, m] * permanent_shock[np.int64(w2 >> SHOCK_SHIFT)]
-                if emp:
-                    earned = perm * transitory_shock[np.int64((w2 >> SHOCK_BITS_U) & SHOCK_MASK)]
-                else:
-                    earned = replacement_rate * perm
-                start = d
-                if (m >= restructuring_start and plans < max_restructurings
-                        and n > (plan_months if plan == HOLIDAY else 0)
-                        and ((on_job_loss and lost_job) or (on_dpd_1_30 and d == 1)
-                             or (income_drop > 0.0 and earned < (1.0 - income_drop) * perm))):
-                    _, _, v2, _ = philox_words(loan, np.uint64(m), np.uint64(1), path, k0, k1, flip)
-                    if uniform32(v2) < take_probability:
-                        b += a
+                if not vacant:
+                    w0, w1, w2, w3 = philox_words(loan, np.uint64(m), np.uint64(0), path, k0, k1, flip)
+                    u_employment = uniform32(w0)
+                    lost_job = False
+                    if emp:
+                        if u_employment < separation[p, m, s] * risk_scale[i]:
+                            emp = False
+                            lost_job = True
+                    elif u_employment < finding[p, m, s]:
+                        emp = True
+                    perm *= income_growth[p, m] * permanent_shock[np.int64(w2 >> SHOCK_SHIFT)]
+                    if emp:
+                        earned = perm * transitory_shock[np.int64((w2 >> SHOCK_BITS_U) & SHOCK_MASK)]
+                    else:
+                        earned = replacement_rate * perm
+                    start = d
+                    if (m >= restructuring_start and plans < max_restructurings
+                            and n > (plan_months if plan == HOLIDAY else 0)
+                            and ((on_job_loss and lost_job) or (on_dpd_1_30 and d == 1)
+                                 or (income_drop > 0.0 and earned < (1.0 - income_drop) * perm))):
+                        _, _, v2, _ = philox_words(loan, np.uint64(m), np.uint64(1), path, k0, k1, flip)
+                        if uniform32(v2) < take_probability:
+                            b += a
+                            a = 0.0
+                            d = 0
+                            restructured = True
+                            plans += 1
+                            out[p, m, s, RESTRUCTURINGS] += 1.0
+                            if plan == HOLIDAY:
+                                holiday = plan_months
+                            elif plan == EXTENSION:
+                                n += plan_months
+                            else:
+                                rate *= 1.0 - rate_cut
+                                penalty_rate = rate * (1.0 + penalty_uplift)
+                            annuity = level_payment(b, rate, n)
+                    if holiday > 0:
+                        interest = b * rate
+                        part = -interest
+                        due_now = 0.0
+                    else:
+                        interest, part = instalment_split(b, rate, n, amort, annuity)
+                        due_now = interest + part
+                    penalty = a * penalty_rate
+                    a += penalty
+                    out[p, m, s, SCHEDULED] += due_now
+                    out[p, m, s, INTEREST_DUE + start] += interest
+                    out[p, m, s, PENALTY] += penalty
+                    cash = sav + earned - essential_share[s] * perm - debt
+                    u_will = uniform32(w1)
+                    if d == 0:
+                        willing_all = willing_instalment = u_will >= missed_when_able * risk_scale[i]
+                    else:
+                        pays_all, pays_instalment = willingness[d], willingness[d]
+                        if m >= collections_start:
+                            _, v1, _, _ = philox_words(loan, np.uint64(m), np.uint64(1), path, k0, k1, flip)
+                            if _contacted(out, p, m, s, d, uniform32(v1), contact_rate, contact_capacity):
+                                pays_all += (1.0 - pays_all) * cure_effect
+                                pays_instalment += (1.0 - pays_instalment) * instalment_effect
+                        willing_all = u_will < pays_all
+                        willing_instalment = u_will < max(pays_all, pays_instalment)
+                    paid = 0.0
+                    if willing_all and cash >= due_now + a:
+                        paid = due_now + a
                         a = 0.0
                         d = 0
-                        restructured = True
-                        plans += 1
-                        out[p, m, s, RESTRUCTURINGS] += 1.0
-                        if plan == HOLIDAY:
-                            holiday = plan_months
-                        elif plan == EXTENSION:
-                            n += plan_months
-                        else:
-                            rate *= 1.0 - rate_cut
-                            penalty_rate = rate * (1.0 + penalty_uplift)
-                        annuity = level_payment(b, rate, n)
-                if holiday > 0:
-                    interest = b * rate
-                    part = -interest
-                    due_now = 0.0
-                else:
-                    interest, part = instalment_split(b, rate, n, amort, annuity)
-                    due_now = interest + part
-                penalty = a * penalty_rate
-                a += penalty
-                out[p, m, s, SCHEDULED] += due_now
-                out[p, m, s, INTEREST_DUE + start] += interest
-                out[p, m, s, PENALTY] += penalty
-                cash = sav + earned - essential_share[s] * perm - debt
-                u_will = uniform32(w1)
-                if d == 0:
-                    willing_all = willing_instalment = u_will >= missed_when_able * risk_scale[i]
-                else:
-                    pays_all, pays_instalment = willingness[d], willingness[d]
-                    if m >= collections_start:
-                        _, v1, _, _ = philox_words(loan, np.uint64(m), np.uint64(1), path, k0, k1, flip)
-                        if _contacted(out, p, m, s, d, uniform32(v1), contact_rate, contact_capacity):
-                            pays_all += (1.0 - pays_all) * cure_effect
-                            pays_instalment += (1.0 - pays_instalment) * instalment_effect
-                    willing_all = u_will < pays_all
-                    willing_instalment = u_will < max(pays_all, pays_instalment)
-                paid = 0.0
-                if willing_all and cash >= due_now + a:
-                    paid = due_now + a
-                    a = 0.0
-                    d = 0
-                elif willing_instalment and d > 0 and due_now > 0.0 and cash >= due_now:
-                    paid = due_now
-                elif due_now + a > 0.0:
-                    a += due_now
-                    d += 1
-                out[p, m, s, COLLECTED] += paid
-                sav = min(max(cash - paid, 0.0), savings_target_months * essential_share[s] * perm)
-                b -= part
-                if holiday > 0:
-                    holiday -= 1
-                    if holiday == 0:
-                        annuity = level_payment(b, rate, n)
-                else:
-                    n -= 1
-                outcome = d
-                written_off = 0.0
-                if d > chargeoff_state:
-                    written_off = b + a
-                    _charge_off(out, p, m, s, written_off, recovery_rate, recovery_months)
-                    if restructured:
-                        out[p, m, s, REDEFAULTS] += 1.0
-                    outcome = CHARGED_OFF
-                elif d == 0 and n > 0 and uniform32(w3) < prepayment:
-                    out[p, m, s, PREPAID] += b
-                    outcome = CLOSED
-                elif d == 0 and n <= 0:
-                    outcome = CLOSED
-                default_month, exposure, ever_90 = _close_month(
-                    out, vintage, panel, history, p, i, m, s, born, start, outcome, d, b + a, written_off, emp,
-                    restructured, unemployment[p, m, s], default_month, exposure, ever_90, n_recorded, apr[i] / 12.0,
-                    lifetime_months, default_state)
-                if outcome >= CHARGED_OFF:
-                    if not replace_closed or m >= stop:
+                    elif willing_instalment and d > 0 and due_now > 0.0 and cash >= due_now:
+                        paid = due_now
+                    elif due_now + a > 0.0:
+                        a += due_now
+                        d += 1
+                    out[p, m, s, COLLECTED] += paid
+                    sav = min(max(cash - paid, 0.0), savings_target_months * essential_share[s] * perm)
+                    b -= part
+                    if holiday > 0:
+                        holiday -= 1
+                        if holiday == 0:
+                            annuity = level_payment(b, rate, n)
+                    else:
+                        n -= 1
+                    outcome = d
+                    written_off = 0.0
+                    if d > chargeoff_state:
+                        written_off = b + a
+                        _charge_off(out, p, m, s, written_off, recovery_rate, recovery_months)
+                        if restructured:
+                            out[p, m, s, REDEFAULTS] += 1.0
+                        outcome = CHARGED_OFF
+                    elif d == 0 and n > 0 and uniform32(w3) < prepayment:
+                        out[p, m, s, PREPAID] += b
+                        outcome = CLOSED
+                    elif d == 0 and n <= 0:
+                        outcome = CLOSED
+                    default_month, exposure, ever_90 = _close_month(
+                        out, vintage, panel, history, p, i, m, s, born, start, outcome, d, b + a, written_off, emp,
+                        restructured, unemployment[p, m, s], default_month, exposure, ever_90, n_recorded,
+                        apr[i] / 12.0, lifetime_months, default_state)
+                    if outcome >= CHARGED_OFF:
+                        if not replace_closed or m >= stop:
+                            break
+                        vacant = True
+                if vacant:
+                    if m >= stop:
                         break
                     b, a, n, d, rate, penalty_rate, annuity = _contract(original_principal[i], 0.0, original_term[i],
                                                                         0, apr[i], penalty_uplift)
-                    _, _, _, v3 = philox_words(loan, np.uint64(m), np.uint64(1), path, k0, k1, flip)
-                    emp = uniform32(v3) >= unemployment[p, m, s]
+                    if annuity + debt > dti_cap[p, m, s] * original_income[i]:
+                        continue
+                    vacant = False
+                    emp = True
                     perm = original_income[i]
                     sav = original_savings[i]
                     restructured = False

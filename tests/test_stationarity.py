@@ -80,7 +80,10 @@ def test_the_trend_statistics_see_a_trend():
 def test_labour_market_rate_is_the_segments_rate_on_each_path():
     """``labour_market_unemployment_rate`` against the segments' rates computed here from the macro paths: under
     the constant balance sheet every slot keeps its segment, so it is the segment-share-weighted ``u_t x sensitivity``
-    of each path (a shock and the cycle make it differ by path and month); the book's rate sits above it."""
+    of each path (a shock and the cycle make it differ by path and month). The book's rate sits below it: new loans
+    go to applicants in work, who lose their jobs only at the separation rate, and a rise in unemployment reaches
+    the book's borrowers over months (before replacements went to applicants in work it sat above, the delinquent
+    loans of unemployed borrowers staying on the book longer)."""
     scenario = load_scenario(SCENARIOS / "severe.yaml").with_run(paths=6, horizon_months=12).with_loans(2000)
     book = settle_borrowers(scenario, build_book(scenario, scenario.portfolio.seed), scenario.portfolio.seed)
     aggregates, central, _ = simulate_paths(scenario, book, scenario.run.seed)
@@ -92,7 +95,7 @@ def test_labour_market_rate_is_the_segments_rate_on_each_path():
     expected = (np.clip(macro.unemployment[:, :13, None] * sensitivity, 1e-4, 0.95) * shares).sum(axis=2)
     np.testing.assert_allclose(series["labour_market_unemployment_rate"], expected, rtol=1e-12)
     assert np.ptp(expected[:, 6]) > 0 and np.ptp(expected[0]) > 0
-    assert series["book_unemployment_rate"][:, 1:].mean() > expected[:, 1:].mean()
+    assert 0 < series["book_unemployment_rate"][:, 1:].mean() < expected[:, 1:].mean()
 
 
 def test_opening_book_has_the_stated_mix_and_keeps_its_slots():

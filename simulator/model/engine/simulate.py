@@ -377,7 +377,32 @@ def economy_group(scenario, macro):
         macro.unemployment, sensitivity, scenario.resolved.macro.baseline.unemployment,
         spec.job_finding, spec.job_finding_elasticity)
     income_growth = portable.power(1.0 + macro.income_growth, 1.0 / 12.0)
-    return Economy(unemployment=unemployment, separation=separation, finding=finding, income_growth=income_growth)
+    return Economy(unemployment=unemployment, separation=separation, finding=finding, income_growth=income_growth,
+                   dti_cap=underwriting_dti_cap(scenario, macro.unemployment))
+
+
+def underwriting_dti_cap(scenario, unemployment):
+    """The lender's cap on a new loan's total debt-to-income ratio per path, month and segment.
+
+    ``cap = max_total_dti_s - cut max(u_t - u_0, 0)`` (:class:`~simulator.inputs.schema.UnderwritingSpec`), or
+    ``inf`` throughout without ``actions.underwriting``: the slot's own template passed the segment's cap when it
+    was drawn, so only a cyclical cut can decline it.
+
+    Parameters
+    ----------
+    unemployment : array (n_paths, n_months + 1), fractions
+
+    Returns
+    -------
+    array (n_paths, n_months + 1, n_segments)
+    """
+    n_segments = len(scenario.portfolio.segments)
+    spec = scenario.actions.underwriting
+    if spec is None:
+        return np.full(unemployment.shape + (n_segments,), np.inf)
+    caps = np.array([s.resolved.max_total_dti for s in scenario.portfolio.segments])
+    excess = np.maximum(unemployment - scenario.resolved.macro.baseline.unemployment, 0.0)
+    return caps[None, None, :] - spec.dti_cap_cut_pp_per_unemployment_pp * excess[:, :, None]
 
 
 def roll_rate_economy_group(scenario, macro):

@@ -643,15 +643,19 @@ def reverse_command(scenario_file, breach, probability, shock, shocks_from, with
 
 @main.command("backtest")
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--macro", "macro_spec", required=True, metavar="FILE[:COLUMN]",
-              help="Unemployment history, percent, monthly or quarterly (CSV or Parquet; FRED downloads as they are).")
-@click.option("--observed", "observed_spec", required=True, metavar="FILE[:COLUMN]",
-              help="The observed rate, percent, monthly or quarterly (e.g. FRED's DRCCLACBS).")
+@click.option("--macro", "macro_spec", metavar="FILE[:COLUMN]",
+              help="Unemployment history, percent, monthly or quarterly (CSV or Parquet; FRED downloads as they are). "
+                   "Default: the scenario's backtest.macro.")
+@click.option("--observed", "observed_spec", metavar="FILE[:COLUMN]",
+              help="The observed rate, percent, monthly or quarterly (e.g. FRED's DRCCLACBS). Default: the scenario's "
+                   "backtest.observed.")
 @click.option("--from", "from_date", help="First observed period compared (e.g. 2007-01-01 or '2007 Q1'; "
-                                          "default: the first both files cover).")
-@click.option("--to", "to_date", help="Last observed period compared (default: the last both files cover).")
-@click.option("--rate", type=click.Choice(list(BACKTEST_RATES)), default="30p", show_default=True,
-              help="Model rate compared: 30+ DPD or 90+ DPD by balance, or the annualised net charge-off rate.")
+                                          "default: the scenario's backtest.start, else the first both files cover).")
+@click.option("--to", "to_date", help="Last observed period compared (default: the scenario's backtest.end, else the "
+                                      "last both files cover).")
+@click.option("--rate", type=click.Choice(list(BACKTEST_RATES)),
+              help="Model rate compared: 30+ DPD or 90+ DPD by balance, or the annualised net charge-off rate "
+                   "(default: the scenario's backtest.rate, else 30p).")
 @click.option("--interpolate-gaps", is_flag=True,
               help="Fill missing values ('.' in FRED files) linearly instead of refusing them.")
 @run_options
@@ -662,14 +666,17 @@ def backtest_command(scenario_file, macro_spec, observed_spec, from_date, to_dat
     """Back-test SCENARIO_FILE's book: run it through the unemployment history in --macro with the credit cycle
     off, and compare its --rate with the --observed series, both as ratios to their first observation.
 
-    Reports each series' peak ratio and period, its ratio at the end, the mean
-    absolute error of the ratio and the lead or lag (in observed periods, within
-    4 either way) that minimises it. Writes backtest.json, backtest.csv (the
-    aligned series), monthly.csv and plots/backtest.png. Runs %(paths)d paths
-    unless --paths is given.
+    The history defaults to the scenario's backtest section (each option given
+    overrides it). Reports each series' peak ratio and period, its ratio at the
+    end, the mean absolute error of the ratio, the lead or lag (in observed
+    periods, within 4 either way) that minimises it and, when the section gives
+    acceptance criteria, each one's value, limit and pass/fail. Writes
+    backtest.json, backtest.csv (the aligned series), monthly.csv and
+    plots/backtest.png. Runs %(paths)d paths unless --paths is given.
 
     \b
-    Example:
+    Examples:
+      simulate backtest scenarios/us_card_2007.yaml
       simulate backtest scenarios/us_card_2007.yaml \\
           --macro scenarios/history/us_unemployment_2006_2013.csv:UNRATE \\
           --observed scenarios/history/us_card_delinquency_2006_2013.csv:DRCCLACBS --from 2007-01 --to 2012-12
@@ -678,19 +685,19 @@ def backtest_command(scenario_file, macro_spec, observed_spec, from_date, to_dat
     from .inputs.series import parse_bound, read_series, split_file_column
     from .presentation.backtest_figure import write_backtest_figure
     from .workflows.backtest import MARKER as BACKTEST_MARKER
-    from .workflows.backtest import backtest
+    from .workflows.backtest import criterion_text, scenario_backtest
     from .workflows.results import check_out_dir
     bounds = {name: None if text is None else parse_bound(text, "backtest", name)
               for name, text in (("--from", from_date), ("--to", to_date))}
-    macro = read_series(*split_file_column(macro_spec), interpolate_gaps=interpolate_gaps)
-    observed = read_series(*split_file_column(observed_spec), interpolate_gaps=interpolate_gaps)
+    macro, observed = (None if spec is None else read_series(*split_file_column(spec), interpolate_gaps=interpolate_gaps)
+                       for spec in (macro_spec, observed_spec))
     with warnings_policy(strict):
         scenario = load_scenario(scenario_file)
     out_dir = check_out_dir(out_dir or Path("runs") / f"backtest-{scenario.name}", BACKTEST_MARKER)
     say_if_compiling([scenario], quiet)
     with refusing_warnings(strict):
-        result = backtest(scenario, macro, observed, start=bounds["--from"], end=bounds["--to"], rate=rate,
-                          paths=paths, seed=seed, loans=loans, threads=threads)
+        result = scenario_backtest(scenario, macro, observed, start=bounds["--from"], end=bounds["--to"], rate=rate,
+                                   paths=paths, seed=seed, loans=loans, threads=threads)
     result.save(out_dir, draw=None if no_plots else lambda done, directory: write_backtest_figure(done, directory,
                                                                                                    lang))
     if quiet:
@@ -706,6 +713,11 @@ def backtest_command(scenario_file, macro_spec, observed_spec, from_date, to_dat
     click.echo(f"mean absolute ratio error {summary['mean_abs_ratio_error']:.3f}; least at lag {lag:+d} "
                f"({'model late' if lag > 0 else 'model early' if lag < 0 else 'in step'}): "
                f"{summary['mean_abs_ratio_error_at_best_lag']:.3f}")
+    if "acceptance" in summary:
+        click.echo(f"acceptance: {'pass' if summary['acceptance']['passed'] else 'FAIL'}")
+        for row in summary["acceptance"]["criteria"]:
+            click.echo(f"  {'pass' if row['passed'] else 'FAIL'}  {row['description']}: "
+                       f"{criterion_text(row['value'])} (limit {criterion_text(row['limit'])})")
     click.echo(f"\nback-test directory: {out_dir}")
 
 

@@ -20,8 +20,10 @@ series' frequency:
 The statistics (:func:`ratio_statistics`) are pure functions of the two aligned
 series.
 """
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -459,3 +461,18 @@ def scenario_backtest(scenario, macro=None, observed=None, start=None, end=None,
     return backtest(scenario, macro or history.macro, observed or history.observed,
                     start=history.start if start is None else start, end=history.end if end is None else end,
                     rate=rate or spec.rate, acceptance=acceptance, **options)
+
+
+def load_backtest(directory):
+    """The ``backtest.json`` of a back-test directory (a dict, :attr:`Backtest.summary`).
+
+    Raises
+    ------
+    InputError
+        If ``directory`` holds no ``backtest.json``.
+    """
+    path = Path(directory) / MARKER
+    if not path.is_file():
+        raise InputError(f"{directory}: not a back-test directory (no {MARKER}). Give the directory that "
+                         "`simulate backtest --out` wrote.")
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -20,7 +20,7 @@ from simulator.accounts.names import READABLE_NAMES
 from simulator.inputs.loader import load_scenario, load_scenario_set
 from simulator.presentation.labels import metric_label
 from simulator.presentation.plots import house_style, line_extreme
-from simulator.presentation.report import build_pages, calibration_pages, findings, pack_inputs
+from simulator.presentation.report import backtest_readings, build_pages, calibration_pages, findings, pack_inputs
 from simulator.workflows.calibration import calibrate
 from simulator.workflows.reverse import reverse_stress
 from simulator.workflows.sensitivity import sensitivity
@@ -278,10 +278,12 @@ def test_backtest_pack_quotes_backtest_json(backtest_pack, backtest_directory):
     assert f"{summary['mean_abs_ratio_error']:.3f}" in cover
     page = [t.get_text() for t in texts_of(by_section["backtest"])]
     words = " ".join(page)
+    reading = "".join(t.get_text() for t in by_section["backtest"].texts if t.get_fontsize() == 11)
+    assert reading.replace(" ", "") == "".join(backtest_readings(summary, lang)).replace(" ", "")
     for side in ("observed", "model"):
         assert f"{summary[side]['peak_ratio']:.2f}" in page and summary[side]["peak_period"] in page
-        assert f"{summary[side]['peak_ratio']:.2f}x" in words.replace(" ", "")  or lang == "zh"
-    assert f"{summary['mean_abs_ratio_error']:.3f}" in page and f"{summary['mean_abs_ratio_error']:.3f}" in words
+        assert f"{summary[side]['peak_ratio']:.2f}" in reading and f"{summary[side]['end_ratio']:.2f}" in reading
+    assert f"{summary['mean_abs_ratio_error']:.3f}" in page and f"{summary['mean_abs_ratio_error']:.3f}" in reading
     criteria = summary["acceptance"]["criteria"]
     assert len(criteria) == 3
     for row in criteria:

@@ -69,7 +69,7 @@ def draw_backtest(ax, summary, lang="en", legend=None, ticks=12):
 def backtest_title(summary, lang="en"):
     """The figure's title: the window, the mean absolute ratio error (lag 0) and the lag at which it is least."""
     periods = summary["series"]["period"]
-    return text("bt_title", lang, start=periods[0], end=periods[-1], error=f"{summary['mean_abs_ratio_error']:.2f}",
+    return text("bt_title", lang, start=periods[0], end=periods[-1], error=f"{summary['mean_abs_ratio_error']:.3f}",
                 timing=timing_text(summary["best_lag"], lang))
 
 

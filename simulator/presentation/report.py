@@ -672,20 +672,32 @@ def backtest_readings(summary, lang):
             text("bt_does_not_show", lang))
 
 
-def _small_table(ax, header, rows, font_size):
-    """A table filling ``ax`` (its axis off), the header shaded, the first column left-aligned."""
+CHART_TITLE_CHARACTERS = 75
+"""The title over the back-test figure wraps at this many characters (half as many in Chinese)."""
+SIDE_TABLE_ROW = 0.04
+"""Height of a row of the tables beside the back-test figure, a share of the page (two lines of 8-point text)."""
+SIDE_LABEL_CHARACTERS = 30
+"""Labels of the tables beside the back-test figure wrap at this many characters (half as many in Chinese)."""
+
+
+def _side_table(fig, top, header, rows, widths):
+    """A table beside the back-test figure, its top at ``top`` (a share of the page), its columns ``widths`` (shares
+    of its width; the first, left-aligned, holds wrapped labels); returns its bottom."""
+    height = SIDE_TABLE_ROW * (len(rows) + 1)
+    ax = fig.add_axes((0.60, top - height, 0.37, height))
     ax.axis("off")
-    table = ax.table(cellText=rows, colLabels=header, loc="upper center", cellLoc="right", colLoc="center")
+    rows = [["\n".join(wrap_lines(row[0], SIDE_LABEL_CHARACTERS))] + list(row[1:]) for row in rows]
+    table = ax.table(cellText=rows, colLabels=header, colWidths=widths, loc="upper center", cellLoc="right",
+                     colLoc="center")
     table.auto_set_font_size(False)
-    table.set_fontsize(font_size)
+    table.set_fontsize(8)
     for (row, column), cell in table.get_celld().items():
-        cell.set_height(1.0 / (len(rows) + 1.5))
+        cell.set_height(1.0 / (len(rows) + 1))
         if row == 0:
             cell.set_facecolor("#dde6f0")
         if column == 0:
             cell.set_text_props(ha="left")
-    table.auto_set_column_width(list(range(len(header))))
-    return table
+    return top - height
 
 
 def backtest_page(summary, lang):
@@ -694,10 +706,10 @@ def backtest_page(summary, lang):
     fig = plt.figure(figsize=PAGE_SIZE)
     lines = [part for line in backtest_readings(summary, lang) for part in wrap_lines(line, LINE_CHARACTERS)]
     bottom = 0.06 + 0.035 * len(lines)
-    chart = fig.add_axes((0.07, bottom + 0.17, 0.50, 0.78 - bottom - 0.17))
+    chart = fig.add_axes((0.07, bottom + 0.17, 0.45, 0.78 - bottom - 0.17))
     draw_backtest(chart, summary, lang, legend={"loc": "upper center", "bbox_to_anchor": (0.5, -0.09), "fontsize": 8},
                   ticks=7)
-    chart.set_title(wrap_title(backtest_title(summary, lang)), fontsize=10)
+    chart.set_title("\n".join(wrap_lines(backtest_title(summary, lang), CHART_TITLE_CHARACTERS)), fontsize=10)
     observed, model = summary["observed"], summary["model"]
     periods = summary["series"]["period"]
     start = summary["series"]
@@ -710,19 +722,15 @@ def backtest_page(summary, lang):
                   [text("bt_error", lang), "", f"{summary['mean_abs_ratio_error']:.3f}"],
                   [text("bt_best_lag", lang), "", f"{summary['best_lag']:+d}"],
                   [text("bt_error_at_best_lag", lang), "", f"{summary['mean_abs_ratio_error_at_best_lag']:.3f}"]]
-    top = 0.84
-    height = 0.035 * (len(statistics) + 1)
-    _small_table(fig.add_axes((0.66, top - height, 0.31, height)),
-                 ["", text("bt_observed_column", lang), text("bt_model_column", lang)], statistics, 9)
+    bottom_of_statistics = _side_table(fig, 0.88, ["", text("bt_observed_column", lang), text("bt_model_column", lang)],
+                                       statistics, [0.6, 0.2, 0.2])
     if "acceptance" in summary:
         criteria = [[criterion_label(row, lang), criterion_text(row["value"]), criterion_text(row["limit"]),
                      text("bt_pass" if row["passed"] else "bt_fail", lang)]
                     for row in summary["acceptance"]["criteria"]]
-        below = top - height - 0.05
-        acceptance_height = 0.035 * (len(criteria) + 1)
-        _small_table(fig.add_axes((0.66, below - acceptance_height, 0.31, acceptance_height)),
-                     [text("bt_criterion", lang), text("bt_value", lang), text("bt_limit", lang),
-                      text("bt_result", lang)], criteria, 9)
+        _side_table(fig, bottom_of_statistics - 0.03, [text("bt_criterion", lang), text("bt_value", lang),
+                                                       text("bt_limit", lang), text("bt_result", lang)],
+                    criteria, [0.52, 0.16, 0.16, 0.16])
     heading = text("bt_page_title", lang, scenario=shown_name(summary["scenario"], lang),
                    observed=Path(summary["observed_series"]).name)
     fig.text(0.03, 0.955, heading, fontsize=18, color="#1f4e79")

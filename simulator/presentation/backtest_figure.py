@@ -73,7 +73,7 @@ def backtest_title(summary, lang="en"):
                 timing=timing_text(summary["best_lag"], lang))
 
 
-def backtest_chart(summary, lang="en"):
+def backtest_chart(summary, lang="en", footnote=True):
     """Observed and model ratios by period (left axis) and the unemployment history (right axis), titled with
     :func:`backtest_title` and a footnote naming the series, the seed and the size.
 
@@ -82,6 +82,8 @@ def backtest_chart(summary, lang="en"):
     summary : dict
         A back-test's ``backtest.json`` (:attr:`simulator.workflows.backtest.Backtest.summary`).
     lang : {'en', 'zh'}
+    footnote : bool
+        Left out on a page that states the series, seed and size in its text.
 
     Returns
     -------
@@ -90,10 +92,11 @@ def backtest_chart(summary, lang="en"):
     fig, ax = plt.subplots(figsize=SLIDE_SIZE)
     draw_backtest(ax, summary, lang)
     fig.suptitle(backtest_title(summary, lang))
-    fig.text(0.01, 0.01, text("bt_footnote", lang, observed=Path(summary["observed_series"]).name,
-                              rate=rate_name(summary["rate"], lang), macro=Path(summary["macro_series"]).name,
-                              seed=summary["seed"], paths=summary["paths"], loans=f"{summary['loans']:,}",
-                              date=date.today().isoformat()), fontsize=8, color="0.4")
+    if footnote:
+        fig.text(0.01, 0.01, text("bt_footnote", lang, observed=Path(summary["observed_series"]).name,
+                                  rate=rate_name(summary["rate"], lang), macro=Path(summary["macro_series"]).name,
+                                  seed=summary["seed"], paths=summary["paths"], loans=f"{summary['loans']:,}",
+                                  date=date.today().isoformat()), fontsize=8, color="0.4")
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))
     return fig
 

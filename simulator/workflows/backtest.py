@@ -367,7 +367,8 @@ def backtest(scenario, macro, observed, start=None, end=None, rate="30p", paths=
     ------
     InputError
         Before anything runs: an unknown rate, a window with fewer than two periods or longer than 120 months,
-        a first observation that is not positive, a ratio ceiling outside the window.
+        a first observation that is not positive, a ratio ceiling outside the window; after the run (nothing is
+        written): the model's first level not positive (too small a book).
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -391,6 +392,10 @@ def backtest(scenario, macro, observed, start=None, end=None, rate="30p", paths=
     model_monthly = results.mean_of(model_rate_pct(results.series, rate))
     flow = rate in FLOW_RATES
     model_levels = align(model_monthly, first_month, periods, observed.step, flow)
+    if not model_levels[0] > 0:
+        raise InputError(must_be(scenario.name, f"the model's {rate} rate in {labels[0]}", "positive (the ratios "
+                                 "divide by it)", float(model_levels[0]), "Run more loans (--loans) or paths, or "
+                                 "start the window later."))
     statistics = ratio_statistics(observed_levels, model_levels, labels, max_lag)
     unemployment = results.central["unemployment"]
     aligned = pd.DataFrame({"period": labels, "observed_pct": observed_levels, "model_pct": model_levels,

@@ -18,7 +18,10 @@ series' frequency:
   return), not the level, since the book is not the reporting banks' book.
 
 The statistics (:func:`ratio_statistics`) are pure functions of the two aligned
-series.
+series. A scenario may name its history in a ``backtest`` section
+(:class:`simulator.inputs.schema.BacktestSpec`, run by :func:`scenario_backtest`),
+with a validator's acceptance criteria, each evaluated on those statistics by
+:func:`acceptance_results` (docs/backtest.md).
 """
 import json
 import math

@@ -689,7 +689,8 @@ def backtest_command(scenario_file, macro_spec, observed_spec, from_date, to_dat
     from .workflows.results import check_out_dir
     bounds = {name: None if text is None else parse_bound(text, "backtest", name)
               for name, text in (("--from", from_date), ("--to", to_date))}
-    macro, observed = (None if spec is None else read_series(*split_file_column(spec), interpolate_gaps=interpolate_gaps)
+    macro, observed = (None if spec is None
+                       else read_series(*split_file_column(spec), interpolate_gaps=interpolate_gaps)
                        for spec in (macro_spec, observed_spec))
     with warnings_policy(strict):
         scenario = load_scenario(scenario_file)

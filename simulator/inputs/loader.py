@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from .checks import ScenarioWarning, cross_section_problems, scenario_warnings
 from .errors import RULE_ERROR, InputError, excerpt, must_be
 from .schema import SECTION_RULES_OFF, Scenario, ScenarioSetSpec, section_problems_of
-from .series import read_history, with_table_levels
+from .series import read_backtest_history, with_table_levels
 
 # ----------------------------------------------------------------------- loading
 MAX_SCENARIO_BYTES = 1_000_000
@@ -224,7 +224,7 @@ def load_scenario(path):
     data.setdefault("name", path.stem)
     scenario = scenario_from_dict(data, source=str(path))
     if scenario.backtest is not None:
-        read_history(scenario.backtest, str(path))  # the history's files, columns and dates are checked as it loads
+        read_backtest_history(scenario.backtest, str(path))  # its files, columns and dates are checked as it loads
     for message in scenario_warnings(scenario, path):
         warnings.warn(ScenarioWarning(message), stacklevel=2)
     return scenario

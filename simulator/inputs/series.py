@@ -368,7 +368,7 @@ def with_table_levels(scenario, source):
 
 
 @dataclass(frozen=True)
-class History:
+class BacktestHistory:
     """What a scenario's ``backtest`` section names, read: the two series and the window's bounds.
 
     Attributes
@@ -389,7 +389,7 @@ class History:
     ceilings: dict
 
 
-def read_history(spec, source):
+def read_backtest_history(spec, source):
     """Read the series of a scenario's ``backtest`` section (:class:`simulator.inputs.schema.BacktestSpec`).
 
     Parameters
@@ -401,7 +401,7 @@ def read_history(spec, source):
 
     Returns
     -------
-    History
+    BacktestHistory
 
     Raises
     ------
@@ -431,4 +431,4 @@ def read_history(spec, source):
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
-    return History(series["macro"], series["observed"], bounds.get("start"), bounds.get("end"), ceilings)
+    return BacktestHistory(series["macro"], series["observed"], bounds.get("start"), bounds.get("end"), ceilings)

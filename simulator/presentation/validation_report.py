@@ -22,6 +22,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from ..inputs.errors import InputError
+from ..workflows.validation import BACKTEST_COMPONENT
 from ..version import __version__
 from .backtest_figure import backtest_chart
 from .plots import house_style, validation_curves, validation_gaps
@@ -199,9 +200,9 @@ def validation_pages(validation):
             yield check, _page(validation_curves(rows, k), rows[0].component)
             yield check, _page(validation_gaps(rows, k), rows[0].component)
     for summary in validation.backtests:
-        yield "backtest", _page(backtest_chart(summary, footnote=False), f"{BACKTEST_SECTION}: {summary['scenario']}",
-                                backtest_statistics(summary) + (_acceptance_note(summary),)
-                                + backtest_readings(summary, "en")[2:])
+        lines = backtest_statistics(summary) + (_acceptance_note(summary),) + backtest_readings(summary, "en")[2:]
+        yield "backtest", _page(backtest_chart(summary, footnote=False), f"{BACKTEST_COMPONENT}: {summary['scenario']}",
+                                lines)
     fig = plt.figure()
     y = 0.88
     for paragraph in METHOD + (_sizes(validation),):
@@ -212,16 +213,13 @@ def validation_pages(validation):
     yield "method", _page(fig, "Method", chart=False)
 
 
-BACKTEST_SECTION = "Back-test against history"
-"""Heading of a back-test's page and Markdown section."""
-
-
 def backtest_statistics(summary):
     """A back-test's statistics (``backtest.json``) in two sentences: each series' peak and end ratio, then the mean
     absolute ratio error and the lag at which it is least."""
     observed, model = summary["observed"], summary["model"]
     return (f"{summary['rate_definition']}, {summary['from']} to {summary['to']}, ratios to {summary['from']}: "
-            f"observed peak {observed['peak_ratio']:.2f} in {observed['peak_period']}, end {observed['end_ratio']:.2f}; "
+            f"observed peak {observed['peak_ratio']:.2f} in {observed['peak_period']}, "
+            f"end {observed['end_ratio']:.2f}; "
             f"model peak {model['peak_ratio']:.2f} in {model['peak_period']}, end {model['end_ratio']:.2f}.",
             f"Mean absolute ratio error {summary['mean_abs_ratio_error']:.3f}; least "
             f"({summary['mean_abs_ratio_error_at_best_lag']:.3f}) at lag {summary['best_lag']:+d} periods (positive: "
@@ -234,7 +232,7 @@ def _acceptance_note(summary):
         return "No acceptance criteria given (the scenario's backtest.acceptance): this back-test is information."
     criteria = summary["acceptance"]["criteria"]
     return (f"Acceptance: {sum(row['passed'] for row in criteria)} of {len(criteria)} criteria pass (rows "
-            f"'{BACKTEST_SECTION}: {summary['scenario']}' of the summary, counted in the verdict).")
+            f"'{BACKTEST_COMPONENT}: {summary['scenario']}' of the summary, counted in the verdict).")
 
 
 def _sizes(validation):
@@ -276,7 +274,7 @@ def validation_markdown(validation):
             lines.append("| " + " | ".join(_md(c) for c in [row.figure] + _row_cells(row, digits=5)
                                             + [f"**{result_word(row)}**", row.note]) + " |")
     for summary in validation.backtests:
-        lines += ["", f"## {BACKTEST_SECTION}: {summary['scenario']}", ""]
+        lines += ["", f"## {BACKTEST_COMPONENT}: {summary['scenario']}", ""]
         lines += [paragraph + "\n" for paragraph in backtest_statistics(summary) + (_acceptance_note(summary),)
                   + backtest_readings(summary, "en")[2:]]
         lines += ["| period | observed ratio | model ratio | unemployment, % |", "|---|--:|--:|--:|"]

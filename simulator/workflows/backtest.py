@@ -34,7 +34,7 @@ import pandas as pd
 from ..inputs.errors import InputError, must_be
 from ..inputs.loader import load_scenario
 from ..inputs.schema import PathShock, Scenario
-from ..inputs.series import monthly_levels, period_label, read_history
+from ..inputs.series import monthly_levels, period_label, read_backtest_history
 from .results import json_number, run, versions, write_atomically, write_json
 from .settings import BACKTEST_PATHS, BACKTEST_RATES
 
@@ -462,7 +462,7 @@ def scenario_backtest(scenario, macro=None, observed=None, start=None, end=None,
                                      "section naming its history)", None, "Give --macro FILE:COLUMN and --observed "
                                      "FILE:COLUMN, or add a backtest section to the scenario (docs/backtest.md)."))
         return backtest(scenario, macro, observed, start=start, end=end, rate=rate or "30p", **options)
-    history = read_history(spec, scenario.name)
+    history = read_backtest_history(spec, scenario.name)
     acceptance = None if spec.acceptance is None else {
         "peak_ratio_tolerance": spec.acceptance.peak_ratio_tolerance,
         "peak_timing_periods": spec.acceptance.peak_timing_periods, "ratio_ceilings": history.ceilings}

@@ -1017,6 +1017,10 @@ BACKTEST_QUICK_PATHS, BACKTEST_QUICK_LOANS = 2, 2_000
 the scenario's own book)."""
 
 
+BACKTEST_COMPONENT = "Back-test against history"
+"""The component name of a back-test's rows (followed by the scenario's name), and the report's section heading."""
+
+
 def backtest_rows(summary, setup=""):
     """A back-test's acceptance criteria as report rows (rule ``at_most``); none when it gives no criteria."""
     if "acceptance" not in summary:
@@ -1024,7 +1028,8 @@ def backtest_rows(summary, setup=""):
     claim = (f"Fed the unemployment that happened ({Path(summary['macro_series']).name}), the model's "
              f"{summary['rate_definition']} moves like the observed one, as ratios to {summary['from']}.")
     reference = f"{Path(summary['observed_series']).name}, {summary['from']} to {summary['to']}."
-    return [CheckResult(check=f"backtest_{summary['scenario']}", component=f"Back-test against history: {summary['scenario']}",
+    return [CheckResult(check=f"backtest_{summary['scenario']}",
+                        component=f"{BACKTEST_COMPONENT}: {summary['scenario']}",
                         figure=row["description"], claim=claim, reference=reference, measured=float(row["value"]),
                         expected=float(row["limit"]), se=None, k=None, tolerance=None, passed=row["passed"],
                         setup=setup, unit="number", rule="at_most")

@@ -643,15 +643,19 @@ def reverse_command(scenario_file, breach, probability, shock, shocks_from, with
 
 @main.command("backtest")
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--macro", "macro_spec", required=True, metavar="FILE[:COLUMN]",
-              help="Unemployment history, percent, monthly or quarterly (CSV or Parquet; FRED downloads as they are).")
-@click.option("--observed", "observed_spec", required=True, metavar="FILE[:COLUMN]",
-              help="The observed rate, percent, monthly or quarterly (e.g. FRED's DRCCLACBS).")
+@click.option("--macro", "macro_spec", metavar="FILE[:COLUMN]",
+              help="Unemployment history, percent, monthly or quarterly (CSV or Parquet; FRED downloads as they are). "
+                   "Default: the scenario's backtest.macro.")
+@click.option("--observed", "observed_spec", metavar="FILE[:COLUMN]",
+              help="The observed rate, percent, monthly or quarterly (e.g. FRED's DRCCLACBS). Default: the scenario's "
+                   "backtest.observed.")
 @click.option("--from", "from_date", help="First observed period compared (e.g. 2007-01-01 or '2007 Q1'; "
-                                          "default: the first both files cover).")
-@click.option("--to", "to_date", help="Last observed period compared (default: the last both files cover).")
-@click.option("--rate", type=click.Choice(list(BACKTEST_RATES)), default="30p", show_default=True,
-              help="Model rate compared: 30+ DPD or 90+ DPD by balance, or the annualised net charge-off rate.")
+                                          "default: the scenario's backtest.start, else the first both files cover).")
+@click.option("--to", "to_date", help="Last observed period compared (default: the scenario's backtest.end, else the "
+                                      "last both files cover).")
+@click.option("--rate", type=click.Choice(list(BACKTEST_RATES)),
+              help="Model rate compared: 30+ DPD or 90+ DPD by balance, or the annualised net charge-off rate "
+                   "(default: the scenario's backtest.rate, else 30p).")
 @click.option("--interpolate-gaps", is_flag=True,
               help="Fill missing values ('.' in FRED files) linearly instead of refusing them.")
 @run_options
@@ -662,14 +666,17 @@ def backtest_command(scenario_file, macro_spec, observed_spec, from_date, to_dat
     """Back-test SCENARIO_FILE's book: run it through the unemployment history in --macro with the credit cycle
     off, and compare its --rate with the --observed series, both as ratios to their first observation.
 
-    Reports each series' peak ratio and period, its ratio at the end, the mean
-    absolute error of the ratio and the lead or lag (in observed periods, within
-    4 either way) that minimises it. Writes backtest.json, backtest.csv (the
-    aligned series), monthly.csv and plots/backtest.png. Runs %(paths)d paths
-    unless --paths is given.
+    The history defaults to the scenario's backtest section (each option given
+    overrides it). Reports each series' peak ratio and period, its ratio at the
+    end, the mean absolute error of the ratio, the lead or lag (in observed
+    periods, within 4 either way) that minimises it and, when the section gives
+    acceptance criteria, each one's value, limit and pass/fail. Writes
+    backtest.json, backtest.csv (the aligned series), monthly.csv and
+    plots/backtest.png. Runs %(paths)d paths unless --paths is given.
 
     \b
-    Example:
+    Examples:
+      simulate backtest scenarios/us_card_2007.yaml
       simulate backtest scenarios/us_card_2007.yaml \\
           --macro scenarios/history/us_unemployment_2006_2013.csv:UNRATE \\
           --observed scenarios/history/us_card_delinquency_2006_2013.csv:DRCCLACBS --from 2007-01 --to 2012-12
@@ -678,19 +685,20 @@ def backtest_command(scenario_file, macro_spec, observed_spec, from_date, to_dat
     from .inputs.series import parse_bound, read_series, split_file_column
     from .presentation.backtest_figure import write_backtest_figure
     from .workflows.backtest import MARKER as BACKTEST_MARKER
-    from .workflows.backtest import backtest
+    from .workflows.backtest import criterion_text, scenario_backtest
     from .workflows.results import check_out_dir
     bounds = {name: None if text is None else parse_bound(text, "backtest", name)
               for name, text in (("--from", from_date), ("--to", to_date))}
-    macro = read_series(*split_file_column(macro_spec), interpolate_gaps=interpolate_gaps)
-    observed = read_series(*split_file_column(observed_spec), interpolate_gaps=interpolate_gaps)
+    macro, observed = (None if spec is None
+                       else read_series(*split_file_column(spec), interpolate_gaps=interpolate_gaps)
+                       for spec in (macro_spec, observed_spec))
     with warnings_policy(strict):
         scenario = load_scenario(scenario_file)
     out_dir = check_out_dir(out_dir or Path("runs") / f"backtest-{scenario.name}", BACKTEST_MARKER)
     say_if_compiling([scenario], quiet)
     with refusing_warnings(strict):
-        result = backtest(scenario, macro, observed, start=bounds["--from"], end=bounds["--to"], rate=rate,
-                          paths=paths, seed=seed, loans=loans, threads=threads)
+        result = scenario_backtest(scenario, macro, observed, start=bounds["--from"], end=bounds["--to"], rate=rate,
+                                   paths=paths, seed=seed, loans=loans, threads=threads)
     result.save(out_dir, draw=None if no_plots else lambda done, directory: write_backtest_figure(done, directory,
                                                                                                    lang))
     if quiet:
@@ -706,6 +714,11 @@ def backtest_command(scenario_file, macro_spec, observed_spec, from_date, to_dat
     click.echo(f"mean absolute ratio error {summary['mean_abs_ratio_error']:.3f}; least at lag {lag:+d} "
                f"({'model late' if lag > 0 else 'model early' if lag < 0 else 'in step'}): "
                f"{summary['mean_abs_ratio_error_at_best_lag']:.3f}")
+    if "acceptance" in summary:
+        click.echo(f"acceptance: {'pass' if summary['acceptance']['passed'] else 'FAIL'}")
+        for row in summary["acceptance"]["criteria"]:
+            click.echo(f"  {'pass' if row['passed'] else 'FAIL'}  {row['description']}: "
+                       f"{criterion_text(row['value'])} (limit {criterion_text(row['limit'])})")
     click.echo(f"\nback-test directory: {out_dir}")
 
 
@@ -798,7 +811,8 @@ def calibrate_command(history_file, macro_file, scenario_file, out_dir, holdout_
               default=Path("validation.pdf"), show_default=True,
               help="PDF to write; its Markdown twin is written beside it (validation.md).")
 @click.option("--quick", is_flag=True, help="The small version (seconds) instead of the full one (about 1.5 minutes "
-                                           "on 2 cores).")
+                                           "on 2 cores); back-tests run 2 paths of 2,000 loans instead of 16 paths "
+                                           "of the scenario's book.")
 @count_option("--seed", low=0, high=MAX_SEED, fix=SEED_FIX, default=VALIDATION_SEED, show_default=True,
               help="Seed of every check (they pass for any seed).")
 @count_option("--threads", high=MAX_THREADS, fix=THREADS_FIX, help="Engine threads (default: all cores).")
@@ -808,8 +822,11 @@ def calibrate_command(history_file, macro_file, scenario_file, out_dir, holdout_
 @click.option("--stress", "stress_file", type=click.Path(dir_okay=False, path_type=Path), default=VALIDATION_STRESS,
               show_default=True, help="Stress scenario of the common-random-numbers and determinism checks (the "
                                       "baseline's book).")
+@click.option("--backtest", "backtest_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              metavar="SCENARIO", help="Also back-test this scenario against the history it names (repeatable); "
+                                       "--baseline and --stress are back-tested when they name one.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def validate_model_command(out_path, quick, seed, threads, baseline_file, stress_file, quiet):
+def validate_model_command(out_path, quick, seed, threads, baseline_file, stress_file, backtest_files, quiet):
     """Run the model's own checks and write a validation report (PDF and Markdown).
 
     Each check simulates with a fixed seed and compares figures with a reference
@@ -818,19 +835,23 @@ def validate_model_command(out_path, quick, seed, threads, baseline_file, stress
     against the Vasicek distribution, the labour-market flow identity, the
     variance reduction of common random numbers, and determinism across threads
     and block sizes. A figure passes within k = 5 Monte Carlo standard
-    errors (computed). Exit code 0 if every figure passes, 1 if any fails (the
+    errors (computed). Every scenario given that names its history (a backtest
+    section) is back-tested against it, and its acceptance criteria count like
+    the figures. Exit code 0 if every figure passes, 1 if any fails (the
     report is written either way), 2 for bad options.
 
     \b
     Examples:
       simulate validate-model -o validation.pdf
       simulate validate-model --quick -o /tmp/validation.pdf --seed 7
+      simulate validate-model --backtest scenarios/us_card_2007.yaml
     """
     from .presentation.validation_report import (check_report_path, format_figure, rule_text,
                                                 write_validation_report)
     from .workflows.validation import validate_model, validation_settings
     out_path = check_report_path(out_path)
-    settings = validation_settings(baseline_file, stress_file, quick=quick, seed=seed, threads=threads)
+    settings = validation_settings(baseline_file, stress_file, quick=quick, seed=seed, threads=threads,
+                                   backtests=backtest_files)
     say = (lambda name: None) if quiet else (lambda name: click.echo(f"  {name} ...", err=True))
     validation = validate_model(settings, progress=say)
     sections = write_validation_report(validation, out_path)

@@ -130,3 +130,151 @@ def test_the_back_test_keeps_the_book_lending():
     history = backtest_scenario(scenario, macro, macro.months[12], 24)
     assert history.funding.when_short == "keep_lending"
     assert history.macro.cycle.volatility == 0.0 and history.run.horizon_months == 24
+
+
+# ------------------------------------------------------------------- the scenario's backtest section
+US_CARD = HISTORY.parent / "us_card_2007.yaml"
+SECTION = {"macro": {"file": str(UNRATE), "column": "UNRATE"}, "observed": {"file": str(CARD), "column": "DRCCLACBS"},
+           "start": "2007-01", "end": "2009-12"}
+"""A history on the shipped US data, 2007Q1-2009Q4."""
+
+
+def scenario_with(tmp_path, **changes):
+    """The baseline book with :data:`SECTION` (``changes`` replacing its keys) as its backtest section, in
+    ``tmp_path``."""
+    import yaml
+    path = tmp_path / "history.yaml"
+    path.write_text(f"extends: {HISTORY.parent / 'baseline.yaml'}\n" + yaml.safe_dump({"backtest": {**SECTION,
+                                                                                                     **changes}}))
+    return path
+
+
+def test_the_section_loads_with_files_relative_to_the_scenario_and_dates_as_written():
+    from simulator.inputs.loader import load_scenario
+    spec = load_scenario(US_CARD).backtest
+    assert Path(spec.macro.file) == UNRATE and Path(spec.observed.file) == CARD
+    assert (spec.start, spec.end, spec.rate) == ("2007-01", "2012-12", "30p")
+    assert spec.acceptance.model_dump() == {"peak_ratio_tolerance": 0.15, "peak_timing_periods": 1,
+                                            "ratio_ceilings": {"2011Q4": 1.10}}
+
+
+def test_the_schema_rates_are_the_backtest_rates():
+    from simulator.inputs.schema import BACKTEST_RATE_NAMES
+    from simulator.workflows.backtest import RATES
+    assert tuple(RATES) == BACKTEST_RATE_NAMES
+
+
+@pytest.mark.parametrize("change, fragment", [
+    ({"macro": {"file": "absent.csv", "column": "UNRATE"}}, "backtest.macro: "),
+    ({"observed": {"file": str(CARD), "column": "DRCCLACB"}},
+     f"backtest.observed: {CARD}: column must be a column of the file"),
+    ({"start": "soon"}, "backtest.start must be a date such as '2007-01-01', '2007-01' or '2007 Q1'; got 'soon'."),
+    ({"rate": "60p"}, "backtest.rate must be '30p', '90p' or 'chargeoff'; got '60p'."),
+    ({"acceptance": {"peak_ratio_tolerance": -0.1}}, "backtest.acceptance.peak_ratio_tolerance must be"),
+    ({"acceptance": {"peak_timing_periods": 1.5}}, "backtest.acceptance.peak_timing_periods must be"),
+    ({"acceptance": {"ratio_ceilings": {"2011Q4": 0}}}, "backtest.acceptance.ratio_ceilings"),
+    ({"acceptance": {"ratio_ceilings": {"late": 1.1}}},
+     "backtest.acceptance.ratio_ceilings must be a date such as '2007-01-01', '2007-01' or '2007 Q1'; got 'late'."),
+    ({"acceptance": {}}, "backtest.acceptance must be at least one of peak_ratio_tolerance"),
+    ({"colour": "red"}, "backtest.colour"),
+])
+def test_a_bad_section_is_one_line_and_exit_2(cli, tmp_path, change, fragment):
+    result = cli("backtest", scenario_with(tmp_path, **change), "--paths", 1, "--loans", 100, "--out", tmp_path / "bt")
+    assert_clean_errors(result, fragment)
+    assert len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "bt").exists()
+
+
+def test_a_ceiling_outside_the_window_compared_is_refused_before_the_run(cli, tmp_path):
+    result = cli("backtest", US_CARD, "--to", "2009-12", "--paths", 1, "--loans", 100, "--out", tmp_path / "bt")
+    assert_clean_errors(result, "backtest.acceptance.ratio_ceilings must be periods the back-test compares "
+                                "(2007Q1 to 2009Q4); got '2011-10'.")
+    assert not (tmp_path / "bt").exists()
+
+
+def test_without_a_section_or_the_options_it_is_one_line_and_exit_2(cli, tmp_path):
+    result = cli("backtest", HISTORY.parent / "baseline.yaml", "--observed", f"{CARD}:DRCCLACBS", "--out",
+                 tmp_path / "bt")
+    assert_clean_errors(result, "baseline: --macro must be given (the scenario has no backtest section naming its "
+                                "history); got None.")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_the_section_gives_what_the_options_give(cli, tmp_path):
+    """``backtest SCENARIO`` equals the run with the same history, window and rate given as options."""
+    scenario = scenario_with(tmp_path, rate="90p")
+    common = ("--paths", 2, "--loans", 2000, "--seed", 11)
+    assert cli("backtest", scenario, *common, "--out", tmp_path / "section", "--no-plots").exit_code == 0
+    assert cli("backtest", scenario, "--macro", f"{UNRATE}:UNRATE", "--observed", f"{CARD}:DRCCLACBS",
+               "--from", "2007-01", "--to", "2009-12", "--rate", "90p", *common, "--out", tmp_path / "options",
+               "--no-plots").exit_code == 0
+    section, options = (json.loads((tmp_path / d / "backtest.json").read_text()) for d in ("section", "options"))
+    assert section["rate"] == "90p" and section["to"] == "2009Q4"
+    assert {k: v for k, v in section.items() if k != "versions"} == {k: v for k, v in options.items()
+                                                                     if k != "versions"}
+    assert "acceptance" not in section
+
+
+def test_the_options_override_the_section(cli, tmp_path):
+    scenario = scenario_with(tmp_path)
+    result = cli("backtest", scenario, "--to", "2008-12", "--paths", 1, "--loans", 2000, "--out", tmp_path / "bt",
+                 "--no-plots")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((tmp_path / "bt" / "backtest.json").read_text())["to"] == "2008Q4"
+
+
+def test_the_acceptance_goes_into_backtest_json_and_the_console(cli, tmp_path):
+    scenario = scenario_with(tmp_path, acceptance={"peak_ratio_tolerance": 9, "ratio_ceilings": {"2009-06": 0.01}})
+    result = cli("backtest", scenario, "--paths", 1, "--loans", 2000, "--out", tmp_path / "bt", "--no-plots")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads((tmp_path / "bt" / "backtest.json").read_text())
+    peak, ceiling = summary["acceptance"]["criteria"]
+    assert summary["acceptance"]["passed"] is False
+    assert peak == {"criterion": "peak_ratio", "description": "|model peak ratio - observed peak ratio|",
+                    "value": pytest.approx(abs(summary["model"]["peak_ratio"] - summary["observed"]["peak_ratio"])),
+                    "limit": 9.0, "passed": True}
+    assert ceiling["criterion"] == "ratio_2009Q2" and ceiling["limit"] == 0.01 and not ceiling["passed"]
+    assert ceiling["value"] == summary["series"]["model_ratio"][summary["series"]["period"].index("2009Q2")]
+    assert "acceptance: FAIL" in result.stdout
+    assert f"  pass  |model peak ratio - observed peak ratio|: {peak['value']:.2f} (limit 9.00)" in result.stdout
+    assert f"  FAIL  model ratio in 2009Q2: {ceiling['value']:.2f} (limit 0.01)" in result.stdout
+
+
+# ------------------------------------------------------------------- acceptance on statistics made by hand
+def hand_summary(observed_peak=1.70, observed_period="2009Q2", model_peak=1.85, model_period="2009Q3",
+                 model_ratios=(1.0, 1.4, 1.85, 1.10)):
+    """A back-test's statistics written by hand: observed peak 1.70 in 2009Q2, four model periods."""
+    return {"observed": {"peak_ratio": observed_peak, "peak_period": observed_period},
+            "model": {"peak_ratio": model_peak, "peak_period": model_period},
+            "series": {"period": ["2009Q1", "2009Q2", "2009Q3", "2009Q4"], "model_ratio": list(model_ratios)}}
+
+
+CRITERIA = {"peak_ratio_tolerance": 0.15, "peak_timing_periods": 1, "ratio_ceilings": {"2009Q4": 1.10}}
+
+
+def test_acceptance_on_the_boundary_passes():
+    from simulator.workflows.backtest import acceptance_results
+    rows = acceptance_results(hand_summary(), CRITERIA)
+    assert [(r["criterion"], r["value"], r["limit"], r["passed"]) for r in rows] == [
+        ("peak_ratio", pytest.approx(0.15), 0.15, True), ("peak_timing", 1, 1, True),
+        ("ratio_2009Q4", 1.10, 1.10, True)]
+
+
+@pytest.mark.parametrize("change, failing", [
+    ({"model_peak": 1.8501}, "peak_ratio"),
+    ({"model_peak": 1.5499}, "peak_ratio"),
+    ({"model_period": "2009Q4", "model_ratios": (1.0, 1.4, 1.5, 1.85)}, "peak_timing"),
+    ({"model_period": "2009Q4", "model_ratios": (1.0, 1.4, 1.5, 1.85)}, "ratio_2009Q4"),
+    ({"model_ratios": (1.0, 1.4, 1.85, 1.1001)}, "ratio_2009Q4"),
+])
+def test_acceptance_just_past_the_boundary_fails(change, failing):
+    from simulator.workflows.backtest import acceptance_results
+    rows = {r["criterion"]: r for r in acceptance_results(hand_summary(**change), CRITERIA)}
+    assert not rows[failing]["passed"], rows[failing]
+
+
+def test_only_the_criteria_given_are_evaluated():
+    from simulator.workflows.backtest import acceptance_results
+    rows = acceptance_results(hand_summary(), {"peak_ratio_tolerance": None, "peak_timing_periods": 0,
+                                               "ratio_ceilings": {}})
+    assert [(r["criterion"], r["value"], r["passed"]) for r in rows] == [("peak_timing", 1, False)]

@@ -20,7 +20,7 @@ from simulator.accounts.names import READABLE_NAMES
 from simulator.inputs.loader import load_scenario, load_scenario_set
 from simulator.presentation.labels import metric_label
 from simulator.presentation.plots import house_style, line_extreme
-from simulator.presentation.report import build_pages, calibration_pages, findings, pack_inputs
+from simulator.presentation.report import backtest_readings, build_pages, calibration_pages, findings, pack_inputs
 from simulator.workflows.calibration import calibrate
 from simulator.workflows.reverse import reverse_stress
 from simulator.workflows.sensitivity import sensitivity
@@ -237,3 +237,61 @@ def test_findings_say_when_nothing_breaks_and_use_wan_yuan_in_chinese():
                           "every path of every scenario.")
     assert english[2] == "The provision need peaks at 3,800,000 CNY on average in baseline."
     assert findings(runs, "zh")[2] == "基准情景拨备要求峰值平均为380万元。"
+
+
+# --------------------------------------------------------------------- the back-test pack
+@pytest.fixture(scope="module")
+def backtest_directory(tmp_path_factory):
+    """The US card book's back-test as its scenario names it, at a small size (its fit is not what is checked)."""
+    from simulator.workflows.backtest import scenario_backtest
+    done = scenario_backtest(SCENARIOS / "us_card_2007.yaml", paths=2, loans=LOANS, seed=5)
+    return [done.save(tmp_path_factory.mktemp("backtest") / "bt")]
+
+
+@pytest.fixture(scope="module", params=["en", "zh"])
+def backtest_pack(request, backtest_directory):
+    pages = drawn_pages(backtest_directory, request.param)
+    yield request.param, pages
+    for _, fig in pages:
+        plt.close(fig)
+
+
+def test_backtest_pack_pages_keep_their_text_inside(backtest_pack):
+    lang, pages = backtest_pack
+    assert [section for section, _ in pages] == ["cover", "backtest", "appendix_backtest", "appendix_metadata"]
+    problems = [(k + 1, section, where, words[:60]) for k, (section, fig) in enumerate(pages)
+                for where, words in outside(fig)]
+    assert not problems, problems
+
+
+def test_backtest_pack_quotes_backtest_json(backtest_pack, backtest_directory):
+    """The cover, the back-test page's tables and its reading quote the statistics of backtest.json, one number one
+    meaning: the peak ratios, the end ratios, the mean absolute ratio error and each criterion's value and limit."""
+    import json
+    lang, pages = backtest_pack
+    summary = json.loads((backtest_directory[0] / "backtest.json").read_text())
+    by_section = dict(pages)
+    cover = {t.get_text() for t in texts_of(by_section["cover"])}
+    for side in ("observed", "model"):
+        assert f"{summary[side]['peak_ratio']:.2f}x ({summary[side]['peak_period']})" in cover
+        assert f"{summary[side]['end_ratio']:.2f}x" in cover
+    assert f"{summary['mean_abs_ratio_error']:.3f}" in cover
+    page = [t.get_text() for t in texts_of(by_section["backtest"])]
+    words = " ".join(page)
+    reading = "".join(t.get_text() for t in by_section["backtest"].texts if t.get_fontsize() == 11)
+    assert reading.replace(" ", "") == "".join(backtest_readings(summary, lang)).replace(" ", "")
+    for side in ("observed", "model"):
+        assert f"{summary[side]['peak_ratio']:.2f}" in page and summary[side]["peak_period"] in page
+        assert f"{summary[side]['peak_ratio']:.2f}" in reading and f"{summary[side]['end_ratio']:.2f}" in reading
+    assert f"{summary['mean_abs_ratio_error']:.3f}" in page and f"{summary['mean_abs_ratio_error']:.3f}" in reading
+    criteria = summary["acceptance"]["criteria"]
+    assert len(criteria) == 3
+    for row in criteria:
+        assert (f"{row['value']:.2f}" if isinstance(row["value"], float) else str(row["value"])) in page
+    passed = sum(row["passed"] for row in criteria)
+    assert (f"{passed} of 3 criteria pass" if lang == "en" else f"3项中{passed}项通过") in words
+    english = {"observed", "peak ratio", "criterion", "What it does not show", "unemployment"}
+    if lang == "zh":
+        for section, fig in pages:
+            if section in ("cover", "backtest"):
+                assert not [t.get_text() for t in texts_of(fig) if any(w in t.get_text() for w in english)], section

@@ -276,3 +276,55 @@ def test_ifrs9_check_fails_against_the_charge_off_definition(settings):
     old = {12: validation.roll_through_expected_loss(q, r, 12, 6) + spread}
     assert not validation.ifrs9_results(old, q, r, K_SE)[0].passed
     assert not validation.ifrs9_results({12: exact[12] * 1.1}, q, r, K_SE)[0].passed
+
+
+# -------------------------------------------------------------------------- back-tests against history
+def test_no_backtest_section_when_no_scenario_names_a_history(settings):
+    assert settings.histories == ()
+    assert validation.validate_model(settings, checks=[]).backtests == ()
+
+
+def history_without_acceptance(tmp_path):
+    """The US card book with its history but no acceptance criteria."""
+    path = tmp_path / "no_criteria.yaml"
+    path.write_text(f"extends: {SCENARIOS / 'us_card_2007.yaml'}\n")
+    scenario = validation.load_scenario(path)
+    return scenario.model_copy(update={"backtest": scenario.backtest.model_copy(update={"acceptance": None})})
+
+
+def test_a_history_with_criteria_is_a_counted_section_and_one_without_is_information(tmp_path, monkeypatch):
+    """--backtest adds a "Back-test against history" section; its criteria are rows of the verdict (the
+    summary's figures, pass or fail as backtest.json says) only when the scenario gives them."""
+    monkeypatch.setattr(validation, "CHECKS", [])
+    out = tmp_path / "validation.pdf"
+    result = cli("validate-model", "--quick", "-o", out, *SCENARIO_OPTIONS, "--backtest",
+                 SCENARIOS / "us_card_2007.yaml")
+    assert result.exit_code in (0, 1), result.stderr
+    sections = pdf_sections(out)
+    assert sections == ["summary", "backtest_us_card_2007", "backtest", "method"]
+    markdown = out.with_suffix(".md").read_text(encoding="utf-8")
+    assert "## Back-test against history: us_card_2007" in markdown
+    criteria = re.findall(r"\| Back-test against history: us_card_2007 \| (.+?) \| .*\*\*(pass|FAIL)\*\* \|", markdown)
+    assert [figure for figure, _ in criteria] == [
+        "\\|model peak ratio - observed peak ratio\\|", "\\|model peak period - observed peak period\\|, periods",
+        "model ratio in 2011Q4"]
+    passed = sum(word == "pass" for _, word in criteria)
+    assert f"{passed} of 3 figures pass" in result.stdout
+    assert result.exit_code == (0 if passed == 3 else 1)
+
+    quiet = validation_settings(SCENARIOS / "baseline.yaml", SCENARIOS / "severe.yaml", quick=True,
+                                backtests=[history_without_acceptance(tmp_path)])
+    done = validation.validate_model(quiet, checks=[])
+    assert done.results == () and done.passed and len(done.backtests) == 1
+    assert done.backtests[0]["paths"] == validation.BACKTEST_QUICK_PATHS
+    assert done.backtests[0]["loans"] == validation.BACKTEST_QUICK_LOANS
+    from simulator.presentation.validation_report import validation_markdown
+    assert "this back-test is information" in validation_markdown(done)
+
+
+def test_a_backtest_scenario_without_a_history_is_a_clean_error(tmp_path):
+    result = cli("validate-model", "--quick", "-o", tmp_path / "v.pdf", *SCENARIO_OPTIONS, "--backtest",
+                 SCENARIOS / "severe.yaml")
+    assert_clean_errors(result, "error: validate-model --backtest severe: backtest must be a section naming the "
+                                "scenario's history; got None.")
+    assert len(result.stderr.splitlines()) == 1 and not (tmp_path / "v.pdf").exists()

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from .checks import ScenarioWarning, cross_section_problems, scenario_warnings
 from .errors import RULE_ERROR, InputError, excerpt, must_be
 from .schema import SECTION_RULES_OFF, Scenario, ScenarioSetSpec, section_problems_of
-from .series import with_table_levels
+from .series import read_backtest_history, with_table_levels
 
 # ----------------------------------------------------------------------- loading
 MAX_SCENARIO_BYTES = 1_000_000
@@ -159,7 +159,8 @@ def _deep_merge(base, override):
 
 
 def _absolutise_tape(data, directory):
-    """Paths the file names (its loan tape, its shocks' ``levels_from`` tables) made absolute from its folder."""
+    """Paths the file names (its loan tape, its shocks' ``levels_from`` tables, its back-test's series) made absolute
+    from its folder."""
     portfolio = data.get("portfolio")
     if isinstance(portfolio, dict) and isinstance(portfolio.get("tape"), str):
         tape = Path(portfolio["tape"])
@@ -167,8 +168,11 @@ def _absolutise_tape(data, directory):
             portfolio["tape"] = str((directory / tape).resolve())
     macro = data.get("macro")
     shocks = macro.get("shocks") if isinstance(macro, dict) else None
-    for shock in shocks if isinstance(shocks, list) else []:
-        table = shock.get("levels_from") if isinstance(shock, dict) else None
+    backtest = data.get("backtest")
+    tables = [shock.get("levels_from") if isinstance(shock, dict) else None
+              for shock in (shocks if isinstance(shocks, list) else [])]
+    tables += [backtest.get(key) for key in ("macro", "observed")] if isinstance(backtest, dict) else []
+    for table in tables:
         if isinstance(table, dict) and isinstance(table.get("file"), str) and not Path(table["file"]).is_absolute():
             table["file"] = str((directory / table["file"]).resolve())
 
@@ -219,6 +223,8 @@ def load_scenario(path):
                          f"`simulate ecl {path}`, or run one of its scenarios with `simulate run`.")
     data.setdefault("name", path.stem)
     scenario = scenario_from_dict(data, source=str(path))
+    if scenario.backtest is not None:
+        read_backtest_history(scenario.backtest, str(path))  # its files, columns and dates are checked as it loads
     for message in scenario_warnings(scenario, path):
         warnings.warn(ScenarioWarning(message), stacklevel=2)
     return scenario

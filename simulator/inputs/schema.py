@@ -19,8 +19,8 @@ import typing
 from typing import Annotated, ClassVar, Literal, Optional, Union
 
 import yaml
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, WrapValidator,
-                      field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo,
+                      WrapValidator, model_validator)
 from pydantic_core import PydanticCustomError
 
 from .errors import RULE_ERROR, Problem
@@ -466,21 +466,26 @@ class HumpShock(Spec):
         return []
 
 
+def _date_as_text(value):
+    """YAML reads an unquoted ``2007-02-01`` as a date: it is handed on as the text it was."""
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+DateText = Annotated[str, BeforeValidator(_date_as_text)]
+"""A date or period as text ('2007-01-01', '2007-01', '2025 Q1'), read by :func:`simulator.inputs.series.parse_period`
+when the scenario loads."""
+
+
 class LevelsFromSpec(Spec):
     """Where a ``path`` shock reads its levels: a column of a CSV or Parquet table (:mod:`simulator.inputs.series`)."""
 
     file: str = Field(min_length=1, description="series table (CSV or Parquet), relative to the scenario file")
     column: str = Field(min_length=1, description="the value column, percent levels")
     date_column: Optional[str] = Field(None, description="default: observation_date, date or Date")
-    start: Optional[str] = Field(None, description="first period used ('2025 Q1', '2007-01-01'); default the first")
-    end: Optional[str] = Field(None, description="last period used; default the last")
+    start: Optional[DateText] = Field(None, description="first period used ('2025 Q1', '2007-01-01'); default the "
+                                                        "first")
+    end: Optional[DateText] = Field(None, description="last period used; default the last")
     interpolate_gaps: bool = Field(False, description="fill missing values ('.') linearly instead of refusing them")
-
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _dates_as_text(cls, value):
-        """YAML reads an unquoted ``2007-02-01`` as a date: it is handed on as the text it was."""
-        return value.isoformat() if isinstance(value, datetime.date) else value
 
 
 class PathShock(Spec):
@@ -991,6 +996,59 @@ class ActionsSpec(Spec):
     underwriting: Optional[UnderwritingSpec] = None
 
 
+# --------------------------------------------------------------------------- back-test
+BACKTEST_RATE_NAMES = ("30p", "90p", "chargeoff")
+"""The model rates a back-test compares (defined in :data:`simulator.workflows.settings.BACKTEST_RATES`)."""
+
+
+class HistorySeriesSpec(Spec):
+    """A dated series of percent levels a back-test reads: a column of a CSV or Parquet table
+    (:func:`simulator.inputs.series.read_series`; FRED downloads load as they are)."""
+
+    file: str = Field(min_length=1, description="series table (CSV or Parquet), relative to the scenario file")
+    column: str = Field(min_length=1, description="the value column, percent levels")
+    date_column: Optional[str] = Field(None, description="default: observation_date, date or Date")
+    interpolate_gaps: bool = Field(False, description="fill missing values ('.') linearly instead of refusing them")
+
+
+class AcceptanceSpec(Spec):
+    """A validator's criteria for a back-test, each reported pass or fail (:mod:`simulator.workflows.backtest`).
+
+    Ratios are each series divided by its first observation in the window.
+    """
+
+    peak_ratio_tolerance: Optional[float] = Field(
+        None, ge=0, le=100, description="|model peak ratio - observed peak ratio| <= this")
+    peak_timing_periods: Optional[int] = Field(
+        None, ge=0, le=120, description="|model peak period - observed peak period| <= this many observed periods")
+    ratio_ceilings: dict[DateText, Annotated[float, Field(gt=0, le=100)]] = Field(
+        default_factory=dict, description="period ('2011Q4', '2011-12') -> the model's ratio there is at most this")
+
+    def section_problems(self):
+        """At least one criterion."""
+        if self.peak_ratio_tolerance is None and self.peak_timing_periods is None and not self.ratio_ceilings:
+            return [Problem("", "at least one of peak_ratio_tolerance, peak_timing_periods, ratio_ceilings", {},
+                            "Give a criterion, or remove the acceptance block.")]
+        return []
+
+
+class BacktestSpec(Spec):
+    """The history a scenario is back-tested against (``simulate backtest SCENARIO``, the board pack's back-test
+    page and ``simulate validate-model``): the unemployment that happened, the delinquency that happened, the window
+    compared, the model rate and, optionally, the validator's acceptance criteria. Files are relative to the
+    scenario file; the dates are checked against the files when the scenario loads."""
+
+    macro: HistorySeriesSpec = Field(description="the unemployment history, percent (e.g. FRED's UNRATE)")
+    observed: HistorySeriesSpec = Field(description="the observed rate, percent (e.g. FRED's DRCCLACBS)")
+    start: Optional[DateText] = Field(None, description="first observed period compared ('2007-01', '2007 Q1'); "
+                                                        "default: the first both files cover")
+    end: Optional[DateText] = Field(None, description="last observed period compared; default: the last both files "
+                                                     "cover")
+    rate: Literal[BACKTEST_RATE_NAMES] = Field("30p", description="model rate compared: 30+ DPD or 90+ DPD by "
+                                                                  "balance, or the annualised net charge-off rate")
+    acceptance: Optional[AcceptanceSpec] = None
+
+
 class Scenario(Spec):
     """A complete, validated scenario."""
 
@@ -1004,6 +1062,7 @@ class Scenario(Spec):
     provisioning: ProvisioningSpec = ProvisioningSpec()
     funding: FundingSpec = FundingSpec()
     actions: ActionsSpec = ActionsSpec()
+    backtest: Optional[BacktestSpec] = None
 
     @property
     def segment_names(self):

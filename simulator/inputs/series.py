@@ -27,6 +27,7 @@ baseline), so :func:`monthly_levels` interpolates linearly between quarter ends.
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -364,3 +365,70 @@ def with_table_levels(scenario, source):
     if all(new is old for new, old in zip(shocks, scenario.macro.shocks)):
         return scenario
     return scenario.model_copy(update={"macro": scenario.macro.model_copy(update={"shocks": shocks})})
+
+
+@dataclass(frozen=True)
+class BacktestHistory:
+    """What a scenario's ``backtest`` section names, read: the two series and the window's bounds.
+
+    Attributes
+    ----------
+    macro, observed : Series
+        The unemployment history and the observed rate.
+    start, end : int or None
+        Calendar months bounding the observed periods compared (``None``: as far as both files go).
+    ceilings : dict of int -> float
+        The acceptance's ``ratio_ceilings`` by calendar month (whether the window compares that period is checked
+        by the back-test, whose window the command line may change).
+    """
+
+    macro: Series
+    observed: Series
+    start: Optional[int]
+    end: Optional[int]
+    ceilings: dict
+
+
+def read_backtest_history(spec, source):
+    """Read the series of a scenario's ``backtest`` section (:class:`simulator.inputs.schema.BacktestSpec`).
+
+    Parameters
+    ----------
+    spec : BacktestSpec
+        Its files absolute (the loader resolves them from the scenario's folder).
+    source : str
+        The scenario file, for messages.
+
+    Returns
+    -------
+    BacktestHistory
+
+    Raises
+    ------
+    InputError
+        Every problem at once, each naming the scenario file and the field: a file missing or unreadable, a column
+        absent, a gap, a date (a bound or a ratio ceiling's period) that is not a date.
+    """
+    problems, bounds, series = [], {}, {}
+    for key in ("start", "end"):
+        text = getattr(spec, key)
+        try:
+            bounds[key] = None if text is None else parse_bound(text, source, f"backtest.{key}")
+        except InputError as exc:
+            problems.extend(exc.problems)
+    for key in ("macro", "observed"):
+        table = getattr(spec, key)
+        try:
+            series[key] = read_series(table.file, table.column, date_column=table.date_column,
+                                      interpolate_gaps=table.interpolate_gaps)
+        except InputError as exc:
+            problems.extend(f"{source}: backtest.{key}: {problem}" for problem in exc.problems)
+    ceilings = {}
+    for period, ceiling in (spec.acceptance.ratio_ceilings if spec.acceptance is not None else {}).items():
+        try:
+            ceilings[parse_bound(period, source, "backtest.acceptance.ratio_ceilings")] = float(ceiling)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return BacktestHistory(series["macro"], series["observed"], bounds.get("start"), bounds.get("end"), ceilings)

@@ -41,6 +41,9 @@ from ..accounts.metrics import (REPORTED_METRICS, TAIL_METRICS, format_differenc
 from ..inputs.errors import InputError
 from ..inputs.schema import ROLL_RATE_COLUMNS
 from ..version import __version__
+from ..workflows.backtest import FLOW_RATES
+from ..workflows.backtest import MARKER as BACKTEST_MARKER
+from ..workflows.backtest import criterion_text, load_backtest
 from ..workflows.comparison import compare_runs, load_members, unpaired_reasons
 from ..workflows.results import check_output_name
 from ..workflows.reverse import MARKER as REVERSE_MARKER
@@ -49,6 +52,7 @@ from ..workflows.sensitivity import MARKER as SENSITIVITY_MARKER
 from ..workflows.sensitivity import load_sensitivity
 from ..workflows.weighted import MARKER as WEIGHTED_MARKER
 from ..workflows.weighted import load_weighted
+from .backtest_figure import backtest_title, draw_backtest, rate_name, timing_text
 from .labels import metric_label, parameter_label, shown_name, text
 from .plots import (FIGURES, action_effects, calibration_backtest, calibration_cycle, calibration_roll_rates,
                     change_text, has_funding, house_style, lowest_coverage, median_of, money_text, reverse_curve,
@@ -601,11 +605,194 @@ def weighted_page(weighted, lang):
                                                                                                       lang),))
 
 
-def build_pages(members, directories=(), lang="en", comparison=None, sensitivities=(), reverses=(), weighted=()):
+# --------------------------------------------------------------------- the back-test pack
+def _ratio_period(statistics):
+    return f"{statistics['peak_ratio']:.2f}x ({statistics['peak_period']})"
+
+
+def acceptance_text(summary, lang):
+    """The back-test's acceptance in a few words: "2 of 3 criteria pass", or "none given"."""
+    if "acceptance" not in summary:
+        return text("bt_acceptance_none", lang)
+    criteria = summary["acceptance"]["criteria"]
+    return text("bt_acceptance_summary", lang, passed=sum(row["passed"] for row in criteria), n=len(criteria))
+
+
+def criterion_label(row, lang):
+    """An acceptance criterion's name as the pack shows it."""
+    if row["criterion"].startswith("ratio_"):
+        return text("bt_criterion_ratio", lang, period=row["criterion"][len("ratio_"):])
+    return text(f"bt_criterion_{row['criterion']}", lang)
+
+
+def backtest_cover(backtests, lang):
+    """Title and each back-test's settings and headline figures, one column per back-test: the window, the rate,
+    the size and seed, the peak ratios with their periods, the ratios at the end, the mean absolute ratio error, the
+    lag of least error and the acceptance (all as ``backtest.json`` holds them)."""
+    rows = [[text("bt_window", lang)] + [f"{b['from']} - {b['to']}" for b in backtests],
+            [text("bt_rate", lang)] + [rate_name(b["rate"], lang) for b in backtests],
+            [text("bt_size", lang)] + [f"{b['paths']:,} x {b['loans']:,}" for b in backtests],
+            [text("bt_seed", lang)] + [str(b["seed"]) for b in backtests],
+            [text("bt_observed_peak", lang)] + [_ratio_period(b["observed"]) for b in backtests],
+            [text("bt_model_peak", lang)] + [_ratio_period(b["model"]) for b in backtests],
+            [text("bt_observed_end", lang)] + [f"{b['observed']['end_ratio']:.2f}x" for b in backtests],
+            [text("bt_model_end", lang)] + [f"{b['model']['end_ratio']:.2f}x" for b in backtests],
+            [text("bt_error", lang)] + [f"{b['mean_abs_ratio_error']:.3f}" for b in backtests],
+            [text("bt_best_lag", lang)] + [f"{b['best_lag']:+d}" for b in backtests],
+            [text("bt_acceptance", lang)] + [acceptance_text(b, lang) for b in backtests]]
+    header = [text("bt_figure", lang)] + [shown_name(b["scenario"], lang) for b in backtests]
+    fig = _table_page(text("bt_report_title", lang), header, rows, font_size=11, row_height=1.5)
+    fig.axes[0].set_position((0.03, 0.08, 0.94, 0.62))
+    names = ", ".join(shown_name(b["scenario"], lang) for b in backtests)
+    fig.text(0.03, 0.88, wrap_title(text("bt_report_subtitle", lang, scenarios=names)), fontsize=14, va="top")
+    fig.text(0.03, 0.81, text("bt_report_prepared", lang, date=date.today().isoformat(), version=__version__),
+             fontsize=10, color="0.3")
+    fig.text(0.03, 0.735, text("bt_key_figures", lang), fontsize=13, color="#1f4e79")
+    return fig
+
+
+def backtest_readings(summary, lang):
+    """Two sentences from the numbers (the shape of each series, then how they differ and the acceptance) and the
+    paragraph on what a back-test does not show."""
+    observed, model = summary["observed"], summary["model"]
+    periods = summary["series"]["period"]
+    shift = periods.index(model["peak_period"]) - periods.index(observed["peak_period"])
+    when = (text("bt_peak_same", lang) if shift == 0 else
+            text("bt_peak_later" if shift > 0 else "bt_peak_earlier", lang, n=abs(shift)))
+    acceptance = ("" if "acceptance" not in summary else
+                  text("bt_read_acceptance", lang, passed=sum(r["passed"] for r in summary["acceptance"]["criteria"]),
+                       n=len(summary["acceptance"]["criteria"])))
+    return (text("bt_read_shape", lang, rate=rate_name(summary["rate"], lang), start=periods[0], end=periods[-1],
+                 observed_peak=f"{observed['peak_ratio']:.2f}", observed_period=observed["peak_period"],
+                 observed_end=f"{observed['end_ratio']:.2f}", model_peak=f"{model['peak_ratio']:.2f}",
+                 model_period=model["peak_period"], timing=when, model_end=f"{model['end_ratio']:.2f}"),
+            text("bt_read_error", lang, error=f"{summary['mean_abs_ratio_error']:.3f}",
+                 best=f"{summary['mean_abs_ratio_error_at_best_lag']:.3f}",
+                 timing=timing_text(summary["best_lag"], lang), acceptance=acceptance),
+            text("bt_does_not_show", lang))
+
+
+CHART_TITLE_CHARACTERS = 75
+"""The title over the back-test figure wraps at this many characters (half as many in Chinese)."""
+SIDE_TABLE_ROW = 0.04
+"""Height of a row of the tables beside the back-test figure, a share of the page (two lines of 8-point text)."""
+SIDE_LABEL_CHARACTERS = 30
+"""Labels of the tables beside the back-test figure wrap at this many characters (half as many in Chinese)."""
+
+
+def _side_table(fig, top, header, rows, widths):
+    """A table beside the back-test figure, its top at ``top`` (a share of the page), its columns ``widths`` (shares
+    of its width; the first, left-aligned, holds wrapped labels); returns its bottom."""
+    height = SIDE_TABLE_ROW * (len(rows) + 1)
+    ax = fig.add_axes((0.60, top - height, 0.37, height))
+    ax.axis("off")
+    rows = [["\n".join(wrap_lines(row[0], SIDE_LABEL_CHARACTERS))] + list(row[1:]) for row in rows]
+    table = ax.table(cellText=rows, colLabels=header, colWidths=widths, loc="upper center", cellLoc="right",
+                     colLoc="center")
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    for (row, column), cell in table.get_celld().items():
+        cell.set_height(1.0 / (len(rows) + 1))
+        if row == 0:
+            cell.set_facecolor("#dde6f0")
+        if column == 0:
+            cell.set_text_props(ha="left")
+    return top - height
+
+
+def backtest_page(summary, lang):
+    """One back-test: the figure (observed and model ratios, unemployment behind), the statistics and, when given,
+    the acceptance criteria in tables beside it, and the readings (:func:`backtest_readings`) under it."""
+    fig = plt.figure(figsize=PAGE_SIZE)
+    lines = [part for line in backtest_readings(summary, lang) for part in wrap_lines(line, LINE_CHARACTERS)]
+    bottom = 0.06 + 0.035 * len(lines)
+    chart = fig.add_axes((0.07, bottom + 0.17, 0.45, 0.78 - bottom - 0.17))
+    draw_backtest(chart, summary, lang, legend={"loc": "upper center", "bbox_to_anchor": (0.5, -0.09), "fontsize": 8},
+                  ticks=7)
+    chart.set_title("\n".join(wrap_lines(backtest_title(summary, lang), CHART_TITLE_CHARACTERS)), fontsize=10)
+    observed, model = summary["observed"], summary["model"]
+    periods = summary["series"]["period"]
+    start = summary["series"]
+    statistics = [[text("bt_start_level", lang, period=periods[0]), f"{start['observed_pct'][0]:.2f}",
+                   f"{start['model_pct'][0]:.2f}"],
+                  [text("bt_peak_ratio", lang), f"{observed['peak_ratio']:.2f}", f"{model['peak_ratio']:.2f}"],
+                  [text("bt_peak_period", lang), observed["peak_period"], model["peak_period"]],
+                  [text("bt_end_ratio", lang, period=periods[-1]), f"{observed['end_ratio']:.2f}",
+                   f"{model['end_ratio']:.2f}"],
+                  [text("bt_error", lang), "", f"{summary['mean_abs_ratio_error']:.3f}"],
+                  [text("bt_best_lag", lang), "", f"{summary['best_lag']:+d}"],
+                  [text("bt_error_at_best_lag", lang), "", f"{summary['mean_abs_ratio_error_at_best_lag']:.3f}"]]
+    bottom_of_statistics = _side_table(fig, 0.88, ["", text("bt_observed_column", lang), text("bt_model_column", lang)],
+                                       statistics, [0.6, 0.2, 0.2])
+    if "acceptance" in summary:
+        criteria = [[criterion_label(row, lang), criterion_text(row["value"]), criterion_text(row["limit"]),
+                     text("bt_pass" if row["passed"] else "bt_fail", lang)]
+                    for row in summary["acceptance"]["criteria"]]
+        _side_table(fig, bottom_of_statistics - 0.03, [text("bt_criterion", lang), text("bt_value", lang),
+                                                       text("bt_limit", lang), text("bt_result", lang)],
+                    criteria, [0.52, 0.16, 0.16, 0.16])
+    heading = text("bt_page_title", lang, scenario=shown_name(summary["scenario"], lang),
+                   observed=Path(summary["observed_series"]).name)
+    fig.text(0.03, 0.955, heading, fontsize=18, color="#1f4e79")
+    for k, line in enumerate(lines):
+        fig.text(0.03, bottom - 0.035 * (k + 1), line, fontsize=11)
+    return fig
+
+
+SERIES_ROWS_PER_PAGE = 26
+"""Rows of the aligned series per appendix page."""
+
+
+def backtest_series_pages(summary, lang):
+    """The aligned series (``backtest.csv``) in tables of :data:`SERIES_ROWS_PER_PAGE` rows."""
+    series = summary["series"]
+    columns = ("observed_pct", "model_pct", "observed_ratio", "model_ratio", "unemployment_pct")
+    header = [text("bt_period", lang)] + [text(f"bt_{column}", lang) for column in columns]
+    rows = [[period] + ["n/a" if series[column][i] is None else f"{series[column][i]:.2f}" for column in columns]
+            for i, period in enumerate(series["period"])]
+    note = text("bt_series_note_flow" if summary["rate"] in FLOW_RATES else "bt_series_note_stock", lang)
+    for first in range(0, len(rows), SERIES_ROWS_PER_PAGE):
+        yield _table_page(text("bt_appendix_series", lang, scenario=shown_name(summary["scenario"], lang)), header,
+                          rows[first:first + SERIES_ROWS_PER_PAGE], (note,), font_size=8, row_height=1.1)
+
+
+def backtest_metadata_page(backtests, directories, lang):
+    """Seed, paths, loans, months, the two series and the versions of each back-test."""
+    rows = [[shown_name(b["scenario"], lang), str(b["seed"]), f"{b['paths']:,}", f"{b['loans']:,}",
+             str(b["horizon_months"]), Path(b["macro_series"]).name, Path(b["observed_series"]).name]
+            for b in backtests]
+    header = [text("scenario", lang), "seed", "paths", "loans", "months", "macro", "observed"]
+    lines = ["versions: " + "; ".join(f"{shown_name(b['scenario'], lang)}: "
+                                      + ", ".join(f"{k} {v}" for k, v in b["versions"].items()) for b in backtests),
+             "sources: " + ", ".join(shown_path(d) for d in directories)]
+    fig = _table_page(text("appendix_metadata", lang), header, rows, lines, font_size=8)
+    fig.axes[0].tables[0].auto_set_column_width(list(range(len(header))))
+    return fig
+
+
+def backtest_pages(backtests, directories, lang):
+    """Yield ``(section, figure)`` for a back-test pack: the cover [``cover``], one page per back-test
+    [``backtest``], the aligned series [``appendix_backtest``] and the metadata [``appendix_metadata``]."""
+    yield "cover", backtest_cover(backtests, lang)
+    for summary in backtests:
+        yield "backtest", backtest_page(summary, lang)
+    for summary in backtests:
+        for fig in backtest_series_pages(summary, lang):
+            yield "appendix_backtest", fig
+    yield "appendix_metadata", backtest_metadata_page(backtests, directories, lang)
+
+
+def build_pages(members=(), directories=(), lang="en", comparison=None, sensitivities=(), reverses=(), weighted=(),
+                backtests=()):
     """Yield ``(section, figure)`` for every page of the board pack, in order (call inside ``house_style``);
     ``sensitivities`` are :class:`~simulator.workflows.sensitivity.Sensitivity` objects, ``reverses`` the
     ``reverse.json`` of reverse stress directories (one page each after the findings), ``weighted`` the
-    :class:`~simulator.workflows.weighted.WeightedEcl` of ``ecl`` directories (one page each)."""
+    :class:`~simulator.workflows.weighted.WeightedEcl` of ``ecl`` directories (one page each). ``backtests``
+    (the ``backtest.json`` of back-test directories, with no runs) make a back-test pack
+    (:func:`backtest_pages`)."""
+    if backtests:
+        yield from backtest_pages(backtests, directories, lang)
+        return
     yield "cover", cover_page(members, lang)
     yield "findings", findings_page(members, lang, weighted)
     for summary in reverses:
@@ -660,10 +847,14 @@ def write_report(directories, out_path, lang="en", allow_different=False):
     inputs = pack_inputs(directories, allow_different)
     sections = []
 
+    backtests = inputs.get("backtests", ())
+    title = "bt_report_title" if backtests else "report_title"
+    subject = ", ".join([b["scenario"] for b in backtests] + [r.scenario.name for r in inputs.get("members", ())])
+
     def write_pdf(staging):
         with house_style(lang) as used:
-            sections.extend(save_pages(staging, build_pages(lang=used, **inputs), title=text("report_title", used),
-                                       subject=", ".join(r.scenario.name for r in inputs["members"])))
+            sections.extend(save_pages(staging, build_pages(lang=used, **inputs), title=text(title, used),
+                                       subject=subject))
 
     write_file_atomically(out_path, write_pdf)
     return sections
@@ -687,13 +878,21 @@ def check_writable(*paths):
 
 def pack_inputs(directories, allow_different=False):
     """What :func:`build_pages` draws from ``directories``, as its keyword arguments: the runs, their comparison
-    (runs on common random numbers), the sensitivities, reverse stress tests and probability-weighted ECLs.
+    (runs on common random numbers), the sensitivities, reverse stress tests and probability-weighted ECLs; or, for
+    back-test directories (marked by ``backtest.json``), their summaries.
 
     Raises
     ------
     InputError
         If a directory is none of those or the runs are not comparable (unless ``allow_different``).
     """
+    marked = [(Path(d) / BACKTEST_MARKER).is_file() for d in directories]
+    if any(marked):
+        if not all(marked):
+            raise InputError(f"{directories[marked.index(False)]}: a back-test pack is made of back-test "
+                             "directories only; got a directory that is not one. Make the back-test pack and the "
+                             "stress-test pack separately.")
+        return {"backtests": [load_backtest(d) for d in directories], "directories": directories}
     members = load_members(directories)
     comparison = None
     if len(members) > 1 and not (allow_different and unpaired_reasons(members)):

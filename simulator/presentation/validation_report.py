@@ -22,9 +22,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from ..inputs.errors import InputError
+from ..workflows.validation import BACKTEST_COMPONENT
 from ..version import __version__
+from .backtest_figure import backtest_chart
 from .plots import house_style, validation_curves, validation_gaps
-from .report import _page, _table_page, check_writable, save_pages, write_file_atomically
+from .report import _page, _table_page, backtest_readings, check_writable, save_pages, write_file_atomically
 
 SUMMARY_ROWS_PER_PAGE = 24
 NOTE_WIDTH = 62
@@ -46,8 +48,11 @@ def format_figure(value, unit, digits=4):
 
 
 def rule_text(row):
-    """How a row passes, in the row: ``exact`` (no standard error), ``|gap| <= k se`` (two-sided) or ``gap > k se``
-    (one-sided: the figure must move away from its reference, so a large gap is the pass)."""
+    """How a row passes, in the row: ``exact`` (no standard error), ``|gap| <= k se`` (two-sided), ``gap > k se``
+    (one-sided: the figure must move away from its reference, so a large gap is the pass) or ``<= limit`` (a
+    back-test's acceptance criterion, its limit in the reference column)."""
+    if row.rule == "at_most":
+        return "\u2264 limit"
     if row.se is None:
         return "exact"
     return f"gap > {row.k:g} se" if row.rule == "above" else f"|gap| \u2264 {row.k:g} se"
@@ -141,11 +146,13 @@ def check_page(rows, k):
     """One check: its claim and reference above a table of its figures with their notes."""
     first = rows[0]
     exact = all(row.se is None for row in rows)
+    limits = all(row.rule == "at_most" for row in rows)
     lines = (textwrap.wrap("Claim: " + first.claim, TEXT_WIDTH)
              + textwrap.wrap("Reference: " + first.reference, TEXT_WIDTH)
              + textwrap.wrap("Set-up: " + first.setup, TEXT_WIDTH)
              + [f"Run time {first.seconds:.1f} s; "
-                + ("exact comparison (no standard error)." if exact else
+                + ("each figure must not exceed its limit (the reference column)." if limits else
+                   "exact comparison (no standard error)." if exact else
                    f"tolerance k = {k:g} standard errors; gap / se = (measured - reference) / se.")])
     header = ["figure", "measured", "reference", "se", "tolerance", "gap / se", "rule", "result", "note"]
     cells = [[textwrap.fill(row.figure, 30)] + _row_cells(row, digits=5) + [result_word(row),
@@ -192,6 +199,10 @@ def validation_pages(validation):
         if any(row.curve is not None for row in rows):
             yield check, _page(validation_curves(rows, k), rows[0].component)
             yield check, _page(validation_gaps(rows, k), rows[0].component)
+    for summary in validation.backtests:
+        lines = backtest_statistics(summary) + (_acceptance_note(summary),) + backtest_readings(summary, "en")[2:]
+        yield "backtest", _page(backtest_chart(summary, footnote=False), f"{BACKTEST_COMPONENT}: {summary['scenario']}",
+                                lines)
     fig = plt.figure()
     y = 0.88
     for paragraph in METHOD + (_sizes(validation),):
@@ -202,6 +213,28 @@ def validation_pages(validation):
     yield "method", _page(fig, "Method", chart=False)
 
 
+def backtest_statistics(summary):
+    """A back-test's statistics (``backtest.json``) in two sentences: each series' peak and end ratio, then the mean
+    absolute ratio error and the lag at which it is least."""
+    observed, model = summary["observed"], summary["model"]
+    return (f"{summary['rate_definition']}, {summary['from']} to {summary['to']}, ratios to {summary['from']}: "
+            f"observed peak {observed['peak_ratio']:.2f} in {observed['peak_period']}, "
+            f"end {observed['end_ratio']:.2f}; "
+            f"model peak {model['peak_ratio']:.2f} in {model['peak_period']}, end {model['end_ratio']:.2f}.",
+            f"Mean absolute ratio error {summary['mean_abs_ratio_error']:.3f}; least "
+            f"({summary['mean_abs_ratio_error_at_best_lag']:.3f}) at lag {summary['best_lag']:+d} periods (positive: "
+            f"the model late). {summary['paths']} paths x {summary['loans']:,} loans, seed {summary['seed']}.")
+
+
+def _acceptance_note(summary):
+    """Whether the back-test's criteria count in the verdict."""
+    if "acceptance" not in summary:
+        return "No acceptance criteria given (the scenario's backtest.acceptance): this back-test is information."
+    criteria = summary["acceptance"]["criteria"]
+    return (f"Acceptance: {sum(row['passed'] for row in criteria)} of {len(criteria)} criteria pass (rows "
+            f"'{BACKTEST_COMPONENT}: {summary['scenario']}' of the summary, counted in the verdict).")
+
+
 def _sizes(validation):
     versions = ", ".join(f"{name} {version}" for name, version in validation.versions.items())
     seconds = ", ".join(f"{check} {rows[0].seconds:.1f} s" for check, rows in groups(validation))
@@ -210,6 +243,10 @@ def _sizes(validation):
 
 
 # --------------------------------------------------------------------- Markdown
+def _ratio(value):
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def _md(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -236,6 +273,14 @@ def validation_markdown(validation):
         for row in rows:
             lines.append("| " + " | ".join(_md(c) for c in [row.figure] + _row_cells(row, digits=5)
                                             + [f"**{result_word(row)}**", row.note]) + " |")
+    for summary in validation.backtests:
+        lines += ["", f"## {BACKTEST_COMPONENT}: {summary['scenario']}", ""]
+        lines += [paragraph + "\n" for paragraph in backtest_statistics(summary) + (_acceptance_note(summary),)
+                  + backtest_readings(summary, "en")[2:]]
+        lines += ["| period | observed ratio | model ratio | unemployment, % |", "|---|--:|--:|--:|"]
+        series = summary["series"]
+        lines += [f"| {period} | {_ratio(series['observed_ratio'][i])} | {_ratio(series['model_ratio'][i])} | "
+                  f"{_ratio(series['unemployment_pct'][i])} |" for i, period in enumerate(series["period"])]
     lines += ["", "## Method", ""] + [paragraph + "\n" for paragraph in METHOD] + [_sizes(validation), ""]
     return "\n".join(lines)
 

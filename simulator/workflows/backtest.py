@@ -18,10 +18,15 @@ series' frequency:
   return), not the level, since the book is not the reporting banks' book.
 
 The statistics (:func:`ratio_statistics`) are pure functions of the two aligned
-series.
+series. A scenario may name its history in a ``backtest`` section
+(:class:`simulator.inputs.schema.BacktestSpec`, run by :func:`scenario_backtest`),
+with a validator's acceptance criteria, each evaluated on those statistics by
+:func:`acceptance_results` (docs/backtest.md).
 """
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,8 +34,8 @@ import pandas as pd
 from ..inputs.errors import InputError, must_be
 from ..inputs.loader import load_scenario
 from ..inputs.schema import PathShock, Scenario
-from ..inputs.series import monthly_levels, period_label
-from .results import json_number, run, write_atomically, write_json
+from ..inputs.series import monthly_levels, period_label, read_backtest_history
+from .results import json_number, run, versions, write_atomically, write_json
 from .settings import BACKTEST_PATHS, BACKTEST_RATES
 
 MARKER = "backtest.json"
@@ -165,6 +170,76 @@ def ratio_statistics(observed_levels, model_levels, labels, max_lag=MAX_LAG):
             "ratio_error_by_lag": {str(k): value for k, value in errors.items()}}
 
 
+ROUNDING = 1e-9
+"""A criterion's figure may exceed its limit by this much and pass: the ratios are binary fractions, so a figure on
+its limit (a peak ratio 1.85 against 1.70 with a tolerance of 0.15) can come out a few units of the last place over."""
+
+
+def acceptance_results(summary, acceptance):
+    """Each acceptance criterion of a back-test, evaluated on its statistics.
+
+    Parameters
+    ----------
+    summary : dict
+        A back-test's statistics as :attr:`Backtest.summary` holds them: ``observed`` and ``model``
+        (``peak_ratio``, ``peak_period``) and ``series`` (``period``, ``model_ratio``).
+    acceptance : dict
+        Any of ``peak_ratio_tolerance`` (``|model peak ratio - observed peak ratio| <= this``),
+        ``peak_timing_periods`` (``|model peak period - observed peak period| <= this many periods``) and
+        ``ratio_ceilings`` (period label -> the model's ratio in that period ``<= this``); ``None`` values are
+        left out.
+
+    Returns
+    -------
+    list of dict
+        One per criterion, in that order: ``criterion``, ``description``, ``value``, ``limit``, ``passed``
+        (a figure within :data:`ROUNDING` of its limit passes).
+    """
+    observed, model = summary["observed"], summary["model"]
+    periods = list(summary["series"]["period"])
+    rows = []
+
+    def row(criterion, description, value, limit):
+        rows.append({"criterion": criterion, "description": description, "value": value, "limit": limit,
+                     "passed": bool(value is not None and value <= limit + ROUNDING)})
+
+    if acceptance.get("peak_ratio_tolerance") is not None:
+        row("peak_ratio", "|model peak ratio - observed peak ratio|", abs(model["peak_ratio"] - observed["peak_ratio"]),
+            float(acceptance["peak_ratio_tolerance"]))
+    if acceptance.get("peak_timing_periods") is not None:
+        row("peak_timing", "|model peak period - observed peak period|, periods",
+            abs(periods.index(model["peak_period"]) - periods.index(observed["peak_period"])),
+            int(acceptance["peak_timing_periods"]))
+    for period, ceiling in acceptance.get("ratio_ceilings", {}).items():
+        value = summary["series"]["model_ratio"][periods.index(period)]
+        row(f"ratio_{period}", f"model ratio in {period}", value, float(ceiling))
+    return rows
+
+
+def criterion_text(value):
+    """A criterion's figure or limit as shown: a count of periods as it is, a ratio to two decimals."""
+    return str(value) if isinstance(value, int) else f"{value:.2f}"
+
+
+def acceptance_by_label(acceptance, labels, frequency, source):
+    """``acceptance`` with its ratio ceilings keyed by the compared periods' labels instead of calendar months.
+
+    Raises
+    ------
+    InputError
+        If a ceiling's period is not one the window compares.
+    """
+    ceilings = {}
+    for month, ceiling in acceptance.get("ratio_ceilings", {}).items():
+        label = period_label(month, frequency)
+        if label not in labels:
+            raise InputError(must_be(source, "backtest.acceptance.ratio_ceilings", f"periods the back-test compares "
+                                     f"({labels[0]} to {labels[-1]})", period_label(month, "monthly"),
+                                     "Widen the window (--from/--to) or remove the ceiling."))
+        ceilings[label] = ceiling
+    return {**acceptance, "ratio_ceilings": ceilings}
+
+
 def window(macro, observed, start=None, end=None, source="backtest"):
     """The observed periods compared and the run's first calendar month.
 
@@ -267,7 +342,7 @@ class Backtest:
 
 
 def backtest(scenario, macro, observed, start=None, end=None, rate="30p", paths=None, seed=None, loans=None,
-             threads=None, max_lag=MAX_LAG):
+             threads=None, max_lag=MAX_LAG, acceptance=None):
     """Run ``scenario``'s book through the ``macro`` unemployment history and compare ``rate`` with ``observed``.
 
     Parameters
@@ -283,10 +358,20 @@ def backtest(scenario, macro, observed, start=None, end=None, rate="30p", paths=
         As in :func:`simulator.workflows.results.run`; paths default to :data:`DEFAULT_PATHS`.
     max_lag : int
         Leads and lags searched, in observed periods.
+    acceptance : dict, optional
+        The validator's criteria (:func:`acceptance_results`), ratio ceilings keyed by calendar month; each
+        criterion's outcome goes into the summary's ``acceptance``.
 
     Returns
     -------
     Backtest
+
+    Raises
+    ------
+    InputError
+        Before anything runs: an unknown rate, a window with fewer than two periods or longer than 120 months,
+        a first observation that is not positive, a ratio ceiling outside the window; after the run (nothing is
+        written): the model's first level not positive (too small a book).
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -303,11 +388,17 @@ def backtest(scenario, macro, observed, start=None, end=None, rate="30p", paths=
     if not observed_levels[0] > 0:
         raise InputError(must_be(observed.source, f"the first observation ({labels[0]})", "positive (the ratios "
                                  "divide by it)", float(observed_levels[0]), "Start the window later with --from."))
+    if acceptance is not None:
+        acceptance = acceptance_by_label(acceptance, labels, observed.frequency, scenario.name)
     history = backtest_scenario(scenario, macro, first_month, n_months)
     results = run(history, paths=paths or DEFAULT_PATHS, seed=seed, loans=loans, threads=threads)
     model_monthly = results.mean_of(model_rate_pct(results.series, rate))
     flow = rate in FLOW_RATES
     model_levels = align(model_monthly, first_month, periods, observed.step, flow)
+    if not model_levels[0] > 0:
+        raise InputError(must_be(scenario.name, f"the model's {rate} rate in {labels[0]}", "positive (the ratios "
+                                 "divide by it)", float(model_levels[0]), "Run more loans (--loans) or paths, or "
+                                 "start the window later."))
     statistics = ratio_statistics(observed_levels, model_levels, labels, max_lag)
     unemployment = results.central["unemployment"]
     aligned = pd.DataFrame({"period": labels, "observed_pct": observed_levels, "model_pct": model_levels,
@@ -328,5 +419,68 @@ def backtest(scenario, macro, observed, start=None, end=None, rate="30p", paths=
         **statistics,
         "series": {column: ([json_number(v) for v in aligned[column]] if column != "period" else labels)
                    for column in aligned.columns},
+        "versions": versions(),
     }
+    if acceptance is not None:
+        criteria = acceptance_results(summary, acceptance)
+        summary["acceptance"] = {"criteria": criteria, "passed": all(row["passed"] for row in criteria)}
     return Backtest(summary, aligned, monthly)
+
+
+def scenario_backtest(scenario, macro=None, observed=None, start=None, end=None, rate=None, **options):
+    """The back-test ``scenario`` names in its ``backtest`` section, each argument given overriding the section.
+
+    Parameters
+    ----------
+    scenario : Scenario, str or Path
+    macro, observed : Series, optional
+        Replace the section's series.
+    start, end : int, optional
+        Replace the section's window (calendar months).
+    rate : {'30p', '90p', 'chargeoff'}, optional
+        Replaces the section's rate (default ``30p`` without a section).
+    **options
+        ``paths``, ``seed``, ``loans``, ``threads``, ``max_lag`` of :func:`backtest`.
+
+    Returns
+    -------
+    Backtest
+        With the section's acceptance criteria evaluated, when it gives them.
+
+    Raises
+    ------
+    InputError
+        If the scenario names no history and ``macro`` or ``observed`` is missing.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    spec = scenario.backtest
+    if spec is None:
+        missing = [option for option, given in (("--macro", macro), ("--observed", observed)) if given is None]
+        if missing:
+            raise InputError(must_be(scenario.name, " and ".join(missing), "given (the scenario has no backtest "
+                                     "section naming its history)", None, "Give --macro FILE:COLUMN and --observed "
+                                     "FILE:COLUMN, or add a backtest section to the scenario (docs/backtest.md)."))
+        return backtest(scenario, macro, observed, start=start, end=end, rate=rate or "30p", **options)
+    history = read_backtest_history(spec, scenario.name)
+    acceptance = None if spec.acceptance is None else {
+        "peak_ratio_tolerance": spec.acceptance.peak_ratio_tolerance,
+        "peak_timing_periods": spec.acceptance.peak_timing_periods, "ratio_ceilings": history.ceilings}
+    return backtest(scenario, macro or history.macro, observed or history.observed,
+                    start=history.start if start is None else start, end=history.end if end is None else end,
+                    rate=rate or spec.rate, acceptance=acceptance, **options)
+
+
+def load_backtest(directory):
+    """The ``backtest.json`` of a back-test directory (a dict, :attr:`Backtest.summary`).
+
+    Raises
+    ------
+    InputError
+        If ``directory`` holds no ``backtest.json``.
+    """
+    path = Path(directory) / MARKER
+    if not path.is_file():
+        raise InputError(f"{directory}: not a back-test directory (no {MARKER}). Give the directory that "
+                         "`simulate backtest --out` wrote.")
+    return json.loads(path.read_text(encoding="utf-8"))

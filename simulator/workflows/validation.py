@@ -34,6 +34,12 @@ fail):
    overdue rate, nor in the book's unemployment or balance (over independent books,
    so the standard error includes each book's own noise).
 
+Back-tests against history (:mod:`simulator.workflows.backtest`) are not closed-form checks: every scenario given
+(``--baseline``, ``--stress`` and each ``--backtest``) that names its history (a ``backtest`` section) is run through
+it by :func:`validation_backtests`, and the report shows the statistics and the figure. Its acceptance criteria, when
+the section gives them, are rows like the checks' (rule ``at_most``: the figure must not exceed its limit) and count
+in the verdict; without criteria the back-test is information.
+
 **Adding a check** is one function and one line. Write
 ``check_name(settings) -> list[CheckResult]``, using ``settings.pick(full=...,
 quick=...)`` for its sizes (the full version should stay within a minute or so on
@@ -80,6 +86,8 @@ from ..accounts.metrics import BUCKETS, path_series
 from ..model.engine.simulate import settle_borrowers, simulate_paths
 from ..model.macro import cycle_factor
 from ..model.portfolio import LoanBook, build_book
+from .backtest import DEFAULT_PATHS as BACKTEST_PATHS
+from .backtest import scenario_backtest
 from .comparison import compare
 from .results import run, versions
 from .settings import VALIDATION_BASELINE, VALIDATION_SEED, VALIDATION_STRESS
@@ -172,7 +180,8 @@ class CheckResult:
         ``fraction`` (shown in percent), ``number`` or ``count``.
     rule : str
         How the row passes: ``within`` (two-sided, ``|measured - expected| <= k se``) or ``above`` (one-sided,
-        ``measured - expected > k se``: the figure must move away from the reference); rows without ``se`` are exact.
+        ``measured - expected > k se``: the figure must move away from the reference); rows without ``se`` are exact,
+        except ``at_most`` (a back-test's acceptance criterion: ``measured <= expected``, the limit).
     curve : Curve, optional
         The figure over months or levels, drawn in the PDF.
     """
@@ -211,6 +220,8 @@ class ValidationSettings:
         Engine threads (default: all cores).
     baseline, stress : Scenario
         The scenarios of the common-random-numbers and determinism checks.
+    histories : tuple of Scenario
+        The scenarios back-tested against the history they name (:func:`validation_backtests`).
     """
 
     baseline: Scenario
@@ -219,6 +230,7 @@ class ValidationSettings:
     seed: int = SEED
     k: float = K_SE
     threads: Optional[int] = None
+    histories: tuple = ()
 
     def pick(self, full, quick):
         """``quick`` in the quick version, else ``full``."""
@@ -238,6 +250,8 @@ class Validation:
     seconds: float
     versions: dict = field(default_factory=dict)
     day: str = ""
+    backtests: tuple = ()
+    """The ``backtest.json`` summaries of :func:`validation_backtests`, in the order of ``settings.histories``."""
 
     @property
     def passed(self):
@@ -951,14 +965,18 @@ CHECKS = [
 
 
 def validation_settings(baseline=DEFAULT_BASELINE, stress=DEFAULT_STRESS, quick=False, seed=SEED, k=K_SE,
-                        threads=None):
+                        threads=None, backtests=()):
     """Settings with the baseline and stress scenarios loaded (files or :class:`Scenario` objects).
+
+    ``backtests`` are more scenarios (files or objects) to back-test; each must name its history. The settings'
+    ``histories`` are the baseline, the stress and these, those that name a history, each name once.
 
     Raises
     ------
     InputError
         If a scenario file is missing or invalid, the baseline is shorter than the stationarity check's
-        :data:`STATIONARY_LAST` months, or the two do not share a book (common random numbers need one).
+        :data:`STATIONARY_LAST` months, the two do not share a book (common random numbers need one), or a
+        ``backtests`` scenario names no history.
     """
     loaded = []
     for role, scenario in (("baseline=", baseline), ("stress=", stress)):
@@ -978,7 +996,74 @@ def validation_settings(baseline=DEFAULT_BASELINE, stress=DEFAULT_STRESS, quick=
                          f"({loaded[0].name}); it does not. Give a stress scenario that extends the baseline.")
     if not math.isfinite(k) or k <= 0:
         raise InputError(f"validate-model: k must be a positive number of standard errors; got {k}.")
-    return ValidationSettings(baseline=loaded[0], stress=loaded[1], quick=quick, seed=seed, k=k, threads=threads)
+    extra = []
+    for scenario in backtests:
+        if not isinstance(scenario, Scenario):
+            if not Path(scenario).is_file():
+                raise InputError(f"validate-model: --backtest {scenario} not found. Give the scenario file's path.")
+            scenario = load_scenario(scenario)
+        if scenario.backtest is None:
+            raise InputError(must_be(f"validate-model --backtest {scenario.name}", "backtest", "a section naming the "
+                                     "scenario's history", None, "Add a backtest section (docs/backtest.md), or leave "
+                                     "the scenario out."))
+        extra.append(scenario)
+    histories = {s.name: s for s in loaded + extra if s.backtest is not None}
+    return ValidationSettings(baseline=loaded[0], stress=loaded[1], quick=quick, seed=seed, k=k, threads=threads,
+                              histories=tuple(histories.values()))
+
+
+BACKTEST_QUICK_PATHS, BACKTEST_QUICK_LOANS = 2, 2_000
+"""Paths and loans of a back-test in the quick version (the full one runs :data:`.backtest.DEFAULT_PATHS` paths of
+the scenario's own book)."""
+
+
+BACKTEST_COMPONENT = "Back-test against history"
+"""The component name of a back-test's rows (followed by the scenario's name), and the report's section heading."""
+
+
+def backtest_rows(summary, setup=""):
+    """A back-test's acceptance criteria as report rows (rule ``at_most``); none when it gives no criteria."""
+    if "acceptance" not in summary:
+        return []
+    claim = (f"Fed the unemployment that happened ({Path(summary['macro_series']).name}), the model's "
+             f"{summary['rate_definition']} moves like the observed one, as ratios to {summary['from']}.")
+    reference = f"{Path(summary['observed_series']).name}, {summary['from']} to {summary['to']}."
+    return [CheckResult(check=f"backtest_{summary['scenario']}",
+                        component=f"{BACKTEST_COMPONENT}: {summary['scenario']}",
+                        figure=row["description"], claim=claim, reference=reference, measured=float(row["value"]),
+                        expected=float(row["limit"]), se=None, k=None, tolerance=None, passed=row["passed"],
+                        setup=setup, unit="number", rule="at_most")
+            for row in summary["acceptance"]["criteria"]]
+
+
+def validation_backtests(settings, progress=None):
+    """Back-test every scenario of ``settings.histories`` against the history it names.
+
+    Quick: :data:`BACKTEST_QUICK_PATHS` paths of :data:`BACKTEST_QUICK_LOANS` loans; full:
+    :data:`.backtest.DEFAULT_PATHS` paths of the scenario's own book. Seed ``settings.seed``.
+
+    Returns
+    -------
+    summaries : tuple of dict
+        Each back-test's ``backtest.json`` summary.
+    rows : list of CheckResult
+        The acceptance criteria (:func:`backtest_rows`), each with its back-test's wall time.
+    """
+    summaries, rows = [], []
+    for scenario in settings.histories:
+        if progress is not None:
+            progress(f"backtest {scenario.name}")
+        began = time.perf_counter()
+        done = scenario_backtest(scenario, paths=settings.pick(full=BACKTEST_PATHS, quick=BACKTEST_QUICK_PATHS),
+                                 loans=settings.pick(full=None, quick=BACKTEST_QUICK_LOANS), seed=settings.seed,
+                                 threads=settings.threads)
+        seconds = time.perf_counter() - began
+        summary = done.summary
+        setup = (f"{summary['paths']} paths x {summary['loans']:,} loans, seed {summary['seed']}, "
+                 f"{summary['from']} to {summary['to']}, cycle off")
+        summaries.append(summary)
+        rows += [replace(row, seconds=seconds) for row in backtest_rows(summary, setup)]
+    return tuple(summaries), rows
 
 
 def validate_model(settings, checks=None, progress=None):
@@ -995,6 +1080,7 @@ def validate_model(settings, checks=None, progress=None):
     Returns
     -------
     Validation
+        With the back-tests of ``settings.histories`` (:func:`validation_backtests`) after the checks.
     """
     started = time.perf_counter()
     results = []
@@ -1005,5 +1091,7 @@ def validate_model(settings, checks=None, progress=None):
         rows = check(settings)
         seconds = time.perf_counter() - began
         results.extend(replace(row, seconds=seconds) for row in rows)
-    return Validation(results=tuple(results), settings=settings, seconds=time.perf_counter() - started,
-                      versions={**versions(), "scipy": scipy.__version__}, day=date.today().isoformat())
+    backtests, rows = validation_backtests(settings, progress)
+    return Validation(results=tuple(results + rows), settings=settings, seconds=time.perf_counter() - started,
+                      versions={**versions(), "scipy": scipy.__version__}, day=date.today().isoformat(),
+                      backtests=backtests)

@@ -1,4 +1,4 @@
-"""The shipped US card book meets its back-test on 2007-2012 (issue 20, docs/backtest.md).
+"""The shipped US card book meets its back-test on 2007-2012 (docs/backtest.md).
 
 The targets are the observed card 30+ delinquency rate's shape (FRED DRCCLACBS, as a
 ratio to 2007Q1): the model's peak ratio within 0.15 of the observed 1.70, its peak

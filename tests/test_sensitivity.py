@@ -133,7 +133,8 @@ def test_willingness_odds_and_path_shock_deviations_move_as_documented():
     assert moved.macro.shocks[0].levels_pct == pytest.approx([5.2 + 1.1, 5.2 + 2.2, 5.2])
     assert change == pytest.approx(0.1) and notes == []
     moved, change, _ = sens.move(scenario, sens.PARAMETERS["behaviour.structural.willingness"], 1.1)
-    odds = 0.6 / 0.4 * 1.1
+    base = scenario.behaviour.structural.willingness.dpd_31_60 / 100.0
+    odds = base / (1.0 - base) * 1.1
     assert moved.behaviour.structural.willingness.dpd_31_60 == pytest.approx(100 * odds / (1 + odds))
     assert moved.behaviour.structural.willingness.dpd_1_30 < 100.0 and change == pytest.approx(0.1)
 

@@ -752,9 +752,11 @@ def opening_drift_warnings(scenario, book, threads=None):
     ``x_t = 0``), no management actions, no new lending. For each overdue bucket ``b``
     (1-30, 31-90, 90+ DPD) with pooled rate ``r_b(t)`` (:func:`~simulator.accounts.metrics.bucket_rate_paths`)
     the drift is ``max_{t=1..6} |r_b(t) - r_b(0)|``; it warns when a bucket's drift exceeds
-    ``max(DRIFT_PP / 100, DRIFT_RELATIVE r_b(0), DRIFT_SE sqrt(r (1 - r) / (n_loans DRIFT_PATHS)))`` with
+    ``max(DRIFT_PP / 100, DRIFT_RELATIVE r_b(0), DRIFT_SE sqrt(r (1 - r) / (n_eff DRIFT_PATHS)))`` with
     ``r = max(r_b(0), r_b(t))``: 2 points, half the opening rate, and 4 binomial standard errors of the pooled rate
-    (which only a book of a few hundred loans or fewer reaches). Nothing in a flat
+    (which only a book of a few hundred loans or fewer reaches). The rates are by balance, so the binomial error
+    counts Kish's effective number of loans, ``n_eff = (sum b_i)^2 / sum b_i^2`` over the opening balances
+    ``b_i`` (a few large loans move a small book's balance rate more than their count says). Nothing in a flat
     economy should move the mix that fast, so the stress results would mix the
     scenario's effect with the book settling: the fix is ``macro.cycle.start`` (a book
     observed in a downturn starts with ``x_0 > 0``) or parameters fitted to the book's
@@ -772,12 +774,14 @@ def opening_drift_warnings(scenario, book, threads=None):
                                                "tail_sampling": "none", "chunk_paths": DRIFT_PATHS})
     flat = scenario.model_copy(update={"macro": macro, "actions": ActionsSpec(), "run": flat_run})
     aggregates, _, _ = simulate_segments(flat, book, scenario.run.seed, threads=threads)
+    balances = book.principal + book.arrears
+    effective_loans = balances.sum() ** 2 / np.square(balances).sum()
     moved = []
     for bucket, rates in bucket_rate_paths(aggregates).items():
         moves = rates[1:] - rates[0]
         month = int(np.argmax(np.abs(moves))) + 1
         level = max(rates[0], rates[month])
-        noise = np.sqrt(level * (1.0 - level) / (book.n_loans * DRIFT_PATHS))
+        noise = np.sqrt(level * (1.0 - level) / (effective_loans * DRIFT_PATHS))
         if abs(moves[month - 1]) > max(DRIFT_PP / 100, DRIFT_RELATIVE * rates[0], DRIFT_SE * noise):
             moved.append(f"{BUCKET_WORDS[bucket]} from {rates[0]:.1%} at month 0 to {rates[month]:.1%} "
                          f"by month {month}")

@@ -211,16 +211,45 @@ def small(name, **run):
     return load_scenario(SCENARIOS / f"{name}.yaml").with_run(horizon_months=12, **run).with_loans(1000)
 
 
-def test_each_scheme_estimates_the_same_means():
-    """Against plain Monte Carlo on other paths: the mean loss, and the peak ECL, whose rates are pooled over the
-    paths with their weights (an unweighted pool would overstate it under importance sampling)."""
+SCHEMES = ({"sampling": "rqmc", "rqmc_points": 32}, {"sampling": "antithetic"},
+           {"tail_sampling": "importance", "importance_shift": 2.0})
+
+
+def test_each_scheme_estimates_the_same_mean_loss():
+    """Against plain Monte Carlo on other paths, each with its reported standard error."""
     reference = simulator.run(small("severe", sampling="mc"), paths=256, seed=21).summary["metrics"]
-    for settings in ({"sampling": "rqmc", "rqmc_points": 32}, {"sampling": "antithetic"},
-                     {"tail_sampling": "importance", "importance_shift": 2.0}):
+    for settings in SCHEMES:
         other = simulator.run(small("severe", **settings), paths=256, seed=22).summary["metrics"]
-        for metric in ("cumulative_loss_rate", "peak_ifrs9_ecl"):
-            mine, base = other[metric], reference[metric]
-            assert abs(mine["mean"] - base["mean"]) < K * np.hypot(mine["se"], base["se"]), (settings, metric)
+        mine, base = other["cumulative_loss_rate"], reference["cumulative_loss_rate"]
+        assert abs(mine["mean"] - base["mean"]) < K * np.hypot(mine["se"], base["se"]), settings
+
+
+ECL_RUNS = 6
+
+
+def test_each_scheme_estimates_the_same_peak_ecl():
+    """The peak ECL, whose rates are pooled over the paths with their weights (an unweighted pool would overstate
+    it under importance sampling), against plain Monte Carlo.
+
+    Its reported standard error leaves out the error of the pooled rates, which every path shares: on this
+    1,000-loan book the means of 16 plain runs of 256 paths spread with sd 2,170 against a reported se of 1,490
+    (docs/variance-reduction.md). So the error here is measured: each scheme's mean is the average of
+    ``ECL_RUNS`` independent runs, its standard error the spread of those runs / sqrt(runs), and the tolerance is
+    the Student-t quantile (Welch-Satterthwaite degrees of freedom) of the same two-sided tail as k = 4 normal
+    errors.
+    """
+    def run_means(settings, first_seed):
+        return np.array([simulator.run(small("severe", **settings), paths=128, seed=first_seed + k)
+                         .summary["metrics"]["peak_ifrs9_ecl"]["mean"] for k in range(ECL_RUNS)])
+
+    tail = 2.0 * stats.norm.sf(K)
+    reference = run_means({"sampling": "mc"}, 100)
+    for n, settings in enumerate(SCHEMES):
+        other = run_means(settings, 200 + 10 * n)
+        v_mine, v_base = other.var(ddof=1) / ECL_RUNS, reference.var(ddof=1) / ECL_RUNS
+        dof = (v_mine + v_base) ** 2 / (v_mine ** 2 / (ECL_RUNS - 1) + v_base ** 2 / (ECL_RUNS - 1))
+        limit = stats.t.isf(tail / 2.0, dof) * np.sqrt(v_mine + v_base)
+        assert abs(other.mean() - reference.mean()) < limit, (settings, other.mean(), reference.mean(), limit)
 
 
 def test_sampled_runs_do_not_depend_on_the_block_size():

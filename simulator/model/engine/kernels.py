@@ -514,11 +514,13 @@ def simulate_structural(run, book, economy, behaviour, losses, collections, rest
                         if not replace_closed or m >= stop:
                             break
                         vacant = True
+                        # the template's loan, written once per vacancy: a declined slot keeps it for later months
+                        b, a, n, d, rate, penalty_rate, annuity = _contract(original_principal[i], 0.0,
+                                                                            original_term[i], 0, apr[i],
+                                                                            penalty_uplift)
                 if vacant:
                     if m >= stop:
                         break
-                    b, a, n, d, rate, penalty_rate, annuity = _contract(original_principal[i], 0.0, original_term[i],
-                                                                        0, apr[i], penalty_uplift)
                     if annuity + debt > dti_cap[p, m, s] * original_income[i]:
                         continue
                     vacant = False

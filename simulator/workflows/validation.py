@@ -730,11 +730,17 @@ def crn_results(table_row, reference_values, stress_values, k, names, setup=""):
 
 def check_common_random_numbers(settings):
     """The stress scenario against the baseline on common random numbers
-    (:func:`simulator.workflows.comparison.compare`)."""
+    (:func:`simulator.workflows.comparison.compare`).
+
+    Both lend as their credit needs whatever their cash (``funding.when_short: keep_lending``): the claim is about
+    credit losses, and a stressed lender that reaches its cash floor stops lending, runs its book off and so loses
+    less of its opening balance than the baseline's full book over 36 months (severe: 7.9% against 13.3%).
+    """
     loans = settings.pick(full=20_000, quick=2_000)
     paths = settings.pick(full=1_000, quick=500)
     horizon = settings.pick(full=36, quick=12)
     scenarios = [s.with_loans(loans).with_run(horizon_months=min(horizon, s.run.horizon_months), sampling="mc")
+                 .model_copy(update={"funding": s.funding.model_copy(update={"when_short": "keep_lending"})})
                  for s in (settings.baseline, settings.stress)]
     comparison = compare(scenarios, paths=paths, seed=settings.seed, threads=settings.threads)
     table = comparison.table
@@ -743,7 +749,7 @@ def check_common_random_numbers(settings):
     values = [m.headline["cumulative_loss_rate"] for m in comparison.members]
     return crn_results(row, values[0], values[1], settings.k, names,
                        setup=f"{names[1]} against {names[0]} (simulate compare), {loans:,} loans x {paths:,} paths x "
-                             f"{scenarios[0].run.horizon_months} months.")
+                             f"{scenarios[0].run.horizon_months} months, both lending whatever their cash.")
 
 
 # -------------------------------------------------------------------------------- 5. determinism

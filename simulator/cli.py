@@ -5,6 +5,7 @@ Each command is a thin wrapper over the library. Input problems
 exit with code 2; anything else is a bug and keeps its traceback.
 """
 import contextlib
+import math
 import re
 import signal
 import sys
@@ -469,9 +470,13 @@ def compare_command(inputs, out_dir, paths, seed, scheduler, workers, threads, n
             rows = table[(table.metric == name) & (table.scenario != reference)]
             kind = metric_kind(name)
             for row in rows.itertuples():
+                if math.isfinite(row.variance_reduction):
+                    reduction = f"variance reduction x{row.variance_reduction:.0f}"
+                else:  # 0/0: both scenarios the same on every path; x/0: the paired difference is
+                    reduction = ("the same on every path" if math.isnan(row.variance_reduction)
+                                 else "the difference is the same on every path")
                 click.echo(f"  {row.scenario:20s} {name:28s} {_diff3(row.difference, kind):>14s} "
-                           f"(se {_diff3(row.se_difference, kind).lstrip('+')}; variance reduction "
-                           f"x{row.variance_reduction:.0f})")
+                           f"(se {_diff3(row.se_difference, kind).lstrip('+')}; {reduction})")
         segments = comparison.segment_table
         click.echo("cumulative loss rate by segment, difference (se):")
         for row in segments[(segments.metric == "cumulative_loss_rate") & (segments.scenario != reference)
